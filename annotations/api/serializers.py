@@ -1,0 +1,100 @@
+"""Input serializers parse requests; output serializers render what selectors return."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from annotations.models import Project, Role
+from workers.models import Network
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The one error shape (see ``server/errors.py``)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class TokenObtainInputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(source="key")
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    is_superuser = serializers.BooleanField()
+
+
+class ProjectSummaryOutputSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class MyMembershipOutputSerializer(serializers.Serializer):
+    project = ProjectSummaryOutputSerializer()
+    role = serializers.ChoiceField(choices=Role.choices)
+    created_at = serializers.DateTimeField()
+
+
+class MeOutputSerializer(serializers.Serializer):
+    user = UserOutputSerializer()
+    memberships = MyMembershipOutputSerializer(many=True)
+
+
+class ProjectCreateInputSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=Project._meta.get_field("slug").max_length)
+    name = serializers.CharField(max_length=Project._meta.get_field("name").max_length)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProjectUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        required=False, max_length=Project._meta.get_field("name").max_length
+    )
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class ProjectOutputSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    role = serializers.ChoiceField(
+        source="user_role",
+        choices=Role.choices,
+        allow_null=True,
+        help_text="The caller's role in the project; null for a superuser who is not a member.",
+    )
+
+
+class MembershipAddInputSerializer(serializers.Serializer):
+    username = serializers.SlugRelatedField(
+        source="user", slug_field="username", queryset=get_user_model().objects.all()
+    )
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MembershipChangeInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MembershipOutputSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    role = serializers.ChoiceField(choices=Role.choices)
+    created_at = serializers.DateTimeField()
+
+
+class ProjectNetworkOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SlugField()
+    arch = serializers.CharField()
+    source = serializers.ChoiceField(choices=Network.Source.choices)
+    layer_count = serializers.IntegerField()
+    unit_count = serializers.IntegerField()

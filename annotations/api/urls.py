@@ -1,0 +1,23 @@
+from django.urls import path
+
+from annotations.api.views.auth import MeView, TokenView
+from annotations.api.views.members import MemberDetailView, MemberListView
+from annotations.api.views.networks import ProjectNetworksView
+from annotations.api.views.projects import ProjectDetailView, ProjectListView
+
+app_name = "annotations-api"
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/me/", MeView.as_view(), name="auth-me"),
+    path("projects/", ProjectListView.as_view(), name="project-list"),
+    path("projects/<slug:slug>/", ProjectDetailView.as_view(), name="project-detail"),
+    path("projects/<slug:slug>/members/", MemberListView.as_view(), name="member-list"),
+    path(
+        "projects/<slug:slug>/members/<str:username>/",
+        MemberDetailView.as_view(),
+        name="member-detail",
+    ),
+    # GET lists the project's networks; registration (POST) joins this view.
+    path("projects/<slug:slug>/networks/", ProjectNetworksView.as_view(), name="project-networks"),
+]

@@ -1,0 +1,65 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.api.schema import ERROR
+from annotations.api.serializers import (
+    ProjectCreateInputSerializer,
+    ProjectOutputSerializer,
+    ProjectUpdateInputSerializer,
+)
+from annotations.selectors.projects import project_get_for_user, projects_for_user
+from annotations.services.projects import project_create, project_update
+from server.pagination import AtlasPagination
+
+
+class ProjectListView(APIView):
+    pagination_class = AtlasPagination
+
+    @extend_schema(
+        operation_id="projects_list",
+        responses={200: ProjectOutputSerializer(many=True), 401: ERROR},
+        description="The projects you belong to (every project, for a superuser).",
+    )
+    def get(self, request):
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(projects_for_user(user=request.user), request, self)
+        return paginator.get_paginated_response(ProjectOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="projects_create",
+        request=ProjectCreateInputSerializer,
+        responses={201: ProjectOutputSerializer, 400: ERROR, 401: ERROR, 409: ERROR},
+        description="Create a project; you become its owner. A taken slug gives 409 `slug_taken`.",
+    )
+    def post(self, request):
+        serializer = ProjectCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = project_create(**serializer.validated_data, actor=request.user)
+        # Read back through the selector so the response carries the caller's role.
+        project = project_get_for_user(user=request.user, slug=project.slug)
+        return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailView(APIView):
+    @extend_schema(
+        operation_id="projects_retrieve",
+        responses={200: ProjectOutputSerializer, 401: ERROR, 404: ERROR},
+    )
+    def get(self, request, slug):
+        project = project_get_for_user(user=request.user, slug=slug)
+        return Response(ProjectOutputSerializer(project).data)
+
+    @extend_schema(
+        operation_id="projects_update",
+        request=ProjectUpdateInputSerializer,
+        responses={200: ProjectOutputSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        description="Change the name or description. Owners only.",
+    )
+    def patch(self, request, slug):
+        project = project_get_for_user(user=request.user, slug=slug, action="project.update")
+        serializer = ProjectUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = project_update(project=project, actor=request.user, **serializer.validated_data)
+        return Response(ProjectOutputSerializer(project).data)

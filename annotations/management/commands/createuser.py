@@ -1,0 +1,37 @@
+import sys
+
+from annotations.management.base import AtlasCommand
+from annotations.services.accounts import token_get_or_create, user_create
+
+
+class Command(AtlasCommand):
+    help = "Create a user; with --token, print their API token."
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        password = parser.add_mutually_exclusive_group()
+        password.add_argument("--password", help="Visible in the process list; prefer stdin.")
+        password.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="Read the password from one line of stdin.",
+        )
+        parser.add_argument("--email", default="")
+        parser.add_argument("--superuser", action="store_true")
+        parser.add_argument("--token", action="store_true", help="Print the user's API token.")
+
+    def handle(self, *args, **options):
+        password = options["password"]
+        if options["password_stdin"]:
+            password = options.get("stdin", sys.stdin).readline().rstrip("\r\n")
+        user = user_create(
+            username=options["username"],
+            password=password,
+            email=options["email"],
+            is_superuser=options["superuser"],
+            actor=None,
+        )
+        self.stdout.write(f"Created user {user.username!r}.")
+        if options["token"]:
+            self.stdout.write(token_get_or_create(user=user).key)

@@ -1,0 +1,317 @@
+"""Neuron Atlas settings: every knob is read from the environment here, and only here.
+
+With nothing set, the service runs on the embedded default (SQLite and Celery's file-system
+broker under ``var/``). ``ATLAS_ENV=production`` switches on the hardened configuration and
+refuses to start without a real ``SECRET_KEY``.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name, default=""):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def env_int(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from error
+
+
+def env_float(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from error
+
+
+def env_list(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+ATLAS_ENV = env_str("ATLAS_ENV", "development")
+if ATLAS_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"ATLAS_ENV must be 'development' or 'production', got {ATLAS_ENV!r}")
+PRODUCTION = ATLAS_ENV == "production"
+
+VAR_DIR = Path(env_str("ATLAS_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEVELOPMENT_SECRET_KEY = "django-insecure-neuron-atlas-development-key-never-use-in-production"
+SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
+if PRODUCTION and (
+    len(SECRET_KEY) < 50
+    or SECRET_KEY == DEVELOPMENT_SECRET_KEY
+    or SECRET_KEY.startswith("django-insecure")
+    or len(set(SECRET_KEY)) < 5
+):
+    raise ImproperlyConfigured(
+        "ATLAS_ENV=production needs SECRET_KEY: at least 50 random characters, not the "
+        "development key. Generate one with: python -c \"import secrets; "
+        "print(secrets.token_urlsafe(64))\""
+    )
+
+DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "server",
+    "workers",
+    "annotations",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "server.urls"
+WSGI_APPLICATION = "server.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'atlas.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker share one file: WAL lets readers run beside the writer,
+    # IMMEDIATE transactions take the write lock up front instead of failing mid-transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # A file, not memory: the worker processes started by the tests must see the same data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-atlas-{os.getpid()}.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth -----------------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "frontend:login"
+LOGIN_REDIRECT_URL = "frontend:landing"
+LOGOUT_REDIRECT_URL = "frontend:landing"
+
+# --- i18n, static and media -----------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# Development serves static files straight from the apps; production collects them first.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles"))) if PRODUCTION else None
+WHITENOISE_USE_FINDERS = not PRODUCTION
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # A re-run of a job writes the same names again instead of piling up copies.
+        "OPTIONS": {"allow_overwrite": True},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        ),
+    },
+}
+
+# --- REST API -------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "server.pagination.AtlasPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "server.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "credentials": env_str("ATLAS_CREDENTIALS_THROTTLE", "10/minute"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Neuron Atlas API",
+    "DESCRIPTION": "Map the neurons of vision networks together: catalog, render jobs, "
+    "projects and roles.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# Throttles count in the cache; a per-process memory cache is enough for one web process,
+# production with several gunicorn workers points ATLAS_CACHE_URL at Redis.
+CACHE_URL = env_str("ATLAS_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Celery ---------------------------------------------------------------------------------
+
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+ATLAS_TASK_HARD_TIME_LIMIT = env_int("ATLAS_TASK_HARD_TIME_LIMIT", 6 * 3600)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+    for broker_folder in ("queue", "processed", "control"):
+        (BROKER_DIR / broker_folder).mkdir(parents=True, exist_ok=True)
+else:
+    # A message not acked within the visibility timeout is handed out again; it must
+    # outlast the longest job or a running job would be delivered twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ATLAS_TASK_HARD_TIME_LIMIT + 3600}
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"workers.tasks.run_job": {"queue": "gpu"}}
+# A job is acknowledged only once it finished; a worker that dies mid-job leaves its message
+# to be delivered again, and the job row decides whether anything runs.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = ATLAS_TASK_HARD_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = ATLAS_TASK_HARD_TIME_LIMIT - 60
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- the engine and its workers ---------------------------------------------------------------
+
+# "auto" picks cuda:0 when a GPU is visible (CUDA_VISIBLE_DEVICES), else cpu.
+ATLAS_DEVICE = env_str("ATLAS_DEVICE", "auto")
+ATLAS_JOB_LEASE_SECONDS = env_float("ATLAS_JOB_LEASE_SECONDS", 120.0)
+ATLAS_HEARTBEAT_SECONDS = env_float("ATLAS_HEARTBEAT_SECONDS", 15.0)
+ATLAS_JOB_MAX_ATTEMPTS = env_int("ATLAS_JOB_MAX_ATTEMPTS", 3)
+ATLAS_SWEEP_SECONDS = env_float("ATLAS_SWEEP_SECONDS", 30.0)
+# A queued job whose message may have been lost (broker restart) is sent again after this.
+ATLAS_REQUEUE_QUEUED_AFTER_SECONDS = env_float("ATLAS_REQUEUE_QUEUED_AFTER_SECONDS", 600.0)
+ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = env_float("ATLAS_PROGRESS_MIN_INTERVAL_SECONDS", 0.5)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-job-leases": {
+        "task": "workers.tasks.sweep_jobs",
+        "schedule": ATLAS_SWEEP_SECONDS,
+        "options": {"queue": "default", "expires": ATLAS_SWEEP_SECONDS},
+    },
+}
+# Fault injection for the worker-crash tests: sleep this long after each unit of a job.
+ATLAS_FAULT_UNIT_DELAY_SECONDS = env_float("ATLAS_FAULT_UNIT_DELAY_SECONDS", 0.0)
+# Where the worker keeps networks it loaded; one network at a time per GPU by default.
+ATLAS_NETWORK_CACHE_SIZE = env_int("ATLAS_NETWORK_CACHE_SIZE", 2)
+ATLAS_MAX_UPLOAD_BYTES = env_int("ATLAS_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# Who may see and act on the catalog: the workers app asks this module (see workers/access.py).
+ATLAS_ACCESS_POLICY = "annotations.policies"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+
+# --- production hardening -----------------------------------------------------------------
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+SESSION_COOKIE_AGE = int(timedelta(days=14).total_seconds())

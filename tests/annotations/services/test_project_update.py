@@ -1,0 +1,59 @@
+import pytest
+
+from annotations.models import Project, Role
+from annotations.services.projects import project_update
+from server.errors import PermissionDenied, ValidationFailed
+from tests.factories.annotations import MembershipFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owner_changes_name_and_description_and_the_version_goes_up():
+    owner = MembershipFactory(role=Role.OWNER, project__name="Curves", project__version=3)
+
+    project = project_update(
+        project=owner.project, actor=owner.user, name="Curve detectors", description="3b"
+    )
+
+    assert (project.name, project.description, project.version) == ("Curve detectors", "3b", 4)
+    assert Project.objects.values_list("name", "description", "version").get() == (
+        "Curve detectors",
+        "3b",
+        4,
+    )
+
+
+def test_fields_left_out_keep_their_value():
+    owner = MembershipFactory(role=Role.OWNER, project__name="Curves", project__description="3b")
+
+    project_update(project=owner.project, actor=owner.user, description="")
+
+    assert Project.objects.values_list("name", "description").get() == ("Curves", "")
+
+
+def test_reviewer_may_not_change_the_project():
+    reviewer = MembershipFactory(role=Role.REVIEWER, project__name="Curves")
+
+    with pytest.raises(PermissionDenied) as raised:
+        project_update(project=reviewer.project, actor=reviewer.user, name="Mine")
+
+    assert raised.value.detail == "Your role does not allow project.update."
+    assert Project.objects.values_list("name", "version").get() == ("Curves", 1)
+
+
+def test_blank_name_fails_validation_and_changes_nothing():
+    owner = MembershipFactory(role=Role.OWNER, project__name="Curves")
+
+    with pytest.raises(ValidationFailed) as raised:
+        project_update(project=owner.project, actor=owner.user, name="")
+
+    assert raised.value.fields == {"name": ["This field cannot be blank."]}
+    assert Project.objects.values_list("name", "version").get() == ("Curves", 1)
+
+
+def test_the_system_may_change_any_project():
+    project = ProjectFactory(name="Curves")
+
+    project_update(project=project, actor=None, name="Curve detectors")
+
+    assert Project.objects.values_list("name", flat=True).get() == "Curve detectors"

@@ -1,0 +1,1 @@
+"""Factories for test data; one module per app."""

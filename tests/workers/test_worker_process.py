@@ -1,0 +1,238 @@
+"""A real ``celery worker`` process runs jobs against the test database and broker.
+
+These tests start the worker the way production does (prefork child, late acks, embedded
+beat for the lease sweep) and kill it with SIGKILL in the middle of a job.
+"""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from PIL import Image
+from rest_framework.test import APIClient
+
+from annotations.models import Role
+from annotations.services.accounts import token_get_or_create
+from annotations.services.networks import project_network_register
+from server.celery import app as celery_app
+from tests.factories.annotations import MembershipFactory, ProjectFactory, UserFactory
+from workers.models import Artifact, Job
+
+pytestmark = [pytest.mark.worker_process, pytest.mark.django_db(transaction=True)]
+
+FIRST_LAYER_UNITS = 32
+ARTIFACTS_PER_JOB = 2 * FIRST_LAYER_UNITS + 2
+
+
+def database_url():
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """A celery worker subprocess in its own process group, with its log kept for failures."""
+
+    def __init__(self, folder, media_root, **env):
+        self.log_path = Path(folder) / f"worker-{uuid.uuid4().hex[:8]}.log"
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "MEDIA_ROOT": str(media_root),
+            "ATLAS_DEVICE": "cpu",
+            "ATLAS_JOB_LEASE_SECONDS": "3",
+            "ATLAS_HEARTBEAT_SECONDS": "0.5",
+            "ATLAS_SWEEP_SECONDS": "1",
+            "ATLAS_PROGRESS_MIN_INTERVAL_SECONDS": "0.1",
+            **{key: str(value) for key, value in env.items()},
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "server", "worker", "--beat",
+            "--queues", "gpu,default", "--concurrency", "1", "--loglevel", "INFO",
+            "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h",
+            "--schedule", str(Path(folder) / f"beat-{uuid.uuid4().hex[:6]}"),
+        ]
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=environment, stdout=self.log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def kill(self):
+        """SIGKILL the whole worker: parent, pool child and beat, with no chance to clean up."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def output(self):
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def workers(tmp_path, media_root):
+    started = []
+
+    def start(**env):
+        worker = Worker(tmp_path, media_root, **env)
+        started.append(worker)
+        return worker
+
+    with celery_app.connection_for_write() as broker:
+        for queue in ("gpu", "default"):
+            broker.default_channel.queue_purge(queue)
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def researcher():
+    user = UserFactory()
+    project = ProjectFactory()
+    MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
+    project_network_register(
+        project=project, actor=None, name="mobilenet-v2", arch="mobilenet_v2",
+        bundled_weights=True,
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_get_or_create(user=user).key}")
+    return client
+
+
+def request_first_layer_job(client):
+    return client.post(
+        "/api/v1/jobs/",
+        {"network": "mobilenet-v2", "kind": "first_layer_weights", "layer": "features.0"},
+        format="json",
+    )
+
+
+def wait_for(condition, worker, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if worker.process.poll() is not None:
+            pytest.fail(f"the worker exited early:\n{worker.output()}")
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout} s; worker log:\n{worker.output()}")
+
+
+def job_status(job_id):
+    return Job.objects.values_list("status", "progress").get(pk=job_id)
+
+
+def running_past(job_id, progress):
+    status, reached = job_status(job_id)
+    return status == "running" and reached >= progress
+
+
+def test_a_job_created_with_a_token_completes_in_a_worker_and_its_images_download(
+    researcher, workers
+):
+    response = request_first_layer_job(researcher)
+    assert response.status_code == 201
+    job_id = response.json()["id"]
+    worker = workers()
+
+    wait_for(lambda: job_status(job_id)[0] == "succeeded", worker, timeout=120)
+
+    job = researcher.get(f"/api/v1/jobs/{job_id}/").json()
+    assert job["progress"] == 1.0
+    assert job["attempts"] == 1
+    assert job["device"] == "cpu"
+    assert set(job["timings"]) >= {"load_seconds", "compute_seconds", "total_seconds"}
+    artifacts = researcher.get(job["artifacts_url"]).json()
+    assert len(artifacts) == ARTIFACTS_PER_JOB
+    sprite = next(a for a in artifacts if a["kind"] == "layer_sprite")
+    image = Image.open(io.BytesIO(b"".join(researcher.get(sprite["download_url"]).streaming_content)))
+    assert image.size[0] > 0
+    unit_image = next(a for a in artifacts if a["unit"] == "features.0:5" and a["kind"] == "unit_image")
+    tile = Image.open(io.BytesIO(b"".join(researcher.get(unit_image["download_url"]).streaming_content)))
+    assert tile.size == (24, 24)
+
+
+def test_repeating_a_finished_request_returns_the_same_job(researcher, workers):
+    job_id = request_first_layer_job(researcher).json()["id"]
+    worker = workers()
+    wait_for(lambda: job_status(job_id)[0] == "succeeded", worker, timeout=120)
+
+    again = request_first_layer_job(researcher)
+
+    assert again.status_code == 200
+    assert again.json()["id"] == job_id
+    assert Job.objects.count() == 1
+
+
+def test_health_lists_the_live_worker_with_its_queues_and_device(researcher, workers):
+    worker = workers()
+
+    wait_for(lambda: researcher.get("/api/v1/health/").json()["workers"], worker, timeout=60)
+
+    health = researcher.get("/api/v1/health/").json()
+    assert health["status"] == "ok"
+    assert [(w["queues"], w["device"]) for w in health["workers"]] == [(["default", "gpu"], "cpu")]
+
+
+def test_a_job_survives_its_worker_being_killed_mid_job(researcher, workers, media_root):
+    job_id = request_first_layer_job(researcher).json()["id"]
+    doomed = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.3)
+    wait_for(lambda: running_past(job_id, 0.2), doomed, timeout=120)
+
+    doomed.kill()
+
+    status, progress = job_status(job_id)
+    assert status == "running"
+    assert 0.2 <= progress < 1.0
+    replacement = workers()
+    wait_for(lambda: job_status(job_id)[0] == "succeeded", replacement, timeout=120)
+    job = Job.objects.get(pk=job_id)
+    assert job.attempts == 2
+    assert Artifact.objects.filter(job=job).count() == ARTIFACTS_PER_JOB
+    files = [path for path in Path(media_root).rglob("*") if path.is_file()]
+    artifact_files = [path for path in files if "artifacts" in path.parts]
+    assert len(artifact_files) == ARTIFACTS_PER_JOB
+
+
+def test_a_job_that_keeps_losing_its_worker_fails_after_the_attempts_limit(
+    settings, researcher, workers
+):
+    settings.ATLAS_JOB_MAX_ATTEMPTS = 1
+    job_id = request_first_layer_job(researcher).json()["id"]
+    doomed = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.3)
+    wait_for(lambda: running_past(job_id, 0.1), doomed, timeout=120)
+    doomed.kill()
+
+    replacement = workers()
+
+    wait_for(lambda: job_status(job_id)[0] == "failed", replacement, timeout=60)
+    job = Job.objects.get(pk=job_id)
+    assert job.attempts == 1
+    assert job.error_code == "attempts_exhausted"
+    assert "attempt 1 of 1" in job.error
+    assert Artifact.objects.filter(job=job).count() == 0

@@ -1,0 +1,99 @@
+"""Input and output shapes of the catalog and jobs API."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from workers.jobkinds import JOB_KINDS
+from workers.models import Artifact, Job, Layer, Network, Unit
+
+
+class NetworkOutputSerializer(serializers.ModelSerializer):
+    layer_count = serializers.IntegerField(read_only=True)
+    unit_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Network
+        fields = [
+            "id", "name", "source", "arch", "weights_sha256", "random_seed", "input_size",
+            "description", "created_at", "layer_count", "unit_count",
+        ]
+
+    def get_unit_count(self, network) -> int:
+        counts = self.context.get("unit_counts")
+        if counts is not None:
+            return counts.get(network.pk, 0)
+        return network.units.count()
+
+
+class LayerOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Layer
+        fields = [
+            "id", "name", "kind", "order", "channels", "height", "width", "receptive_field",
+            "stride",
+        ]
+
+
+class UnitOutputSerializer(serializers.ModelSerializer):
+    layer = serializers.CharField(source="layer.name")
+    address = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Unit
+        fields = ["id", "layer", "index", "address"]
+
+    def get_address(self, unit) -> str:
+        return f"{unit.layer.name}:{unit.index}"
+
+
+class JobInputSerializer(serializers.Serializer):
+    network = serializers.SlugField(help_text="The network's name.")
+    kind = serializers.ChoiceField(choices=sorted(JOB_KINDS))
+    layer = serializers.CharField(max_length=100)
+    units = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        required=False,
+        allow_null=True,
+        max_length=100_000,
+        help_text="Unit indices of the layer; omit for every unit.",
+    )
+    params = serializers.DictField(required=False, default=dict)
+
+
+class JobOutputSerializer(serializers.ModelSerializer):
+    network = serializers.CharField(source="network.name")
+    layer = serializers.CharField(source="layer.name")
+    units = serializers.JSONField(source="unit_indices")
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    artifacts_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id", "kind", "network", "layer", "units", "params", "params_hash", "status",
+            "progress", "progress_message", "attempts", "max_attempts", "cancel_requested",
+            "error", "error_code", "worker", "device", "created_by", "created_at",
+            "enqueued_at", "started_at", "finished_at", "timings", "artifacts_url",
+        ]
+
+    def get_artifacts_url(self, job) -> str:
+        return reverse("workers-api:job-artifacts", kwargs={"job_id": job.pk})
+
+
+class ArtifactOutputSerializer(serializers.ModelSerializer):
+    unit = serializers.SerializerMethodField()
+    layer = serializers.CharField(source="layer.name")
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Artifact
+        fields = [
+            "id", "kind", "layer", "unit", "content_type", "size_bytes", "sha256", "params",
+            "code_version", "created_at", "download_url",
+        ]
+
+    def get_unit(self, artifact) -> str | None:
+        return None if artifact.unit is None else f"{artifact.layer.name}:{artifact.unit.index}"
+
+    def get_download_url(self, artifact) -> str:
+        return reverse("workers-api:artifact-download", kwargs={"artifact_id": artifact.pk})

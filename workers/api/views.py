@@ -1,0 +1,184 @@
+"""Catalog and jobs endpoints: parse, call one selector or service, render."""
+
+from django.db.models import Count
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from workers.api.filters import JobFilter, UnitFilter
+from workers.api.serializers import (
+    ArtifactOutputSerializer,
+    JobInputSerializer,
+    JobOutputSerializer,
+    LayerOutputSerializer,
+    NetworkOutputSerializer,
+    UnitOutputSerializer,
+)
+from workers.models import Unit
+from workers.selectors.catalog import (
+    layer_get,
+    layers_of,
+    network_get_for_user,
+    networks_for_user,
+    unit_get,
+    units_of,
+)
+from workers.selectors.jobs import (
+    artifact_get_for_user,
+    artifacts_of,
+    job_get_for_user,
+    jobs_for_user,
+)
+from workers.services.jobs import job_cancel, job_request
+
+
+def _unit_counts(network_ids):
+    rows = (
+        Unit.objects.filter(network_id__in=network_ids)
+        .values("network_id")
+        .annotate(total=Count("id"))
+    )
+    return {row["network_id"]: row["total"] for row in rows}
+
+
+class NetworkListView(GenericAPIView):
+    serializer_class = NetworkOutputSerializer
+
+    def get_queryset(self):
+        return networks_for_user(user=self.request.user)
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        context = {"unit_counts": _unit_counts([network.pk for network in page])}
+        return self.get_paginated_response(
+            NetworkOutputSerializer(page, many=True, context=context).data
+        )
+
+
+class NetworkDetailView(GenericAPIView):
+    serializer_class = NetworkOutputSerializer
+
+    def get(self, request, name):
+        network = network_get_for_user(user=request.user, name=name)
+        context = {"unit_counts": _unit_counts([network.pk])}
+        return Response(NetworkOutputSerializer(network, context=context).data)
+
+
+class LayerListView(GenericAPIView):
+    serializer_class = LayerOutputSerializer
+    pagination_class = None
+
+    def get(self, request, name):
+        network = network_get_for_user(user=request.user, name=name)
+        return Response(LayerOutputSerializer(layers_of(network=network), many=True).data)
+
+
+class LayerDetailView(GenericAPIView):
+    serializer_class = LayerOutputSerializer
+
+    def get(self, request, name, layer):
+        network = network_get_for_user(user=request.user, name=name)
+        return Response(LayerOutputSerializer(layer_get(network=network, name=layer)).data)
+
+
+class UnitListView(GenericAPIView):
+    serializer_class = UnitOutputSerializer
+    filterset_class = UnitFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Unit.objects.none()
+        network = network_get_for_user(user=self.request.user, name=self.kwargs["name"])
+        return units_of(network=network)
+
+    def get(self, request, name):
+        units = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(units)
+        return self.get_paginated_response(UnitOutputSerializer(page, many=True).data)
+
+
+class UnitDetailView(GenericAPIView):
+    serializer_class = UnitOutputSerializer
+
+    def get(self, request, name, address):
+        network = network_get_for_user(user=request.user, name=name)
+        return Response(UnitOutputSerializer(unit_get(network=network, address=address)).data)
+
+
+class JobListCreateView(GenericAPIView):
+    serializer_class = JobOutputSerializer
+    filterset_class = JobFilter
+
+    def get_queryset(self):
+        return jobs_for_user(user=self.request.user)
+
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(JobOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=JobInputSerializer,
+        responses={
+            201: OpenApiResponse(JobOutputSerializer, description="A new job was queued."),
+            200: OpenApiResponse(JobOutputSerializer, description="An identical job exists."),
+        },
+    )
+    def post(self, request):
+        payload = JobInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        network = network_get_for_user(user=request.user, name=data["network"])
+        job, created = job_request(
+            network=network,
+            kind=data["kind"],
+            layer_name=data["layer"],
+            unit_indices=data.get("units"),
+            params=data.get("params"),
+            actor=request.user,
+        )
+        return Response(
+            JobOutputSerializer(job).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class JobDetailView(GenericAPIView):
+    serializer_class = JobOutputSerializer
+
+    def get(self, request, job_id):
+        return Response(JobOutputSerializer(job_get_for_user(user=request.user, job_id=job_id)).data)
+
+
+class JobCancelView(GenericAPIView):
+    serializer_class = JobOutputSerializer
+
+    @extend_schema(request=None, responses={200: JobOutputSerializer})
+    def post(self, request, job_id):
+        job = job_get_for_user(user=request.user, job_id=job_id)
+        job = job_cancel(job=job, actor=request.user)
+        return Response(JobOutputSerializer(job_get_for_user(user=request.user, job_id=job.pk)).data)
+
+
+class JobArtifactListView(GenericAPIView):
+    serializer_class = ArtifactOutputSerializer
+    pagination_class = None
+
+    def get(self, request, job_id):
+        job = job_get_for_user(user=request.user, job_id=job_id)
+        return Response(ArtifactOutputSerializer(artifacts_of(job=job), many=True).data)
+
+
+class ArtifactDownloadView(GenericAPIView):
+    serializer_class = None
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(
+        description="The artifact's file (PNG or JSON).")})
+    def get(self, request, artifact_id):
+        artifact = artifact_get_for_user(user=request.user, artifact_id=artifact_id)
+        return FileResponse(
+            artifact.file.open("rb"),
+            content_type=artifact.content_type,
+            filename=artifact.file.name.rsplit("/", 1)[-1],
+        )

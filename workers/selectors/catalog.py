@@ -1,0 +1,63 @@
+"""Reading the catalog, always through what the user may see."""
+
+from django.db.models import Count
+
+from server.errors import NotFound, ValidationFailed
+from workers import access
+from workers.models import Layer, Network, Unit
+
+
+def networks_for_user(*, user):
+    return (
+        access.networks_visible_to(user)
+        .annotate(layer_count=Count("layers", distinct=True))
+        .order_by("name")
+    )
+
+
+def network_get_for_user(*, user, name, action="network.view"):
+    """The network called ``name`` if the user may ``action`` it; 404 when missing or hidden."""
+    network = networks_for_user(user=user).filter(name=name).first()
+    if network is None or not access.can(user, action, network):
+        raise NotFound(f"No network named {name!r}.")
+    return network
+
+
+def layers_of(*, network):
+    return Layer.objects.filter(network=network).order_by("order")
+
+
+def layer_get(*, network, name):
+    layer = Layer.objects.filter(network=network, name=name).first()
+    if layer is None:
+        raise NotFound(f"Network {network.name} has no layer {name!r}.", code="unknown_layer")
+    return layer
+
+
+def units_of(*, network):
+    return Unit.objects.filter(network=network).select_related("layer").order_by(
+        "layer__order", "index"
+    )
+
+
+def parse_unit_address(address):
+    """``"mixed3b:379"`` → ``("mixed3b", 379)``, as the papers write units."""
+    layer_name, separator, index = address.rpartition(":")
+    if not separator or not layer_name or not index.isdigit():
+        raise ValidationFailed(
+            f"{address!r} is not a unit address; write it like the papers: 'mixed3b:379'.",
+            fields={"address": ["Expected '<layer>:<index>'."]},
+        )
+    return layer_name, int(index)
+
+
+def unit_get(*, network, address):
+    layer_name, index = parse_unit_address(address)
+    unit = (
+        Unit.objects.select_related("layer")
+        .filter(network=network, layer__name=layer_name, index=index)
+        .first()
+    )
+    if unit is None:
+        raise NotFound(f"Network {network.name} has no unit {address}.", code="unknown_unit")
+    return unit

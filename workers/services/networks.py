@@ -1,0 +1,232 @@
+"""Registering a network: validate its source with the engine, then create every row at once."""
+
+import hashlib
+import logging
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from server.errors import Conflict, ValidationFailed
+from workers.engine import networks as engine_networks
+from workers.engine.errors import EngineError
+from workers.models import Layer, Network, Unit
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_PREFIX = "bundled:"
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+MIN_INPUT_SIZE, MAX_INPUT_SIZE = 32, 1024
+UNIT_BATCH_SIZE = 5000
+
+
+def _validate_request(*, name, arch, weights, bundled_weights, random_seed, torchscript, input_size):
+    fields = {}
+    if not NAME_PATTERN.match(name or ""):
+        fields["name"] = ["Use 1-100 lowercase letters, digits, '-' or '_', starting with a "
+                          "letter or digit."]
+    sources = [
+        weights is not None,
+        bool(bundled_weights),
+        random_seed is not None,
+        torchscript is not None,
+    ]
+    if sum(sources) != 1:
+        fields["source"] = ["Give exactly one of: a weights file, the bundled weights, random "
+                            "weights (a seed), or a TorchScript file."]
+    if torchscript is None and arch not in engine_networks.ARCHITECTURES:
+        known = ", ".join(sorted(engine_networks.ARCHITECTURES))
+        fields["arch"] = [f"Unknown architecture {arch!r}; built-in ones are: {known}."]
+    if torchscript is not None and arch:
+        fields["arch"] = ["A TorchScript file carries its own architecture; leave arch empty."]
+    if not isinstance(input_size, int) or not MIN_INPUT_SIZE <= input_size <= MAX_INPUT_SIZE:
+        fields["input_size"] = [f"Must be an integer from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}."]
+    if fields:
+        raise ValidationFailed("The network cannot be registered as asked.", fields=fields)
+    if Network.objects.filter(name=name).exists():
+        raise Conflict(f"A network named {name!r} is already registered.", code="name_taken")
+
+
+@contextmanager
+def _local_copy(source):
+    """A path on local disk for ``source`` (a path or an uploaded file), removed afterwards."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValidationFailed(
+                f"No file at {path}.", code="missing_file", fields={"file": [f"No file at {path}."]}
+            )
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="atlas-upload-") as folder:
+        suffix = Path(getattr(source, "name", "") or "upload").suffix
+        path = Path(folder) / f"upload{suffix}"
+        with path.open("wb") as out:
+            if hasattr(source, "chunks"):
+                for chunk in source.chunks():
+                    out.write(chunk)
+            else:
+                shutil.copyfileobj(source, out)
+        yield path
+
+
+def _load(*, arch, weights_path, bundled_weights, random_seed, torchscript_path, input_size):
+    try:
+        if torchscript_path is not None:
+            return engine_networks.load_torchscript(torchscript_path, input_size=input_size)
+        if bundled_weights:
+            weights_path = engine_networks.bundled_weights_path(arch)
+        return engine_networks.load_builtin(
+            arch, weights_path=weights_path, random_seed=random_seed, input_size=input_size
+        )
+    except EngineError as error:
+        raise ValidationFailed(str(error), code=error.code, fields={"file": [str(error)]}) from error
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def network_register(
+    *,
+    name,
+    arch="",
+    weights=None,
+    bundled_weights=False,
+    random_seed=None,
+    torchscript=None,
+    input_size=224,
+    description="",
+    actor=None,
+):
+    """Register a network and create its layers and units, all or nothing.
+
+    ``weights`` and ``torchscript`` are local paths or uploaded files; they are loaded only with
+    ``torch.load(weights_only=True)``, safetensors or ``torch.jit.load`` and copied into the
+    artifact storage so that workers on other machines find them.
+    """
+    _validate_request(
+        name=name,
+        arch=arch,
+        weights=weights,
+        bundled_weights=bundled_weights,
+        random_seed=random_seed,
+        torchscript=torchscript,
+        input_size=input_size,
+    )
+    upload = weights if weights is not None else torchscript
+    if upload is None:
+        loaded = _load(
+            arch=arch,
+            weights_path=None,
+            bundled_weights=bundled_weights,
+            random_seed=random_seed,
+            torchscript_path=None,
+            input_size=input_size,
+        )
+        stored_name, sha256 = "", ""
+        if bundled_weights:
+            stored_name = BUNDLED_PREFIX + arch
+            sha256 = _sha256(engine_networks.bundled_weights_path(arch))
+        return _create_rows(
+            name=name,
+            arch=arch,
+            source=Network.Source.BUILTIN,
+            stored_name=stored_name,
+            sha256=sha256,
+            random_seed=random_seed,
+            input_size=input_size,
+            description=description,
+            actor=actor,
+            layers=loaded.layers,
+        )
+
+    with _local_copy(upload) as path:
+        is_torchscript = torchscript is not None
+        loaded = _load(
+            arch=arch,
+            weights_path=None if is_torchscript else path,
+            bundled_weights=False,
+            random_seed=None,
+            torchscript_path=path if is_torchscript else None,
+            input_size=input_size,
+        )
+        sha256 = _sha256(path)
+        suffix = ".ts" if is_torchscript else (path.suffix or ".pt")
+        with path.open("rb") as handle:
+            stored_name = default_storage.save(
+                f"networks/{name}/{sha256[:16]}/weights{suffix}", File(handle)
+            )
+    try:
+        return _create_rows(
+            name=name,
+            arch="" if is_torchscript else arch,
+            source=Network.Source.TORCHSCRIPT if is_torchscript else Network.Source.BUILTIN,
+            stored_name=stored_name,
+            sha256=sha256,
+            random_seed=None,
+            input_size=input_size,
+            description=description,
+            actor=actor,
+            layers=loaded.layers,
+        )
+    except BaseException:
+        default_storage.delete(stored_name)
+        raise
+
+
+def _create_rows(
+    *, name, arch, source, stored_name, sha256, random_seed, input_size, description, actor, layers
+):
+    try:
+        with transaction.atomic():
+            network = Network.objects.create(
+                name=name,
+                source=source,
+                arch=arch,
+                weights=stored_name,
+                weights_sha256=sha256,
+                random_seed=random_seed,
+                input_size=input_size,
+                description=description,
+                created_by=actor,
+            )
+            layer_rows = Layer.objects.bulk_create(
+                [
+                    Layer(
+                        network=network,
+                        name=info.name,
+                        kind=info.kind,
+                        order=info.order,
+                        channels=info.channels,
+                        height=info.height,
+                        width=info.width,
+                        receptive_field=info.receptive_field,
+                        stride=info.stride,
+                    )
+                    for info in layers
+                ]
+            )
+            if not all(row.pk for row in layer_rows):
+                layer_rows = list(network.layers.order_by("order"))
+            Unit.objects.bulk_create(
+                (
+                    Unit(network=network, layer=layer, index=index)
+                    for layer in layer_rows
+                    for index in range(layer.channels)
+                ),
+                batch_size=UNIT_BATCH_SIZE,
+            )
+    except IntegrityError as error:
+        raise Conflict(f"A network named {name!r} is already registered.", code="name_taken") from error
+    logger.info("registered network %s: %d layers", name, len(layer_rows))
+    return network
