@@ -60,13 +60,15 @@ def env_list(name, default):
 
 ATLAS_ENV = env_str("ATLAS_ENV", "development")
 if ATLAS_ENV not in {"development", "production"}:
-    raise ImproperlyConfigured(f"ATLAS_ENV must be 'development' or 'production', got {ATLAS_ENV!r}")
+    raise ImproperlyConfigured(
+        f"ATLAS_ENV must be 'development' or 'production', got {ATLAS_ENV!r}"
+    )
 PRODUCTION = ATLAS_ENV == "production"
 
 VAR_DIR = Path(env_str("ATLAS_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEVELOPMENT_SECRET_KEY = "django-insecure-neuron-atlas-development-key-never-use-in-production"
+DEVELOPMENT_SECRET_KEY = "django-insecure-neuron-atlas-development-key-never-use-in-production"  # noqa: S105 (refused in production)
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
 if PRODUCTION and (
     len(SECRET_KEY) < 50
@@ -76,8 +78,8 @@ if PRODUCTION and (
 ):
     raise ImproperlyConfigured(
         "ATLAS_ENV=production needs SECRET_KEY: at least 50 random characters, not the "
-        "development key. Generate one with: python -c \"import secrets; "
-        "print(secrets.token_urlsafe(64))\""
+        'development key. Generate one with: python -c "import secrets; '
+        'print(secrets.token_urlsafe(64))"'
     )
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
@@ -134,7 +136,9 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'atlas.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share one file: WAL lets readers run beside the writer,
     # IMMEDIATE transactions take the write lock up front instead of failing mid-transaction.
@@ -214,6 +218,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "workers.models.jobs.Job.Status",
+        "HealthStatusEnum": ["ok", "degraded"],
+    },
 }
 
 # Throttles count in the cache; a per-process memory cache is enough for one web process,

@@ -4,8 +4,8 @@ Each kind's ``run(job, network, artifacts, report)`` takes the claimed job, the 
 an ``ArtifactBatch`` to add its outputs to and a progress reporter; it returns phase timings.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from server.errors import ValidationFailed
 
@@ -19,7 +19,9 @@ class JobKind:
 
 
 def _field_error(field, message):
-    return ValidationFailed(f"Invalid parameter {field}: {message}", fields={f"params.{field}": [message]})
+    return ValidationFailed(
+        f"Invalid parameter {field}: {message}", fields={f"params.{field}": [message]}
+    )
 
 
 def _clean_first_layer_weights(params, *, network, layer):

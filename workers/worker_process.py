@@ -49,8 +49,11 @@ def _beat(stop, started_at):
         close_old_connections()
         try:
             worker_heartbeat(
-                hostname=_state["hostname"], pid=os.getpid(), queues=_state["queues"],
-                device=device, started_at=started_at,
+                hostname=_state["hostname"],
+                pid=os.getpid(),
+                queues=_state["queues"],
+                device=device,
+                started_at=started_at,
             )
             job_leases_renew(worker=runtime.worker_id())
         except DatabaseError:

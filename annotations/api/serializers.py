@@ -7,14 +7,6 @@ from annotations.models import Project, Role
 from workers.models import Network
 
 
-class ApiErrorSerializer(serializers.Serializer):
-    """The one error shape (see ``server/errors.py``)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
 class TokenObtainInputSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})

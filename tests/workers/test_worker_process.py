@@ -58,15 +58,32 @@ class Worker:
             **{key: str(value) for key, value in env.items()},
         }
         command = [
-            sys.executable, "-m", "celery", "-A", "server", "worker", "--beat",
-            "--queues", "gpu,default", "--concurrency", "1", "--loglevel", "INFO",
-            "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h",
-            "--schedule", str(Path(folder) / f"beat-{uuid.uuid4().hex[:6]}"),
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "server",
+            "worker",
+            "--beat",
+            "--queues",
+            "gpu,default",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"test-{uuid.uuid4().hex[:6]}@%h",
+            "--schedule",
+            str(Path(folder) / f"beat-{uuid.uuid4().hex[:6]}"),
         ]
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=environment, stdout=self.log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            command,
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def kill(self):
@@ -116,7 +133,10 @@ def researcher():
     project = ProjectFactory()
     MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
     project_network_register(
-        project=project, actor=None, name="mobilenet-v2", arch="mobilenet_v2",
+        project=project,
+        actor=None,
+        name="mobilenet-v2",
+        arch="mobilenet_v2",
         bundled_weights=True,
     )
     client = APIClient()
@@ -170,10 +190,16 @@ def test_a_job_created_with_a_token_completes_in_a_worker_and_its_images_downloa
     artifacts = researcher.get(job["artifacts_url"]).json()
     assert len(artifacts) == ARTIFACTS_PER_JOB
     sprite = next(a for a in artifacts if a["kind"] == "layer_sprite")
-    image = Image.open(io.BytesIO(b"".join(researcher.get(sprite["download_url"]).streaming_content)))
+    image = Image.open(
+        io.BytesIO(b"".join(researcher.get(sprite["download_url"]).streaming_content))
+    )
     assert image.size[0] > 0
-    unit_image = next(a for a in artifacts if a["unit"] == "features.0:5" and a["kind"] == "unit_image")
-    tile = Image.open(io.BytesIO(b"".join(researcher.get(unit_image["download_url"]).streaming_content)))
+    unit_image = next(
+        a for a in artifacts if a["unit"] == "features.0:5" and a["kind"] == "unit_image"
+    )
+    tile = Image.open(
+        io.BytesIO(b"".join(researcher.get(unit_image["download_url"]).streaming_content))
+    )
     assert tile.size == (24, 24)
 
 

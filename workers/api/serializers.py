@@ -14,8 +14,17 @@ class NetworkOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Network
         fields = [
-            "id", "name", "source", "arch", "weights_sha256", "random_seed", "input_size",
-            "description", "created_at", "layer_count", "unit_count",
+            "id",
+            "name",
+            "source",
+            "arch",
+            "weights_sha256",
+            "random_seed",
+            "input_size",
+            "description",
+            "created_at",
+            "layer_count",
+            "unit_count",
         ]
 
     def get_unit_count(self, network) -> int:
@@ -29,7 +38,14 @@ class LayerOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Layer
         fields = [
-            "id", "name", "kind", "order", "channels", "height", "width", "receptive_field",
+            "id",
+            "name",
+            "kind",
+            "order",
+            "channels",
+            "height",
+            "width",
+            "receptive_field",
             "stride",
         ]
 
@@ -70,10 +86,30 @@ class JobOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = [
-            "id", "kind", "network", "layer", "units", "params", "params_hash", "status",
-            "progress", "progress_message", "attempts", "max_attempts", "cancel_requested",
-            "error", "error_code", "worker", "device", "created_by", "created_at",
-            "enqueued_at", "started_at", "finished_at", "timings", "artifacts_url",
+            "id",
+            "kind",
+            "network",
+            "layer",
+            "units",
+            "params",
+            "params_hash",
+            "status",
+            "progress",
+            "progress_message",
+            "attempts",
+            "max_attempts",
+            "cancel_requested",
+            "error",
+            "error_code",
+            "worker",
+            "device",
+            "created_by",
+            "created_at",
+            "enqueued_at",
+            "started_at",
+            "finished_at",
+            "timings",
+            "artifacts_url",
         ]
 
     def get_artifacts_url(self, job) -> str:
@@ -88,8 +124,17 @@ class ArtifactOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Artifact
         fields = [
-            "id", "kind", "layer", "unit", "content_type", "size_bytes", "sha256", "params",
-            "code_version", "created_at", "download_url",
+            "id",
+            "kind",
+            "layer",
+            "unit",
+            "content_type",
+            "size_bytes",
+            "sha256",
+            "params",
+            "code_version",
+            "created_at",
+            "download_url",
         ]
 
     def get_unit(self, artifact) -> str | None:

@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from server.schema import ERROR
 from workers.api.filters import JobFilter, UnitFilter
 from workers.api.serializers import (
     ArtifactOutputSerializer,
@@ -16,7 +17,7 @@ from workers.api.serializers import (
     NetworkOutputSerializer,
     UnitOutputSerializer,
 )
-from workers.models import Unit
+from workers.models import Artifact, Layer, Unit
 from workers.selectors.catalog import (
     layer_get,
     layers_of,
@@ -49,6 +50,9 @@ class NetworkListView(GenericAPIView):
     def get_queryset(self):
         return networks_for_user(user=self.request.user)
 
+    @extend_schema(
+        operation_id="networks_list", responses={200: NetworkOutputSerializer(many=True)}
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         context = {"unit_counts": _unit_counts([network.pk for network in page])}
@@ -60,6 +64,9 @@ class NetworkListView(GenericAPIView):
 class NetworkDetailView(GenericAPIView):
     serializer_class = NetworkOutputSerializer
 
+    @extend_schema(
+        operation_id="networks_retrieve", responses={200: NetworkOutputSerializer, 404: ERROR}
+    )
     def get(self, request, name):
         network = network_get_for_user(user=request.user, name=name)
         context = {"unit_counts": _unit_counts([network.pk])}
@@ -68,8 +75,13 @@ class NetworkDetailView(GenericAPIView):
 
 class LayerListView(GenericAPIView):
     serializer_class = LayerOutputSerializer
+    queryset = Layer.objects.none()
     pagination_class = None
 
+    @extend_schema(
+        operation_id="networks_layers_list",
+        responses={200: LayerOutputSerializer(many=True), 404: ERROR},
+    )
     def get(self, request, name):
         network = network_get_for_user(user=request.user, name=name)
         return Response(LayerOutputSerializer(layers_of(network=network), many=True).data)
@@ -78,6 +90,9 @@ class LayerListView(GenericAPIView):
 class LayerDetailView(GenericAPIView):
     serializer_class = LayerOutputSerializer
 
+    @extend_schema(
+        operation_id="networks_layers_retrieve", responses={200: LayerOutputSerializer, 404: ERROR}
+    )
     def get(self, request, name, layer):
         network = network_get_for_user(user=request.user, name=name)
         return Response(LayerOutputSerializer(layer_get(network=network, name=layer)).data)
@@ -93,6 +108,10 @@ class UnitListView(GenericAPIView):
         network = network_get_for_user(user=self.request.user, name=self.kwargs["name"])
         return units_of(network=network)
 
+    @extend_schema(
+        operation_id="networks_units_list",
+        responses={200: UnitOutputSerializer(many=True), 404: ERROR},
+    )
     def get(self, request, name):
         units = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(units)
@@ -102,6 +121,10 @@ class UnitListView(GenericAPIView):
 class UnitDetailView(GenericAPIView):
     serializer_class = UnitOutputSerializer
 
+    @extend_schema(
+        operation_id="networks_units_retrieve",
+        responses={200: UnitOutputSerializer, 400: ERROR, 404: ERROR},
+    )
     def get(self, request, name, address):
         network = network_get_for_user(user=request.user, name=name)
         return Response(UnitOutputSerializer(unit_get(network=network, address=address)).data)
@@ -114,6 +137,7 @@ class JobListCreateView(GenericAPIView):
     def get_queryset(self):
         return jobs_for_user(user=self.request.user)
 
+    @extend_schema(operation_id="jobs_list", responses={200: JobOutputSerializer(many=True)})
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(JobOutputSerializer(page, many=True).data)
@@ -123,6 +147,9 @@ class JobListCreateView(GenericAPIView):
         responses={
             201: OpenApiResponse(JobOutputSerializer, description="A new job was queued."),
             200: OpenApiResponse(JobOutputSerializer, description="An identical job exists."),
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
         },
     )
     def post(self, request):
@@ -147,24 +174,33 @@ class JobListCreateView(GenericAPIView):
 class JobDetailView(GenericAPIView):
     serializer_class = JobOutputSerializer
 
+    @extend_schema(operation_id="jobs_retrieve", responses={200: JobOutputSerializer, 404: ERROR})
     def get(self, request, job_id):
-        return Response(JobOutputSerializer(job_get_for_user(user=request.user, job_id=job_id)).data)
+        return Response(
+            JobOutputSerializer(job_get_for_user(user=request.user, job_id=job_id)).data
+        )
 
 
 class JobCancelView(GenericAPIView):
     serializer_class = JobOutputSerializer
 
-    @extend_schema(request=None, responses={200: JobOutputSerializer})
+    @extend_schema(
+        request=None, responses={200: JobOutputSerializer, 403: ERROR, 404: ERROR, 409: ERROR}
+    )
     def post(self, request, job_id):
         job = job_get_for_user(user=request.user, job_id=job_id)
         job = job_cancel(job=job, actor=request.user)
-        return Response(JobOutputSerializer(job_get_for_user(user=request.user, job_id=job.pk)).data)
+        return Response(
+            JobOutputSerializer(job_get_for_user(user=request.user, job_id=job.pk)).data
+        )
 
 
 class JobArtifactListView(GenericAPIView):
     serializer_class = ArtifactOutputSerializer
+    queryset = Artifact.objects.none()
     pagination_class = None
 
+    @extend_schema(responses={200: ArtifactOutputSerializer(many=True), 404: ERROR})
     def get(self, request, job_id):
         job = job_get_for_user(user=request.user, job_id=job_id)
         return Response(ArtifactOutputSerializer(artifacts_of(job=job), many=True).data)
@@ -173,8 +209,13 @@ class JobArtifactListView(GenericAPIView):
 class ArtifactDownloadView(GenericAPIView):
     serializer_class = None
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(
-        description="The artifact's file (PNG or JSON).")})
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                description="The artifact's file (PNG or JSON)."
+            )
+        }
+    )
     def get(self, request, artifact_id):
         artifact = artifact_get_for_user(user=request.user, artifact_id=artifact_id)
         return FileResponse(

@@ -28,13 +28,19 @@ def render_first_layer_weights(job, network, artifacts, report):
         unit = units[image.index]
         stem = f"unit_{image.index:05d}"
         artifacts.add(
-            unit=unit, kind=Artifact.Kind.UNIT_IMAGE, filename=f"{stem}.png",
-            content=encode_png(image.rgb), content_type="image/png",
+            unit=unit,
+            kind=Artifact.Kind.UNIT_IMAGE,
+            filename=f"{stem}.png",
+            content=encode_png(image.rgb),
+            content_type="image/png",
         )
         summary = {"unit": f"{job.layer.name}:{image.index}", **image.stats}
         artifacts.add(
-            unit=unit, kind=Artifact.Kind.UNIT_JSON, filename=f"{stem}.json",
-            content=json.dumps(summary, sort_keys=True).encode(), content_type="application/json",
+            unit=unit,
+            kind=Artifact.Kind.UNIT_JSON,
+            filename=f"{stem}.json",
+            content=json.dumps(summary, sort_keys=True).encode(),
+            content_type="application/json",
         )
         if settings.ATLAS_FAULT_UNIT_DELAY_SECONDS:
             time.sleep(settings.ATLAS_FAULT_UNIT_DELAY_SECONDS)
@@ -43,12 +49,16 @@ def render_first_layer_weights(job, network, artifacts, report):
     index["layer"] = job.layer.name
     index["network"] = job.network.name
     artifacts.add(
-        kind=Artifact.Kind.LAYER_SPRITE, filename="sprite.png",
-        content=sheet, content_type="image/png",
+        kind=Artifact.Kind.LAYER_SPRITE,
+        filename="sprite.png",
+        content=sheet,
+        content_type="image/png",
     )
     artifacts.add(
-        kind=Artifact.Kind.LAYER_INDEX, filename="sprite.json",
-        content=json.dumps(index, sort_keys=True).encode(), content_type="application/json",
+        kind=Artifact.Kind.LAYER_INDEX,
+        filename="sprite.json",
+        content=json.dumps(index, sort_keys=True).encode(),
+        content_type="application/json",
     )
     finished = time.perf_counter()
     return {

@@ -4,7 +4,7 @@ from django.db.models import Count
 
 from server.errors import NotFound, ValidationFailed
 from workers import access
-from workers.models import Layer, Network, Unit
+from workers.models import Layer, Unit
 
 
 def networks_for_user(*, user):
@@ -35,8 +35,10 @@ def layer_get(*, network, name):
 
 
 def units_of(*, network):
-    return Unit.objects.filter(network=network).select_related("layer").order_by(
-        "layer__order", "index"
+    return (
+        Unit.objects.filter(network=network)
+        .select_related("layer")
+        .order_by("layer__order", "index")
     )
 
 

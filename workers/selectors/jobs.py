@@ -20,8 +20,10 @@ def job_get_for_user(*, user, job_id):
 
 
 def artifacts_of(*, job):
-    return Artifact.objects.filter(job=job).select_related("unit", "layer").order_by(
-        "kind", "unit__index"
+    return (
+        Artifact.objects.filter(job=job)
+        .select_related("unit", "layer")
+        .order_by("kind", "unit__index")
     )
 
 

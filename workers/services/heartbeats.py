@@ -13,8 +13,12 @@ def worker_heartbeat(*, hostname, pid, queues, device, started_at):
     WorkerHeartbeat.objects.update_or_create(
         hostname=hostname,
         pid=pid,
-        defaults={"queues": sorted(queues), "device": device, "started_at": started_at,
-                  "last_seen": now},
+        defaults={
+            "queues": sorted(queues),
+            "device": device,
+            "started_at": started_at,
+            "last_seen": now,
+        },
     )
 
 

@@ -76,7 +76,10 @@ def job_run(*, job_id):
         logger.exception("job %s failed", job_id)
         artifacts.discard()
         job_fail(
-            job=job, worker=worker, error=f"{type(error).__name__}: {error}", code="internal_error",
+            job=job,
+            worker=worker,
+            error=f"{type(error).__name__}: {error}",
+            code="internal_error",
             timings=timings,
         )
         return "failed"

@@ -44,7 +44,9 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
     job_kind = JOB_KINDS.get(kind)
     if job_kind is None:
         known = ", ".join(sorted(JOB_KINDS))
-        raise ValidationFailed(f"Unknown job kind {kind!r}.", fields={"kind": [f"One of: {known}."]})
+        raise ValidationFailed(
+            f"Unknown job kind {kind!r}.", fields={"kind": [f"One of: {known}."]}
+        )
     layer = network.layers.filter(name=layer_name).first()
     if layer is None:
         raise ValidationFailed(
@@ -56,8 +58,13 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
     clean_params = job_kind.clean_params(params or {}, network=network, layer=layer)
     params_hash = _canonical_hash(clean_params)
     request_hash = _canonical_hash(
-        {"kind": kind, "network": network.pk, "layer": layer.name, "units": units,
-         "params": params_hash}
+        {
+            "kind": kind,
+            "network": network.pk,
+            "layer": layer.name,
+            "units": units,
+            "params": params_hash,
+        }
     )
     existing = Job.objects.filter(request_hash=request_hash, status__in=Job.REUSABLE_STATUSES)
     job = existing.first()
@@ -265,8 +272,13 @@ def jobs_sweep(*, now=None):
         ):
             continue
         with transaction.atomic():
-            if guard.update(status=Status.QUEUED, lease_expires_at=None, worker="",
-                            enqueued_at=now, progress_message="requeued after a lost worker"):
+            if guard.update(
+                status=Status.QUEUED,
+                lease_expires_at=None,
+                worker="",
+                enqueued_at=now,
+                progress_message="requeued after a lost worker",
+            ):
                 result["requeued"].append(job.pk)
                 _enqueue_after_commit(job.pk)
     stale_before = now - timedelta(seconds=settings.ATLAS_REQUEUE_QUEUED_AFTER_SECONDS)

@@ -25,11 +25,14 @@ MIN_INPUT_SIZE, MAX_INPUT_SIZE = 32, 1024
 UNIT_BATCH_SIZE = 5000
 
 
-def _validate_request(*, name, arch, weights, bundled_weights, random_seed, torchscript, input_size):
+def _validate_request(
+    *, name, arch, weights, bundled_weights, random_seed, torchscript, input_size
+):
     fields = {}
     if not NAME_PATTERN.match(name or ""):
-        fields["name"] = ["Use 1-100 lowercase letters, digits, '-' or '_', starting with a "
-                          "letter or digit."]
+        fields["name"] = [
+            "Use 1-100 lowercase letters, digits, '-' or '_', starting with a letter or digit."
+        ]
     sources = [
         weights is not None,
         bool(bundled_weights),
@@ -37,8 +40,10 @@ def _validate_request(*, name, arch, weights, bundled_weights, random_seed, torc
         torchscript is not None,
     ]
     if sum(sources) != 1:
-        fields["source"] = ["Give exactly one of: a weights file, the bundled weights, random "
-                            "weights (a seed), or a TorchScript file."]
+        fields["source"] = [
+            "Give exactly one of: a weights file, the bundled weights, random "
+            "weights (a seed), or a TorchScript file."
+        ]
     if torchscript is None and arch not in engine_networks.ARCHITECTURES:
         known = ", ".join(sorted(engine_networks.ARCHITECTURES))
         fields["arch"] = [f"Unknown architecture {arch!r}; built-in ones are: {known}."]
@@ -85,7 +90,9 @@ def _load(*, arch, weights_path, bundled_weights, random_seed, torchscript_path,
             arch, weights_path=weights_path, random_seed=random_seed, input_size=input_size
         )
     except EngineError as error:
-        raise ValidationFailed(str(error), code=error.code, fields={"file": [str(error)]}) from error
+        raise ValidationFailed(
+            str(error), code=error.code, fields={"file": [str(error)]}
+        ) from error
 
 
 def _sha256(path):
@@ -227,6 +234,8 @@ def _create_rows(
                 batch_size=UNIT_BATCH_SIZE,
             )
     except IntegrityError as error:
-        raise Conflict(f"A network named {name!r} is already registered.", code="name_taken") from error
+        raise Conflict(
+            f"A network named {name!r} is already registered.", code="name_taken"
+        ) from error
     logger.info("registered network %s: %d layers", name, len(layer_rows))
     return network

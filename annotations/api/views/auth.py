@@ -4,7 +4,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.schema import ERROR
 from annotations.api.serializers import (
     MeOutputSerializer,
     TokenObtainInputSerializer,
@@ -13,6 +12,7 @@ from annotations.api.serializers import (
 from annotations.api.throttles import CredentialsRateThrottle
 from annotations.selectors.projects import user_memberships
 from annotations.services.accounts import token_issue, token_revoke
+from server.schema import ERROR
 
 
 class TokenView(APIView):

@@ -3,7 +3,6 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.schema import ERROR
 from annotations.api.serializers import (
     MembershipAddInputSerializer,
     MembershipChangeInputSerializer,
@@ -16,6 +15,7 @@ from annotations.services.memberships import (
     membership_remove,
 )
 from server.pagination import AtlasPagination
+from server.schema import ERROR
 
 
 class MemberListView(APIView):

@@ -3,7 +3,6 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.schema import ERROR
 from annotations.api.serializers import (
     ProjectCreateInputSerializer,
     ProjectOutputSerializer,
@@ -12,6 +11,7 @@ from annotations.api.serializers import (
 from annotations.selectors.projects import project_get_for_user, projects_for_user
 from annotations.services.projects import project_create, project_update
 from server.pagination import AtlasPagination
+from server.schema import ERROR
 
 
 class ProjectListView(APIView):

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument("--no-demo", action="store_true", help="Skip the demo data.")
         parser.add_argument(
-            "--web", choices=["runserver", "gunicorn"], default="runserver",
+            "--web",
+            choices=["runserver", "gunicorn"],
+            default="runserver",
             help="runserver (default) or gunicorn with 2 workers.",
         )
 
@@ -37,19 +39,34 @@ class Command(BaseCommand):
             else [python, "-m", "gunicorn", "server.wsgi", "--bind", addrport, "--workers", "2"]
         )
         worker_command = [
-            python, "-m", "celery", "-A", "server", "worker", "--beat",
-            "--queues", "gpu,default", "--concurrency", "1", "--loglevel", "INFO",
-            "--hostname", f"dev@{os.uname().nodename}",
-            "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "server",
+            "worker",
+            "--beat",
+            "--queues",
+            "gpu,default",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"dev@{os.uname().nodename}",
+            "--schedule",
+            str(settings.VAR_DIR / "celerybeat-schedule"),
         ]
         processes = {
             "web": subprocess.Popen(web_command, cwd=settings.BASE_DIR),
             "worker": subprocess.Popen(worker_command, cwd=settings.BASE_DIR),
         }
-        self.stdout.write(self.style.SUCCESS(
-            f"Neuron Atlas on http://{addrport}/ (API docs: http://{addrport}/api/docs/); "
-            "Ctrl-C stops the web server and the worker."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Neuron Atlas on http://{addrport}/ (API docs: http://{addrport}/api/docs/); "
+                "Ctrl-C stops the web server and the worker."
+            )
+        )
         stopping = False
 
         def stop(signum, frame):
@@ -63,7 +80,9 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         finally:
             self._stop_all(processes)
-        failed = {name: p.returncode for name, p in processes.items() if p.returncode not in (0, -2, -15)}
+        failed = {
+            name: p.returncode for name, p in processes.items() if p.returncode not in (0, -2, -15)
+        }
         if failed and not stopping:
             self.stderr.write(f"stopped because a process exited: {failed}")
             raise SystemExit(1)

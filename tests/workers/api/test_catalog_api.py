@@ -54,7 +54,9 @@ def test_network_list_is_a_constant_number_of_queries(api_client):
 def test_layers_are_listed_in_order_with_their_geometry(viewer, network):
     body = viewer.get("/api/v1/networks/tiny/layers/").json()
 
-    assert [(l["name"], l["channels"], l["receptive_field"], l["stride"]) for l in body] == [
+    assert [
+        (row["name"], row["channels"], row["receptive_field"], row["stride"]) for row in body
+    ] == [
         ("conv1", 3, 3, 1),
         ("conv2", 5, 5, 2),
     ]

@@ -44,15 +44,22 @@ def client_as(api_client, project):
 
 def job_payload(first_layer, **changes):
     return {
-        "network": first_layer.network.name, "kind": "first_layer_weights",
-        "layer": first_layer.name, **changes,
+        "network": first_layer.network.name,
+        "kind": "first_layer_weights",
+        "layer": first_layer.name,
+        **changes,
     }
 
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [(Role.OWNER, 201), (Role.REVIEWER, 201), (Role.ANNOTATOR, 201), (Role.VIEWER, 403),
-     (None, 404)],
+    [
+        (Role.OWNER, 201),
+        (Role.REVIEWER, 201),
+        (Role.ANNOTATOR, 201),
+        (Role.VIEWER, 403),
+        (None, 404),
+    ],
 )
 def test_who_may_create_a_job(client_as, api_client, layer, sent, role, status):
     client = client_as(role)
@@ -68,8 +75,7 @@ def test_a_non_member_gets_the_same_404_as_for_a_missing_network(client_as, api_
     client = client_as(None)
 
     hidden = client.post("/api/v1/jobs/", job_payload(layer), format="json")
-    missing = client.post("/api/v1/jobs/", job_payload(layer, network="no-such-net"),
-                          format="json")
+    missing = client.post("/api/v1/jobs/", job_payload(layer, network="no-such-net"), format="json")
 
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["code"] == missing.json()["code"] == "not_found"
@@ -105,7 +111,9 @@ def test_repeating_a_request_returns_the_existing_job_with_200(client_as, api_cl
         ({"params": []}, "params"),
     ],
 )
-def test_malformed_job_requests_are_400_with_field_errors(client_as, api_client, layer, payload, field):
+def test_malformed_job_requests_are_400_with_field_errors(
+    client_as, api_client, layer, payload, field
+):
     client = client_as(Role.OWNER)
 
     response = client.post("/api/v1/jobs/", job_payload(layer, **payload), format="json")
@@ -127,8 +135,9 @@ def test_a_body_that_is_not_json_is_400(client_as, api_client, layer):
 
 def test_job_detail_shows_progress_attempts_and_timings(client_as, api_client, layer):
     client = client_as(Role.VIEWER)
-    job = JobFactory(layer=layer, status="succeeded", progress=1.0, attempts=2,
-                     timings={"total_seconds": 1.5})
+    job = JobFactory(
+        layer=layer, status="succeeded", progress=1.0, attempts=2, timings={"total_seconds": 1.5}
+    )
 
     body = client.get(f"/api/v1/jobs/{job.pk}/").json()
 

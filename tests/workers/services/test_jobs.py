@@ -48,7 +48,9 @@ def annotator(first_layer):
 
 def test_job_request_creates_and_enqueues_a_job(first_layer, annotator, sent):
     job, created = job_request(
-        network=first_layer.network, kind="first_layer_weights", layer_name="features.0",
+        network=first_layer.network,
+        kind="first_layer_weights",
+        layer_name="features.0",
         actor=annotator,
     )
 
@@ -61,12 +63,18 @@ def test_job_request_creates_and_enqueues_a_job(first_layer, annotator, sent):
 
 def test_identical_request_returns_the_same_job_without_enqueueing(first_layer, annotator, sent):
     first, _ = job_request(
-        network=first_layer.network, kind="first_layer_weights", layer_name="features.0",
-        params={"normalize": "unit"}, actor=annotator,
+        network=first_layer.network,
+        kind="first_layer_weights",
+        layer_name="features.0",
+        params={"normalize": "unit"},
+        actor=annotator,
     )
     again, created = job_request(
-        network=first_layer.network, kind="first_layer_weights", layer_name="features.0",
-        params={"pixels_per_weight": 8}, actor=annotator,
+        network=first_layer.network,
+        kind="first_layer_weights",
+        layer_name="features.0",
+        params={"pixels_per_weight": 8},
+        actor=annotator,
     )
 
     assert created is False
@@ -77,13 +85,17 @@ def test_identical_request_returns_the_same_job_without_enqueueing(first_layer, 
 
 def test_request_after_a_failed_job_creates_a_new_one(first_layer, annotator, sent):
     failed, _ = job_request(
-        network=first_layer.network, kind="first_layer_weights", layer_name="features.0",
+        network=first_layer.network,
+        kind="first_layer_weights",
+        layer_name="features.0",
         actor=annotator,
     )
     Job.objects.filter(pk=failed.pk).update(status=Status.FAILED)
 
     job, created = job_request(
-        network=first_layer.network, kind="first_layer_weights", layer_name="features.0",
+        network=first_layer.network,
+        kind="first_layer_weights",
+        layer_name="features.0",
         actor=annotator,
     )
 
@@ -93,12 +105,17 @@ def test_request_after_a_failed_job_creates_a_new_one(first_layer, annotator, se
 
 def test_different_units_are_different_jobs(first_layer, annotator, sent):
     whole, _ = job_request(
-        network=first_layer.network, kind="first_layer_weights", layer_name="features.0",
+        network=first_layer.network,
+        kind="first_layer_weights",
+        layer_name="features.0",
         actor=annotator,
     )
     some, created = job_request(
-        network=first_layer.network, kind="first_layer_weights", layer_name="features.0",
-        unit_indices=[2, 1, 2], actor=annotator,
+        network=first_layer.network,
+        kind="first_layer_weights",
+        layer_name="features.0",
+        unit_indices=[2, 1, 2],
+        actor=annotator,
     )
 
     assert created is True
@@ -123,8 +140,11 @@ def test_bad_requests_are_refused_with_the_field_and_create_nothing(
     first_layer, annotator, sent, changes, field
 ):
     request = {
-        "network": first_layer.network, "kind": "first_layer_weights",
-        "layer_name": "features.0", "actor": annotator, **changes,
+        "network": first_layer.network,
+        "kind": "first_layer_weights",
+        "layer_name": "features.0",
+        "actor": annotator,
+        **changes,
     }
 
     with pytest.raises(ValidationFailed) as error:
@@ -140,7 +160,9 @@ def test_first_layer_weights_refuses_a_deeper_layer(first_layer, annotator, sent
 
     with pytest.raises(ValidationFailed) as error:
         job_request(
-            network=first_layer.network, kind="first_layer_weights", layer_name="features.1",
+            network=first_layer.network,
+            kind="first_layer_weights",
+            layer_name="features.1",
             actor=annotator,
         )
 
@@ -155,7 +177,9 @@ def test_a_viewer_cannot_request_a_job(first_layer, sent):
 
     with pytest.raises(PermissionDenied):
         job_request(
-            network=first_layer.network, kind="first_layer_weights", layer_name="features.0",
+            network=first_layer.network,
+            kind="first_layer_weights",
+            layer_name="features.0",
             actor=viewer,
         )
 
