@@ -7,10 +7,6 @@ app_name = "frontend"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="frontend/login.html"),
-        name="login",
-    ),
+    path("login/", views.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
