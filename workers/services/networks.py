@@ -114,12 +114,14 @@ def network_register(
     input_size=224,
     description="",
     actor=None,
+    progress=None,
 ):
     """Register a network and create its layers and units, all or nothing.
 
     ``weights`` and ``torchscript`` are local paths or uploaded files; they are loaded only with
     ``torch.load(weights_only=True)``, safetensors or ``torch.jit.load`` and copied into the
-    artifact storage so that workers on other machines find them.
+    artifact storage so that workers on other machines find them. ``progress(step, done, total)``
+    is called as the rows are created.
     """
     _validate_request(
         name=name,
@@ -155,6 +157,7 @@ def network_register(
             description=description,
             actor=actor,
             layers=loaded.layers,
+            progress=progress,
         )
 
     with _local_copy(upload) as path:
@@ -185,6 +188,7 @@ def network_register(
             description=description,
             actor=actor,
             layers=loaded.layers,
+            progress=progress,
         )
     except BaseException:
         default_storage.delete(stored_name)
@@ -192,8 +196,21 @@ def network_register(
 
 
 def _create_rows(
-    *, name, arch, source, stored_name, sha256, random_seed, input_size, description, actor, layers
+    *,
+    name,
+    arch,
+    source,
+    stored_name,
+    sha256,
+    random_seed,
+    input_size,
+    description,
+    actor,
+    layers,
+    progress,
 ):
+    progress = progress or (lambda step, done, total: None)
+    total_units = sum(info.channels for info in layers)
     try:
         with transaction.atomic():
             network = Network.objects.create(
@@ -223,16 +240,14 @@ def _create_rows(
                     for info in layers
                 ]
             )
-            if not all(row.pk for row in layer_rows):
-                layer_rows = list(network.layers.order_by("order"))
-            Unit.objects.bulk_create(
-                (
-                    Unit(network=network, layer=layer, index=index)
-                    for layer in layer_rows
-                    for index in range(layer.channels)
-                ),
-                batch_size=UNIT_BATCH_SIZE,
-            )
+            created = 0
+            for layer in layer_rows:
+                Unit.objects.bulk_create(
+                    [Unit(network=network, layer=layer, index=i) for i in range(layer.channels)],
+                    batch_size=UNIT_BATCH_SIZE,
+                )
+                created += layer.channels
+                progress("units", created, total_units)
     except IntegrityError as error:
         raise Conflict(
             f"A network named {name!r} is already registered.", code="name_taken"

@@ -1,6 +1,7 @@
 """``manage.py register_network``: add a network to the catalog (and to a project)."""
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from annotations.models import Project
 from annotations.services.networks import project_network_register
@@ -41,6 +42,12 @@ class Command(BaseCommand):
             if project is None:
                 raise CommandError(f"No project with slug {options['project']!r}.")
         self.stdout.write(f"loading and checking {options['name']} ...")
+        bar = tqdm(desc="creating units", unit="unit", file=self.stderr, disable=None)
+
+        def progress(step, done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+
         try:
             network = project_network_register(
                 project=project,
@@ -53,12 +60,15 @@ class Command(BaseCommand):
                 torchscript=options["torchscript"],
                 input_size=options["input_size"],
                 description=options["description"],
+                progress=progress,
             )
         except DomainError as error:
             details = "; ".join(
                 f"{field}: {' '.join(messages)}" for field, messages in error.fields.items()
             )
             raise CommandError(f"{error.detail}" + (f" ({details})" if details else "")) from error
+        finally:
+            bar.close()
         layers = network.layers.count()
         units = network.units.count()
         where = f" in project {project.slug}" if project else ""

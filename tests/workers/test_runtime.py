@@ -1,0 +1,57 @@
+import pytest
+
+from tests.factories.workers import NetworkFactory
+from workers import runtime
+from workers.services.networks import network_register
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(monkeypatch, settings):
+    settings.ATLAS_DEVICE = "cpu"
+    monkeypatch.setattr(runtime, "_networks", runtime.OrderedDict())
+    monkeypatch.setattr(runtime, "_device", None)
+
+
+def test_a_network_is_loaded_once_and_then_served_from_the_cache():
+    network = network_register(name="tiny", arch="inception_v1", random_seed=0, input_size=64)
+
+    first = runtime.network_for(network)
+    again = runtime.network_for(network)
+
+    assert again is first
+    assert [layer.name for layer in first.layers][:2] == ["conv2d0", "conv2d1"]
+
+
+def test_the_cache_keeps_only_the_most_recently_used_networks(settings):
+    settings.ATLAS_NETWORK_CACHE_SIZE = 1
+    one = network_register(name="one", arch="inception_v1", random_seed=0, input_size=64)
+    two = network_register(name="two", arch="inception_v1", random_seed=1, input_size=64)
+    first = runtime.network_for(one)
+
+    runtime.network_for(two)
+
+    assert runtime.network_for(one) is not first
+    assert len(runtime._networks) == 1
+
+
+def test_a_random_network_loads_with_its_recorded_seed():
+    a = NetworkFactory(arch="inception_v1", random_seed=5, input_size=64)
+    b = NetworkFactory(arch="inception_v1", random_seed=5, input_size=64)
+
+    weights_a = runtime.network_for(a).module.state_dict()
+    weights_b = runtime.network_for(b).module.state_dict()
+
+    assert all((weights_a[key] == weights_b[key]).all() for key in weights_a)
+
+
+def test_the_device_comes_from_the_setting():
+    assert runtime.device_name() == "cpu"
+
+
+def test_the_worker_id_names_host_and_process():
+    host, pid = runtime.worker_id().rsplit(":", 1)
+
+    assert host
+    assert int(pid) > 0
