@@ -35,6 +35,10 @@ def summary(samples, *, digits=6):
     }
 
 
+def milliseconds(samples):
+    return [seconds * 1000 for seconds in samples]
+
+
 def ratio(baseline, candidate):
     return round(baseline / candidate, 3) if candidate > 0 else None
 

@@ -29,8 +29,12 @@ def device():
     """The torch device this process renders on, chosen once from ``ATLAS_DEVICE``."""
     global _device
     if _device is None:
+        import torch
+
         from workers.engine.networks import resolve_device
 
+        if settings.ATLAS_TORCH_THREADS:
+            torch.set_num_threads(settings.ATLAS_TORCH_THREADS)
         _device = resolve_device(settings.ATLAS_DEVICE)
     return _device
 

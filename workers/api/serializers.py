@@ -142,3 +142,30 @@ class ArtifactOutputSerializer(serializers.ModelSerializer):
 
     def get_download_url(self, artifact) -> str:
         return reverse("workers-api:artifact-download", kwargs={"artifact_id": artifact.pk})
+
+
+class RenderingOutputSerializer(serializers.Serializer):
+    job = serializers.IntegerField(source="job.pk")
+    kind = serializers.CharField(source="job.kind")
+    status = serializers.CharField(source="job.status")
+    params = serializers.JSONField(source="job.params")
+    artifacts = ArtifactOutputSerializer(many=True)
+
+
+class UnitCardOutputSerializer(serializers.Serializer):
+    network = serializers.CharField(source="unit.network.name")
+    layer = LayerOutputSerializer(source="unit.layer")
+    index = serializers.IntegerField(source="unit.index")
+    address = serializers.SerializerMethodField()
+    renderings = RenderingOutputSerializer(many=True)
+
+    def get_address(self, card) -> str:
+        return f"{card['unit'].layer.name}:{card['unit'].index}"
+
+
+class LayerSpriteOutputSerializer(serializers.Serializer):
+    job = serializers.IntegerField(source="job.pk")
+    kind = serializers.CharField(source="job.kind")
+    params = serializers.JSONField(source="job.params")
+    sprite = ArtifactOutputSerializer()
+    index = serializers.JSONField(help_text="Tile size, columns and each unit's x, y.")

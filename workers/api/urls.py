@@ -13,7 +13,17 @@ urlpatterns = [
         views.LayerDetailView.as_view(),
         name="layer-detail",
     ),
+    path(
+        "networks/<slug:name>/layers/<str:layer>/sprite/",
+        views.LayerSpriteView.as_view(),
+        name="layer-sprite",
+    ),
     path("networks/<slug:name>/units/", views.UnitListView.as_view(), name="unit-list"),
+    path(
+        "networks/<slug:name>/units/<str:address>/card/",
+        views.UnitCardView.as_view(),
+        name="unit-card",
+    ),
     path(
         "networks/<slug:name>/units/<str:address>/",
         views.UnitDetailView.as_view(),

@@ -2,8 +2,8 @@
 
 from django.db.models import Count
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -14,10 +14,13 @@ from workers.api.serializers import (
     JobInputSerializer,
     JobOutputSerializer,
     LayerOutputSerializer,
+    LayerSpriteOutputSerializer,
     NetworkOutputSerializer,
+    UnitCardOutputSerializer,
     UnitOutputSerializer,
 )
 from workers.models import Artifact, Layer, Unit
+from workers.selectors.artifacts import layer_sprite, unit_card
 from workers.selectors.catalog import (
     layer_get,
     layers_of,
@@ -33,6 +36,11 @@ from workers.selectors.jobs import (
     jobs_for_user,
 )
 from workers.services.jobs import job_cancel, job_request
+
+
+class SpriteQuerySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    job = serializers.IntegerField(required=False, min_value=1)
 
 
 def _unit_counts(network_ids):
@@ -69,6 +77,7 @@ class NetworkDetailView(GenericAPIView):
     )
     def get(self, request, name):
         network = network_get_for_user(user=request.user, name=name)
+        network.layer_count = network.layers.count()
         context = {"unit_counts": _unit_counts([network.pk])}
         return Response(NetworkOutputSerializer(network, context=context).data)
 
@@ -223,3 +232,45 @@ class ArtifactDownloadView(GenericAPIView):
             content_type=artifact.content_type,
             filename=artifact.file.name.rsplit("/", 1)[-1],
         )
+
+
+class UnitCardView(GenericAPIView):
+    serializer_class = UnitCardOutputSerializer
+
+    @extend_schema(
+        operation_id="networks_units_card",
+        responses={200: UnitCardOutputSerializer, 400: ERROR, 404: ERROR},
+        description="Every artifact of a unit in one response: for each job kind and "
+        "parameter set, the artifacts of the latest job that rendered it.",
+    )
+    def get(self, request, name, address):
+        network = network_get_for_user(user=request.user, name=name)
+        unit = unit_get(network=network, address=address)
+        card = {"unit": unit, "renderings": unit_card(unit=unit)}
+        return Response(UnitCardOutputSerializer(card).data)
+
+
+class LayerSpriteView(GenericAPIView):
+    serializer_class = LayerSpriteOutputSerializer
+
+    @extend_schema(
+        operation_id="networks_layers_sprite",
+        parameters=[
+            OpenApiParameter("kind", str, required=True, description="The job kind."),
+            OpenApiParameter("job", int, required=False, description="A specific job."),
+        ],
+        responses={200: LayerSpriteOutputSerializer, 400: ERROR, 404: ERROR},
+        description="A layer's sprite sheet (one image with every unit's thumbnail) and its "
+        "index of positions, inline: a whole layer grid in two requests.",
+    )
+    def get(self, request, name, layer):
+        network = network_get_for_user(user=request.user, name=name)
+        query = SpriteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        job, sprite, index = layer_sprite(
+            layer=layer_get(network=network, name=layer),
+            kind=query.validated_data["kind"],
+            job_id=query.validated_data.get("job"),
+        )
+        body = {"job": job, "sprite": sprite, "index": index}
+        return Response(LayerSpriteOutputSerializer(body).data)

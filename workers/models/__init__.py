@@ -1,4 +1,4 @@
-from workers.models.catalog import Layer, Network, Unit
+from workers.models.catalog import Dataset, Layer, Network, Unit
 from workers.models.jobs import Artifact, Job, WorkerHeartbeat
 
-__all__ = ["Artifact", "Job", "Layer", "Network", "Unit", "WorkerHeartbeat"]
+__all__ = ["Artifact", "Dataset", "Job", "Layer", "Network", "Unit", "WorkerHeartbeat"]

@@ -70,3 +70,22 @@ class Unit(models.Model):
 
     def __str__(self):
         return f"{self.layer.name}:{self.index}"
+
+
+class Dataset(models.Model):
+    """A local folder of images that dataset-example jobs read (``demo`` is built in)."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    path = models.CharField(max_length=500)
+    image_count = models.PositiveIntegerField(default=0)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -10,6 +10,9 @@ from workers.models.catalog import Layer, Network, Unit
 class Job(models.Model):
     class Kind(models.TextChoices):
         FIRST_LAYER_WEIGHTS = "first_layer_weights", "first-layer weights as RGB images"
+        FEATURE_VISUALIZATION = "feature_visualization", "feature visualization"
+        DATASET_EXAMPLES = "dataset_examples", "dataset examples"
+        WEIGHTS = "weights", "weights from the previous layer"
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -79,6 +82,7 @@ class Artifact(models.Model):
         UNIT_JSON = "unit_json"
         LAYER_SPRITE = "layer_sprite"
         LAYER_INDEX = "layer_index"
+        LAYER_DATA = "layer_data"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="artifacts")
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="artifacts")
@@ -87,29 +91,34 @@ class Artifact(models.Model):
         Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="artifacts"
     )
     kind = models.CharField(max_length=30, choices=Kind.choices)
+    # Which picture of the unit: "positive", "negative", "diversity-2", "top", "incoming", ...
+    variant = models.CharField(max_length=40, blank=True)
     file = models.FileField(max_length=300)
     content_type = models.CharField(max_length=60)
     size_bytes = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     params = models.JSONField(default=dict)
+    # A few numbers worth showing without opening the file (final activation, top value, ...).
+    meta = models.JSONField(default=dict, blank=True)
     code_version = models.CharField(max_length=60)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["layer_id", "unit_id", "kind"]
+        ordering = ["layer_id", "unit_id", "kind", "variant"]
         constraints = [
             # A re-run of a job (after a crash) replaces its artifacts instead of adding more.
             models.UniqueConstraint(
-                fields=["job", "unit", "kind"],
+                fields=["job", "unit", "kind", "variant"],
                 condition=Q(unit__isnull=False),
                 name="artifact_one_per_job_unit_kind",
             ),
             models.UniqueConstraint(
-                fields=["job", "kind"],
+                fields=["job", "kind", "variant"],
                 condition=Q(unit__isnull=True),
                 name="artifact_one_per_job_layer_kind",
             ),
         ]
+        indexes = [models.Index(fields=["unit", "kind"])]
 
     def __str__(self):
         return f"{self.kind} {self.file.name}"

@@ -17,7 +17,7 @@ def networks_for_user(*, user):
 
 def network_get_for_user(*, user, name, action="network.view"):
     """The network called ``name`` if the user may ``action`` it; 404 when missing or hidden."""
-    network = networks_for_user(user=user).filter(name=name).first()
+    network = access.networks_visible_to(user).filter(name=name).first()
     if network is None or not access.can(user, action, network):
         raise NotFound(f"No network named {name!r}.")
     return network

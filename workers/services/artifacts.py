@@ -1,14 +1,17 @@
-"""Writing a job's artifacts: files through Django's storage as they are made, rows all at once.
+"""Writing a job's artifacts: files through Django's storage as they are made, rows in batches.
 
 Files are written under names fixed by the job, so a re-run after a crash overwrites them
-instead of adding copies. Rows are written in the same transaction that marks the job
-succeeded: a job's artifacts appear together, and never for a job that did not finish.
+instead of adding copies. Rows are recorded by ``flush`` once a batch of units is complete (a
+cancelled or interrupted job keeps what it finished) and by ``commit`` in the transaction that
+marks the job succeeded. Recording a row again replaces the earlier one.
 """
 
 import hashlib
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
 
 from workers.models import Artifact
 from workers.provenance import code_version
@@ -22,38 +25,56 @@ def artifact_folder(job):
 
 
 class ArtifactBatch:
-    """The artifacts of one run of a job: stored at once, recorded by ``commit``."""
+    """The artifacts of one run of a job: stored at once, recorded by ``flush``/``commit``."""
 
     def __init__(self, job):
         self.job = job
-        self.rows = []
+        self.pending = []
+        self.recorded = []
 
-    def add(self, *, kind, filename, content, content_type, unit=None):
+    def add(self, *, kind, filename, content, content_type, unit=None, variant="", meta=None):
         name = default_storage.save(f"{artifact_folder(self.job)}/{filename}", ContentFile(content))
-        self.rows.append(
+        self.pending.append(
             Artifact(
                 job=self.job,
                 network=self.job.network,
                 layer=self.job.layer,
                 unit=unit,
                 kind=kind,
+                variant=variant,
                 file=name,
                 content_type=content_type,
                 size_bytes=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
                 params=self.job.params,
+                meta=meta or {},
                 code_version=code_version(),
             )
         )
 
+    def _record(self):
+        if not self.pending:
+            return []
+        same = Q()
+        for row in self.pending:
+            same |= Q(unit=row.unit, kind=row.kind, variant=row.variant)
+        Artifact.objects.filter(same, job=self.job).delete()
+        created = Artifact.objects.bulk_create(self.pending, batch_size=500)
+        self.recorded.extend(created)
+        self.pending = []
+        return created
+
+    def flush(self):
+        """Record the rows of a finished batch of units now, in their own transaction."""
+        with transaction.atomic():
+            return self._record()
+
     def commit(self):
-        """Record the rows, replacing any an earlier run of the same job left (call inside the
-        transaction that finishes the job)."""
-        Artifact.objects.filter(job=self.job).delete()
-        return Artifact.objects.bulk_create(self.rows, batch_size=1000)
+        """Record the remaining rows (call inside the transaction that finishes the job)."""
+        return self._record()
 
     def discard(self):
-        """Remove the files of a run that will not be recorded."""
-        for row in self.rows:
+        """Remove the files of rows that were not recorded (a failed or cancelled batch)."""
+        for row in self.pending:
             default_storage.delete(row.file.name)
-        self.rows = []
+        self.pending = []

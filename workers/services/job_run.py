@@ -30,15 +30,18 @@ class TransientJobError(Exception):
     """The job was given back to the queue after a transient failure; the task may retry."""
 
 
-def job_run(*, job_id):
+def job_run(*, job_id, worker=None, on_progress=None):
     """Claim and run ``job_id`` here; a no-op when the job is not ours to run (duplicate
-    delivery, already finished, cancelled). Returns the job's final status or None."""
-    worker = runtime.worker_id()
+    delivery, already finished, cancelled). Returns the job's final status or None.
+
+    ``on_progress(done, total, message)`` sees every progress report (the command line's bar).
+    """
+    worker = worker or runtime.worker_id()
     job = job_claim(job_id=job_id, worker=worker, device=runtime.device_name())
     if job is None:
         logger.info("job %s: not claimable here, skipping", job_id)
         return None
-    report = ProgressReporter(job, worker)
+    report = ProgressReporter(job, worker, on_progress=on_progress)
     artifacts = ArtifactBatch(job)
     timings = {}
     started = time.perf_counter()
@@ -54,6 +57,7 @@ def job_run(*, job_id):
                 raise JobLost(f"job {job_id} was taken away before it could finish")
         return "succeeded"
     except JobCancelled:
+        # Batches recorded before the cancel stay: they are finished work.
         artifacts.discard()
         job_mark_cancelled(job=job, worker=worker)
         return "cancelled"

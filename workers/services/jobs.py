@@ -36,9 +36,12 @@ def _enqueue_after_commit(job_id):
     transaction.on_commit(lambda: run_job.apply_async(args=[job_id]))
 
 
-def job_request(*, network, kind, layer_name, unit_indices=None, params=None, actor):
+def job_request(*, network, kind, layer_name, unit_indices=None, params=None, actor, enqueue=True):
     """Return the job for this request, creating and enqueueing it unless an identical one
-    is queued, running or finished successfully. Returns ``(job, created)``."""
+    is queued, running or finished successfully. Returns ``(job, created)``.
+
+    ``enqueue=False`` leaves a new job queued for the caller to run in-process (``render``).
+    """
     if actor is not None and not access.can(actor, "job.create", network):
         raise PermissionDenied("You may not create jobs for this network.")
     job_kind = JOB_KINDS.get(kind)
@@ -87,7 +90,8 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
     except IntegrityError:
         # Someone created the identical job between our read and our insert.
         return existing.get(), False
-    _enqueue_after_commit(job.pk)
+    if enqueue:
+        _enqueue_after_commit(job.pk)
     return job, True
 
 
@@ -162,15 +166,18 @@ class ProgressReporter:
     """Reports a running job's progress at most every few tenths of a second, renews the lease
     and tells the job when it was cancelled or taken away."""
 
-    def __init__(self, job, worker, min_interval=None):
+    def __init__(self, job, worker, min_interval=None, on_progress=None):
         self.job = job
         self.worker = worker
+        self.on_progress = on_progress
         self.min_interval = (
             settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS if min_interval is None else min_interval
         )
         self._last = 0.0
 
     def __call__(self, done, total, message="", *, force=False):
+        if self.on_progress is not None:
+            self.on_progress(done, total, message)
         now = time.monotonic()
         if not force and now - self._last < self.min_interval:
             return

@@ -54,18 +54,29 @@ class BranchConcat(nn.Module):
         return torch.cat(branches, dim=1)
 
 
-def _max_pool_stride_2(x: torch.Tensor) -> torch.Tensor:
-    """3×3 stride-2 max-pool padded on the bottom and right only, as TensorFlow's "same"."""
+def _max_pool_stride_2(x: torch.Tensor, *, linear: bool = False) -> torch.Tensor:
+    """3×3 stride-2 max-pool padded on the bottom and right only, as TensorFlow's "same".
+
+    linear: average over the same zero-padded windows instead.
+    """
+    if linear:
+        return F.avg_pool2d(F.pad(x, (0, 1, 0, 1)), 3, stride=2)
     return F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float("-inf")), 3, stride=2)
 
 
-def _lrn(x: torch.Tensor) -> torch.Tensor:
-    """Local response normalisation across channels."""
+def _lrn(x: torch.Tensor, *, linear: bool = False) -> torch.Tensor:
+    """Local response normalisation across channels; the identity when linear."""
+    if linear:
+        return x
     return F.local_response_norm(x, LRN_SIZE, alpha=LRN_ALPHA, beta=LRN_BETA, k=LRN_K)
 
 
 class InceptionV1(nn.Module):
     """InceptionV1 whose studied layers are the outputs of modules named like the papers."""
+
+    # Set by the engine's `linearised` context: the ReLUs, max-pools and LRNs applied in
+    # forward become identity, average pools and identity, as expanded weights need.
+    linear = False
 
     def __init__(self):
         super().__init__()
@@ -91,26 +102,32 @@ class InceptionV1(nn.Module):
 
     def _conv(self, name: str, x: torch.Tensor) -> torch.Tensor:
         """One of the port's pre-ReLU convolutions followed by ReLU."""
-        return F.relu(self.get_submodule(f"{name}_pre_relu_conv")(x))
+        x = self.get_submodule(f"{name}_pre_relu_conv")(x)
+        return x if self.linear else F.relu(x)
+
+    def _pool_same(self, x: torch.Tensor) -> torch.Tensor:
+        """3×3 stride-1 max-pool of the pool-projection branch (average when linear)."""
+        pool = F.avg_pool2d if self.linear else F.max_pool2d
+        return pool(x, 3, stride=1, padding=1)
 
     def _mixed(self, name: str, x: torch.Tensor) -> torch.Tensor:
         """An inception module: four branches concatenated in unit order."""
         one = self._conv(f"{name}_1x1", x)
         three = self._conv(f"{name}_3x3", self._conv(f"{name}_3x3_bottleneck", x))
         five = self._conv(f"{name}_5x5", self._conv(f"{name}_5x5_bottleneck", x))
-        pool = self._conv(f"{name}_pool_reduce", F.max_pool2d(x, 3, stride=1, padding=1))
+        pool = self._conv(f"{name}_pool_reduce", self._pool_same(x))
         return self.get_submodule(name)(one, three, five, pool)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits of preprocessed images; the studied layers are reached on the way."""
         x = self.conv2d0(self.conv2d0_pre_relu_conv(F.pad(x, (2, 3, 2, 3))))
-        x = _lrn(_max_pool_stride_2(x))
+        x = _lrn(_max_pool_stride_2(x, linear=self.linear), linear=self.linear)
         x = self.conv2d1(self.conv2d1_pre_relu_conv(x))
         x = self.conv2d2(self.conv2d2_pre_relu_conv(F.pad(x, (1, 1, 1, 1))))
-        x = _lrn(x)
+        x = _lrn(x, linear=self.linear)
         for name in MIXED_BRANCHES:
             if name in POOLED_BEFORE:
-                x = _max_pool_stride_2(x)
+                x = _max_pool_stride_2(x, linear=self.linear)
             x = self._mixed(name, x)
         # The port averages a 7×7 map at 224 px; a global mean is the same there and also
         # works at other input sizes.

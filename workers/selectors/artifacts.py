@@ -1,0 +1,49 @@
+"""Reading rendered artifacts: a unit's card and a layer's sprite sheet."""
+
+import json
+
+from server.errors import NotFound, ValidationFailed
+from workers.models import Artifact, Job
+
+
+def unit_card(*, unit):
+    """Every rendering of ``unit``: for each job kind and parameter set, the artifacts of the
+    most recent job that has any for this unit. Two queries, whatever the number of jobs."""
+    artifacts = (
+        Artifact.objects.filter(unit=unit)
+        .select_related("job", "layer", "unit")
+        .order_by("-job__created_at", "-job_id", "kind", "variant")
+    )
+    renderings = {}
+    for artifact in artifacts:
+        key = (artifact.job.kind, artifact.job.params_hash)
+        rendering = renderings.setdefault(key, {"job": artifact.job, "artifacts": []})
+        if rendering["job"].pk == artifact.job_id:
+            rendering["artifacts"].append(artifact)
+    return sorted(renderings.values(), key=lambda r: (r["job"].kind, -r["job"].pk))
+
+
+def layer_sprite(*, layer, kind, job_id=None):
+    """The sprite sheet and its index from the latest job of ``kind`` on ``layer`` that made
+    one (or from ``job_id``): returns ``(job, sprite_artifact, index_dict)``."""
+    if kind not in Job.Kind.values:
+        raise ValidationFailed(
+            f"Unknown job kind {kind!r}.", fields={"kind": [f"One of: {', '.join(Job.Kind)}."]}
+        )
+    sprites = Artifact.objects.filter(
+        layer=layer, unit=None, kind=Artifact.Kind.LAYER_SPRITE, job__kind=kind
+    ).select_related("job", "layer")
+    if job_id is not None:
+        sprites = sprites.filter(job_id=job_id)
+    sprite = sprites.order_by("-job__created_at", "-job_id").first()
+    if sprite is None:
+        raise NotFound(
+            f"No {kind} sprite sheet for {layer.name} yet; render the layer first.",
+            code="not_rendered",
+        )
+    index_artifact = Artifact.objects.get(
+        job=sprite.job, unit=None, kind=Artifact.Kind.LAYER_INDEX, variant=sprite.variant
+    )
+    with index_artifact.file.open("rb") as handle:
+        index = json.load(handle)
+    return sprite.job, sprite, index
