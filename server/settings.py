@@ -294,6 +294,10 @@ ATLAS_FAULT_UNIT_DELAY_SECONDS = env_float("ATLAS_FAULT_UNIT_DELAY_SECONDS", 0.0
 # CPU threads torch may use in a worker process (0: torch's default, one per core). On a small
 # machine shared with the web server, fewer threads make render times far steadier.
 ATLAS_TORCH_THREADS = env_int("ATLAS_TORCH_THREADS", 0)
+# Images per feature-visualization optimisation (0: the engine's default for the device).
+ATLAS_RENDER_BATCH_SIZE = env_int("ATLAS_RENDER_BATCH_SIZE", 0)
+# Images per forward pass of a dataset-examples job.
+ATLAS_DATASET_BATCH_SIZE = env_int("ATLAS_DATASET_BATCH_SIZE", 32)
 # Where the worker keeps networks it loaded; one network at a time per GPU by default.
 ATLAS_NETWORK_CACHE_SIZE = env_int("ATLAS_NETWORK_CACHE_SIZE", 2)
 ATLAS_MAX_UPLOAD_BYTES = env_int("ATLAS_MAX_UPLOAD_BYTES", 2 * 1024**3)

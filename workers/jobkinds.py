@@ -1,40 +1,72 @@
-"""The kinds of job a worker can run: how each validates its parameters and what it renders.
+"""The kinds of job a worker can run: the parameters each accepts and what it renders.
 
 Each kind's ``run(job, network, artifacts, report)`` takes the claimed job, the loaded network,
 an ``ArtifactBatch`` to add its outputs to and a progress reporter; it returns phase timings.
+Parameters are validated and completed with their defaults here, at request time, so that two
+requests meaning the same thing hash the same and reuse one job.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class Param:
+    """One job parameter: its type, default and allowed values."""
+
+    kind: type
+    default: object
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple = ()
+    help: str = ""
+
+    def clean(self, name, value):
+        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) != (self.kind is bool) or not isinstance(value, self.kind):
+            raise _field_error(name, f"must be {self.kind.__name__}; {self.help}".rstrip("; "))
+        if self.choices and value not in self.choices:
+            raise _field_error(name, f"one of {', '.join(map(str, self.choices))}")
+        if self.minimum is not None and value < self.minimum:
+            raise _field_error(name, f"at least {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise _field_error(name, f"at most {self.maximum}")
+        return value
 
 
 @dataclass(frozen=True)
 class JobKind:
     name: str
     description: str
-    clean_params: Callable
+    params: dict[str, Param]
     run: Callable
+    check: Callable = field(default=lambda params, network, layer: None)
+
+    def clean_params(self, params, *, network, layer):
+        if not isinstance(params, dict):
+            raise ValidationFailed("params must be an object.", fields={"params": ["An object."]})
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            allowed = ", ".join(sorted(self.params))
+            raise _field_error(unknown[0], f"unknown parameter; allowed: {allowed}")
+        cleaned = {
+            name: spec.clean(name, params[name]) if name in params else spec.default
+            for name, spec in self.params.items()
+        }
+        self.check(cleaned, network, layer)
+        return cleaned
 
 
-def _field_error(field, message):
+def _field_error(name, message):
     return ValidationFailed(
-        f"Invalid parameter {field}: {message}", fields={f"params.{field}": [message]}
+        f"Invalid parameter {name}: {message}", fields={f"params.{name}": [message]}
     )
 
 
-def _clean_first_layer_weights(params, *, network, layer):
-    allowed = {"pixels_per_weight", "normalize"}
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise _field_error(unknown[0], f"unknown parameter; allowed: {', '.join(sorted(allowed))}")
-    pixels = params.get("pixels_per_weight", 8)
-    if isinstance(pixels, bool) or not isinstance(pixels, int) or not 1 <= pixels <= 64:
-        raise _field_error("pixels_per_weight", "an integer from 1 to 64")
-    normalize = params.get("normalize", "unit")
-    if normalize not in {"unit", "layer"}:
-        raise _field_error("normalize", "'unit' (each kernel to its own maximum) or 'layer'")
+def _first_layer_only(params, network, layer):
     if layer.order != 0:
         raise ValidationFailed(
             f"{layer.name} is not the first layer of {network.name}: only a layer computed "
@@ -42,7 +74,34 @@ def _clean_first_layer_weights(params, *, network, layer):
             code="unsupported_layer",
             fields={"layer": ["Choose the network's first layer."]},
         )
-    return {"pixels_per_weight": pixels, "normalize": normalize}
+
+
+def _diversity_only_for_its_objective(params, network, layer):
+    if params["objective"] != "diversity":
+        params["diversity"] = 0
+    elif params["diversity"] < 2:
+        raise _field_error("diversity", "at least 2 images per unit for objective diversity")
+
+
+def _known_dataset(params, network, layer):
+    from workers.models import Dataset
+
+    name = params["dataset"]
+    if name != "demo" and not Dataset.objects.filter(name=name).exists():
+        raise _field_error("dataset", f"no dataset {name!r}; use 'demo' or register a folder")
+
+
+def _earlier_source_layer(params, network, layer):
+    if layer.order == 0:
+        raise ValidationFailed(
+            f"{layer.name} reads the image: its weights are RGB filters; use the "
+            "first_layer_weights job.",
+            code="unsupported_layer",
+            fields={"layer": ["The first layer has no previous layer."]},
+        )
+    source = params["source_layer"]
+    if source and not network.layers.filter(name=source, order__lt=layer.order).exists():
+        raise _field_error("source_layer", f"no layer {source!r} before {layer.name}")
 
 
 def _run_first_layer_weights(job, network, artifacts, report):
@@ -51,11 +110,83 @@ def _run_first_layer_weights(job, network, artifacts, report):
     return render_first_layer_weights(job, network, artifacts, report)
 
 
+def _run_feature_visualization(job, network, artifacts, report):
+    from workers.renderers.featurevis import render_feature_visualization
+
+    return render_feature_visualization(job, network, artifacts, report)
+
+
+def _run_dataset_examples(job, network, artifacts, report):
+    from workers.renderers.dataset_examples import render_dataset_examples
+
+    return render_dataset_examples(job, network, artifacts, report)
+
+
+def _run_weights(job, network, artifacts, report):
+    from workers.renderers.weights import render_weights
+
+    return render_weights(job, network, artifacts, report)
+
+
 JOB_KINDS = {
     "first_layer_weights": JobKind(
         name="first_layer_weights",
         description="The first layer's kernels as RGB images, one per unit, and a sprite sheet.",
-        clean_params=_clean_first_layer_weights,
+        params={
+            "pixels_per_weight": Param(int, 8, 1, 64),
+            "normalize": Param(
+                str,
+                "unit",
+                choices=("unit", "layer"),
+                help="'unit' scales each kernel to its own maximum, 'layer' to the layer's",
+            ),
+        },
         run=_run_first_layer_weights,
+        check=_first_layer_only,
+    ),
+    "feature_visualization": JobKind(
+        name="feature_visualization",
+        description="Lucid-style feature visualizations, many units per optimisation.",
+        params={
+            "objective": Param(
+                str, "channel", choices=("channel", "neuron", "negative", "diversity")
+            ),
+            "steps": Param(int, 512, 1, 4096),
+            "size": Param(int, 128, 32, 512),
+            "lr": Param(float, 0.05, 1e-5, 1.0),
+            "param": Param(str, "fft", choices=("fft", "pixel")),
+            "decorrelate": Param(bool, True),
+            "transforms": Param(bool, True),
+            "diversity": Param(int, 4, 0, 8, help="images per unit for objective diversity"),
+            "seed": Param(int, 0, 0, 2**31 - 1),
+            "thumbnail": Param(int, 64, 16, 256, help="tile size in the layer's sprite sheet"),
+        },
+        run=_run_feature_visualization,
+        check=_diversity_only_for_its_objective,
+    ),
+    "dataset_examples": JobKind(
+        name="dataset_examples",
+        description="Each unit's top and bottom dataset examples (receptive-field crops) and "
+        "activation statistics, from one pass over a dataset.",
+        params={
+            "dataset": Param(str, "demo", help="'demo' or the name of a registered dataset"),
+            "k": Param(int, 10, 1, 50),
+            "crop_size": Param(int, 64, 16, 224, help="pixels per crop in the strips"),
+        },
+        run=_run_dataset_examples,
+        check=_known_dataset,
+    ),
+    "weights": JobKind(
+        name="weights",
+        description="Each unit's strongest incoming weights from an earlier layer (the "
+        "previous one by default): direct kernels, or expanded through non-linear paths.",
+        params={
+            "k": Param(int, 50, 1, 500),
+            "source_layer": Param(str, "", help="an earlier layer; empty for the previous one"),
+            "pixels_per_weight": Param(int, 6, 1, 32),
+            "columns": Param(int, 10, 1, 100, help="kernels per row in a unit's strip"),
+        },
+        run=_run_weights,
+        check=_earlier_source_layer,
     ),
 }

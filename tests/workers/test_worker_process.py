@@ -262,3 +262,56 @@ def test_a_job_that_keeps_losing_its_worker_fails_after_the_attempts_limit(
     assert job.error_code == "attempts_exhausted"
     assert "attempt 1 of 1" in job.error
     assert Artifact.objects.filter(job=job).count() == 0
+
+
+def request_layer_render(client, **params):
+    return client.post(
+        "/api/v1/jobs/",
+        {
+            "network": "mobilenet-v2",
+            "kind": "feature_visualization",
+            "layer": "features.1",
+            "params": {"size": 32, "thumbnail": 16, **params},
+        },
+        format="json",
+    )
+
+
+def unit_images(job_id):
+    return Artifact.objects.filter(job_id=job_id, kind="unit_image").count()
+
+
+def test_a_layer_render_through_the_api_makes_unit_images_and_a_sprite(researcher, workers):
+    job_id = request_layer_render(researcher, steps=4).json()["id"]
+    worker = workers()
+
+    wait_for(lambda: job_status(job_id)[0] == "succeeded", worker, timeout=180)
+
+    assert unit_images(job_id) == 16
+    sprite = researcher.get(
+        "/api/v1/networks/mobilenet-v2/layers/features.1/sprite/",
+        {"kind": "feature_visualization"},
+    ).json()
+    assert sprite["job"] == job_id
+    assert len(sprite["index"]["units"]) == 16
+    card = researcher.get("/api/v1/networks/mobilenet-v2/units/features.1:3/card/").json()
+    assert [a["variant"] for a in card["renderings"][0]["artifacts"]] == ["positive", ""]
+
+
+def test_cancelling_a_layer_render_stops_within_a_batch_and_keeps_finished_units(
+    researcher, workers
+):
+    job_id = request_layer_render(researcher, steps=150, size=64).json()["id"]
+    worker = workers(ATLAS_RENDER_BATCH_SIZE=4)
+    wait_for(lambda: unit_images(job_id) >= 4, worker, timeout=180)
+
+    cancelled = researcher.post(f"/api/v1/jobs/{job_id}/cancel/")
+    finished_when_cancelled = unit_images(job_id)
+
+    assert cancelled.status_code == 200
+    wait_for(lambda: job_status(job_id)[0] == "cancelled", worker, timeout=120)
+    kept = unit_images(job_id)
+    assert kept % 4 == 0
+    assert finished_when_cancelled <= kept <= finished_when_cancelled + 4
+    assert kept < 16
+    assert not Artifact.objects.filter(job_id=job_id, kind="layer_sprite").exists()

@@ -104,3 +104,15 @@ class DeviceUnavailable(EngineError):
     """The requested compute device is not present on this machine."""
 
     code = "device_unavailable"
+
+
+class DatasetMissing(EngineError):
+    """The dataset's folder, or a file it needs, is not there."""
+
+    code = "dataset_missing"
+
+
+class DatasetEmpty(EngineError):
+    """The dataset has no image that can be read."""
+
+    code = "dataset_empty"

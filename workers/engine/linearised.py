@@ -44,8 +44,8 @@ def _swaps(module: nn.Module) -> list[tuple[nn.Module, str, nn.Module, nn.Module
 def linearised(module: nn.Module) -> Iterator[nn.Module]:
     """Within the block, `module` computes its closest linear version; restored on exit.
 
-    Hooks registered inside the block on a swapped submodule go on its stand-in and leave
-    with it.
+    The module itself is changed meanwhile, so nothing else may run it then. Hooks
+    registered inside the block on a swapped submodule go on its stand-in and leave with it.
     """
     swaps = _swaps(module)
     switches = [

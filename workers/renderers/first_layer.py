@@ -6,8 +6,9 @@ import time
 from django.conf import settings
 
 from workers.engine.first_layer import first_layer_weight_images
-from workers.engine.images import encode_png, sprite_sheet
+from workers.engine.images import encode_png
 from workers.models import Artifact
+from workers.renderers.common import add_layer_sprite
 
 
 def render_first_layer_weights(job, network, artifacts, report):
@@ -45,21 +46,7 @@ def render_first_layer_weights(job, network, artifacts, report):
         if settings.ATLAS_FAULT_UNIT_DELAY_SECONDS:
             time.sleep(settings.ATLAS_FAULT_UNIT_DELAY_SECONDS)
         report(done + 1, total, f"unit {done + 1} of {total}")
-    sheet, index = sprite_sheet([(image.index, image.rgb) for image in images])
-    index["layer"] = job.layer.name
-    index["network"] = job.network.name
-    artifacts.add(
-        kind=Artifact.Kind.LAYER_SPRITE,
-        filename="sprite.png",
-        content=sheet,
-        content_type="image/png",
-    )
-    artifacts.add(
-        kind=Artifact.Kind.LAYER_INDEX,
-        filename="sprite.json",
-        content=json.dumps(index, sort_keys=True).encode(),
-        content_type="application/json",
-    )
+    add_layer_sprite(job, artifacts, {image.index: image.rgb for image in images})
     finished = time.perf_counter()
     return {
         "compute_seconds": round(computed - started, 4),

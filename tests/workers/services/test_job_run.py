@@ -8,7 +8,7 @@ from PIL import Image
 
 from workers.engine.errors import UnsupportedLayer
 from workers.models import Artifact, Job
-from workers.renderers import first_layer
+from workers.renderers import common, first_layer
 from workers.services import jobs as job_services
 from workers.services.job_run import TransientJobError, job_run
 from workers.services.jobs import job_cancel, job_request
@@ -135,7 +135,7 @@ def test_an_unexpected_error_fails_the_job_and_removes_written_files(mobilenet, 
     def broken_sheet(*args, **kwargs):
         raise ZeroDivisionError("bad tile size")
 
-    monkeypatch.setattr(first_layer, "sprite_sheet", broken_sheet)
+    monkeypatch.setattr(common, "sprite_sheet", broken_sheet)
     job = request(mobilenet)
 
     assert job_run(job_id=job.pk) == "failed"

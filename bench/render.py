@@ -1,0 +1,420 @@
+"""Feature visualization: the batched renderer against a Lucent-style one-unit-at-a-time render.
+
+Speed (default): per layer, units per second of `render_units` over a whole layer against a
+faithful re-implementation of Lucent's `render_vis` rendering one unit at a time (timed on a
+few units, per unit). Both use the same FFT parameterization, transforms, random draws,
+objective, steps and size; the baseline runs the whole network every step with a forward hook
+on every submodule, its weights trainable (so weight gradients are computed), batch norms
+unfolded, contiguous memory, batch of one. An ablation times one optimisation step per image
+as each of the candidate's changes is added in turn.
+
+Quality (--quality): on all units of two early layers, each unit's spatial-max activation on
+its own visualization against its best dataset example (the demo photos), and the share of
+units that respond more to their own visualization than to any other of the layer's; for
+both renderers. Sprite sheets go to bench/results/.
+
+MobileNetV2 with its real ImageNet weights; pure engine, no Django.
+"""
+
+import argparse
+import copy
+import statistics
+import sys
+from functools import partial
+
+import measure
+import numpy as np
+import torch
+
+from workers.engine.architectures import BUILTIN
+from workers.engine.capture import capture_by_hooks
+from workers.engine.featurevis.batch import item_generator
+from workers.engine.featurevis.fast import fold_batch_norms
+from workers.engine.featurevis.param import image_param
+from workers.engine.featurevis.render import DEFAULT_BATCH, render_units
+from workers.engine.featurevis.transforms import (
+    apply_transforms,
+    draw_transforms,
+    transform_matrices,
+    transformed_size,
+)
+from workers.engine.images import sprite_sheet
+from workers.engine.networks import bundled_weights_path, load_builtin
+
+ARCH = "mobilenet_v2"
+SPEED_LAYERS = ("features.1", "features.3.expand", "features.6")
+# Linear block outputs: on ReLU6 layers many units reach the cap of 6 on dataset photos and
+# visualizations alike, which would cap the ratio at 1.
+QUALITY_LAYERS = ("features.1", "features.2")
+LR = 0.05
+SEED = 0
+TARGET_SPEED_RATIO = 3.0
+RESULTS = measure.ROOT / "bench" / "results"
+ABLATION_WARMUP = 2
+SPEED_MEANING = "candidate units/s / baseline units/s; above 1 means the candidate is faster"
+
+
+# The baseline: Lucent's render_vis, one unit at a time.
+
+
+class LucentStyle:
+    """A copy of the network as Lucent renders it: eval mode, weights left trainable."""
+
+    def __init__(self, network):
+        self.module = copy.deepcopy(network.module).eval()
+        for parameter in self.module.parameters():
+            parameter.requires_grad_(True)
+        self.preprocess = network.preprocess
+        self.paths = {layer.name: layer.module for layer in BUILTIN[ARCH].layers}
+
+
+def _keep_output(features, name, _module, _inputs, output):
+    features[name] = output
+
+
+def hook_every_module(module):
+    """Lucent's hook_model: a hook on every submodule keeping its output; returns the store."""
+    features = {}
+    handles = [
+        submodule.register_forward_hook(partial(_keep_output, features, name))
+        for name, submodule in module.named_modules()
+        if name
+    ]
+    return features, handles
+
+
+def lucent_render(baseline, layer, unit, *, steps, size):
+    """Lucent's render_vis loop for one unit's channel objective; the final [1, 3, s, s] image.
+
+    The same start and transforms as the candidate's render of the unit (same generator).
+    Unlike Lucent, images are not upsampled to 224 px, so both sides see the same sizes, and
+    the hooks are removed afterwards, so that repeated renders do not slow down (Lucent #45).
+    """
+    generators = [item_generator(SEED, unit, "positive")]
+    values, to_rgb = image_param(
+        "fft", generators, size, decorrelate=True, device=torch.device("cpu")
+    )
+    matrices = transform_matrices(draw_transforms(generators, steps), size)
+    optimizer = torch.optim.Adam([values], lr=LR)
+    features, handles = hook_every_module(baseline.module)
+    try:
+        for step in range(steps):
+            optimizer.zero_grad()
+            images = apply_transforms(to_rgb(values), matrices[step], transformed_size(size))
+            baseline.module(baseline.preprocess(images))
+            loss = -features[baseline.paths[layer]][:, unit].mean()
+            loss.backward()
+            optimizer.step()
+    finally:
+        for handle in handles:
+            handle.remove()
+    with torch.no_grad():
+        return to_rgb(values)
+
+
+# The ablation: one optimisation step per image, the candidate's changes added one at a time.
+
+
+def _full_forward(module, preprocess, path, images):
+    features, handles = hook_every_module(module)
+    try:
+        module(preprocess(images))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return features[path]
+
+
+def _stopped_forward(module, preprocess, path, images):
+    return capture_by_hooks(module, preprocess(images), [path], module_paths={path: path})[path]
+
+
+def _channels_last_forward(module, preprocess, path, images):
+    images = images.contiguous(memory_format=torch.channels_last)
+    return _stopped_forward(module, preprocess, path, images)
+
+
+def ablation_modules(network):
+    """(name, module, forward, batch) for each rung of the ladder, cumulative."""
+    trainable = LucentStyle(network).module
+    frozen = copy.deepcopy(network.module)
+    folded = copy.deepcopy(network.module)
+    fold_batch_norms(folded)
+    channels_last = copy.deepcopy(folded).to(memory_format=torch.channels_last)
+    batch = DEFAULT_BATCH["cpu"]
+    return [
+        ("lucent: whole network, weight gradients, batch 1", trainable, _full_forward, 1),
+        ("+ frozen weights", frozen, _full_forward, 1),
+        ("+ forward stops at the target layer", frozen, _stopped_forward, 1),
+        ("+ batch norms folded", folded, _stopped_forward, 1),
+        ("+ channels-last", channels_last, _channels_last_forward, 1),
+        (f"+ batch of {batch}", channels_last, _channels_last_forward, batch),
+    ]
+
+
+def image_step_seconds(module, forward, preprocess, path, batch, *, size, steps):
+    """Seconds per image of one optimisation step (param, transforms, forward, backward, Adam)."""
+    generators = [item_generator(SEED, unit, "positive") for unit in range(batch)]
+    values, to_rgb = image_param(
+        "fft", generators, size, decorrelate=True, device=torch.device("cpu")
+    )
+    total = ABLATION_WARMUP + steps
+    matrices = transform_matrices(draw_transforms(generators, total), size)
+    optimizer = torch.optim.Adam([values], lr=LR)
+    timings = []
+    for step in range(total):
+        with measure.stopwatch(timings):
+            optimizer.zero_grad()
+            images = apply_transforms(to_rgb(values), matrices[step], transformed_size(size))
+            maps = forward(module, preprocess, path, images)
+            units = torch.arange(batch) % maps.shape[1]
+            loss = -maps[torch.arange(batch), units].mean(dim=(1, 2)).sum()
+            loss.backward()
+            optimizer.step()
+    return sum(timings[ABLATION_WARMUP:]) / steps / batch
+
+
+def ablation(network, layer, *, size, steps, repeats):
+    """Median milliseconds per image-step of each rung, rungs interleaved within each repeat."""
+    path = {spec.name: spec.module for spec in BUILTIN[ARCH].layers}[layer]
+    rungs = ablation_modules(network)
+    samples = {name: [] for name, *_ in rungs}
+    for _ in range(repeats):
+        for name, module, forward, batch in rungs:
+            seconds = image_step_seconds(
+                module, forward, network.preprocess, path, batch, size=size, steps=steps
+            )
+            samples[name].append(seconds * 1000)
+    first = measure.median(samples[rungs[0][0]])
+    return [
+        {
+            "config": name,
+            "ms_per_image_step": round(measure.median(samples[name]), 3),
+            "speedup_over_lucent": round(first / measure.median(samples[name]), 2),
+        }
+        for name, *_ in rungs
+    ]
+
+
+# Speed: whole layers, batched against one at a time.
+
+
+def speed(network, layer, *, units, baseline_units, steps, size, repeats, ablation_steps):
+    """One JSON object comparing units per second on one layer."""
+    channels = network.layer(layer).channels
+    candidate_units = list(range(min(units or channels, channels)))
+    baseline_sample = candidate_units[:baseline_units]
+    baseline = LucentStyle(network)
+    # One-off costs (first use of each shape) are paid before timing, with the same shapes.
+    render_units(network, layer, candidate_units[: DEFAULT_BATCH["cpu"]], steps=2, size=size)
+    lucent_render(baseline, layer, baseline_sample[0], steps=2, size=size)
+    candidate_seconds, baseline_seconds = [], []
+    for round_number in range(repeats):
+        sides = [
+            (
+                candidate_seconds,
+                lambda: render_units(network, layer, candidate_units, steps=steps, size=size),
+            ),
+            (
+                baseline_seconds,
+                lambda: [
+                    lucent_render(baseline, layer, unit, steps=steps, size=size)
+                    for unit in baseline_sample
+                ],
+            ),
+        ]
+        for record, run in sides if round_number % 2 == 0 else reversed(sides):
+            measure.log(f"render speed: {layer} round {round_number + 1}, {len(record)} done")
+            with measure.stopwatch(record):
+                run()
+    candidate_rate = len(candidate_units) / measure.median(candidate_seconds)
+    baseline_rate = len(baseline_sample) / measure.median(baseline_seconds)
+    ratio = measure.ratio(candidate_rate, baseline_rate)
+    return {
+        "name": "render_speed",
+        "layer": layer,
+        "measured": f"feature visualizations of {ARCH} {layer} (channel objective, {steps} "
+        f"steps, {size} px, FFT + decorrelated colour, standard transforms per image), "
+        "wall time of whole renders",
+        "units": "seconds per render call; units per second",
+        "baseline": {
+            "label": "Lucent render_vis re-implemented: one unit at a time, whole network, "
+            "hooks on every module, trainable weights, no folding, contiguous",
+            "units_rendered": len(baseline_sample),
+            "extrapolated": f"{len(baseline_sample)} of {channels} units timed, per unit",
+            **measure.summary(baseline_seconds, digits=3),
+            "units_per_second": round(baseline_rate, 4),
+        },
+        "candidate": {
+            "label": "render_units over the layer",
+            "units_rendered": len(candidate_units),
+            "batch_size": DEFAULT_BATCH["cpu"],
+            **measure.summary(candidate_seconds, digits=3),
+            "units_per_second": round(candidate_rate, 4),
+        },
+        "ratio": ratio,
+        "ratio_meaning": SPEED_MEANING,
+        "target_ratio": TARGET_SPEED_RATIO,
+        "meets_target": ratio is not None and ratio >= TARGET_SPEED_RATIO,
+        "ablation": ablation(network, layer, size=size, steps=ablation_steps, repeats=repeats),
+        "ablation_steps": ablation_steps,
+        "steps": steps,
+        "size": size,
+        "repeats": repeats,
+        "machine": measure.machine_facts(),
+    }
+
+
+# Quality: own visualization against the best dataset example and the other visualizations.
+
+
+def best_dataset_maxima(network, layer):
+    """Per unit, the largest spatial max over the demo photos, and where it came from."""
+    from workers.engine.dataset_examples import dataset_examples
+    from workers.engine.datasets import batches, demo_dataset
+
+    dataset = demo_dataset(size=network.input_size)
+    examples = dataset_examples(network, [layer], batches(dataset, 32), k=1)[layer]
+    return examples.top.values[:, 0], f"demo_dataset: {examples.images} photo crops"
+
+
+def spatial_maxima(network, layer, images):
+    """[N images, C units] spatial max of every unit on every image."""
+    with torch.no_grad():
+        maps = torch.cat([network.activations(chunk, [layer])[layer] for chunk in images.split(32)])
+    return maps.amax(dim=(2, 3))
+
+
+def to_images(rgbs):
+    return torch.from_numpy(np.stack(rgbs)).permute(0, 3, 1, 2).float() / 255
+
+
+def visualization_quality(network, layer, units, rgbs, dataset_maxima):
+    """Median own/dataset ratio and share of units preferring their own visualization."""
+    maxima = spatial_maxima(network, layer, to_images(rgbs))[:, units]
+    own = maxima.diagonal()
+    others = maxima.clone()
+    others.fill_diagonal_(float("-inf"))
+    prefers_own = own > others.amax(dim=0) if len(units) > 1 else torch.ones(1, dtype=torch.bool)
+    best = dataset_maxima[units]
+    positive = best > 0
+    ratios = (own[positive] / best[positive]).tolist()
+    return {
+        "units": len(units),
+        "median_ratio_to_best_dataset_example": round(statistics.median(ratios), 4),
+        "units_without_a_positive_dataset_max": int((~positive).sum()),
+        "share_preferring_own_visualization": round(prefers_own.float().mean().item(), 4),
+    }
+
+
+def save_sheet(layer, renderer, units, rgbs):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    png, _ = sprite_sheet(list(zip(units, rgbs, strict=True)))
+    path = RESULTS / f"render_{layer}_{renderer}.png"
+    path.write_bytes(png)
+    return str(path.relative_to(measure.ROOT))
+
+
+def quality(network, layer, *, units, baseline_units, steps, size):
+    """One JSON object comparing the two renderers' visualizations of one layer."""
+    channels = network.layer(layer).channels
+    all_units = list(range(min(units or channels, channels)))
+    sample = all_units[: baseline_units or len(all_units)]
+    measure.log(f"render quality: {layer}, batched, {len(all_units)} units")
+    batched = [r.rgb for r in render_units(network, layer, all_units, steps=steps, size=size)]
+    baseline = LucentStyle(network)
+    lucent = []
+    for unit in sample:
+        measure.log(f"render quality: {layer}, baseline unit {unit}")
+        image = lucent_render(baseline, layer, unit, steps=steps, size=size)
+        lucent.append((image[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
+    dataset_maxima, dataset = best_dataset_maxima(network, layer)
+    batched_all = visualization_quality(network, layer, all_units, batched, dataset_maxima)
+    batched_sample = visualization_quality(
+        network, layer, sample, batched[: len(sample)], dataset_maxima
+    )
+    lucent_sample = visualization_quality(network, layer, sample, lucent, dataset_maxima)
+    return {
+        "name": "render_quality",
+        "layer": layer,
+        "measured": f"{ARCH} {layer}: spatial max of each unit on its own visualization "
+        f"({steps} steps, {size} px, no transforms at evaluation) against its best dataset "
+        "example, and whether it responds more to its own visualization than to any other",
+        "dataset": dataset,
+        "candidate": {
+            "label": "render_units",
+            "all_units": batched_all,
+            "baseline_units": batched_sample,
+        },
+        "baseline": {
+            "label": "Lucent render_vis re-implemented",
+            "baseline_units": lucent_sample,
+            "units_rendered": f"{len(sample)} of {channels} (the first ones)",
+        },
+        "sprite_sheets": {
+            "candidate": save_sheet(layer, "batched", all_units, batched),
+            "baseline": save_sheet(layer, "lucent", sample, lucent),
+        },
+        "targets": "candidate within 5% of baseline on both; median ratio > 1.3; share > 0.85",
+        "steps": steps,
+        "size": size,
+        "machine": measure.machine_facts(),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run of under a minute")
+    parser.add_argument("--quality", action="store_true", help="compare image quality instead")
+    parser.add_argument("--steps", type=int, default=512, help="optimisation steps (512)")
+    parser.add_argument("--size", type=int, default=128, help="image side in pixels (128)")
+    parser.add_argument("--layers", help="comma-separated layer names")
+    parser.add_argument("--units", type=int, help="first N units of each layer (all)")
+    parser.add_argument(
+        "--baseline-units",
+        type=int,
+        help="units the baseline renders per layer (speed 2, quality all)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds per side (3)")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (torch's default)")
+    parser.add_argument(
+        "--ablation-steps", type=int, default=8, help="timed steps per ablation rung (8)"
+    )
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.quick:
+        args.steps, args.size, args.units, args.repeats, args.ablation_steps = 4, 48, 8, 1, 2
+        args.baseline_units = 4 if args.quality else 1
+    default_layers = QUALITY_LAYERS if args.quality else SPEED_LAYERS
+    layers = args.layers.split(",") if args.layers else list(default_layers)
+
+    measure.log("render: loading the network")
+    network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH))
+    for layer in layers:
+        if args.quality:
+            result = quality(
+                network,
+                layer,
+                units=args.units,
+                baseline_units=args.baseline_units,
+                steps=args.steps,
+                size=args.size,
+            )
+        else:
+            result = speed(
+                network,
+                layer,
+                units=args.units,
+                baseline_units=args.baseline_units or 2,
+                steps=args.steps,
+                size=args.size,
+                repeats=args.repeats,
+                ablation_steps=args.ablation_steps,
+            )
+        measure.emit(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+import torch
+from torch import nn
+
+from workers.engine.featurevis.fast import fold_batch_norms, render_copy
+
+CPU = torch.device("cpu")
+# MobileNetV2: the stem, 2 in the first block, 3 in each of the other 16, the last 1×1 conv.
+MOBILENET_BATCH_NORMS = 52
+
+
+def randomise_batch_norms(module: nn.Module):
+    """Statistics and affine parameters far from the identity a fresh batch norm has."""
+    generator = torch.Generator().manual_seed(0)
+    for norm in [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]:
+        count = norm.num_features
+        norm.running_mean.copy_(torch.randn(count, generator=generator) * 0.5)
+        norm.running_var.copy_(torch.rand(count, generator=generator) + 0.5)
+        norm.weight.data.copy_(torch.randn(count, generator=generator))
+        norm.bias.data.copy_(torch.randn(count, generator=generator))
+
+
+def batch_norms(module: nn.Module) -> int:
+    return sum(isinstance(m, nn.BatchNorm2d) for m in module.modules())
+
+
+def test_folding_preserves_every_studied_layer_of_mobilenet(small_mobilenet):
+    randomise_batch_norms(small_mobilenet.module)
+    images = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    names = [layer.name for layer in small_mobilenet.layers]
+
+    expected = small_mobilenet.activations(images, names)
+    folded = render_copy(small_mobilenet, CPU).activations(images, names)
+
+    for name in names:
+        torch.testing.assert_close(folded[name], expected[name], rtol=1e-5, atol=1e-5)
+
+
+def test_folding_replaces_every_batch_norm_of_mobilenet(small_mobilenet):
+    module = small_mobilenet.module
+
+    assert fold_batch_norms(module) == MOBILENET_BATCH_NORMS
+    assert batch_norms(module) == 0
+
+
+def test_folding_keeps_module_paths(small_mobilenet):
+    paths = [name for name, _ in small_mobilenet.module.named_modules()]
+
+    fold_batch_norms(small_mobilenet.module)
+
+    assert [name for name, _ in small_mobilenet.module.named_modules()] == paths
+
+
+def test_batch_norms_not_after_a_convolution_stay():
+    module = nn.Sequential(nn.BatchNorm2d(3), nn.Conv2d(3, 3, 1), nn.ReLU())
+
+    assert fold_batch_norms(module) == 0
+    assert batch_norms(module) == 1
+
+
+def test_render_copy_leaves_the_network_untouched(tiny_network):
+    render_copy(tiny_network, CPU)
+
+    assert batch_norms(tiny_network.module) == 2
+
+
+def test_render_copy_is_built_once_per_network_and_device(tiny_network):
+    assert render_copy(tiny_network, CPU) is render_copy(tiny_network, CPU)
+
+
+def test_render_copy_has_no_trainable_parameters(tiny_network):
+    copy = render_copy(tiny_network, CPU)
+
+    assert not any(parameter.requires_grad for parameter in copy.module.parameters())
+
+
+def test_render_copy_is_channels_last(tiny_network):
+    weight = render_copy(tiny_network, CPU).module[1][0].weight
+
+    assert weight.is_contiguous(memory_format=torch.channels_last)

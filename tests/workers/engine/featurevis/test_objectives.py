@@ -1,0 +1,91 @@
+import torch
+
+from workers.engine.featurevis.objectives import (
+    DIVERSITY_WEIGHT,
+    Targets,
+    channel,
+    direction,
+    diversity,
+    group_similarity,
+    negative,
+    neuron,
+)
+
+
+def random_maps(*shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def test_channel_is_the_mean_of_each_images_own_unit_map():
+    maps = random_maps(2, 3, 4, 4)
+    targets = Targets(units=torch.tensor([2, 0]))
+
+    expected = torch.stack([maps[0, 2].mean(), maps[1, 0].mean()])
+
+    torch.testing.assert_close(channel(maps, targets), expected)
+
+
+def test_neuron_reads_the_lower_right_of_the_centre_two_by_two_for_even_sizes():
+    maps = torch.zeros(1, 2, 4, 6)
+    maps[0, 1, 2, 3] = 5.0
+
+    assert neuron(maps, Targets(units=torch.tensor([1]))).tolist() == [5.0]
+
+
+def test_neuron_reads_the_centre_for_odd_sizes():
+    maps = torch.zeros(1, 2, 5, 5)
+    maps[0, 0, 2, 2] = 3.0
+
+    assert neuron(maps, Targets(units=torch.tensor([0]))).tolist() == [3.0]
+
+
+def test_negative_is_minus_channel():
+    maps = random_maps(3, 4, 5, 5)
+    targets = Targets(units=torch.tensor([3, 1, 0]))
+
+    torch.testing.assert_close(negative(maps, targets), -channel(maps, targets))
+
+
+def test_direction_is_the_dot_product_with_the_vector_averaged_over_space():
+    maps = random_maps(2, 3, 4, 4)
+    vectors = torch.tensor([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]])
+
+    expected = torch.stack(
+        [(maps[b] * vectors[b].view(3, 1, 1)).sum(dim=0).mean() for b in range(2)]
+    )
+
+    torch.testing.assert_close(
+        direction(maps, Targets(units=torch.tensor([0, 1]), directions=vectors)), expected
+    )
+
+
+def test_similarity_of_identical_images_is_one_per_other_image_of_the_group():
+    maps = random_maps(1, 3, 4, 4).expand(3, 3, 4, 4)
+
+    torch.testing.assert_close(group_similarity(maps, 3), torch.full((3,), 2.0))
+
+
+def test_similarity_of_images_with_orthogonal_grams_is_zero():
+    maps = torch.zeros(2, 2, 1, 1)
+    maps[0, 0] = 1.0
+    maps[1, 1] = 1.0
+
+    assert group_similarity(maps, 2).tolist() == [0.0, 0.0]
+
+
+def test_diversity_is_channel_minus_the_weighted_similarity_to_the_group():
+    maps = random_maps(1, 3, 4, 4).expand(2, 3, 4, 4)
+    targets = Targets(units=torch.tensor([1, 1]), group=2)
+
+    expected = channel(maps, targets) - DIVERSITY_WEIGHT
+
+    torch.testing.assert_close(diversity(maps, targets), expected)
+
+
+def test_diversity_of_a_group_ignores_the_images_of_other_groups():
+    maps = random_maps(4, 3, 4, 4)
+    changed = maps.clone()
+    changed[2:] = random_maps(2, 3, 4, 4, seed=1)
+    targets = Targets(units=torch.tensor([0, 0, 2, 2]), group=2)
+
+    torch.testing.assert_close(diversity(changed, targets)[:2], diversity(maps, targets)[:2])

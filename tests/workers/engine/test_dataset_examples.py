@@ -1,0 +1,333 @@
+import weakref
+from functools import partial
+
+import pytest
+import torch
+from torch import nn
+
+from workers.engine.capture import capture_by_hooks
+from workers.engine.dataset_examples import crop_image, dataset_examples, receptive_field_crop
+from workers.engine.errors import UnknownLayer
+from workers.engine.networks import LayerInfo, LoadedNetwork
+
+# Dataset indices with gaps (as when unreadable images are left out), in batches of odd sizes.
+BATCH_INDICES = ([0, 1, 2], [4, 5, 6, 7, 8], [9], [11, 12])
+# More than the first, third and fourth batch hold.
+K = 4
+
+
+class _Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.relu = nn.ReLU()
+        self.mix = nn.Conv2d(4, 5, 3, padding=1)
+
+    def forward(self, x):
+        return self.mix(self.relu(self.conv(x)))
+
+
+def _tiny_network():
+    """A seeded random net: `relu` (ties at 0 and dead units) and `mix` (signed values)."""
+    torch.manual_seed(0)
+    module = _Tiny()
+    layers = [
+        LayerInfo("relu", "conv", 0, 4, 6, 6, 3, 2),
+        LayerInfo("mix", "conv", 1, 5, 6, 6, 7, 2),
+    ]
+    return LoadedNetwork(
+        module,
+        preprocess=lambda images: images * 2 - 1,
+        capture=partial(capture_by_hooks, module_paths={"relu": "relu", "mix": "mix"}),
+        layers=layers,
+        input_filters={},
+        input_size=12,
+    )
+
+
+def _random_batches():
+    generator = torch.Generator().manual_seed(1)
+    return [
+        (torch.tensor(indices), torch.rand(len(indices), 3, 12, 12, generator=generator))
+        for indices in BATCH_INDICES
+    ]
+
+
+def _full_maps(network, batches, layer):
+    """The layer's whole maps for every image, computed batch by batch like the pass does."""
+    with torch.inference_mode():
+        return torch.cat([network.activations(images, [layer])[layer] for _, images in batches])
+
+
+def _brute_force(maps, indices, k, *, descending):
+    """Per unit: the k images whose spatial extreme is most extreme, ties to lower indices."""
+    flat = maps.flatten(2)
+    values, positions = flat.max(dim=2) if descending else flat.min(dim=2)
+    order = values.T.sort(dim=1, descending=descending, stable=True).indices[:, :k]
+    width = maps.shape[3]
+    chosen = positions.T.gather(1, order)
+    return (
+        values.T.gather(1, order),
+        indices[order],
+        torch.stack([chosen // width, chosen % width], dim=-1),
+    )
+
+
+def _all_indices():
+    return torch.tensor([index for batch in BATCH_INDICES for index in batch])
+
+
+@pytest.mark.parametrize("layer", ["relu", "mix"])
+def test_top_k_equals_brute_force_over_all_maps(layer):
+    network, batches = _tiny_network(), _random_batches()
+    maps = _full_maps(network, batches, layer)
+
+    examples = dataset_examples(network, ["relu", "mix"], batches, k=K)[layer]
+
+    values, images, positions = _brute_force(maps, _all_indices(), K, descending=True)
+    assert torch.equal(examples.top.values, values)
+    assert torch.equal(examples.top.images, images)
+    assert torch.equal(examples.top.positions, positions)
+
+
+@pytest.mark.parametrize("layer", ["relu", "mix"])
+def test_bottom_k_equals_brute_force_over_all_maps(layer):
+    network, batches = _tiny_network(), _random_batches()
+    maps = _full_maps(network, batches, layer)
+
+    examples = dataset_examples(network, ["relu", "mix"], batches, k=K)[layer]
+
+    values, images, positions = _brute_force(maps, _all_indices(), K, descending=False)
+    assert torch.equal(examples.bottom.values, values)
+    assert torch.equal(examples.bottom.images, images)
+    assert torch.equal(examples.bottom.positions, positions)
+
+
+@pytest.mark.parametrize("layer", ["relu", "mix"])
+def test_statistics_equal_brute_force_over_all_maps(layer):
+    network, batches = _tiny_network(), _random_batches()
+    maps = _full_maps(network, batches, layer).double()
+
+    stats = dataset_examples(network, ["relu", "mix"], batches, k=K)[layer].stats
+
+    torch.testing.assert_close(stats.mean, maps.mean(dim=(0, 2, 3)).float())
+    assert torch.equal(stats.max, maps.amax(dim=(0, 2, 3)).float())
+    torch.testing.assert_close(
+        stats.fraction_active, (maps > 0).double().mean(dim=(0, 2, 3)).float()
+    )
+    assert stats.count == 11 * 6 * 6
+
+
+def test_k_larger_than_the_dataset_keeps_every_image():
+    network, batches = _tiny_network(), _random_batches()
+
+    examples = dataset_examples(network, ["mix"], batches, k=20)["mix"]
+
+    assert examples.top.values.shape == (5, 11)
+    assert sorted(examples.top.images[0].tolist()) == _all_indices().tolist()
+
+
+def test_equal_values_keep_the_earlier_image():
+    network = _bright_pixel_network()
+    blank = [(torch.tensor(indices), _blank(len(indices))) for indices in BATCH_INDICES]
+
+    examples = dataset_examples(network, ["wide"], blank, k=K)["wide"]
+
+    assert examples.top.images.tolist() == [[0, 1, 2, 4]]
+    assert examples.bottom.images.tolist() == [[0, 1, 2, 4]]
+    assert examples.top.positions.tolist() == [[[0, 0]] * 4]
+
+
+def test_results_hold_k_examples_per_unit_and_layer_statistics():
+    network, batches = _tiny_network(), _random_batches()
+
+    examples = dataset_examples(network, ["relu", "mix"], batches, k=K)
+
+    shapes = {
+        name: (
+            layer.top.values.shape,
+            layer.top.images.shape,
+            layer.top.positions.shape,
+            layer.bottom.values.shape,
+            layer.stats.mean.shape,
+            layer.images,
+        )
+        for name, layer in examples.items()
+    }
+    assert shapes == {
+        "relu": ((4, K), (4, K), (4, K, 2), (4, K), (4,), 11),
+        "mix": ((5, K), (5, K), (5, K, 2), (5, K), (5,), 11),
+    }
+
+
+class _WatchedMaps:
+    """A network whose maps are watched: at each forward it notes how many of the previous
+    batch's maps are still alive."""
+
+    def __init__(self, network):
+        self.network = network
+        self.device = network.device
+        self.previous = []
+        self.alive_at_next_forward = []
+
+    def layer(self, name):
+        return self.network.layer(name)
+
+    def activations(self, images, layer_names):
+        self.alive_at_next_forward.append(sum(ref() is not None for ref in self.previous))
+        maps = self.network.activations(images, layer_names)
+        self.previous = [weakref.ref(activation) for activation in maps.values()]
+        return maps
+
+
+def test_no_activation_map_outlives_its_batch():
+    watched = _WatchedMaps(_tiny_network())
+
+    dataset_examples(watched, ["relu", "mix"], _random_batches(), k=K)
+
+    assert watched.alive_at_next_forward == [0, 0, 0, 0]
+    assert [ref() for ref in watched.previous] == [None, None]
+
+
+def test_a_pass_runs_the_network_once_per_batch():
+    watched = _WatchedMaps(_tiny_network())
+
+    dataset_examples(watched, ["relu", "mix"], _random_batches(), k=K)
+
+    assert len(watched.alive_at_next_forward) == 4
+
+
+def test_progress_is_called_after_each_batch_with_the_images_seen():
+    seen = []
+
+    dataset_examples(_tiny_network(), ["mix"], _random_batches(), k=K, progress=seen.append)
+
+    assert seen == [3, 8, 9, 11]
+
+
+def test_should_stop_ends_the_pass_between_batches():
+    watched = _WatchedMaps(_tiny_network())
+    answers = iter([False, False, True])
+
+    examples = dataset_examples(
+        watched, ["mix"], _random_batches(), k=K, should_stop=lambda: next(answers)
+    )
+
+    assert len(watched.alive_at_next_forward) == 2
+    assert examples["mix"].images == 8
+    assert examples["mix"].stats.count == 8 * 6 * 6
+
+
+def test_stopping_before_the_first_batch_returns_empty_examples():
+    examples = dataset_examples(
+        _tiny_network(), ["mix"], _random_batches(), k=K, should_stop=lambda: True
+    )
+
+    assert examples["mix"].images == 0
+    assert examples["mix"].top.values.shape == (5, 0)
+    assert examples["mix"].stats.max.tolist() == [float("-inf")] * 5
+
+
+def test_unknown_layer_is_refused_before_any_batch():
+    with pytest.raises(UnknownLayer):
+        dataset_examples(_tiny_network(), ["mix", "fc"], iter(()))
+
+
+def test_k_below_one_is_refused():
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        dataset_examples(_tiny_network(), ["mix"], _random_batches(), k=0)
+
+
+class _BrightPixel(nn.Module):
+    """`spot` reads the centre pixel of each 3×3 window at stride 2, `wide` does the same on
+    `spot`: a white pixel at (4y, 4x) lights `wide` at (y, x) with 1 and nothing else."""
+
+    def __init__(self):
+        super().__init__()
+        self.spot = nn.Conv2d(3, 1, 3, stride=2, padding=1, bias=False)
+        self.wide = nn.Conv2d(1, 1, 3, stride=2, padding=1, bias=False)
+        with torch.no_grad():
+            self.spot.weight.zero_()[0, :, 1, 1] = 1 / 3
+            self.wide.weight.zero_()[0, 0, 1, 1] = 1
+
+    def forward(self, x):
+        return self.wide(self.spot(x))
+
+
+def _bright_pixel_network():
+    # Receptive fields: spot 3 px at stride 2; wide 3 + (3 - 1) · 2 = 7 px at stride 4.
+    return LoadedNetwork(
+        _BrightPixel(),
+        preprocess=nn.Identity(),
+        capture=partial(capture_by_hooks, module_paths={"spot": "spot", "wide": "wide"}),
+        layers=[
+            LayerInfo("spot", "conv", 0, 1, 16, 16, 3, 2),
+            LayerInfo("wide", "conv", 1, 1, 8, 8, 7, 4),
+        ],
+        input_filters={},
+        input_size=32,
+    )
+
+
+def _blank(count):
+    return torch.zeros(count, 3, 32, 32)
+
+
+def _with_bright_pixel(y, x):
+    """Five black 32 px images in two batches; image 3 has one white pixel at (y, x)."""
+    images = _blank(5)
+    images[3, :, y, x] = 1.0
+    return [(torch.tensor([0, 1, 2]), images[:3]), (torch.tensor([3, 4]), images[3:])]
+
+
+def _top_example(y, x):
+    network = _bright_pixel_network()
+    examples = dataset_examples(network, ["wide"], _with_bright_pixel(y, x), k=2)["wide"]
+    return network, examples
+
+
+def test_top_example_is_the_image_with_the_bright_pixel():
+    _, examples = _top_example(12, 20)
+
+    assert examples.top.images[0, 0].item() == 3
+    assert examples.top.values[0, 0].item() == 1.0
+    assert examples.top.positions[0, 0].tolist() == [3, 5]
+
+
+def test_crop_is_the_receptive_field_centred_on_the_bright_pixel():
+    network, examples = _top_example(12, 20)
+
+    box = receptive_field_crop(32, network.layer("wide"), examples.top.positions[0, 0])
+
+    assert box == (12 - 3, 20 - 3, 12 + 4, 20 + 4)
+
+
+def test_crop_is_clipped_at_the_image_border():
+    network, examples = _top_example(0, 28)
+
+    box = receptive_field_crop(32, network.layer("wide"), examples.top.positions[0, 0])
+
+    assert box == (0, 25, 4, 32)
+
+
+def test_crop_without_a_known_receptive_field_is_the_whole_image():
+    layer = LayerInfo("output", "layer", 0, 8, 4, 4, None, None)
+
+    assert receptive_field_crop(32, layer, (2, 3)) == (0, 0, 32, 32)
+
+
+def test_crop_image_cuts_the_box():
+    image = torch.arange(3 * 6 * 8, dtype=torch.float32).reshape(3, 6, 8)
+
+    region = crop_image(image, (1, 2, 4, 7))
+
+    assert torch.equal(region, image[:, 1:4, 2:7])
+
+
+def test_crop_image_to_out_size_keeps_the_shape_on_white():
+    image = torch.zeros(3, 8, 8)
+
+    tile = crop_image(image, (0, 0, 8, 4), out_size=4)
+
+    assert tile.shape == (3, 4, 4)
+    assert tile[0].tolist() == [[1.0, 0.0, 0.0, 1.0]] * 4

@@ -1,0 +1,303 @@
+"""Dataset examples: per unit, the images on which it fires most and least, found in one pass.
+
+Every unit of every chosen layer is ranked by the spatial maximum (top) or minimum (bottom) of
+its map on each image, as in the Circuits articles and OpenAI Microscope. The pass keeps only
+per-(image, unit) extremes and per-unit sums, never a whole activation map.
+"""
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from workers.engine.networks import LayerInfo, LoadedNetwork
+
+Box = tuple[int, int, int, int]
+# What a crop that does not fill its square tile is padded with: white, as the sprite sheets.
+CROP_FILL = 1.0
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Per unit, the k images with the most extreme spatial max (top) or min (bottom).
+
+    Most extreme first; equal values keep the image seen first (with batches in dataset order,
+    the lower index), and within a map the first position in row-major order.
+    """
+
+    values: torch.Tensor  # [C, k]
+    images: torch.Tensor  # [C, k] dataset indices
+    positions: torch.Tensor  # [C, k, 2] (y, x) in the layer's map
+
+
+@dataclass(frozen=True)
+class UnitStats:
+    """Per-unit statistics over every image and position seen; NaN means and -inf maxima
+    when no image was seen."""
+
+    mean: torch.Tensor  # [C]
+    max: torch.Tensor  # [C]
+    fraction_active: torch.Tensor  # [C], the share of positions above 0
+    count: int  # activations seen per unit: images × positions
+
+
+@dataclass(frozen=True)
+class LayerExamples:
+    """A layer's top and bottom dataset examples and unit statistics, on the CPU."""
+
+    layer: str
+    images: int
+    top: Examples
+    bottom: Examples
+    stats: UnitStats
+
+
+class _Ranked(NamedTuple):
+    """Candidates per unit along dim 1: values, dataset indices, flat map positions."""
+
+    values: torch.Tensor
+    images: torch.Tensor
+    positions: torch.Tensor
+
+
+class _Merged(NamedTuple):
+    """A merge's k best per unit, which of them came from the batch, and from which image."""
+
+    ranked: _Ranked
+    newcomers: torch.Tensor  # [U, k] bool
+    columns: torch.Tensor  # [U, k] the newcomers' place in the batch
+
+
+def _merge(kept: _Ranked, values: torch.Tensor, images: torch.Tensor, k: int, *, descending: bool):
+    """The k best per unit of the kept candidates and a batch's values [U, B].
+
+    Ties keep the earlier candidate. The batch's candidates come without map positions: those
+    of the newcomers are left at -1 for `_place_newcomers`.
+    """
+    kept_count = kept.values.shape[1]
+    candidates = torch.cat([kept.values, values], dim=1)
+    # A stable sort keeps the earlier candidate first among equal values; topk does not.
+    order = candidates.sort(dim=1, descending=descending, stable=True).indices[:, :k]
+    unknown = torch.full_like(values, -1, dtype=torch.long)
+    ranked = _Ranked(
+        candidates.gather(1, order),
+        torch.cat([kept.images, images.expand_as(unknown)], dim=1).gather(1, order),
+        torch.cat([kept.positions, unknown], dim=1).gather(1, order),
+    )
+    return _Merged(ranked, order >= kept_count, order - kept_count)
+
+
+def _place_newcomers(
+    merged: _Merged,
+    flats: Sequence[torch.Tensor],
+    layer_starts: torch.Tensor,
+    find: Callable[..., torch.Tensor],
+):
+    """Fill in the map positions of the batch's newcomers, searching (argmax or argmin) only
+    their maps: after the first batches, few (image, unit) pairs enter a top-k."""
+    units, slots = merged.newcomers.nonzero(as_tuple=True)
+    images = merged.columns[units, slots]
+    # nonzero lists units in order, so each layer's newcomers are one slice.
+    bounds = [*torch.searchsorted(units, layer_starts).tolist(), len(units)]
+    for flat, start, (low, high) in zip(
+        flats, layer_starts.tolist(), itertools.pairwise(bounds), strict=True
+    ):
+        if high > low:
+            layer_units, layer_slots = units[low:high], slots[low:high]
+            rows = flat[images[low:high], layer_units - start]
+            merged.ranked.positions[layer_units, layer_slots] = find(rows, dim=1)
+
+
+def _empty_ranked(units: int, device: torch.device) -> _Ranked:
+    """No candidate yet for any of the units."""
+    return _Ranked(
+        torch.empty(units, 0, device=device),
+        torch.empty(units, 0, dtype=torch.long, device=device),
+        torch.empty(units, 0, dtype=torch.long, device=device),
+    )
+
+
+class _RunningExamples:
+    """Top-k, bottom-k and sums for every unit of the chosen layers, kept on the device.
+
+    The units of all layers share one axis, so that one merge per batch serves every layer.
+    """
+
+    def __init__(self, layers: Sequence[LayerInfo], k: int, device: torch.device):
+        channels = torch.tensor([layer.channels for layer in layers])
+        units = int(channels.sum())
+        self.layers = layers
+        self.k = k
+        self.layer_starts = (channels.cumsum(0) - channels).to(device)
+        self.top = _empty_ranked(units, device)
+        self.bottom = _empty_ranked(units, device)
+        self.sums = torch.zeros(units, dtype=torch.float64, device=device)
+        self.active = torch.zeros(units, dtype=torch.float64, device=device)
+        self.maximum = torch.full((units,), float("-inf"), device=device)
+        self.images = 0
+        self.map_sizes: dict[str, tuple[int, int]] = {}
+        # Where "> 0" is written before it is counted, reused from batch to batch: a float
+        # sum of it is several times faster than summing a fresh bool tensor.
+        self.scratch = torch.empty(0, device=device)
+
+    def add(self, maps: dict[str, torch.Tensor], images: torch.Tensor):
+        """Fold one batch's maps (dataset indices `images`) into the running examples."""
+        flats = [maps[layer.name].flatten(2) for layer in self.layers]
+        maxima = torch.cat([flat.amax(dim=2) for flat in flats], dim=1).T
+        minima = torch.cat([flat.amin(dim=2) for flat in flats], dim=1).T
+        top = _merge(self.top, maxima, images, self.k, descending=True)
+        bottom = _merge(self.bottom, minima, images, self.k, descending=False)
+        _place_newcomers(top, flats, self.layer_starts, torch.argmax)
+        _place_newcomers(bottom, flats, self.layer_starts, torch.argmin)
+        self.top, self.bottom = top.ranked, bottom.ranked
+        self.sums += torch.cat([flat.sum(dim=2).sum(dim=0, dtype=torch.float64) for flat in flats])
+        self.active += torch.cat([self._count_active(flat) for flat in flats])
+        self.maximum = torch.maximum(self.maximum, maxima.amax(dim=1))
+        self.images += len(images)
+        self.map_sizes = {layer.name: tuple(maps[layer.name].shape[2:]) for layer in self.layers}
+
+    def _count_active(self, flat: torch.Tensor) -> torch.Tensor:
+        """Per unit, how many of the batch's activations are above 0."""
+        if self.scratch.numel() < flat.numel():
+            self.scratch = torch.empty(flat.numel(), device=flat.device)
+        above = torch.gt(flat, 0, out=self.scratch[: flat.numel()].view(flat.shape))
+        # float32 counts per map are exact up to 2^24 positions.
+        return above.sum(dim=2).sum(dim=0, dtype=torch.float64)
+
+    def results(self) -> dict[str, LayerExamples]:
+        """Every layer's examples and statistics, moved to the CPU."""
+        channels = [layer.channels for layer in self.layers]
+        per_layer = zip(
+            self.layers,
+            _per_layer(self.top, channels),
+            _per_layer(self.bottom, channels),
+            *(tensor.cpu().split(channels) for tensor in (self.sums, self.active, self.maximum)),
+            strict=True,
+        )
+        return {parts[0].name: self._layer_results(*parts) for parts in per_layer}
+
+    def _layer_results(
+        self,
+        layer: LayerInfo,
+        top: _Ranked,
+        bottom: _Ranked,
+        sums: torch.Tensor,
+        active: torch.Tensor,
+        maximum: torch.Tensor,
+    ) -> LayerExamples:
+        height, width = self.map_sizes.get(layer.name, (layer.height, layer.width))
+        count = self.images * height * width
+        return LayerExamples(
+            layer=layer.name,
+            images=self.images,
+            top=_examples(top, width),
+            bottom=_examples(bottom, width),
+            stats=UnitStats(
+                mean=(sums / count).float(),
+                max=maximum,
+                fraction_active=(active / count).float(),
+                count=count,
+            ),
+        )
+
+
+def _per_layer(ranked: _Ranked, channels: Sequence[int]) -> list[_Ranked]:
+    """Candidates on the joint unit axis split back into one _Ranked per layer, on the CPU."""
+    splits = (tensor.cpu().split(channels) for tensor in ranked)
+    return [_Ranked(*fields) for fields in zip(*splits, strict=True)]
+
+
+def _examples(ranked: _Ranked, width: int) -> Examples:
+    """Ranked candidates with flat map positions turned into (y, x)."""
+    positions = torch.stack([ranked.positions // width, ranked.positions % width], dim=-1)
+    return Examples(values=ranked.values, images=ranked.images, positions=positions)
+
+
+def dataset_examples(
+    network: LoadedNetwork,
+    layer_names: Sequence[str],
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    *,
+    k: int = 10,
+    device: torch.device | str | None = None,
+    progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, LayerExamples]:
+    """Each unit's top-k and bottom-k dataset examples and statistics, by layer name.
+
+    batches: (dataset indices [B], images [B, 3, H, W] in [0, 1]), e.g. `datasets.batches`.
+    Runs one forward pass per batch, in inference mode, only as deep as the deepest layer.
+    device: where to run and keep the running top-k (the network moves there); default the
+    network's device. progress(images seen) is called after each batch. should_stop() is
+    asked before each batch; when it says True the pass ends and returns what it has found
+    (`LayerExamples.images` tells how far it got).
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k}.")
+    if isinstance(layer_names, str) or not layer_names:
+        raise ValueError("layer_names must be a non-empty list of layer names.")
+    layers = [network.layer(name) for name in dict.fromkeys(layer_names)]
+    if device is not None:
+        network.to(device)
+    running = _RunningExamples(layers, k, network.device)
+    with torch.inference_mode():
+        for indices, images in batches:
+            if should_stop is not None and should_stop():
+                break
+            maps = network.activations(images, [layer.name for layer in layers])
+            running.add(maps, torch.as_tensor(indices, device=network.device))
+            # Free this batch's maps before the next forward allocates its own.
+            del maps
+            if progress is not None:
+                progress(running.images)
+    return running.results()
+
+
+def receptive_field_crop(image_size: int, layer: LayerInfo, position: Sequence[int]) -> Box:
+    """The image region (top, left, bottom, right), bottom and right exclusive, that the unit
+    at map position (y, x) sees: its receptive field, clipped to the image.
+
+    The field is centred on pixel p · stride for map index p. That is exact for networks whose
+    layers pad symmetrically ("same" padding k // 2 with odd kernels, as MobileNetV2), where
+    the padding cancels the (RF - 1) / 2 offset a valid convolution would have. Networks
+    padded more on the bottom and right (InceptionV1's TensorFlow-style "same") centre their
+    fields a little lower and further right: up to 7 px at mixed3b and 31 px at mixed5b.
+    Without a known receptive field (TorchScript networks) the whole image is returned.
+    """
+    if layer.receptive_field is None or layer.stride is None:
+        return 0, 0, image_size, image_size
+    reach = (layer.receptive_field - 1) // 2
+    top, left = (int(index) * layer.stride - reach for index in position)
+    return (
+        max(top, 0),
+        max(left, 0),
+        min(top + layer.receptive_field, image_size),
+        min(left + layer.receptive_field, image_size),
+    )
+
+
+def crop_image(image: torch.Tensor, box: Box, *, out_size: int | None = None) -> torch.Tensor:
+    """The box's region of a [3, H, W] image.
+
+    out_size: scale the region (one factor, bilinear with antialiasing) so that its longer
+    side is out_size, centred on a white out_size × out_size square; a box clipped at the
+    image border keeps its shape instead of being stretched.
+    """
+    top, left, bottom, right = box
+    region = image[:, top:bottom, left:right]
+    if out_size is None:
+        return region
+    scale = out_size / max(region.shape[1:])
+    height, width = (max(1, round(side * scale)) for side in region.shape[1:])
+    resized = F.interpolate(
+        region[None], size=(height, width), mode="bilinear", antialias=True, align_corners=False
+    )[0]
+    tile = torch.full(
+        (image.shape[0], out_size, out_size), CROP_FILL, dtype=image.dtype, device=image.device
+    )
+    y, x = (out_size - height) // 2, (out_size - width) // 2
+    tile[:, y : y + height, x : x + width] = resized.clamp(0, 1)
+    return tile

@@ -1,0 +1,258 @@
+"""Image datasets for dataset examples: local folders of images and the bundled demo photos."""
+
+import importlib.util
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from workers.engine.errors import DatasetEmpty, DatasetMissing
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+
+# The natural photos that ship inside the scikit-image and scikit-learn wheels (nothing is
+# fetched at run time). Left out from skimage/data: chessboard_GRAY, chessboard_RGB, color
+# (a colour wheel), phantom and logo (synthetic), horse (a binary silhouette), microaneurysms
+# (102 px) and motorcycle_right (a near copy of motorcycle_left).
+DEMO_PHOTOS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "skimage",
+        ("data",),
+        (
+            "astronaut.png",
+            "brick.png",
+            "camera.png",
+            "cell.png",
+            "chelsea.png",
+            "clock_motion.png",
+            "coffee.png",
+            "coins.png",
+            "grass.png",
+            "gravel.png",
+            "hubble_deep_field.jpg",
+            "ihc.png",
+            "moon.png",
+            "motorcycle_left.png",
+            "page.png",
+            "retina.jpg",
+            "rocket.jpg",
+            "text.png",
+        ),
+    ),
+    ("sklearn", ("datasets", "images"), ("china.jpg", "flower.jpg")),
+)
+DEMO_INSTALL = "pip install scikit-image==0.26.0 scikit-learn==1.9.1"
+# Sides of the demo's square crops as fractions of a photo's shorter side: s0 is the largest
+# square (several along a long photo), s1 a finer grid of half that side.
+DEMO_CROP_SCALES = (1.0, 0.5)
+# Smaller crops would be enlarged more than twice at 224 px, too blurred to teach anything:
+# this drops s1 of text.png and page.png, whose shorter sides are 172 and 191 px.
+DEMO_MIN_CROP_SIDE = 112
+
+# Decoders raise these for missing, truncated, corrupt or absurdly large files.
+_UNREADABLE = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+# Batches decoded ahead of the one being consumed.
+_PREFETCH_BATCHES = 1
+
+Region = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class DatasetImage:
+    """One dataset image: a square region of an image file, under a stable name."""
+
+    name: str
+    path: Path
+    # (left, top, right, bottom) in the file's pixels; None takes the centred largest square.
+    region: Region | None = None
+
+
+class ImageDataset:
+    """Images loaded as [3, size, size] float tensors in [0, 1], each known by a stable name.
+
+    Files that cannot be decoded are skipped when loaded; `unreadable` maps their names to why.
+    """
+
+    def __init__(self, images: Sequence[DatasetImage], *, size: int):
+        if size < 1:
+            raise ValueError(f"size must be at least 1 pixel; got {size}.")
+        self.images = tuple(images)
+        self.size = size
+        self.unreadable: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def names(self) -> list[str]:
+        return [image.name for image in self.images]
+
+    def load(self, indices: Iterable[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The readable images among `indices`: their indices [B] and uint8 pixels [B, 3, s, s].
+
+        Runs without torch's thread pool, so that it can decode beside a forward pass.
+        """
+        kept, pixels = [], []
+        # Demo crops of one photo sit side by side: decode each file once per run of them.
+        decoded: tuple[Path | None, Image.Image | None] = (None, None)
+        for index in indices:
+            image = self.images[index]
+            try:
+                if decoded[0] != image.path:
+                    decoded = (image.path, _read_rgb(image.path))
+                pixels.append(_square_pixels(decoded[1], image.region, self.size))
+            except _UNREADABLE as error:
+                self.unreadable[image.name] = f"{type(error).__name__}: {error}"
+                continue
+            kept.append(index)
+        stacked = np.stack(pixels) if pixels else np.empty((0, self.size, self.size, 3), np.uint8)
+        channels_first = np.ascontiguousarray(stacked.transpose(0, 3, 1, 2))
+        return torch.tensor(kept, dtype=torch.long), torch.from_numpy(channels_first)
+
+
+def _read_rgb(path: Path) -> Image.Image:
+    """The decoded file as upright RGB (EXIF rotation applied, greyscale and alpha dropped)."""
+    with Image.open(path) as file:
+        return ImageOps.exif_transpose(file).convert("RGB")
+
+
+def centred_square(width: int, height: int) -> Region:
+    """The largest square region in the middle of a width × height image."""
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return left, top, left + side, top + side
+
+
+def _square_pixels(photo: Image.Image, region: Region | None, size: int) -> np.ndarray:
+    """The region (default: the centred square) resized to size × size, as H×W×3 uint8."""
+    box = region or centred_square(*photo.size)
+    return np.asarray(photo.resize((size, size), Image.Resampling.BILINEAR, box=box))
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Image files under the folder, at any depth, sorted by their path inside it."""
+    files = [
+        path
+        for path in folder.rglob("*")
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+    ]
+    return sorted(files, key=lambda path: path.relative_to(folder).as_posix())
+
+
+def folder_dataset(path: str | Path, *, size: int = 224) -> ImageDataset:
+    """Every jpg/jpeg/png/bmp/webp under a folder, each shown as its centred square.
+
+    Images are named by their path inside the folder. DatasetMissing if the folder is not
+    there, DatasetEmpty if it holds no image file.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DatasetMissing(f"There is no dataset folder at {folder}.")
+    files = _image_files(folder)
+    if not files:
+        raise DatasetEmpty(
+            f"{folder} holds no image file ({', '.join(sorted(IMAGE_SUFFIXES))}, at any depth)."
+        )
+    return ImageDataset(
+        [DatasetImage(file.relative_to(folder).as_posix(), file) for file in files], size=size
+    )
+
+
+def _package_folder(package: str, parts: Sequence[str]) -> Path:
+    """A data folder inside an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetMissing(
+            f"The demo dataset reads photos that ship with {package}, which is not installed; "
+            f"run `{DEMO_INSTALL}`."
+        )
+    return Path(spec.submodule_search_locations[0]).joinpath(*parts)
+
+
+def _starts(length: int, side: int) -> list[int]:
+    """Evenly spaced offsets from 0 to length - side, neighbours at most side / 2 apart."""
+    count = -(-2 * (length - side) // side) + 1
+    return [step * (length - side) // max(count - 1, 1) for step in range(count)]
+
+
+def _photo_crops(source: str, path: Path) -> list[DatasetImage]:
+    """The photo's grid of overlapping square crops at every demo scale, named by place."""
+    if not path.is_file():
+        raise DatasetMissing(
+            f"{path.name} is missing from the installed {source}; run `{DEMO_INSTALL}`."
+        )
+    with Image.open(path) as file:
+        width, height = file.size
+    crops = []
+    for scale_index, scale in enumerate(DEMO_CROP_SCALES):
+        side = round(min(width, height) * scale)
+        if side < DEMO_MIN_CROP_SIDE:
+            continue
+        for row, top in enumerate(_starts(height, side)):
+            for column, left in enumerate(_starts(width, side)):
+                crops.append(
+                    DatasetImage(
+                        f"{source}/{path.name}@s{scale_index}:r{row}c{column}",
+                        path,
+                        (left, top, left + side, top + side),
+                    )
+                )
+    return crops
+
+
+def demo_dataset(*, size: int = 224) -> ImageDataset:
+    """Square crops of the natural photos that ship with scikit-image and scikit-learn.
+
+    Deterministic: the same crops, in the same order, under the same names (for example
+    "skimage/astronaut.png@s1:r0c2") on every call.
+    """
+    crops = []
+    for package, parts, names in DEMO_PHOTOS:
+        folder = _package_folder(package, parts)
+        for name in names:
+            crops.extend(_photo_crops(package, folder / name))
+    return ImageDataset(crops, size=size)
+
+
+def _decoded_ahead(
+    load: Callable[[range], tuple[torch.Tensor, torch.Tensor]], chunks: Sequence[range]
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """load(chunk) for each chunk in order, the next ones decoding in a background thread."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataset-decode") as pool:
+        pending = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(load, chunk))
+            if len(pending) > _PREFETCH_BATCHES:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def batches(
+    dataset: ImageDataset, batch_size: int, *, prefetch: bool = True
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The dataset in order as (indices [B], images [B, 3, size, size] in [0, 1]) batches.
+
+    Unreadable images are left out (see `dataset.unreadable`), so a batch may be short.
+    prefetch: decode the next batch in a background thread while the caller uses this one.
+    DatasetEmpty once the pass ends without a single readable image.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+    chunks = [
+        range(start, min(start + batch_size, len(dataset)))
+        for start in range(0, len(dataset), batch_size)
+    ]
+    loaded = _decoded_ahead(dataset.load, chunks) if prefetch else map(dataset.load, chunks)
+    readable = 0
+    for indices, pixels in loaded:
+        readable += len(indices)
+        if len(indices):
+            yield indices, pixels.float().div_(255)
+    if not readable:
+        raise DatasetEmpty(f"None of the {len(dataset)} images of the dataset could be read.")
