@@ -10,35 +10,78 @@ from annotations.models import Membership, Project, Role
 from server.errors import PermissionDenied
 from workers.models import Job, Network
 
-ROLE_ACTIONS = {
-    Role.OWNER: frozenset(
-        {
-            "project.view",
-            "project.update",
-            "membership.manage",
-            "network.view",
-            "network.register",
-            "job.view",
-            "job.create",
-            "job.cancel",
-        }
-    ),
-    Role.REVIEWER: frozenset(
-        {
-            "project.view",
-            "network.view",
-            "network.register",
-            "job.view",
-            "job.create",
-            "job.cancel",
-        }
-    ),
-    Role.ANNOTATOR: frozenset({"project.view", "network.view", "job.view", "job.create"}),
-    Role.VIEWER: frozenset({"project.view", "network.view", "job.view"}),
+WRITERS = frozenset({Role.OWNER, Role.REVIEWER, Role.ANNOTATOR})
+REVIEWERS = frozenset({Role.OWNER, Role.REVIEWER})
+EVERYONE = frozenset(Role)
+
+# Which roles may take each action on a project's objects (the project, its networks and jobs,
+# groups, assignments, hypotheses, comments). Rules that also look at the object (authorship,
+# project policy) are in OBJECT_RULES below.
+ACTION_ROLES = {
+    "project.view": EVERYONE,
+    "project.update": frozenset({Role.OWNER}),
+    "membership.manage": frozenset({Role.OWNER}),
+    "network.view": EVERYONE,
+    "network.register": REVIEWERS,
+    "job.view": EVERYONE,
+    "job.create": WRITERS,
+    "job.cancel": WRITERS,
+    "group.create": WRITERS,
+    "group.update": REVIEWERS,
+    "group.merge": REVIEWERS,
+    "group.delete": REVIEWERS,
+    "assignment.apply": WRITERS,
+    "hypothesis.create": WRITERS,
+    "hypothesis.update": WRITERS,
+    "hypothesis.withdraw": WRITERS,
+    "hypothesis.review": REVIEWERS,
+    "comment.create": WRITERS,
+    "comment.update": WRITERS,
+    "comment.delete": WRITERS,
+    "comment.resolve": WRITERS,
+    "taxonomy.export": EVERYONE,
+    "taxonomy.import": REVIEWERS,
+    "release.create": frozenset({Role.OWNER}),
 }
 
-# Actions a role may take on a job only when the user created that job.
-ROLE_OWN_JOB_ACTIONS = {Role.ANNOTATOR: frozenset({"job.cancel"})}
+
+def _author_id(obj):
+    return getattr(obj, "author_id", getattr(obj, "created_by_id", None))
+
+
+def _own(user, role, obj):
+    return _author_id(obj) == user.pk
+
+
+def _own_or_reviewer(user, role, obj):
+    return role in REVIEWERS or _author_id(obj) == user.pk
+
+
+def _own_or_owner(user, role, obj):
+    return role == Role.OWNER or _author_id(obj) == user.pk
+
+
+def _not_own(user, role, obj):
+    # Nobody reviews their own hypothesis, whatever their role.
+    return _author_id(obj) != user.pk
+
+
+def _direct_assignment_allowed(user, role, obj):
+    project = obj if isinstance(obj, Project) else obj.project
+    return role == Role.OWNER or not project.assignments_need_review
+
+
+# Extra conditions on the object, checked after the role allows the action.
+OBJECT_RULES = {
+    "job.cancel": _own_or_reviewer,
+    "hypothesis.update": _own,
+    "hypothesis.withdraw": _own,
+    "hypothesis.review": _not_own,
+    "comment.update": _own,
+    "comment.delete": _own_or_owner,
+    "comment.resolve": _own_or_reviewer,
+    "assignment.apply": _direct_assignment_allowed,
+}
 
 # Actions on no object: any active user may create a project; only superusers (and the
 # system, see ``authorize``) create users.
@@ -47,30 +90,38 @@ USER_ACTIONS = {"project.create": True, "user.create": False}
 # Best first: a user in several projects that study one network acts with the best role.
 ROLE_RANK = [Role.OWNER, Role.REVIEWER, Role.ANNOTATOR, Role.VIEWER]
 
-ACTIONS = frozenset().union(*ROLE_ACTIONS.values(), USER_ACTIONS)
+ACTIONS = frozenset(ACTION_ROLES) | frozenset(USER_ACTIONS)
+
+
+def _role_for(user, obj):
+    if isinstance(obj, Project):
+        return _role_in_project(user, obj)
+    if isinstance(obj, Network):
+        return _best_role_for_network(user, obj.pk)
+    if isinstance(obj, Job):
+        return _best_role_for_network(user, obj.network_id)
+    project_id = getattr(obj, "project_id", None)
+    if project_id is None:
+        raise TypeError(f"no permission rules for {type(obj).__name__}")
+    return _role_in_project(user, project_id)
 
 
 def can(user, action, obj):
-    """Whether ``user`` may do ``action`` on ``obj`` (a Project, Network, Job, or None)."""
+    """Whether ``user`` may do ``action`` on ``obj`` (a Project, Network, Job, any object of a
+    project such as a Group, Hypothesis or Comment, or None for user-level actions)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser:
-        return True
     if obj is None:
-        return USER_ACTIONS.get(action, False)
-    if isinstance(obj, Project):
-        return action in ROLE_ACTIONS.get(_role_in_project(user, obj), ())
-    if isinstance(obj, Network):
-        return action in ROLE_ACTIONS.get(_best_role_for_network(user, obj.pk), ())
-    if isinstance(obj, Job):
-        role = _best_role_for_network(user, obj.network_id)
-        if action in ROLE_ACTIONS.get(role, ()):
-            return True
-        own_job_actions = ROLE_OWN_JOB_ACTIONS.get(role, ())
-        return action in own_job_actions and obj.created_by_id == user.pk
-    raise TypeError(f"no permission rules for {type(obj).__name__}")
+        return user.is_superuser or USER_ACTIONS.get(action, False)
+    if user.is_superuser:
+        return action != "hypothesis.review" or _not_own(user, None, obj)
+    role = _role_for(user, obj)
+    if role not in ACTION_ROLES[action]:
+        return False
+    rule = OBJECT_RULES.get(action)
+    return rule is None or rule(user, role, obj)
 
 
 def authorize(*, actor, action, obj):
@@ -92,6 +143,11 @@ def _role_in_project(user, project):
     return (
         Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
     )
+
+
+def role_in_project(user, project):
+    """The user's role in ``project`` (a Project or its id), or None for a non-member."""
+    return _role_in_project(user, project)
 
 
 def _best_role_for_network(user, network_id):

@@ -1,3 +1,5 @@
+from annotations.models.events import Event
 from annotations.models.projects import Membership, Project, ProjectNetwork, Role
+from annotations.models.taxonomy import Assignment, Group
 
-__all__ = ["Membership", "Project", "ProjectNetwork", "Role"]
+__all__ = ["Assignment", "Event", "Group", "Membership", "Project", "ProjectNetwork", "Role"]

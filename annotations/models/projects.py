@@ -23,6 +23,10 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by every write, for conditional updates (If-Match / ETag).
     version = models.PositiveIntegerField(default=1)
+    # Policy: whether a unit's group changes only through reviewed hypotheses, and how many
+    # approvals accept a hypothesis.
+    assignments_need_review = models.BooleanField(default=False)
+    required_approvals = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["name", "slug"]
