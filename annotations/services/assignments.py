@@ -153,6 +153,7 @@ def units_for_project(*, project, network, addresses):
     if wanted:
         layers = {layer for layer, _ in wanted}
         rows = Unit.objects.select_related("layer").filter(
+            network=network,
             network__project_links__project=project,
             layer__name__in=layers,
             index__in={index for _, index in wanted},
