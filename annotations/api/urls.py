@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from annotations.api.views.auth import MeView, TokenView
 from annotations.api.views.members import MemberDetailView, MemberListView
@@ -20,4 +20,7 @@ urlpatterns = [
     ),
     # GET lists the project's networks; registration (POST) joins this view.
     path("projects/<slug:slug>/networks/", ProjectNetworksView.as_view(), name="project-networks"),
+    path("", include("annotations.api.urls_taxonomy")),
+    path("", include("annotations.api.urls_hypotheses")),
+    path("", include("annotations.api.urls_comments")),
 ]

@@ -1,0 +1,3 @@
+"""URL routes of the comments endpoints, included by annotations/api/urls.py."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URL routes of the hypotheses endpoints, included by annotations/api/urls.py."""
+
+urlpatterns = []
