@@ -138,7 +138,7 @@ def passes_from_disk(network, layer_names, dataset):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="passes of each side (3)")
+    parser.add_argument("--repeats", type=int, default=5, help="passes of each side (5)")
     parser.add_argument(
         "--quick",
         action="store_true",

@@ -42,7 +42,7 @@ from workers.engine.images import sprite_sheet
 from workers.engine.networks import bundled_weights_path, load_builtin
 
 ARCH = "mobilenet_v2"
-SPEED_LAYERS = ("features.1", "features.3.expand", "features.6")
+SPEED_LAYERS = ("features.1", "features.3", "features.6")
 # Linear block outputs: on ReLU6 layers many units reach the cap of 6 on dataset photos and
 # visualizations alike, which would cap the ratio at 1.
 QUALITY_LAYERS = ("features.1", "features.2")

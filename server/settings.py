@@ -221,6 +221,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "workers.models.jobs.Job.Status",
         "HealthStatusEnum": ["ok", "degraded"],
+        "HypothesisStatusEnum": "annotations.models.hypotheses.Hypothesis.Status",
+        "ReviewVerdictEnum": "annotations.models.hypotheses.Review.Verdict",
+        "CommentTargetTypeEnum": "annotations.models.comments.Comment.TargetType",
     },
 }
 

@@ -50,6 +50,13 @@ class ProjectUpdateInputSerializer(serializers.Serializer):
         required=False, max_length=Project._meta.get_field("name").max_length
     )
     description = serializers.CharField(required=False, allow_blank=True)
+    assignments_need_review = serializers.BooleanField(
+        required=False,
+        help_text="Whether units change group only through reviewed hypotheses (owners excepted).",
+    )
+    required_approvals = serializers.IntegerField(
+        required=False, min_value=1, help_text="How many approvals accept a hypothesis."
+    )
 
 
 class ProjectOutputSerializer(serializers.Serializer):
@@ -58,6 +65,8 @@ class ProjectOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     created_at = serializers.DateTimeField()
     version = serializers.IntegerField()
+    assignments_need_review = serializers.BooleanField()
+    required_approvals = serializers.IntegerField()
     role = serializers.ChoiceField(
         source="user_role",
         choices=Role.choices,

@@ -1,9 +1,11 @@
 from django.urls import include, path
 
 from annotations.api.views.auth import MeView, TokenView
+from annotations.api.views.grid import LayerGridView
 from annotations.api.views.members import MemberDetailView, MemberListView
 from annotations.api.views.networks import ProjectNetworksView
 from annotations.api.views.projects import ProjectDetailView, ProjectListView
+from annotations.api.views.search import SearchView
 
 app_name = "annotations-api"
 
@@ -20,6 +22,12 @@ urlpatterns = [
     ),
     # GET lists the project's networks; registration (POST) joins this view.
     path("projects/<slug:slug>/networks/", ProjectNetworksView.as_view(), name="project-networks"),
+    path(
+        "projects/<slug:slug>/grid/<slug:network>/<str:layer>/",
+        LayerGridView.as_view(),
+        name="layer-grid",
+    ),
+    path("projects/<slug:slug>/search/", SearchView.as_view(), name="search"),
     path("", include("annotations.api.urls_taxonomy")),
     path("", include("annotations.api.urls_hypotheses")),
     path("", include("annotations.api.urls_comments")),

@@ -1,15 +1,22 @@
+from annotations.models.comments import Comment, CommentRevision
 from annotations.models.events import Event
+from annotations.models.hypotheses import Hypothesis, HypothesisUnit, Review
 from annotations.models.notifications import Notification
 from annotations.models.projects import Membership, Project, ProjectNetwork, Role
 from annotations.models.taxonomy import Assignment, Group
 
 __all__ = [
     "Assignment",
+    "Comment",
+    "CommentRevision",
     "Event",
     "Group",
+    "Hypothesis",
+    "HypothesisUnit",
     "Membership",
     "Notification",
     "Project",
     "ProjectNetwork",
+    "Review",
     "Role",
 ]

@@ -6,6 +6,8 @@ from django.db.models import F
 
 from annotations.models import Membership, Project, ProjectNetwork, Role
 from annotations.policies import authorize
+from annotations.services.events import event_record
+from server.concurrency import stale
 from server.errors import Conflict, ValidationFailed
 
 
@@ -29,17 +31,57 @@ def project_create(*, slug, name, description="", actor):
     return project
 
 
-def project_update(*, project, actor, name=None, description=None):
-    """Change the name or description of ``project``; None leaves a field as it is."""
+def project_update(
+    *,
+    project,
+    actor,
+    name=None,
+    description=None,
+    assignments_need_review=None,
+    required_approvals=None,
+    expected_version=None,
+):
+    """Change the name, description or review policy of ``project``; None leaves a field as it
+    is. With ``expected_version`` (If-Match) the write happens only at that version."""
     authorize(actor=actor, action="project.update", obj=project)
     changes = {
         field: value
-        for field, value in (("name", name), ("description", description))
+        for field, value in (
+            ("name", name),
+            ("description", description),
+            ("assignments_need_review", assignments_need_review),
+            ("required_approvals", required_approvals),
+        )
         if value is not None
     }
     _validate(changes)
-    Project.objects.filter(pk=project.pk).update(**changes, version=F("version") + 1)
-    project.refresh_from_db(fields=[*changes, "version"])
+    if expected_version is not None and project.version != expected_version:
+        project.refresh_from_db()
+        if project.version != expected_version:
+            raise stale("project", project.version)
+    changed = [field for field, value in changes.items() if getattr(project, field) != value]
+    if not changed:
+        return project
+    before = {field: getattr(project, field) for field in changed}
+    rows = Project.objects.filter(pk=project.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    with transaction.atomic():
+        if not rows.update(**changes, version=F("version") + 1):
+            raise stale(
+                "project", Project.objects.values_list("version", flat=True).get(pk=project.pk)
+            )
+        project.refresh_from_db(fields=[*changes, "version"])
+        event_record(
+            project=project,
+            actor=actor,
+            verb="project.updated",
+            target_type="project",
+            target_id=project.pk,
+            label=project.name,
+            before=before,
+            after={field: getattr(project, field) for field in changed},
+        )
     return project
 
 
@@ -60,5 +102,7 @@ def _validate(values):
             Project._meta.get_field(field).clean(value, None)
         except ValidationError as error:
             fields[field] = error.messages
+    if values.get("required_approvals", 1) < 1:
+        fields["required_approvals"] = ["At least one approval accepts a hypothesis."]
     if fields:
         raise ValidationFailed("The project has invalid fields.", fields=fields)

@@ -1,8 +1,22 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from annotations.models import Membership, Project, ProjectNetwork, Role
-from tests.factories.workers import NetworkFactory
+from annotations.models import (
+    Assignment,
+    Comment,
+    Event,
+    Group,
+    Hypothesis,
+    HypothesisUnit,
+    Membership,
+    Notification,
+    Project,
+    ProjectNetwork,
+    Review,
+    Role,
+)
+from annotations.services.markdown import render_markdown
+from tests.factories.workers import LayerFactory, NetworkFactory
 
 PASSWORD = "correct horse battery staple"
 
@@ -39,3 +53,114 @@ class ProjectNetworkFactory(factory.django.DjangoModelFactory):
 
     project = factory.SubFactory(ProjectFactory)
     network = factory.SubFactory(NetworkFactory)
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    """A thread's first comment on a circuit; pass ``parent`` for a reply on its target."""
+
+    class Meta:
+        model = Comment
+
+    parent = None
+    project = factory.Maybe(
+        "parent", factory.SelfAttribute("parent.project"), factory.SubFactory(ProjectFactory)
+    )
+    target_type = factory.Maybe(
+        "parent", factory.SelfAttribute("parent.target_type"), Comment.TargetType.CIRCUIT
+    )
+    target_id = factory.Maybe(
+        "parent", factory.SelfAttribute("parent.target_id"), factory.Sequence(lambda n: n + 1)
+    )
+    target_label = factory.LazyAttribute(lambda comment: f"#{comment.target_id}")
+    root_id = factory.LazyAttribute(
+        lambda comment: comment.parent and comment.parent.thread_root_id
+    )
+    author = factory.SubFactory(UserFactory)
+    body = "Looks like a curve detector."
+    body_html = factory.LazyAttribute(lambda comment: render_markdown(comment.body))
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    recipient = factory.SubFactory(UserFactory)
+    project = factory.SubFactory(ProjectFactory)
+    actor = factory.SubFactory(UserFactory)
+    kind = Notification.Kind.MENTION
+    target_type = "comment"
+    target_id = factory.Sequence(lambda n: n + 1)
+    text = factory.LazyAttribute(lambda n: f"{n.actor.username} mentioned you on circuit #1")
+
+
+class HypothesisFactory(factory.django.DjangoModelFactory):
+    """An open hypothesis about no units yet, on a network its project studies."""
+
+    class Meta:
+        model = Hypothesis
+
+    project = factory.SubFactory(ProjectFactory)
+    network = factory.LazyAttribute(
+        lambda hypothesis: ProjectNetworkFactory(project=hypothesis.project).network
+    )
+    author = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Curve detectors {n}")
+    text = "They respond to curves of one orientation."
+
+
+class HypothesisUnitFactory(factory.django.DjangoModelFactory):
+    """A unit of the hypothesis' network (the first of a new layer unless given)."""
+
+    class Meta:
+        model = HypothesisUnit
+
+    hypothesis = factory.SubFactory(HypothesisFactory)
+    unit = factory.LazyAttribute(
+        lambda row: LayerFactory(network=row.hypothesis.network).units.first()
+    )
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Review
+
+    hypothesis = factory.SubFactory(HypothesisFactory)
+    reviewer = factory.SubFactory(UserFactory)
+    verdict = Review.Verdict.APPROVE
+    version = factory.SelfAttribute("hypothesis.version")
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    """A unit in a group; the unit is the first of a new layer of a network the project
+    studies unless given."""
+
+    class Meta:
+        model = Assignment
+
+    group = factory.SubFactory(GroupFactory)
+    project = factory.SelfAttribute("group.project")
+    unit = factory.LazyAttribute(
+        lambda row: LayerFactory(
+            network=ProjectNetworkFactory(project=row.project).network
+        ).units.first()
+    )
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    project = factory.SubFactory(ProjectFactory)
+    actor = factory.SubFactory(UserFactory)
+    verb = "group.created"
+    target_type = "group"
+    target_id = factory.Sequence(lambda n: n + 1)
+    target_label = factory.LazyAttribute(lambda event: f"#{event.target_id}")

@@ -1,8 +1,8 @@
 """Dataset examples: per unit, the images on which it fires most and least, found in one pass.
 
 Every unit of every chosen layer is ranked by the spatial maximum (top) or minimum (bottom) of
-its map on each image, as in the Circuits articles and OpenAI Microscope. The pass keeps only
-per-(image, unit) extremes and per-unit sums, never a whole activation map.
+its map on each image, as in the Circuits articles and OpenAI Microscope. Between batches the
+pass keeps only the running top-k and bottom-k and per-unit sums: O(units · k), never a map.
 """
 
 import itertools
@@ -71,7 +71,9 @@ class _Merged(NamedTuple):
     columns: torch.Tensor  # [U, k] the newcomers' place in the batch
 
 
-def _merge(kept: _Ranked, values: torch.Tensor, images: torch.Tensor, k: int, *, descending: bool):
+def _merge(
+    kept: _Ranked, values: torch.Tensor, images: torch.Tensor, k: int, *, descending: bool
+) -> _Merged:
     """The k best per unit of the kept candidates and a batch's values [U, B].
 
     Ties keep the earlier candidate. The batch's candidates come without map positions: those
@@ -88,27 +90,6 @@ def _merge(kept: _Ranked, values: torch.Tensor, images: torch.Tensor, k: int, *,
         torch.cat([kept.positions, unknown], dim=1).gather(1, order),
     )
     return _Merged(ranked, order >= kept_count, order - kept_count)
-
-
-def _place_newcomers(
-    merged: _Merged,
-    flats: Sequence[torch.Tensor],
-    layer_starts: torch.Tensor,
-    find: Callable[..., torch.Tensor],
-):
-    """Fill in the map positions of the batch's newcomers, searching (argmax or argmin) only
-    their maps: after the first batches, few (image, unit) pairs enter a top-k."""
-    units, slots = merged.newcomers.nonzero(as_tuple=True)
-    images = merged.columns[units, slots]
-    # nonzero lists units in order, so each layer's newcomers are one slice.
-    bounds = [*torch.searchsorted(units, layer_starts).tolist(), len(units)]
-    for flat, start, (low, high) in zip(
-        flats, layer_starts.tolist(), itertools.pairwise(bounds), strict=True
-    ):
-        if high > low:
-            layer_units, layer_slots = units[low:high], slots[low:high]
-            rows = flat[images[low:high], layer_units - start]
-            merged.ranked.positions[layer_units, layer_slots] = find(rows, dim=1)
 
 
 def _empty_ranked(units: int, device: torch.device) -> _Ranked:
@@ -139,19 +120,23 @@ class _RunningExamples:
         self.maximum = torch.full((units,), float("-inf"), device=device)
         self.images = 0
         self.map_sizes: dict[str, tuple[int, int]] = {}
-        # Where "> 0" is written before it is counted, reused from batch to batch: a float
-        # sum of it is several times faster than summing a fresh bool tensor.
-        self.scratch = torch.empty(0, device=device)
+        # Bytes reused for the newcomers' maps and for "> 0" before it is counted (a float
+        # sum of that is several times faster than summing a bool tensor).
+        self.scratch = torch.empty(0, dtype=torch.uint8, device=device)
 
     def add(self, maps: dict[str, torch.Tensor], images: torch.Tensor):
-        """Fold one batch's maps (dataset indices `images`) into the running examples."""
+        """Fold one batch's maps (dataset indices `images`) into the running examples.
+
+        Candidates are ranked by value alone (amax and amin are several times faster than
+        max and min with indices on the CPU); positions are then searched for the newcomers.
+        """
         flats = [maps[layer.name].flatten(2) for layer in self.layers]
         maxima = torch.cat([flat.amax(dim=2) for flat in flats], dim=1).T
         minima = torch.cat([flat.amin(dim=2) for flat in flats], dim=1).T
         top = _merge(self.top, maxima, images, self.k, descending=True)
         bottom = _merge(self.bottom, minima, images, self.k, descending=False)
-        _place_newcomers(top, flats, self.layer_starts, torch.argmax)
-        _place_newcomers(bottom, flats, self.layer_starts, torch.argmin)
+        self._place_newcomers(top, flats, torch.argmax)
+        self._place_newcomers(bottom, flats, torch.argmin)
         self.top, self.bottom = top.ranked, bottom.ranked
         self.sums += torch.cat([flat.sum(dim=2).sum(dim=0, dtype=torch.float64) for flat in flats])
         self.active += torch.cat([self._count_active(flat) for flat in flats])
@@ -159,11 +144,37 @@ class _RunningExamples:
         self.images += len(images)
         self.map_sizes = {layer.name: tuple(maps[layer.name].shape[2:]) for layer in self.layers}
 
+    def _scratch(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
+        """A tensor of this shape in a reused buffer: on the CPU a fresh large tensor costs more
+        in page faults than the reduction that fills it."""
+        size = shape.numel() * dtype.itemsize
+        if self.scratch.numel() < size:
+            self.scratch = torch.empty(size, dtype=torch.uint8, device=self.scratch.device)
+        return self.scratch[:size].view(dtype).view(shape)
+
+    def _place_newcomers(
+        self, merged: _Merged, flats: Sequence[torch.Tensor], find: Callable[..., torch.Tensor]
+    ):
+        """Fill in the map positions of the batch's newcomers, searching (argmax or argmin)
+        only their maps: after the first batches, few (image, unit) pairs enter a top-k."""
+        units, slots = merged.newcomers.nonzero(as_tuple=True)
+        images = merged.columns[units, slots]
+        # nonzero lists units in order, so each layer's newcomers are one slice.
+        bounds = [*torch.searchsorted(units, self.layer_starts).tolist(), len(units)]
+        starts = self.layer_starts.tolist()
+        for flat, start, (low, high) in zip(flats, starts, itertools.pairwise(bounds), strict=True):
+            if high > low:
+                layer_units, layer_slots = units[low:high], slots[low:high]
+                # Rows of the [B·C, positions] map: image b, unit c is row b·C + c.
+                rows = images[low:high] * flat.shape[1] + layer_units - start
+                maps = flat.reshape(-1, flat.shape[2])
+                chosen = self._scratch(torch.Size([high - low, flat.shape[2]]), flat.dtype)
+                torch.index_select(maps, 0, rows, out=chosen)
+                merged.ranked.positions[layer_units, layer_slots] = find(chosen, dim=1)
+
     def _count_active(self, flat: torch.Tensor) -> torch.Tensor:
         """Per unit, how many of the batch's activations are above 0."""
-        if self.scratch.numel() < flat.numel():
-            self.scratch = torch.empty(flat.numel(), device=flat.device)
-        above = torch.gt(flat, 0, out=self.scratch[: flat.numel()].view(flat.shape))
+        above = torch.gt(flat, 0, out=self._scratch(flat.shape, torch.float32))
         # float32 counts per map are exact up to 2^24 positions.
         return above.sum(dim=2).sum(dim=0, dtype=torch.float64)
 

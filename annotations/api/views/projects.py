@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,8 +10,23 @@ from annotations.api.serializers import (
 )
 from annotations.selectors.projects import project_get_for_user, projects_for_user
 from annotations.services.projects import project_create, project_update
+from server.concurrency import expected_version, with_etag
 from server.pagination import AtlasPagination
 from server.schema import ERROR
+
+POLICY_FIELDS = frozenset({"assignments_need_review", "required_approvals"})
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    description='The ETag of the project as you last read it, like `"3"`; required to change '
+    "the review policy.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    location=OpenApiParameter.HEADER,
+    response=[200],
+    description="The project's version; send it back as If-Match to change the project.",
+)
 
 
 class ProjectListView(APIView):
@@ -46,20 +61,39 @@ class ProjectDetailView(APIView):
     @extend_schema(
         operation_id="projects_retrieve",
         responses={200: ProjectOutputSerializer, 401: ERROR, 404: ERROR},
+        parameters=[ETAG],
     )
     def get(self, request, slug):
         project = project_get_for_user(user=request.user, slug=slug)
-        return Response(ProjectOutputSerializer(project).data)
+        return with_etag(Response(ProjectOutputSerializer(project).data), project.version)
 
     @extend_schema(
         operation_id="projects_update",
         request=ProjectUpdateInputSerializer,
-        responses={200: ProjectOutputSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
-        description="Change the name or description. Owners only.",
+        responses={
+            200: ProjectOutputSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+            412: ERROR,
+            428: ERROR,
+        },
+        parameters=[IF_MATCH, ETAG],
+        description="Change the name, description or review policy. Owners only. A policy "
+        "change (`assignments_need_review`, `required_approvals`) needs If-Match (else 428); "
+        "any change with a stale If-Match gives 412.",
     )
     def patch(self, request, slug):
         project = project_get_for_user(user=request.user, slug=slug, action="project.update")
         serializer = ProjectUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        project = project_update(project=project, actor=request.user, **serializer.validated_data)
-        return Response(ProjectOutputSerializer(project).data)
+        data = serializer.validated_data
+        conditional = "If-Match" in request.headers or not POLICY_FIELDS.isdisjoint(data)
+        project = project_update(
+            project=project,
+            actor=request.user,
+            expected_version=expected_version(request) if conditional else None,
+            **data,
+        )
+        return with_etag(Response(ProjectOutputSerializer(project).data), project.version)

@@ -1,6 +1,6 @@
 import pytest
 
-from annotations.models import Membership, Project, Role
+from annotations.models import Event, Membership, Project, Role
 from tests.factories.annotations import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,8 @@ def test_list_shows_my_projects_with_my_role_paginated(api_client):
                 "description": "",
                 "created_at": _iso(curves.created_at),
                 "version": 1,
+                "assignments_need_review": False,
+                "required_approvals": 1,
                 "role": "reviewer",
             }
         ],
@@ -65,6 +67,8 @@ def test_create_makes_me_the_owner(api_client):
         "description": "3b",
         "created_at": _iso(project.created_at),
         "version": 1,
+        "assignments_need_review": False,
+        "required_approvals": 1,
         "role": "owner",
     }
     assert list(Membership.objects.values_list("project", "user", "role")) == [
@@ -116,6 +120,8 @@ def test_retrieve_shows_the_project(api_client):
         "description": "",
         "created_at": _iso(member.project.created_at),
         "version": 1,
+        "assignments_need_review": False,
+        "required_approvals": 1,
         "role": "viewer",
     }
 
@@ -168,3 +174,72 @@ def test_patch_with_a_blank_name_is_a_400(api_client):
     assert response.status_code == 400
     assert response.json()["fields"] == {"name": ["This field may not be blank."]}
     assert Project.objects.values_list("name", "version").get() == ("Curves", 1)
+
+
+def test_retrieve_sends_the_version_as_etag(api_client):
+    member = MembershipFactory(role=Role.VIEWER, project__slug="curves", project__version=3)
+    api_client.force_authenticate(member.user)
+
+    response = api_client.get("/api/v1/projects/curves/")
+
+    assert response["ETag"] == '"3"'
+
+
+def test_owner_changes_the_review_policy_with_if_match(api_client):
+    owner = MembershipFactory(role=Role.OWNER, project__slug="curves", project__version=3)
+    api_client.force_authenticate(owner.user)
+
+    response = api_client.patch(
+        "/api/v1/projects/curves/",
+        {"assignments_need_review": True, "required_approvals": 2},
+        HTTP_IF_MATCH='"3"',
+    )
+
+    assert response.status_code == 200
+    assert response["ETag"] == '"4"'
+    assert (
+        response.json()["assignments_need_review"],
+        response.json()["required_approvals"],
+        response.json()["version"],
+    ) == (True, 2, 4)
+    assert list(Event.objects.values_list("verb", "after")) == [
+        ("project.updated", {"assignments_need_review": True, "required_approvals": 2})
+    ]
+
+
+def test_a_policy_change_without_if_match_is_a_428_and_changes_nothing(api_client):
+    owner = MembershipFactory(role=Role.OWNER, project__slug="curves")
+    api_client.force_authenticate(owner.user)
+
+    response = api_client.patch("/api/v1/projects/curves/", {"assignments_need_review": True})
+
+    assert response.status_code == 428
+    assert Project.objects.values_list("assignments_need_review", "version").get() == (False, 1)
+    assert not Event.objects.exists()
+
+
+def test_a_change_with_a_stale_if_match_is_a_412(api_client):
+    owner = MembershipFactory(role=Role.OWNER, project__slug="curves", project__version=3)
+    api_client.force_authenticate(owner.user)
+
+    response = api_client.patch("/api/v1/projects/curves/", {"name": "Mine"}, HTTP_IF_MATCH='"2"')
+
+    assert (response.status_code, response.json()["fields"]) == (
+        412,
+        {"current_version": ["3"]},
+    )
+    assert Project.objects.values_list("version", flat=True).get() == 3
+
+
+def test_zero_required_approvals_is_a_400(api_client):
+    owner = MembershipFactory(role=Role.OWNER, project__slug="curves")
+    api_client.force_authenticate(owner.user)
+
+    response = api_client.patch(
+        "/api/v1/projects/curves/", {"required_approvals": 0}, HTTP_IF_MATCH='"1"'
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "required_approvals": ["Ensure this value is greater than or equal to 1."]
+    }

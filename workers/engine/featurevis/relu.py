@@ -1,7 +1,7 @@
 """Lucid's redirected ReLU gradient, so that units silent on the first image still learn.
 
-On a near-grey start image many units behind a ReLU are zero everywhere (half of
-MobileNetV2's first layer), so the true gradient is zero and the image never changes. For
+On a near-grey start image many units behind a ReLU are zero everywhere (16 of the 32 units
+of MobileNetV2's first layer), so the true gradient is zero and the image never changes. For
 the first REDIRECT_STEPS steps, Lucid lets the gradient through a clipped ReLU wherever it
 would push the input back into range, for the images whose true gradient through that ReLU
 is zero everywhere; afterwards the true gradient is used.

@@ -1,0 +1,154 @@
+"""Input and output serializers of the hypotheses, reviews and review queue endpoints."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from annotations.models import Hypothesis, Review
+from annotations.services.assignments import unit_label
+from annotations.services.hypotheses import (
+    COLOR,
+    DEFAULT_COLOR,
+    GROUP_NAME_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
+from annotations.services.markdown import render_markdown
+from workers.models import Network
+
+
+class NewGroupInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=GROUP_NAME_MAX_LENGTH)
+    parent = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A group id; null: at the root."
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    color = serializers.RegexField(COLOR, required=False, default=DEFAULT_COLOR)
+
+
+class HypothesisReviseInputSerializer(serializers.Serializer):
+    """Every field optional: what is left out stays as it is."""
+
+    title = serializers.CharField(required=False, max_length=TITLE_MAX_LENGTH)
+    text = serializers.CharField(required=False, allow_blank=True, help_text="Markdown.")
+    units = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='Unit addresses of the hypothesis\' network, like "mixed3b:379".',
+    )
+    proposed_group = serializers.IntegerField(
+        source="proposed_group_id",
+        required=False,
+        allow_null=True,
+        help_text="An existing group for every unit, applied on acceptance.",
+    )
+    new_group = NewGroupInputSerializer(
+        required=False,
+        allow_null=True,
+        help_text="A group to create on acceptance and put every unit in "
+        "(instead of `proposed_group`).",
+    )
+    group = serializers.IntegerField(
+        source="group_id",
+        required=False,
+        allow_null=True,
+        help_text="The group the hypothesis is about.",
+    )
+    evidence = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="Artifact ids."
+    )
+
+
+class HypothesisCreateInputSerializer(HypothesisReviseInputSerializer):
+    network = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Network.objects.none(),
+        help_text="The name of a network the project studies; the units are its units.",
+    )
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if project is not None:
+            self.fields["network"].queryset = Network.objects.filter(project_links__project=project)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class UnitAddressField(serializers.Field):
+    """A hypothesis' unit as its address, "layer:index"."""
+
+    def to_representation(self, value):
+        return unit_label(value.unit)
+
+
+class GroupRefOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class NewGroupOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    parent = serializers.IntegerField(allow_null=True)
+    description = serializers.CharField()
+    color = serializers.CharField()
+
+
+class HypothesisOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.SlugField(source="project.slug")
+    network = serializers.SlugField(source="network.name")
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Hypothesis.Status.choices)
+    author = serializers.CharField(source="author.username", allow_null=True)
+    units = serializers.ListField(child=UnitAddressField(), source="units.all")
+    group = GroupRefOutputSerializer(allow_null=True, help_text="What the hypothesis is about.")
+    proposed_group = GroupRefOutputSerializer(
+        allow_null=True,
+        help_text="The group proposed for every unit; once accepted, the group it created.",
+    )
+    new_group = NewGroupOutputSerializer(
+        allow_null=True, help_text="The group proposed to be created on acceptance."
+    )
+    evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Artifact ids.")
+    version = serializers.IntegerField()
+    approvals = serializers.IntegerField(
+        help_text="Reviewers whose latest review of the current version approves it."
+    )
+    required_approvals = serializers.IntegerField(source="project.required_approvals")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+
+
+class HypothesisUnitOutputSerializer(serializers.Serializer):
+    unit = UnitAddressField(source="*")
+    expected_group = GroupRefOutputSerializer(
+        allow_null=True, help_text="The unit's group when the hypothesis was written or revised."
+    )
+    current_group = GroupRefOutputSerializer(allow_null=True, help_text="Its group now.")
+    moved = serializers.BooleanField(
+        help_text="Its group changed since: accepting would be refused (409)."
+    )
+
+
+class ReviewOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewer = serializers.CharField(source="reviewer.username", allow_null=True)
+    verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
+    comment = serializers.CharField()
+    version = serializers.IntegerField(help_text="The hypothesis version reviewed.")
+    created_at = serializers.DateTimeField()
+
+
+class HypothesisDetailOutputSerializer(HypothesisOutputSerializer):
+    text = serializers.CharField(help_text="Markdown, as written.")
+    text_html = serializers.SerializerMethodField(help_text="The text as sanitized HTML.")
+    unit_groups = HypothesisUnitOutputSerializer(many=True, source="units.all")
+    reviews = ReviewOutputSerializer(many=True, source="reviews.all")
+
+    def get_text_html(self, hypothesis) -> str:
+        return render_markdown(hypothesis.text, members=self.context.get("members", ()))

@@ -1,0 +1,146 @@
+"""Input and output shapes of the taxonomy, assignment and history endpoints."""
+
+from rest_framework import serializers
+
+from annotations.models import Assignment, Group
+from annotations.services.assignments import MAX_UNITS_PER_REQUEST
+
+COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+NAME_LENGTH = Group._meta.get_field("name").max_length
+SOURCE_HELP = f"How the unit got its group: {', '.join(Assignment.Source.values)}."
+
+
+class LayerScopeInputSerializer(serializers.Serializer):
+    network = serializers.SlugField(max_length=100, help_text="A network the project studies.")
+    layer = serializers.CharField(max_length=100, help_text="A layer of that network.")
+
+
+class LayerScopeOutputSerializer(serializers.Serializer):
+    network = serializers.CharField(source="network.name")
+    layer = serializers.CharField(source="name")
+
+
+class GroupCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_LENGTH)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Markdown."
+    )
+    color = serializers.RegexField(COLOR_PATTERN, required=False, default="#888888")
+    order = serializers.IntegerField(required=False, default=0)
+    parent = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Parent group id; null: root."
+    )
+    layer = LayerScopeInputSerializer(
+        required=False, allow_null=True, default=None, help_text="Limit the group to one layer."
+    )
+
+
+class GroupUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=NAME_LENGTH)
+    description = serializers.CharField(required=False, allow_blank=True, help_text="Markdown.")
+    color = serializers.RegexField(COLOR_PATTERN, required=False)
+    order = serializers.IntegerField(required=False)
+    layer = LayerScopeInputSerializer(
+        required=False, allow_null=True, help_text="Limit the group to one layer; null lifts it."
+    )
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give at least one field to change.")
+        return attrs
+
+
+class GroupMoveInputSerializer(serializers.Serializer):
+    parent = serializers.IntegerField(allow_null=True, help_text="The new parent; null: root.")
+
+
+class GroupMergeInputSerializer(serializers.Serializer):
+    into = serializers.IntegerField(help_text="The group that receives the units and subgroups.")
+
+
+class GroupOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    color = serializers.CharField()
+    order = serializers.IntegerField()
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    layer = LayerScopeOutputSerializer(allow_null=True)
+    unit_count = serializers.IntegerField(help_text="Units whose accepted group this is.")
+    version = serializers.IntegerField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class GroupTreeOutputSerializer(GroupOutputSerializer):
+    """A group with its subgroups, nested."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["children"] = GroupTreeOutputSerializer(many=True, source="tree_children")
+        return fields
+
+
+class GroupUnitOutputSerializer(serializers.Serializer):
+    unit_id = serializers.IntegerField()
+    network = serializers.CharField(source="unit.network.name")
+    address = serializers.SerializerMethodField()
+    note = serializers.CharField()
+    source = serializers.CharField(help_text=SOURCE_HELP)
+    hypothesis = serializers.IntegerField(source="hypothesis_id", allow_null=True)
+    assigned_by = serializers.CharField(source="assigned_by.username", allow_null=True)
+    assigned_at = serializers.DateTimeField()
+
+    def get_address(self, assignment) -> str:
+        return f"{assignment.unit.layer.name}:{assignment.unit.index}"
+
+
+class UnitGroupInputSerializer(serializers.Serializer):
+    group = serializers.IntegerField(allow_null=True, help_text="A group id; null: no group.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UnitGroupOutputSerializer(serializers.Serializer):
+    """A unit's accepted group in the project; the assignment fields are null without one."""
+
+    network = serializers.CharField()
+    address = serializers.CharField()
+    unit_id = serializers.IntegerField()
+    group = serializers.IntegerField(source="assignment.group_id", allow_null=True)
+    note = serializers.CharField(source="assignment.note", allow_null=True)
+    source = serializers.CharField(
+        source="assignment.source", allow_null=True, help_text=SOURCE_HELP
+    )
+    hypothesis = serializers.IntegerField(source="assignment.hypothesis_id", allow_null=True)
+    assigned_by = serializers.CharField(source="assignment.assigned_by.username", allow_null=True)
+    assigned_at = serializers.DateTimeField(source="assignment.assigned_at", allow_null=True)
+
+
+class AssignmentsInputSerializer(serializers.Serializer):
+    network = serializers.SlugField(max_length=100, help_text="A network the project studies.")
+    units = serializers.ListField(
+        child=serializers.CharField(max_length=220),
+        min_length=1,
+        max_length=MAX_UNITS_PER_REQUEST,
+        help_text="Unit addresses like 'mixed3b:379'.",
+    )
+    group = serializers.IntegerField(allow_null=True, help_text="A group id; null: no group.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignmentsOutputSerializer(serializers.Serializer):
+    units = serializers.IntegerField(help_text="Units in the request.")
+    changed = serializers.IntegerField(help_text="Units whose group changed (one event each).")
+
+
+class EventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    verb = serializers.CharField(help_text='"<object>.<what happened>", e.g. "group.renamed".')
+    actor = serializers.CharField(source="actor.username", allow_null=True)
+    target_type = serializers.CharField()
+    target_id = serializers.IntegerField()
+    target_label = serializers.CharField(help_text="How the target read at the time.")
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    created_at = serializers.DateTimeField()

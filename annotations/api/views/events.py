@@ -1,0 +1,68 @@
+"""The project's activity feed and the history of one of its objects, from the event log."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.views import APIView
+
+from annotations.api.serializers_taxonomy import EventOutputSerializer
+from annotations.models import Event
+from annotations.selectors.events import HISTORY_TARGET_TYPES, events_of, history_of
+from annotations.selectors.projects import project_get_for_user
+from server.pagination import AtlasPagination
+from server.schema import ERROR
+
+
+class EventFilter(django_filters.FilterSet):
+    verb = django_filters.CharFilter(help_text='e.g. "group.renamed".')
+    actor = django_filters.CharFilter(field_name="actor__username", help_text="A username.")
+    target_type = django_filters.CharFilter()
+    target_id = django_filters.NumberFilter()
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="At or after this moment."
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Before this moment."
+    )
+
+    class Meta:
+        model = Event
+        fields = ["verb", "actor", "target_type", "target_id", "since", "until"]
+
+
+class EventListView(GenericAPIView):
+    serializer_class = EventOutputSerializer
+    filterset_class = EventFilter
+    pagination_class = AtlasPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Event.objects.none()
+        project = project_get_for_user(user=self.request.user, slug=self.kwargs["slug"])
+        return events_of(project=project)
+
+    @extend_schema(
+        operation_id="projects_events_list",
+        responses={200: EventOutputSerializer(many=True), 400: ERROR, 401: ERROR, 404: ERROR},
+        description="The project's activity feed: every change, newest first.",
+    )
+    def get(self, request, slug):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(EventOutputSerializer(page, many=True).data)
+
+
+class HistoryView(APIView):
+    pagination_class = AtlasPagination
+
+    @extend_schema(
+        operation_id="projects_history",
+        responses={200: EventOutputSerializer(many=True), 401: ERROR, 404: ERROR},
+        description="Every change to one object of the project, newest first; `target_type` "
+        f"is one of {', '.join(HISTORY_TARGET_TYPES)}. A deleted object keeps its history.",
+    )
+    def get(self, request, slug, target_type, target_id):
+        project = project_get_for_user(user=request.user, slug=slug)
+        events = history_of(project=project, target_type=target_type, target_id=target_id)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(events, request, self)
+        return paginator.get_paginated_response(EventOutputSerializer(page, many=True).data)

@@ -1,0 +1,127 @@
+"""The layer grid: a page of units with their group, counts and sprite-sheet positions."""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from annotations.selectors.grid import (
+    STATUSES,
+    grid_layer_get,
+    grid_sprites,
+    grid_units,
+    groups_by_id,
+)
+from annotations.selectors.projects import project_get_for_user
+from server.pagination import AtlasPagination
+from server.schema import ERROR
+
+
+class GridPagination(AtlasPagination):
+    # A whole layer (up to 1,280 units in MobileNetV2) fits in one page.
+    page_size = 256
+    max_page_size = 2048
+
+
+class GridQuerySerializer(serializers.Serializer):
+    group = serializers.CharField(required=False, help_text="A group id, or 'none'.")
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
+    q = serializers.CharField(required=False, max_length=200, help_text="Text to find.")
+
+    def validate_group(self, value):
+        if value != "none" and not value.isdigit():
+            raise serializers.ValidationError("A group id or 'none'.")
+        return value if value == "none" else int(value)
+
+
+class GridGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    color = serializers.CharField()
+
+
+class GridUnitSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    address = serializers.CharField()
+    group = GridGroupSerializer(allow_null=True)
+    open_hypotheses = serializers.IntegerField()
+    comments = serializers.IntegerField()
+    card_url = serializers.CharField()
+
+
+class GridSpriteSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    job = serializers.IntegerField()
+    sprite_url = serializers.CharField()
+    sprite_index_url = serializers.CharField(help_text="Tile positions of every unit.")
+
+
+class GridPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    network = serializers.CharField()
+    layer = serializers.CharField()
+    sprites = GridSpriteSerializer(many=True)
+    results = GridUnitSerializer(many=True)
+
+
+class LayerGridView(APIView):
+    @extend_schema(
+        operation_id="projects_grid_layer",
+        parameters=[GridQuerySerializer],
+        responses={200: GridPageSerializer, 400: ERROR, 404: ERROR},
+        description="Every unit of a layer with its group, open-hypothesis and comment "
+        "counts, and the layer's sprite sheets (one image per job kind, with the index of "
+        "each unit's tile): a whole grid in one JSON request plus one image. A fixed number "
+        "of queries whatever the page size.",
+    )
+    def get(self, request, slug, network, layer):
+        project = project_get_for_user(user=request.user, slug=slug)
+        query = GridQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        grid_layer = grid_layer_get(project=project, network_name=network, layer_name=layer)
+        units = grid_units(
+            project=project,
+            layer=grid_layer,
+            group=filters.get("group"),
+            status=filters.get("status"),
+            text=filters.get("q", ""),
+        )
+        paginator = GridPagination()
+        page = paginator.paginate_queryset(units, request, self)
+        groups = groups_by_id(ids=[unit.group_id for unit in page])
+        card = reverse(
+            "workers-api:unit-card", kwargs={"name": network, "address": f"{layer}:0"}
+        ).rsplit(f"{layer}:0", 1)[0]
+        rows = [
+            {
+                "index": unit.index,
+                "address": f"{layer}:{unit.index}",
+                "group": groups.get(unit.group_id),
+                "open_hypotheses": unit.open_hypotheses,
+                "comments": unit.comments,
+                "card_url": f"{card}{layer}:{unit.index}/card/",
+            }
+            for unit in page
+        ]
+        sprites = [
+            {
+                "kind": kind,
+                "job": sprite.job_id,
+                "sprite_url": reverse(
+                    "workers-api:artifact-download", kwargs={"artifact_id": sprite.pk}
+                ),
+                "sprite_index_url": reverse(
+                    "workers-api:layer-sprite", kwargs={"name": network, "layer": layer}
+                )
+                + f"?kind={kind}&job={sprite.job_id}",
+            }
+            for kind, sprite in grid_sprites(layer=grid_layer).items()
+        ]
+        response = paginator.get_paginated_response(GridUnitSerializer(rows, many=True).data)
+        response.data["network"] = network
+        response.data["layer"] = layer
+        response.data["sprites"] = GridSpriteSerializer(sprites, many=True).data
+        return response

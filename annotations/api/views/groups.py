@@ -1,0 +1,225 @@
+"""The taxonomy's groups: list (flat or as a tree), create, read, edit, move, merge, delete,
+and each group's units."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.api.serializers_taxonomy import (
+    GroupCreateInputSerializer,
+    GroupMergeInputSerializer,
+    GroupMoveInputSerializer,
+    GroupOutputSerializer,
+    GroupTreeOutputSerializer,
+    GroupUnitOutputSerializer,
+    GroupUpdateInputSerializer,
+)
+from annotations.selectors.projects import project_get_for_user
+from annotations.selectors.taxonomy import (
+    group_for_field,
+    group_get,
+    group_units,
+    groups_of,
+    groups_tree,
+    layer_for_project,
+)
+from annotations.services.groups import (
+    group_create,
+    group_delete,
+    group_merge,
+    group_move,
+    group_update,
+)
+from server.concurrency import expected_version, with_etag
+from server.pagination import AtlasPagination
+from server.schema import ERROR
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the group as you last read it, like `"3"`.',
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    location=OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="The group's version; send it back as If-Match to change the group.",
+)
+READ_ERRORS = {401: ERROR, 404: ERROR}
+WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+CONDITIONAL_ERRORS = {**WRITE_ERRORS, 412: ERROR, 428: ERROR}
+
+
+def _group_response(group, status_code=status.HTTP_200_OK):
+    return with_etag(Response(GroupOutputSerializer(group).data, status=status_code), group.version)
+
+
+def _layer(project, scope):
+    if scope is None:
+        return None
+    return layer_for_project(project=project, network=scope["network"], layer=scope["layer"])
+
+
+class GroupListView(APIView):
+    pagination_class = AtlasPagination
+
+    @extend_schema(
+        operation_id="projects_groups_list",
+        responses={200: GroupOutputSerializer(many=True), **READ_ERRORS},
+        description="Every group of the taxonomy, flat, by order and name, with unit counts.",
+    )
+    def get(self, request, slug):
+        project = project_get_for_user(user=request.user, slug=slug)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(groups_of(project=project), request, self)
+        return paginator.get_paginated_response(GroupOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="projects_groups_create",
+        request=GroupCreateInputSerializer,
+        responses={201: GroupOutputSerializer, **WRITE_ERRORS},
+        parameters=[ETAG],
+        description="Create a group at the root or under `parent`, optionally limited to one "
+        "layer. Annotators and up. A sibling with the same name gives 409 `name_taken`.",
+    )
+    def post(self, request, slug):
+        project = project_get_for_user(user=request.user, slug=slug, action="group.create")
+        payload = GroupCreateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        parent = None
+        if data["parent"] is not None:
+            parent = group_for_field(project=project, group_id=data["parent"], field="parent")
+        group = group_create(
+            project=project,
+            actor=request.user,
+            name=data["name"],
+            parent=parent,
+            description=data["description"],
+            color=data["color"],
+            order=data["order"],
+            layer=_layer(project, data["layer"]),
+        )
+        return _group_response(
+            group_get(project=project, group_id=group.pk), status.HTTP_201_CREATED
+        )
+
+
+class GroupTreeView(APIView):
+    @extend_schema(
+        operation_id="projects_groups_tree",
+        responses={200: GroupTreeOutputSerializer(many=True), **READ_ERRORS},
+        description="The whole taxonomy as a tree: the root groups, each with its subgroups.",
+    )
+    def get(self, request, slug):
+        project = project_get_for_user(user=request.user, slug=slug)
+        return Response(GroupTreeOutputSerializer(groups_tree(project=project), many=True).data)
+
+
+class GroupDetailView(APIView):
+    @extend_schema(
+        operation_id="projects_groups_retrieve",
+        responses={200: GroupOutputSerializer, **READ_ERRORS},
+        parameters=[ETAG],
+    )
+    def get(self, request, slug, group_id):
+        project = project_get_for_user(user=request.user, slug=slug)
+        return _group_response(group_get(project=project, group_id=group_id))
+
+    @extend_schema(
+        operation_id="projects_groups_update",
+        request=GroupUpdateInputSerializer,
+        responses={200: GroupOutputSerializer, **CONDITIONAL_ERRORS},
+        parameters=[IF_MATCH, ETAG],
+        description="Rename the group or change its description, color, order or layer scope. "
+        "Reviewers and owners. Without If-Match 428; with a stale one 412 and the current "
+        "version in `fields.current_version`.",
+    )
+    def patch(self, request, slug, group_id):
+        project = project_get_for_user(user=request.user, slug=slug, action="group.update")
+        group = group_get(project=project, group_id=group_id)
+        version = expected_version(request)
+        payload = GroupUpdateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        changes = dict(payload.validated_data)
+        if "layer" in changes:
+            changes["layer"] = _layer(project, changes["layer"])
+        group = group_update(group=group, actor=request.user, expected_version=version, **changes)
+        return _group_response(group)
+
+    @extend_schema(
+        operation_id="projects_groups_delete",
+        responses={204: None, **CONDITIONAL_ERRORS},
+        parameters=[IF_MATCH],
+        description="Delete an empty group (no units, no subgroups; else 409 "
+        "`group_not_empty`). Reviewers and owners.",
+    )
+    def delete(self, request, slug, group_id):
+        project = project_get_for_user(user=request.user, slug=slug, action="group.delete")
+        group = group_get(project=project, group_id=group_id)
+        group_delete(group=group, actor=request.user, expected_version=expected_version(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GroupMoveView(APIView):
+    @extend_schema(
+        operation_id="projects_groups_move",
+        request=GroupMoveInputSerializer,
+        responses={200: GroupOutputSerializer, **CONDITIONAL_ERRORS},
+        parameters=[IF_MATCH, ETAG],
+        description="Put the group under another parent (null: the root). Under itself or one "
+        "of its subgroups gives 409 `cycle`. Reviewers and owners.",
+    )
+    def post(self, request, slug, group_id):
+        project = project_get_for_user(user=request.user, slug=slug, action="group.update")
+        group = group_get(project=project, group_id=group_id)
+        version = expected_version(request)
+        payload = GroupMoveInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        parent_id = payload.validated_data["parent"]
+        parent = None
+        if parent_id is not None:
+            parent = group_for_field(project=project, group_id=parent_id, field="parent")
+        group = group_move(group=group, actor=request.user, expected_version=version, parent=parent)
+        return _group_response(group)
+
+
+class GroupMergeView(APIView):
+    @extend_schema(
+        operation_id="projects_groups_merge",
+        request=GroupMergeInputSerializer,
+        responses={200: GroupOutputSerializer, **CONDITIONAL_ERRORS},
+        parameters=[IF_MATCH, ETAG],
+        description="Merge this group into `into`: its units and subgroups move there and the "
+        "group is deleted, all at once. If-Match is this group's ETag; the response is `into` "
+        "with its ETag. Reviewers and owners.",
+    )
+    def post(self, request, slug, group_id):
+        project = project_get_for_user(user=request.user, slug=slug, action="group.merge")
+        group = group_get(project=project, group_id=group_id)
+        version = expected_version(request)
+        payload = GroupMergeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        into = group_for_field(
+            project=project, group_id=payload.validated_data["into"], field="into"
+        )
+        into = group_merge(group=group, into=into, actor=request.user, expected_version=version)
+        return _group_response(group_get(project=project, group_id=into.pk))
+
+
+class GroupUnitsView(APIView):
+    pagination_class = AtlasPagination
+
+    @extend_schema(
+        operation_id="projects_groups_units",
+        responses={200: GroupUnitOutputSerializer(many=True), **READ_ERRORS},
+        description="The units whose accepted group this is, in layer and unit order.",
+    )
+    def get(self, request, slug, group_id):
+        project = project_get_for_user(user=request.user, slug=slug)
+        group = group_get(project=project, group_id=group_id)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(group_units(group=group), request, self)
+        return paginator.get_paginated_response(GroupUnitOutputSerializer(page, many=True).data)

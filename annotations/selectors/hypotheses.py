@@ -1,0 +1,123 @@
+"""Reads about hypotheses: a project's list, one hypothesis with its reviews, the review
+queue, and how many approvals a hypothesis has."""
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+
+from annotations.models import Assignment, Hypothesis, HypothesisUnit, Membership, Review
+from annotations.policies import REVIEWERS, can, role_in_project
+from server.errors import NotFound, PermissionDenied
+
+
+def approvals_count():
+    """An annotation: the reviewers whose latest review of the hypothesis' current version
+    approves it (a reviewer may change their mind; earlier versions do not count)."""
+    later = Review.objects.filter(
+        hypothesis=OuterRef("hypothesis"),
+        reviewer=OuterRef("reviewer"),
+        version=OuterRef("version"),
+        pk__gt=OuterRef("pk"),
+    )
+    approvals = (
+        Review.objects.filter(
+            ~Exists(later),
+            hypothesis=OuterRef("pk"),
+            version=OuterRef("version"),
+            verdict=Review.Verdict.APPROVE,
+        )
+        .order_by()
+        .values("hypothesis")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(approvals, output_field=IntegerField()), 0)
+
+
+def hypotheses_for_project(*, project):
+    """The project's hypotheses, newest first, ready for the list (see ``_listed``)."""
+    return _listed(Hypothesis.objects.filter(project=project)).order_by("-created_at", "-id")
+
+
+def hypothesis_get_for_user(*, user, project, hypothesis_id, action):
+    """Hypothesis ``hypothesis_id`` of ``project`` (which the user may see) if ``user`` may do
+    ``action`` on it: NotFound when the project has no such hypothesis, PermissionDenied when
+    the user's role or authorship rules the action out."""
+    hypothesis = (
+        Hypothesis.objects.select_related("project", "network")
+        .filter(project=project, pk=hypothesis_id)
+        .first()
+    )
+    if hypothesis is None:
+        raise NotFound("Hypothesis not found.")
+    if not can(user, action, hypothesis):
+        raise PermissionDenied(f"You may not do {action} on this hypothesis.")
+    return hypothesis
+
+
+def hypothesis_detail(*, project, hypothesis_id):
+    """Hypothesis ``hypothesis_id`` of ``project`` with its reviews, and each of its units
+    with ``current_group`` (its group now) and ``moved`` (not the group the hypothesis
+    expected)."""
+    hypothesis = (
+        _listed(Hypothesis.objects.filter(project=project, pk=hypothesis_id))
+        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("reviewer")))
+        .first()
+    )
+    if hypothesis is None:
+        raise NotFound("Hypothesis not found.")
+    rows = hypothesis.units.all()
+    current = unit_groups(project=project, unit_ids=[row.unit_id for row in rows])
+    for row in rows:
+        row.current_group = current.get(row.unit_id)
+        row.moved = _group_id(row.current_group) != row.expected_group_id
+    return hypothesis
+
+
+def review_queue(*, user, project=None):
+    """Open hypotheses ``user`` may review and has not reviewed in their current version,
+    oldest first: in ``project``, or in every project where the user is an owner or reviewer."""
+    reviewed = Review.objects.filter(
+        hypothesis=OuterRef("pk"), version=OuterRef("version"), reviewer=user
+    )
+    hypotheses = Hypothesis.objects.filter(
+        ~Exists(reviewed), status=Hypothesis.Status.OPEN
+    ).exclude(author=user)
+    if project is None:
+        reviewer_of = Membership.objects.filter(user=user, role__in=REVIEWERS).values("project")
+        hypotheses = hypotheses.filter(project__in=reviewer_of)
+    elif user.is_superuser or role_in_project(user, project) in REVIEWERS:
+        hypotheses = hypotheses.filter(project=project)
+    else:
+        hypotheses = hypotheses.none()
+    return _listed(hypotheses).order_by("created_at", "id")
+
+
+def unit_groups(*, project, unit_ids):
+    """``{unit id: its accepted Group}`` in ``project`` for the units that have one."""
+    assignments = Assignment.objects.filter(project=project, unit_id__in=unit_ids).select_related(
+        "group"
+    )
+    return {assignment.unit_id: assignment.group for assignment in assignments}
+
+
+def member_usernames(*, project):
+    """The usernames of ``project``'s members, for marking up @mentions."""
+    return set(Membership.objects.filter(project=project).values_list("user__username", flat=True))
+
+
+def _group_id(group):
+    return group.pk if group is not None else None
+
+
+def _listed(hypotheses):
+    """Everything a listed hypothesis shows, in a fixed number of queries."""
+    return (
+        hypotheses.select_related("project", "network", "author", "group", "proposed_group")
+        .annotate(approvals=approvals_count())
+        .prefetch_related(
+            Prefetch(
+                "units",
+                queryset=HypothesisUnit.objects.select_related("unit__layer", "expected_group"),
+            )
+        )
+    )

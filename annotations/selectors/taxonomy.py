@@ -1,0 +1,85 @@
+"""Reads about a project's taxonomy: its groups, their units, the layers a group may cover."""
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from annotations.models import Assignment, Group
+from server.errors import NotFound, ValidationFailed
+from workers.models import Layer, Network
+
+
+def groups_of(*, project):
+    """The project's groups, each annotated with ``unit_count`` (its accepted units)."""
+    counts = (
+        Assignment.objects.filter(group=OuterRef("pk"))
+        .order_by()
+        .values("group")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        Group.objects.filter(project=project)
+        .select_related("layer__network", "created_by")
+        .annotate(unit_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0))
+        .order_by("order", "name", "pk")
+    )
+
+
+def groups_tree(*, project):
+    """The project's groups as a forest: root groups, each with ``tree_children`` set."""
+    groups = list(groups_of(project=project))
+    children = {}
+    for group in groups:
+        children.setdefault(group.parent_id, []).append(group)
+    for group in groups:
+        group.tree_children = children.get(group.pk, [])
+    return children.get(None, [])
+
+
+def group_get(*, project, group_id):
+    """The group ``group_id`` of ``project`` (annotated like ``groups_of``); 404 otherwise."""
+    group = groups_of(project=project).filter(pk=group_id).first()
+    if group is None:
+        raise NotFound(f"No group {group_id} in this project.")
+    return group
+
+
+def group_for_field(*, project, group_id, field):
+    """The group of ``project`` that a request names in ``field``; a ValidationFailed on that
+    field when the project has no such group (another project's group included)."""
+    group = Group.objects.filter(project=project, pk=group_id).first()
+    if group is None:
+        raise ValidationFailed(
+            f"No group {group_id} in this project.", fields={field: ["Unknown group."]}
+        )
+    return group
+
+
+def group_units(*, group):
+    """The accepted assignments of ``group``, in layer and unit order."""
+    return (
+        Assignment.objects.filter(group=group)
+        .select_related("unit__layer", "unit__network", "assigned_by")
+        .order_by("unit__layer_id", "unit__index")
+    )
+
+
+def project_network_get(*, project, name):
+    """The network called ``name`` that ``project`` studies, or None."""
+    return Network.objects.filter(project_links__project=project, name=name).first()
+
+
+def layer_for_project(*, project, network, layer):
+    """The layer called ``layer`` of the network called ``network`` that ``project`` studies;
+    a ValidationFailed on the ``layer`` field otherwise."""
+    found = (
+        Layer.objects.select_related("network")
+        .filter(network__project_links__project=project, network__name=network, name=layer)
+        .first()
+    )
+    if found is None:
+        raise ValidationFailed(
+            f"This project studies no layer {layer!r} of a network {network!r}.",
+            fields={"layer": ["Unknown layer."]},
+        )
+    return found

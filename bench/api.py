@@ -1,0 +1,753 @@
+"""The collaboration API on a realistic project: layer grid, unit card, review queue, feed.
+
+A project studies one network (InceptionV1's twelve main layers, their widths scaled to 10,000
+units) with a taxonomy of 84 layer-scoped groups, 60% of the units assigned, 5,000 hypotheses
+(a third still open, with units, reviews and proposals), 100,000 comments in threads (on units,
+hypotheses and groups), two renders per layer with their artifacts, and an event per change.
+Everything is seeded with ``bulk_create``, never through the API.
+
+Then, as a reviewer with an API token, it measures the latency (p50, p95) and throughput of
+each endpoint against ``GET /api/v1/health/`` in the same run: sequentially in process through
+``django.test.Client``, and concurrently through gunicorn on 127.0.0.1 with a thread pool.
+Exits 1 when an endpoint answers other than 200, a page is short, or the grid's query count
+changes with its page size. See bench/API.md.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import measure
+
+PROJECT = "bench"
+NETWORK = "bench-inception"
+# InceptionV1's main layers: width and spatial size; widths are scaled to the units asked for.
+INCEPTION_V1 = (
+    ("conv2d0", 64, 112),
+    ("conv2d1", 64, 56),
+    ("conv2d2", 192, 56),
+    ("mixed3a", 256, 28),
+    ("mixed3b", 480, 28),
+    ("mixed4a", 508, 14),
+    ("mixed4b", 512, 14),
+    ("mixed4c", 512, 14),
+    ("mixed4d", 528, 14),
+    ("mixed4e", 832, 14),
+    ("mixed5a", 832, 7),
+    ("mixed5b", 1024, 7),
+)
+GRID_LAYER = "mixed4a"
+GROUPS_PER_LAYER = 6
+ASSIGNED_SHARE = 0.6
+HYPOTHESIS_STATUSES = {"open": 0.3, "accepted": 0.5, "rejected": 0.1, "withdrawn": 0.1}
+COMMENT_TARGETS = {"unit": 0.7, "hypothesis": 0.2, "group": 0.1}
+THREAD_ROOT_SHARE = 0.35
+REVIEWERS, ANNOTATORS = 5, 20
+FULL = {"units": 10_000, "comments": 100_000, "hypotheses": 5_000}
+QUICK = {"units": 2_000, "comments": 10_000, "hypotheses": 500}
+BATCH = 5_000
+WARM_UP_REQUESTS = 3
+HEALTH = "health"
+TARGET_GRID_P95_MS = 50
+TARGET_THROUGHPUT_RATIO = 0.5
+
+
+def layer_widths(total_units):
+    """InceptionV1's widths scaled so that they add up to ``total_units``."""
+    scale = total_units / sum(width for _, width, _ in INCEPTION_V1)
+    widths = [max(1, round(width * scale)) for _, width, _ in INCEPTION_V1]
+    widths[-1] += total_units - sum(widths)
+    return widths
+
+
+def _bulk(model, rows):
+    return model.objects.bulk_create(rows, batch_size=BATCH)
+
+
+class Seed:
+    """Builds the project; keeps what the measurements need (ids, the reviewer's token)."""
+
+    def __init__(self, sizes, rng):
+        self.sizes = sizes
+        self.rng = rng
+        self.counts = {}
+
+    def run(self):
+        started = time.perf_counter()
+        self.people()
+        self.catalog()
+        self.renders()
+        self.taxonomy()
+        self.hypotheses()
+        self.comments()
+        self.counts["seconds"] = round(time.perf_counter() - started, 1)
+        return self
+
+    def people(self):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.hashers import make_password
+        from rest_framework.authtoken.models import Token
+
+        from annotations.models import Membership, Project, Role
+
+        user_model = get_user_model()
+        names = ["bench-owner"] + [f"bench-reviewer-{n}" for n in range(REVIEWERS)]
+        names += [f"bench-annotator-{n}" for n in range(ANNOTATORS)]
+        users = _bulk(
+            user_model, [user_model(username=name, password=make_password(None)) for name in names]
+        )
+        self.owner, self.reviewers = users[0], users[1 : 1 + REVIEWERS]
+        self.annotators = users[1 + REVIEWERS :]
+        self.project = Project.objects.create(slug=PROJECT, name="Benchmark", created_by=self.owner)
+        roles = [Role.OWNER] + [Role.REVIEWER] * REVIEWERS + [Role.ANNOTATOR] * ANNOTATORS
+        _bulk(
+            Membership,
+            [
+                Membership(project=self.project, user=u, role=r)
+                for u, r in zip(users, roles, strict=True)
+            ],
+        )
+        # The one who measures: a reviewer, so the review queue has something to show.
+        self.token = Token.objects.create(user=self.reviewers[0]).key
+
+    def catalog(self):
+        from annotations.models import ProjectNetwork
+        from workers.models import Layer, Network, Unit
+
+        self.network = Network.objects.create(
+            name=NETWORK, source=Network.Source.BUILTIN, arch="inception_v1", random_seed=0
+        )
+        ProjectNetwork.objects.create(project=self.project, network=self.network)
+        widths = layer_widths(self.sizes["units"])
+        self.layers = _bulk(
+            Layer,
+            [
+                Layer(
+                    network=self.network,
+                    name=name,
+                    kind="conv",
+                    order=order,
+                    channels=width,
+                    height=size,
+                    width=size,
+                    receptive_field=3 + 16 * order,
+                    stride=224 // size,
+                )
+                for order, ((name, _, size), width) in enumerate(
+                    zip(INCEPTION_V1, widths, strict=True)
+                )
+            ],
+        )
+        self.units = _bulk(
+            Unit,
+            [
+                Unit(network=self.network, layer=layer, index=index)
+                for layer in self.layers
+                for index in range(layer.channels)
+            ],
+        )
+        self.units_by_layer = {layer.pk: [] for layer in self.layers}
+        for unit in self.units:
+            self.units_by_layer[unit.layer_id].append(unit)
+        self.counts["layers"] = {layer.name: layer.channels for layer in self.layers}
+        self.counts["units"] = len(self.units)
+
+    def renders(self):
+        """Per layer, a feature visualization and a dataset-examples job, each with a sprite
+        sheet and its index, and an image per unit and variant."""
+        from workers.models import Artifact, Job
+
+        variants = {"feature_visualization": ("positive", "negative"), "dataset_examples": ("top",)}
+        jobs = _bulk(
+            Job,
+            [
+                Job(
+                    kind=kind,
+                    network=self.network,
+                    layer=layer,
+                    params={"bench": True},
+                    params_hash="0" * 64,
+                    request_hash=f"{number:064x}",
+                    status=Job.Status.SUCCEEDED,
+                    progress=1.0,
+                    created_by=self.owner,
+                )
+                for number, (layer, kind) in enumerate(
+                    (layer, kind) for layer in self.layers for kind in variants
+                )
+            ],
+        )
+
+        def artifact(job, kind, variant, unit=None):
+            name = f"bench/{job.pk}/{unit.index if unit else 'layer'}-{variant}.png"
+            return Artifact(
+                job=job,
+                network=self.network,
+                layer_id=job.layer_id,
+                unit=unit,
+                kind=kind,
+                variant=variant,
+                file=name,
+                content_type="image/png",
+                size_bytes=20_000,
+                sha256="0" * 64,
+                params=job.params,
+                code_version="bench",
+            )
+
+        rows = []
+        for job in jobs:
+            rows.append(artifact(job, Artifact.Kind.LAYER_SPRITE, ""))
+            rows.append(artifact(job, Artifact.Kind.LAYER_INDEX, ""))
+            for unit in self.units_by_layer[job.layer_id]:
+                rows += [
+                    artifact(job, Artifact.Kind.UNIT_IMAGE, v, unit) for v in variants[job.kind]
+                ]
+        self.counts["jobs"] = len(jobs)
+        self.counts["artifacts"] = len(_bulk(Artifact, rows))
+
+    def taxonomy(self):
+        from annotations.models import Assignment, Event, Group
+
+        roots = _bulk(
+            Group,
+            [
+                Group(project=self.project, name=layer.name, layer=layer, created_by=self.owner)
+                for layer in self.layers
+            ],
+        )
+        children = _bulk(
+            Group,
+            [
+                Group(
+                    project=self.project,
+                    parent=root,
+                    name=f"{root.name} family {n}",
+                    color=f"#{self.rng.randrange(0x1000000):06x}",
+                    order=n,
+                    layer_id=root.layer_id,
+                    created_by=self.rng.choice(self.reviewers),
+                )
+                for root in roots
+                for n in range(GROUPS_PER_LAYER)
+            ],
+        )
+        self.groups = roots + children
+        self.groups_by_layer = {layer.pk: [] for layer in self.layers}
+        for group in children:
+            self.groups_by_layer[group.layer_id].append(group)
+        assigned = self.rng.sample(self.units, round(len(self.units) * ASSIGNED_SHARE))
+        assignments = _bulk(
+            Assignment,
+            [
+                Assignment(
+                    project=self.project,
+                    unit=unit,
+                    group=self.rng.choice(self.groups_by_layer[unit.layer_id]),
+                    assigned_by=self.rng.choice(self.annotators),
+                )
+                for unit in assigned
+            ],
+        )
+        self.group_of = {a.unit_id: a.group_id for a in assignments}
+        self.events(
+            [
+                Event(
+                    project=self.project,
+                    actor=group.created_by,
+                    verb="group.created",
+                    target_type="group",
+                    target_id=group.pk,
+                    target_label=group.name,
+                    after={"name": group.name, "parent": group.parent_id},
+                )
+                for group in self.groups
+            ]
+            + [
+                Event(
+                    project=self.project,
+                    actor=a.assigned_by,
+                    verb="unit.assigned",
+                    target_type="unit",
+                    target_id=a.unit_id,
+                    target_label=f"{a.unit.layer.name}:{a.unit.index}",
+                    before={"group": None},
+                    after={"group": a.group_id},
+                )
+                for a in assignments
+            ]
+        )
+        self.counts["groups"] = len(self.groups)
+        self.counts["assignments"] = len(assignments)
+
+    def hypotheses(self):
+        from annotations.models import Event, Hypothesis, HypothesisUnit, Review
+
+        statuses = self.rng.choices(
+            list(HYPOTHESIS_STATUSES),
+            weights=HYPOTHESIS_STATUSES.values(),
+            k=self.sizes["hypotheses"],
+        )
+        layers = self.rng.choices(self.layers, k=len(statuses))
+        hypotheses = _bulk(
+            Hypothesis,
+            [
+                Hypothesis(
+                    project=self.project,
+                    network=self.network,
+                    author=self.rng.choice(self.annotators),
+                    title=f"{layer.name}: detectors {n}",
+                    text="These units respond to the same feature; see the dataset examples.",
+                    status=status,
+                    proposed_group=self.rng.choice(self.groups_by_layer[layer.pk]),
+                    evidence=[],
+                )
+                for n, (status, layer) in enumerate(zip(statuses, layers, strict=True))
+            ],
+        )
+        hypothesis_units, reviews, events = [], [], []
+        for hypothesis, layer in zip(hypotheses, layers, strict=True):
+            members = self.units_by_layer[layer.pk]
+            for unit in self.rng.sample(members, min(len(members), self.rng.randint(1, 12))):
+                hypothesis_units.append(
+                    HypothesisUnit(
+                        hypothesis=hypothesis,
+                        unit=unit,
+                        expected_group_id=self.group_of.get(unit.pk),
+                    )
+                )
+            reviews += self.reviews_of(hypothesis, Review)
+            events += self.hypothesis_events(hypothesis, Event)
+        _bulk(HypothesisUnit, hypothesis_units)
+        _bulk(Review, reviews)
+        self.events(events)
+        self.hypothesis_ids = [h.pk for h in hypotheses]
+        self.counts["hypotheses"] = len(hypotheses)
+        self.counts["open_hypotheses"] = statuses.count("open")
+        self.counts["hypothesis_units"] = len(hypothesis_units)
+        self.counts["reviews"] = len(reviews)
+
+    def reviews_of(self, hypothesis, review_model):
+        verdicts = {"accepted": "approve", "rejected": "reject"}
+        if hypothesis.status in verdicts:
+            verdict = verdicts[hypothesis.status]
+        elif hypothesis.status == "open" and self.rng.random() < 0.3:
+            verdict = "request_changes"
+        else:
+            return []
+        return [
+            review_model(
+                hypothesis=hypothesis,
+                reviewer=self.rng.choice(self.reviewers),
+                verdict=verdict,
+                comment="",
+                version=hypothesis.version,
+            )
+        ]
+
+    def hypothesis_events(self, hypothesis, event_model):
+        verbs = ["hypothesis.created"]
+        if hypothesis.status != "open":
+            verbs.append(f"hypothesis.{hypothesis.status}")
+        return [
+            event_model(
+                project=self.project,
+                actor=hypothesis.author,
+                verb=verb,
+                target_type="hypothesis",
+                target_id=hypothesis.pk,
+                target_label=hypothesis.title,
+                after={"status": hypothesis.status},
+            )
+            for verb in verbs
+        ]
+
+    def comments(self):
+        """Thread roots first (replies need their ids), then replies; one event each."""
+        from annotations.models import Comment
+
+        total = self.sizes["comments"]
+        root_count = round(total * THREAD_ROOT_SHARE)
+        kinds = self.rng.choices(list(COMMENT_TARGETS), weights=COMMENT_TARGETS.values(), k=total)
+        roots = []
+        for start in range(0, root_count, BATCH):
+            batch = [
+                self.comment(Comment, kind)
+                for kind in kinds[start : min(root_count, start + BATCH)]
+            ]
+            roots += [
+                (c.pk, c.target_type, c.target_id, c.target_label) for c in _bulk(Comment, batch)
+            ]
+            self.comment_events(batch)
+        for start in range(root_count, total, BATCH):
+            batch = [
+                self.comment(Comment, None, root=self.rng.choice(roots))
+                for _ in range(start, min(total, start + BATCH))
+            ]
+            self.comment_events(_bulk(Comment, batch))
+        self.counts["comments"] = total
+        self.counts["threads"] = root_count
+
+    def comment(self, comment_model, kind, root=None):
+        if root is None:
+            target_id, label = self.comment_target(kind)
+            root_id = None
+        else:
+            root_id, kind, target_id, label = root
+        deleted = self.rng.random() < 0.01
+        resolved = root is None and self.rng.random() < 0.2
+        return comment_model(
+            project=self.project,
+            target_type=kind,
+            target_id=target_id,
+            target_label=label,
+            parent_id=root_id,
+            root_id=root_id,
+            author=self.rng.choice(self.annotators + self.reviewers),
+            body="" if deleted else "Looks like a curve detector to me; compare the negatives.",
+            body_html="<p>Looks like a curve detector to me; compare the negatives.</p>",
+            deleted_at=self.now() if deleted else None,
+            resolved_at=self.now() if resolved else None,
+            resolved_by=self.owner if resolved else None,
+        )
+
+    def comment_target(self, kind):
+        if kind == "unit":
+            unit = self.rng.choice(self.units)
+            return unit.pk, f"{NETWORK}/{unit.layer.name}:{unit.index}"
+        if kind == "hypothesis":
+            return self.rng.choice(self.hypothesis_ids), "a hypothesis"
+        group = self.rng.choice(self.groups)
+        return group.pk, group.name
+
+    def comment_events(self, comments):
+        from annotations.models import Event
+
+        self.events(
+            [
+                Event(
+                    project=self.project,
+                    actor_id=comment.author_id,
+                    verb="comment.posted",
+                    target_type="comment",
+                    target_id=comment.pk,
+                    target_label=f"comment on {comment.target_type} {comment.target_label}",
+                    after={"target_type": comment.target_type, "parent": comment.parent_id},
+                )
+                for comment in comments
+            ]
+        )
+
+    def events(self, rows):
+        from annotations.models import Event
+
+        self.counts["events"] = self.counts.get("events", 0) + len(_bulk(Event, rows))
+
+    @staticmethod
+    def now():
+        from django.utils import timezone
+
+        return timezone.now() - timedelta(days=1)
+
+
+def endpoints(seed):
+    """label -> URL of every request measured; the health endpoint is the baseline."""
+    grid_layer = next(layer for layer in seed.layers if layer.name == GRID_LAYER)
+    unit = seed.units_by_layer[grid_layer.pk][grid_layer.channels // 2]
+    grid = f"/api/v1/projects/{PROJECT}/grid/{NETWORK}/{GRID_LAYER}/"
+    return {
+        HEALTH: "/api/v1/health/",
+        "grid": grid,
+        "grid_whole_layer": f"{grid}?page_size={grid_layer.channels}",
+        "unit_card": f"/api/v1/networks/{NETWORK}/units/{GRID_LAYER}:{unit.index}/card/",
+        "review_queue": f"/api/v1/projects/{PROJECT}/review-queue/",
+        "activity_feed": f"/api/v1/projects/{PROJECT}/events/",
+    }
+
+
+def expected_results(seed):
+    """label -> how many results the page must hold (None: not a list)."""
+    grid_layer = next(layer for layer in seed.layers if layer.name == GRID_LAYER)
+    return {
+        HEALTH: None,
+        "grid": min(256, grid_layer.channels),
+        "grid_whole_layer": grid_layer.channels,
+        "unit_card": None,
+        "review_queue": 50,
+        "activity_feed": 50,
+    }
+
+
+def latency_summary(milliseconds):
+    ordered = sorted(milliseconds)
+    return {
+        "p50": round(statistics.median(ordered), 3),
+        "p95": round(statistics.quantiles(ordered, n=20, method="inclusive")[18], 3),
+        "mean": round(statistics.fmean(ordered), 3),
+        "min": round(ordered[0], 3),
+        "max": round(ordered[-1], 3),
+    }
+
+
+def check_responses(client, urls):
+    """Status, size, result count and SQL count of one request to each endpoint."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    checks = {}
+    for label, url in urls.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        body = response.json()
+        checks[label] = {
+            "status": response.status_code,
+            "response_bytes": len(response.content),
+            "queries": len(captured.captured_queries),
+            "results": len(body["results"])
+            if isinstance(body, dict) and "results" in body
+            else None,
+        }
+    return checks
+
+
+def sequential(client, urls, repeats):
+    """Milliseconds per request, one request at a time, endpoints in rotating order."""
+    for url in urls.values():
+        for _ in range(WARM_UP_REQUESTS):
+            client.get(url)
+    samples = {label: [] for label in urls}
+    labels = list(urls)
+    for round_number in range(repeats):
+        shift = round_number % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            with measure.stopwatch(samples[label]):
+                client.get(urls[label])
+    return {label: measure.milliseconds(runs) for label, runs in samples.items()}
+
+
+def sequential_results(milliseconds):
+    health_rps = 1000 / statistics.fmean(milliseconds[HEALTH])
+    results = {}
+    for label, samples in milliseconds.items():
+        rps = 1000 / statistics.fmean(samples)
+        results[label] = {
+            "latency_ms": latency_summary(samples),
+            "throughput_rps": round(rps, 1),
+            "throughput_ratio": round(rps / health_rps, 3),
+        }
+    return results
+
+
+def database_url_of_throwaway():
+    """A DATABASE_URL for the database this process created, for the server it starts."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(workers):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url_of_throwaway()}
+    command = [sys.executable, "-m", "gunicorn", "server.wsgi:application"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=measure.ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/health/", timeout=5):  # noqa: S310
+                return server, base
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer within 60 seconds")
+
+
+def timed_get(url, token):
+    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})  # noqa: S310
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+        answer.read()
+        status = answer.status
+    return (time.perf_counter() - started) * 1000, status
+
+
+def concurrent(urls, token, *, requests, threads, workers, rounds=5):
+    """Through gunicorn: per endpoint, ``requests`` GETs from ``threads`` threads at once, in
+    ``rounds`` batches interleaved with the other endpoints'."""
+    server, base = start_server(workers)
+    try:
+        samples = {label: [] for label in urls}
+        wall = dict.fromkeys(urls, 0.0)
+        statuses = {label: set() for label in urls}
+        per_round = max(threads, requests // rounds)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for url in urls.values():
+                list(pool.map(lambda _, u=base + url: timed_get(u, token), range(threads)))
+            for _ in range(rounds):
+                for label, url in urls.items():
+                    started = time.perf_counter()
+                    answers = list(
+                        pool.map(lambda _, u=base + url: timed_get(u, token), range(per_round))
+                    )
+                    wall[label] += time.perf_counter() - started
+                    samples[label] += [ms for ms, _ in answers]
+                    statuses[label] |= {status for _, status in answers}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    health_rps = len(samples[HEALTH]) / wall[HEALTH]
+    return {
+        "server": f"gunicorn, {workers} sync workers, 127.0.0.1",
+        "client_threads": threads,
+        "requests_per_endpoint": per_round * rounds,
+        "endpoints": {
+            label: {
+                "latency_ms": latency_summary(samples[label]),
+                "throughput_rps": round(len(samples[label]) / wall[label], 1),
+                "throughput_ratio": round(len(samples[label]) / wall[label] / health_rps, 3),
+                "statuses": sorted(statuses[label]),
+            }
+            for label in urls
+        },
+    }
+
+
+def targets(results):
+    grid = results["grid"]
+    return {
+        "grid_p95_ms": {
+            "target": TARGET_GRID_P95_MS,
+            "value": grid["latency_ms"]["p95"],
+            "met": grid["latency_ms"]["p95"] <= TARGET_GRID_P95_MS,
+        },
+        "grid_throughput_ratio": {
+            "target": TARGET_THROUGHPUT_RATIO,
+            "value": grid["throughput_ratio"],
+            "met": grid["throughput_ratio"] >= TARGET_THROUGHPUT_RATIO,
+        },
+    }
+
+
+def problems_of(checks, expected, concurrent_result):
+    problems = [
+        f"{label}: status {check['status']}"
+        for label, check in checks.items()
+        if check["status"] != 200
+    ]
+    problems += [
+        f"{label}: {checks[label]['results']} results, expected {count}"
+        for label, count in expected.items()
+        if count is not None and checks[label]["results"] != count
+    ]
+    if checks["grid"]["queries"] != checks["grid_whole_layer"]["queries"]:
+        problems.append(
+            f"the grid runs {checks['grid']['queries']} queries for a page and "
+            f"{checks['grid_whole_layer']['queries']} for the whole layer"
+        )
+    if concurrent_result is not None:
+        problems += [
+            f"{label} through gunicorn: statuses {value['statuses']}"
+            for label, value in concurrent_result["endpoints"].items()
+            if value["statuses"] != [200]
+        ]
+    return problems
+
+
+def run(sizes, repeats, threads, workers, concurrent_requests):
+    from django.conf import settings
+    from django.test import Client
+
+    measure.log(f"api: seeding {sizes}")
+    seed = Seed(sizes, random.Random(0)).run()
+    measure.log(f"api: seeded in {seed.counts['seconds']} s; measuring")
+    urls = endpoints(seed)
+    client = Client(headers={"Authorization": f"Token {seed.token}"})
+    checks = check_responses(client, urls)
+    in_process = sequential_results(sequential(client, urls, repeats))
+    for label, result in in_process.items():
+        result.update(url=urls[label], **checks[label])
+    concurrent_result = None
+    if threads:
+        measure.log(f"api: {threads} threads against gunicorn with {workers} workers")
+        concurrent_result = concurrent(
+            urls, seed.token, requests=concurrent_requests, threads=threads, workers=workers
+        )
+        concurrent_result["targets"] = targets(concurrent_result["endpoints"])
+    health = in_process.pop(HEALTH)
+    return {
+        "name": "api_collaboration",
+        "measured": "latency (p50, p95) and throughput of one GET as a reviewer with an API "
+        "token: sequentially through django.test.Client, and concurrently through gunicorn",
+        "units": "milliseconds per request; requests per second",
+        "seed": seed.counts,
+        "baseline": {"label": "GET /api/v1/health/", **health},
+        "candidate": in_process,
+        "ratio": {label: value["throughput_ratio"] for label, value in in_process.items()},
+        "ratio_meaning": "candidate throughput / health throughput, sequential in process "
+        "(1 would be as fast as the health endpoint)",
+        "targets": targets(in_process),
+        "concurrent": concurrent_result,
+        "problems": problems_of(checks, expected_results(seed), concurrent_result),
+        "repeats": repeats,
+        "machine": measure.machine_facts(
+            database={
+                **measure.database_facts(),
+                "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+            }
+        ),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200, help="requests per endpoint (200)")
+    parser.add_argument("--threads", type=int, default=4, help="client threads; 0: no server")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument(
+        "--concurrent-requests", type=int, default=400, help="per endpoint through gunicorn"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a small seed, 10 requests each, no server"
+    )
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    repeats = 10 if args.quick else args.repeats
+    threads = 0 if args.quick else args.threads
+    if repeats < 2 or threads < 0:
+        parser.error("--repeats must be at least 2 and --threads at least 0")
+
+    var_dir = measure.setup_django()
+    try:
+        with measure.throwaway_database():
+            result = run(sizes, repeats, threads, args.workers, args.concurrent_requests)
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+    measure.emit(result)
+    for problem in result["problems"]:
+        measure.log(f"api: {problem}")
+    return 1 if result["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

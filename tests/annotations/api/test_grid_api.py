@@ -1,0 +1,187 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from annotations.models import Comment, Role
+from tests.factories.annotations import (
+    AssignmentFactory,
+    CommentFactory,
+    GroupFactory,
+    HypothesisFactory,
+    HypothesisUnitFactory,
+    MembershipFactory,
+    ProjectFactory,
+    ProjectNetworkFactory,
+    UserFactory,
+)
+from tests.factories.workers import JobFactory, LayerFactory, NetworkFactory
+from workers.models import Artifact
+
+pytestmark = pytest.mark.django_db
+
+GRID = "/api/v1/projects/early-vision/grid/inception/mixed3b/"
+
+
+@pytest.fixture
+def project():
+    return ProjectFactory(slug="early-vision")
+
+
+@pytest.fixture
+def layer(project):
+    network = NetworkFactory(name="inception")
+    ProjectNetworkFactory(project=project, network=network)
+    return LayerFactory(network=network, name="mixed3b", channels=8)
+
+
+@pytest.fixture
+def viewer(api_client, project):
+    user = UserFactory()
+    MembershipFactory(project=project, user=user, role=Role.VIEWER)
+    api_client.force_authenticate(user)
+    return api_client
+
+
+def unit(layer, index):
+    return layer.units.get(index=index)
+
+
+def comment_on(project, target, body="Looks like a curve."):
+    return CommentFactory(
+        project=project, target_type=Comment.TargetType.UNIT, target_id=target.pk, body=body
+    )
+
+
+def open_hypothesis_on(project, layer, *units, title="Curve detectors"):
+    hypothesis = HypothesisFactory(project=project, network=layer.network, title=title)
+    for target in units:
+        HypothesisUnitFactory(hypothesis=hypothesis, unit=target)
+    return hypothesis
+
+
+def test_the_grid_lists_every_unit_with_its_group_and_counts(viewer, project, layer):
+    curves = GroupFactory(project=project, name="Curves", color="#ff0000")
+    AssignmentFactory(project=project, group=curves, unit=unit(layer, 2))
+    comment_on(project, unit(layer, 2))
+    comment_on(project, unit(layer, 2))
+    open_hypothesis_on(project, layer, unit(layer, 2), unit(layer, 5))
+
+    body = viewer.get(GRID).json()
+
+    assert body["count"] == 8
+    rows = {row["index"]: row for row in body["results"]}
+    assert rows[2]["group"] == {"id": curves.pk, "name": "Curves", "color": "#ff0000"}
+    assert (rows[2]["comments"], rows[2]["open_hypotheses"]) == (2, 1)
+    assert (rows[5]["group"], rows[5]["comments"], rows[5]["open_hypotheses"]) == (None, 0, 1)
+    assert rows[2]["card_url"] == "/api/v1/networks/inception/units/mixed3b:2/card/"
+
+
+def test_deleted_comments_and_closed_hypotheses_do_not_count(viewer, project, layer):
+    comment = comment_on(project, unit(layer, 1))
+    Comment.objects.filter(pk=comment.pk).update(deleted_at="2026-01-01T00:00:00Z")
+    hypothesis = open_hypothesis_on(project, layer, unit(layer, 1))
+    hypothesis.status = "rejected"
+    hypothesis.save()
+
+    row = viewer.get(GRID).json()["results"][1]
+
+    assert (row["comments"], row["open_hypotheses"]) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("query", "indices"),
+    [
+        ({"status": "labelled"}, [2, 3]),
+        ({"status": "unlabelled"}, [0, 1, 4, 5, 6, 7]),
+        ({"status": "under_review"}, [6]),
+        ({"group": "none"}, [0, 1, 4, 5, 6, 7]),
+        ({"q": "curv"}, [2, 6]),
+        ({"q": "zigzag"}, [7]),
+    ],
+)
+def test_the_grid_filters_by_group_status_and_text(viewer, project, layer, query, indices):
+    curves = GroupFactory(project=project, name="Curves")
+    other = GroupFactory(project=project, name="Other units")
+    AssignmentFactory(project=project, group=curves, unit=unit(layer, 2))
+    AssignmentFactory(project=project, group=other, unit=unit(layer, 3))
+    open_hypothesis_on(project, layer, unit(layer, 6), title="More curves")
+    comment_on(project, unit(layer, 7), body="A zigzag detector?")
+
+    body = viewer.get(GRID, query).json()
+
+    assert [row["index"] for row in body["results"]] == indices
+
+
+def test_the_grid_filters_by_a_group_id(viewer, project, layer):
+    curves = GroupFactory(project=project, name="Curves")
+    AssignmentFactory(project=project, group=curves, unit=unit(layer, 4))
+
+    body = viewer.get(GRID, {"group": curves.pk}).json()
+
+    assert [row["index"] for row in body["results"]] == [4]
+
+
+def test_the_grid_is_a_constant_number_of_queries(viewer, project):
+    network = NetworkFactory(name="inception")
+    ProjectNetworkFactory(project=project, network=network)
+    small = LayerFactory(network=network, name="mixed3a", channels=4)
+    large = LayerFactory(network=network, name="mixed3b", channels=300)
+    for target_layer in (small, large):
+        group = GroupFactory(project=project)
+        for target in target_layer.units.all()[:3]:
+            AssignmentFactory(project=project, group=group, unit=target)
+            comment_on(project, target)
+    with CaptureQueriesContext(connection) as few:
+        viewer.get("/api/v1/projects/early-vision/grid/inception/mixed3a/")
+
+    with CaptureQueriesContext(connection) as many:
+        response = viewer.get(GRID, {"page_size": 300})
+
+    assert len(response.json()["results"]) == 300
+    assert len(many) == len(few)
+
+
+def test_a_bad_filter_is_400(viewer, layer):
+    response = viewer.get(GRID, {"group": "curves"})
+
+    assert response.status_code == 400
+    assert "group" in response.json()["fields"]
+
+
+def test_a_layer_outside_the_project_is_404(viewer, layer):
+    LayerFactory(network=NetworkFactory(name="elsewhere"), name="mixed3b")
+
+    response = viewer.get("/api/v1/projects/early-vision/grid/elsewhere/mixed3b/")
+
+    assert response.status_code == 404
+
+
+def test_a_non_member_gets_404(api_client, layer):
+    api_client.force_authenticate(UserFactory())
+
+    response = api_client.get(GRID)
+
+    assert response.status_code == 404
+
+
+def test_the_grid_points_to_the_layers_newest_sprite_sheet_of_each_kind(viewer, layer):
+    old = JobFactory(layer=layer, kind="feature_visualization")
+    new = JobFactory(layer=layer, kind="feature_visualization")
+    for job in (old, new):
+        Artifact.objects.create(
+            job=job,
+            network=layer.network,
+            layer=layer,
+            kind="layer_sprite",
+            file=f"sprite-{job.pk}.png",
+            content_type="image/png",
+            sha256="0" * 64,
+            code_version="test",
+        )
+
+    sprites = viewer.get(GRID).json()["sprites"]
+
+    assert [(s["kind"], s["job"]) for s in sprites] == [("feature_visualization", new.pk)]
+    assert sprites[0]["sprite_index_url"] == (
+        f"/api/v1/networks/inception/layers/mixed3b/sprite/?kind=feature_visualization&job={new.pk}"
+    )

@@ -1,0 +1,170 @@
+import datetime
+
+import pytest
+from rest_framework.test import APIClient
+
+from annotations.models import Event, Role
+from tests.factories.annotations import EventFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+EVENTS = "/api/v1/projects/curves/events/"
+
+
+def _iso(moment):
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@pytest.fixture
+def viewer():
+    return MembershipFactory(role=Role.VIEWER, project__slug="curves")
+
+
+@pytest.fixture
+def client(viewer):
+    client = APIClient()
+    client.force_authenticate(viewer.user)
+    return client
+
+
+def _ids(response):
+    return [event["id"] for event in response.json()["results"]]
+
+
+def test_the_feed_shows_the_project_events_newest_first(client, viewer):
+    older = EventFactory(project=viewer.project, actor__username="chris")
+    newer = EventFactory(
+        project=viewer.project,
+        actor=None,
+        verb="group.renamed",
+        target_type="group",
+        target_id=4,
+        target_label="Curve detectors",
+        before={"name": "Curves"},
+        after={"name": "Curve detectors"},
+    )
+    EventFactory()
+
+    response = client.get(EVENTS)
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+    assert response.json()["results"][0] == {
+        "id": newer.pk,
+        "verb": "group.renamed",
+        "actor": None,
+        "target_type": "group",
+        "target_id": 4,
+        "target_label": "Curve detectors",
+        "before": {"name": "Curves"},
+        "after": {"name": "Curve detectors"},
+        "created_at": _iso(newer.created_at),
+    }
+    assert response.json()["results"][1]["actor"] == "chris"
+    assert _ids(response) == [newer.pk, older.pk]
+
+
+def test_the_feed_is_paginated(client, viewer):
+    EventFactory.create_batch(5, project=viewer.project)
+
+    response = client.get(EVENTS, {"page_size": 2, "page": 3})
+
+    assert (response.json()["count"], len(response.json()["results"])) == (5, 1)
+
+
+def test_the_feed_costs_the_same_queries_for_many_events(client, viewer, django_assert_num_queries):
+    EventFactory.create_batch(30, project=viewer.project)
+
+    with django_assert_num_queries(4):
+        response = client.get(EVENTS)
+
+    assert response.json()["count"] == 30
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"verb": "group.renamed"}, ["renamed"]),
+        ({"actor": "chris"}, ["assigned"]),
+        ({"target_type": "unit"}, ["assigned"]),
+        ({"target_type": "group", "target_id": 4}, ["renamed"]),
+    ],
+)
+def test_the_feed_filters_by_verb_actor_and_target(client, viewer, query, expected):
+    events = {
+        "renamed": EventFactory(
+            project=viewer.project, verb="group.renamed", target_type="group", target_id=4
+        ),
+        "assigned": EventFactory(
+            project=viewer.project,
+            verb="unit.assigned",
+            target_type="unit",
+            target_id=4,
+            actor=UserFactory(username="chris"),
+        ),
+        "created": EventFactory(project=viewer.project, target_type="group", target_id=5),
+    }
+
+    response = client.get(EVENTS, query)
+
+    assert _ids(response) == [events[name].pk for name in expected]
+
+
+def test_the_feed_filters_by_time_since_inclusive_until_exclusive(client, viewer):
+    noon = datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC)
+    for hours in (0, 1, 2, 3):
+        event = EventFactory(project=viewer.project, target_id=hours)
+        Event.objects.filter(pk=event.pk).update(created_at=noon + datetime.timedelta(hours=hours))
+
+    response = client.get(
+        EVENTS, {"since": "2026-03-01T13:00:00Z", "until": "2026-03-01T15:00:00Z"}
+    )
+
+    assert [event["target_id"] for event in response.json()["results"]] == [2, 1]
+
+
+def test_a_malformed_since_is_a_400(client):
+    response = client.get(EVENTS, {"since": "yesterday"})
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"since": ["Enter a valid date/time."]}
+
+
+@pytest.mark.parametrize("target_type", ["group", "unit", "hypothesis", "comment"])
+def test_history_shows_one_object_of_this_project(client, viewer, target_type):
+    mine = EventFactory(project=viewer.project, target_type=target_type, target_id=9)
+    EventFactory(project=viewer.project, target_type=target_type, target_id=10)
+    EventFactory(project=viewer.project, target_type="circuit", target_id=9)
+    EventFactory(target_type=target_type, target_id=9)
+
+    response = client.get(f"/api/v1/projects/curves/history/{target_type}/9/")
+
+    assert response.status_code == 200
+    assert _ids(response) == [mine.pk]
+
+
+def test_history_of_an_unknown_kind_of_object_is_a_404(client):
+    response = client.get("/api/v1/projects/curves/history/membership/1/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "unknown_target_type"
+
+
+def test_history_costs_the_same_queries_for_many_events(client, viewer, django_assert_num_queries):
+    EventFactory.create_batch(30, project=viewer.project, target_type="unit", target_id=3)
+
+    with django_assert_num_queries(4):
+        response = client.get("/api/v1/projects/curves/history/unit/3/")
+
+    assert response.json()["count"] == 30
+
+
+def test_another_project_events_are_a_404_for_a_non_member(viewer):
+    EventFactory(project=viewer.project)
+    client = APIClient()
+    client.force_authenticate(MembershipFactory().user)
+
+    feed = client.get(EVENTS)
+    history = client.get("/api/v1/projects/curves/history/group/1/")
+
+    assert (feed.status_code, history.status_code) == (404, 404)

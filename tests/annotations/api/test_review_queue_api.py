@@ -1,0 +1,100 @@
+import pytest
+from rest_framework.test import APIClient
+
+from annotations.models import Role
+from tests.factories.annotations import (
+    HypothesisFactory,
+    HypothesisUnitFactory,
+    MembershipFactory,
+    ProjectFactory,
+    ReviewFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/api/v1/projects/curves/review-queue/"
+
+
+@pytest.fixture
+def project():
+    return ProjectFactory(slug="curves")
+
+
+@pytest.fixture
+def rev(project):
+    return MembershipFactory(project=project, user__username="rev", role=Role.REVIEWER).user
+
+
+def _ids(user, url=QUEUE):
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.get(url)
+    assert response.status_code == 200
+    return [row["id"] for row in response.json()["results"]]
+
+
+def test_the_queue_holds_open_hypotheses_of_others_not_yet_reviewed_oldest_first(project, rev):
+    older = HypothesisFactory(project=project)
+    newer = HypothesisFactory(project=project)
+    HypothesisFactory(project=project, author=rev)
+    HypothesisFactory(project=project, status="accepted")
+    reviewed = HypothesisFactory(project=project)
+    ReviewFactory(hypothesis=reviewed, reviewer=rev, verdict="request_changes")
+
+    assert _ids(rev) == [older.pk, newer.pk]
+
+
+def test_a_revision_puts_a_reviewed_hypothesis_back_in_the_queue(project, rev):
+    revised = HypothesisFactory(project=project, version=2)
+    ReviewFactory(hypothesis=revised, reviewer=rev, version=1)
+
+    assert _ids(rev) == [revised.pk]
+
+
+@pytest.mark.parametrize("role", [Role.ANNOTATOR, Role.VIEWER])
+def test_members_who_may_not_review_have_an_empty_queue(project, role):
+    member = MembershipFactory(project=project, role=role).user
+    HypothesisFactory(project=project)
+
+    assert _ids(member) == []
+
+
+def test_the_queue_across_projects_covers_those_where_i_review(project, rev):
+    mine = HypothesisFactory(project=project)
+    owned = MembershipFactory(user=rev, role=Role.OWNER).project
+    theirs = HypothesisFactory(project=owned)
+    annotated = MembershipFactory(user=rev, role=Role.ANNOTATOR).project
+    HypothesisFactory(project=annotated)
+    HypothesisFactory()
+
+    assert _ids(rev, "/api/v1/review-queue/") == [mine.pk, theirs.pk]
+
+
+def test_the_queue_costs_the_same_queries_for_many_hypotheses(
+    project, rev, django_assert_num_queries
+):
+    for _ in range(4):
+        HypothesisUnitFactory(hypothesis=HypothesisFactory(project=project))
+    client = APIClient()
+    client.force_authenticate(rev)
+
+    # project, its role check, the reviewer's role, count, page, units
+    with django_assert_num_queries(6):
+        response = client.get(QUEUE)
+
+    assert response.json()["count"] == 4
+
+
+def test_the_queue_across_projects_costs_the_same_queries_for_many_hypotheses(
+    project, rev, django_assert_num_queries
+):
+    for _ in range(4):
+        HypothesisUnitFactory(hypothesis=HypothesisFactory(project=project))
+    client = APIClient()
+    client.force_authenticate(rev)
+
+    # count, page, units
+    with django_assert_num_queries(3):
+        response = client.get("/api/v1/review-queue/")
+
+    assert response.json()["count"] == 4
