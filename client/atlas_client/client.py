@@ -85,6 +85,19 @@ class Atlas:
 
     # The taxonomy.
 
+    def grid(self, project, network, layer, **filters):
+        """A layer as the project sees it: ``results`` (every unit with its group and its
+        open-hypothesis and comment counts) and ``sprites`` (the layer's sprite sheets).
+        Filters: ``group`` (an id, or "none"), ``status`` ("unlabelled", "labelled",
+        "under_review"), ``q`` (text in groups, hypotheses, comments)."""
+        path = f"projects/{_segment(project)}/grid/{_segment(network)}/{_segment(layer)}/"
+        if "group" in filters:
+            filters["group"] = _id(filters["group"])
+        pages = self._pages(path, **filters)
+        grid = next(pages)
+        grid["results"] += [unit for body in pages for unit in body["results"]]
+        return grid
+
     def groups(self, project):
         return self._all(f"projects/{_segment(project)}/groups/")
 
@@ -213,12 +226,15 @@ class Atlas:
         return answer.body
 
     def _all(self, path, **params):
-        results, page = [], 1
+        return [result for body in self._pages(path, **params) for result in body["results"]]
+
+    def _pages(self, path, **params):
+        page = 1
         while True:
             body = self._get(path, page=page, page_size=self.page_size, **params)
-            results.extend(body["results"])
+            yield body
             if body["next"] is None:
-                return results
+                return
             page += 1
 
     def _remember(self, path, answer):

@@ -12,6 +12,8 @@ from annotations.models import Assignment, Event, Group, Hypothesis, Notificatio
 from tests.client.conftest import CLIENT_ROOT
 from tests.factories.annotations import (
     PASSWORD,
+    AssignmentFactory,
+    CommentFactory,
     GroupFactory,
     MembershipFactory,
     ProjectFactory,
@@ -118,6 +120,33 @@ def test_layers_and_unit_card_read_the_catalog(login, annotator, layer):
 
     assert [(entry["name"], entry["channels"]) for entry in layers] == [("mixed3b", 8)]
     assert (card["network"], card["address"], card["renderings"]) == (NETWORK, "mixed3b:5", [])
+
+
+def test_grid_joins_every_page_of_a_layer_with_groups_and_comment_counts(
+    login, annotator, layer, curves
+):
+    AssignmentFactory(group=curves, unit=layer.units.get(index=2))
+    CommentFactory(
+        project=curves.project, target_type="unit", target_id=layer.units.get(index=5).pk
+    )
+    atlas = login(annotator, page_size=3)
+
+    grid = atlas.grid(PROJECT, NETWORK, "mixed3b")
+
+    expected = [(f"mixed3b:{index}", None, 0) for index in range(8)]
+    expected[2] = ("mixed3b:2", {"id": curves.pk, "name": "Curves", "color": "#888888"}, 0)
+    expected[5] = ("mixed3b:5", None, 1)
+    assert (grid["network"], grid["layer"], grid["sprites"]) == (NETWORK, "mixed3b", [])
+    assert [(u["address"], u["group"], u["comments"]) for u in grid["results"]] == expected
+
+
+def test_grid_filters_by_group(login, annotator, layer, curves):
+    AssignmentFactory(group=curves, unit=layer.units.get(index=6))
+    atlas = login(annotator)
+
+    grid = atlas.grid(PROJECT, NETWORK, "mixed3b", group={"id": curves.pk})
+
+    assert [unit["address"] for unit in grid["results"]] == ["mixed3b:6"]
 
 
 def test_request_job_queues_a_job_that_wait_for_job_returns_once_finished(
