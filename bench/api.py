@@ -70,8 +70,23 @@ def layer_widths(total_units):
     return widths
 
 
+def label(unit):
+    return f"{unit.layer.name}:{unit.index}"
+
+
 def _bulk(model, rows):
     return model.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def analyze():
+    """Refresh the planner's statistics, as autovacuum does some time after a bulk load.
+
+    Without it PostgreSQL plans the grid for the empty tables it last saw: on this seed one
+    page took 2-4 s instead of tens of milliseconds (see bench/API.md)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 class Seed:
@@ -91,6 +106,7 @@ class Seed:
         self.hypotheses()
         self.comments()
         self.counts["seconds"] = round(time.perf_counter() - started, 1)
+        analyze()
         return self
 
     def people(self):
@@ -217,7 +233,7 @@ class Seed:
         self.counts["artifacts"] = len(_bulk(Artifact, rows))
 
     def taxonomy(self):
-        from annotations.models import Assignment, Event, Group
+        from annotations.models import Assignment, Group
 
         roots = _bulk(
             Group,
@@ -262,28 +278,11 @@ class Seed:
         self.group_of = {a.unit_id: a.group_id for a in assignments}
         self.events(
             [
-                Event(
-                    project=self.project,
-                    actor=group.created_by,
-                    verb="group.created",
-                    target_type="group",
-                    target_id=group.pk,
-                    target_label=group.name,
-                    after={"name": group.name, "parent": group.parent_id},
-                )
+                self.event(group.created_by, "group.created", "group", group.pk, group.name)
                 for group in self.groups
             ]
             + [
-                Event(
-                    project=self.project,
-                    actor=a.assigned_by,
-                    verb="unit.assigned",
-                    target_type="unit",
-                    target_id=a.unit_id,
-                    target_label=f"{a.unit.layer.name}:{a.unit.index}",
-                    before={"group": None},
-                    after={"group": a.group_id},
-                )
+                self.event(a.assigned_by, "unit.assigned", "unit", a.unit_id, label(a.unit))
                 for a in assignments
             ]
         )
@@ -291,7 +290,7 @@ class Seed:
         self.counts["assignments"] = len(assignments)
 
     def hypotheses(self):
-        from annotations.models import Event, Hypothesis, HypothesisUnit, Review
+        from annotations.models import Hypothesis, HypothesisUnit, Review
 
         statuses = self.rng.choices(
             list(HYPOTHESIS_STATUSES),
@@ -326,8 +325,23 @@ class Seed:
                         expected_group_id=self.group_of.get(unit.pk),
                     )
                 )
-            reviews += self.reviews_of(hypothesis, Review)
-            events += self.hypothesis_events(hypothesis, Event)
+            verdict = self.verdict(hypothesis.status)
+            if verdict:
+                reviewer = self.rng.choice(self.reviewers)
+                reviews.append(
+                    Review(hypothesis=hypothesis, reviewer=reviewer, verdict=verdict, version=1)
+                )
+            verbs = ["created"] if hypothesis.status == "open" else ["created", hypothesis.status]
+            events += [
+                self.event(
+                    hypothesis.author,
+                    f"hypothesis.{verb}",
+                    "hypothesis",
+                    hypothesis.pk,
+                    hypothesis.title,
+                )
+                for verb in verbs
+            ]
         _bulk(HypothesisUnit, hypothesis_units)
         _bulk(Review, reviews)
         self.events(events)
@@ -337,40 +351,12 @@ class Seed:
         self.counts["hypothesis_units"] = len(hypothesis_units)
         self.counts["reviews"] = len(reviews)
 
-    def reviews_of(self, hypothesis, review_model):
-        verdicts = {"accepted": "approve", "rejected": "reject"}
-        if hypothesis.status in verdicts:
-            verdict = verdicts[hypothesis.status]
-        elif hypothesis.status == "open" and self.rng.random() < 0.3:
-            verdict = "request_changes"
-        else:
-            return []
-        return [
-            review_model(
-                hypothesis=hypothesis,
-                reviewer=self.rng.choice(self.reviewers),
-                verdict=verdict,
-                comment="",
-                version=hypothesis.version,
-            )
-        ]
-
-    def hypothesis_events(self, hypothesis, event_model):
-        verbs = ["hypothesis.created"]
-        if hypothesis.status != "open":
-            verbs.append(f"hypothesis.{hypothesis.status}")
-        return [
-            event_model(
-                project=self.project,
-                actor=hypothesis.author,
-                verb=verb,
-                target_type="hypothesis",
-                target_id=hypothesis.pk,
-                target_label=hypothesis.title,
-                after={"status": hypothesis.status},
-            )
-            for verb in verbs
-        ]
+    def verdict(self, status):
+        """The review that closed a hypothesis; for a third of the open ones, a request for
+        changes."""
+        if status == "open":
+            return "request_changes" if self.rng.random() < 0.3 else None
+        return {"accepted": "approve", "rejected": "reject"}.get(status)
 
     def comments(self):
         """Thread roots first (replies need their ids), then replies; one event each."""
@@ -424,28 +410,36 @@ class Seed:
     def comment_target(self, kind):
         if kind == "unit":
             unit = self.rng.choice(self.units)
-            return unit.pk, f"{NETWORK}/{unit.layer.name}:{unit.index}"
+            return unit.pk, f"{NETWORK}/{label(unit)}"
         if kind == "hypothesis":
             return self.rng.choice(self.hypothesis_ids), "a hypothesis"
         group = self.rng.choice(self.groups)
         return group.pk, group.name
 
     def comment_events(self, comments):
-        from annotations.models import Event
-
         self.events(
             [
-                Event(
-                    project=self.project,
-                    actor_id=comment.author_id,
-                    verb="comment.posted",
-                    target_type="comment",
-                    target_id=comment.pk,
-                    target_label=f"comment on {comment.target_type} {comment.target_label}",
-                    after={"target_type": comment.target_type, "parent": comment.parent_id},
+                self.event(
+                    comment.author,
+                    "comment.posted",
+                    "comment",
+                    comment.pk,
+                    f"comment on {comment.target_type} {comment.target_label}",
                 )
                 for comment in comments
             ]
+        )
+
+    def event(self, actor, verb, target_type, target_id, target_label):
+        from annotations.models import Event
+
+        return Event(
+            project=self.project,
+            actor=actor,
+            verb=verb,
+            target_type=target_type,
+            target_id=target_id,
+            target_label=target_label,
         )
 
     def events(self, rows):
@@ -520,28 +514,58 @@ def check_responses(client, urls):
     return checks
 
 
+class SqlTimer:
+    """Adds up the seconds spent inside the database driver's execute. On PostgreSQL that
+    includes sending every row to the client; SQLite computes rows while they are fetched,
+    after execute returns, so there the sum says little and is not reported."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
 def sequential(client, urls, repeats):
-    """Milliseconds per request, one request at a time, endpoints in rotating order."""
+    """Milliseconds per request and, of them, in SQL; one request at a time, endpoints in
+    rotating order."""
+    from django.db import connection
+
     for url in urls.values():
         for _ in range(WARM_UP_REQUESTS):
             client.get(url)
-    samples = {label: [] for label in urls}
+    total = {label: [] for label in urls}
+    sql = {label: [] for label in urls}
     labels = list(urls)
-    for round_number in range(repeats):
-        shift = round_number % len(labels)
-        for label in labels[shift:] + labels[:shift]:
-            with measure.stopwatch(samples[label]):
-                client.get(urls[label])
-    return {label: measure.milliseconds(runs) for label, runs in samples.items()}
+    timer = SqlTimer()
+    with connection.execute_wrapper(timer):
+        for round_number in range(repeats):
+            shift = round_number % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                timer.seconds = 0.0
+                with measure.stopwatch(total[label]):
+                    client.get(urls[label])
+                sql[label].append(timer.seconds)
+    return {
+        label: (measure.milliseconds(total[label]), measure.milliseconds(sql[label]))
+        for label in urls
+    }
 
 
-def sequential_results(milliseconds):
-    health_rps = 1000 / statistics.fmean(milliseconds[HEALTH])
+def sequential_results(samples):
+    from django.db import connection
+
+    health_rps = 1000 / statistics.fmean(samples[HEALTH][0])
     results = {}
-    for label, samples in milliseconds.items():
-        rps = 1000 / statistics.fmean(samples)
+    for label, (total, sql) in samples.items():
+        rps = 1000 / statistics.fmean(total)
         results[label] = {
-            "latency_ms": latency_summary(samples),
+            "latency_ms": latency_summary(total),
+            "sql_ms": latency_summary(sql) if connection.vendor == "postgresql" else None,
             "throughput_rps": round(rps, 1),
             "throughput_ratio": round(rps / health_rps, 3),
         }
@@ -570,7 +594,8 @@ def start_server(workers):
     env = {**os.environ, "DATABASE_URL": database_url_of_throwaway()}
     command = [sys.executable, "-m", "gunicorn", "server.wsgi:application"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=measure.ROOT, env=env)
+    # stdout is for the JSON result only; gunicorn's warnings go to stderr.
+    server = subprocess.Popen(command, cwd=measure.ROOT, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -722,18 +747,20 @@ def run(sizes, repeats, threads, workers, concurrent_requests):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=200, help="requests per endpoint (200)")
-    parser.add_argument("--threads", type=int, default=4, help="client threads; 0: no server")
+    parser.add_argument(
+        "--threads", type=int, help="client threads against gunicorn (4; --quick: 0, no server)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument(
         "--concurrent-requests", type=int, default=400, help="per endpoint through gunicorn"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a small seed, 10 requests each, no server"
+        "--quick", action="store_true", help="a small seed and 10 requests each, a smoke test"
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     repeats = 10 if args.quick else args.repeats
-    threads = 0 if args.quick else args.threads
+    threads = args.threads if args.threads is not None else (0 if args.quick else 4)
     if repeats < 2 or threads < 0:
         parser.error("--repeats must be at least 2 and --threads at least 0")
 

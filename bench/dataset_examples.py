@@ -10,6 +10,7 @@ prefetching. Pure engine, no Django.
 """
 
 import argparse
+import os
 import sys
 
 import measure
@@ -74,6 +75,7 @@ def run(repeats, images, from_disk):
     count = sum(len(indices) for indices, _ in loaded)
     agree = outputs_agree(network, layer_names, loaded)
 
+    load_before = os.getloadavg()
     candidate, baseline = [], []
     for round_number in range(repeats):
         measure.log(f"dataset examples: round {round_number + 1} of {repeats}")
@@ -105,6 +107,11 @@ def run(repeats, images, from_disk):
         "ratio": measure.ratio(measure.median(baseline), measure.median(candidate)),
         "ratio_meaning": measure.RATIO_MEANING + " (candidate / baseline throughput)",
         "target_ratio": 0.9,
+        # Each round's two sides ran back to back, so their ratio shares the round's load.
+        "round_ratios": [
+            measure.ratio(base, cand) for base, cand in zip(baseline, candidate, strict=True)
+        ],
+        "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
         "decode": {
             "label": "decoding the same images from the package files, no prefetch",
             **measure.summary(decode, digits=3),

@@ -230,6 +230,11 @@ def speed(network, layer, *, units, baseline_units, steps, size, repeats, ablati
     candidate_rate = len(candidate_units) / measure.median(candidate_seconds)
     baseline_rate = len(baseline_sample) / measure.median(baseline_seconds)
     ratio = measure.ratio(candidate_rate, baseline_rate)
+    # The two sides of a round ran back to back, under the same load from other processes.
+    round_ratios = [
+        round(len(candidate_units) / candidate * baseline / len(baseline_sample), 3)
+        for candidate, baseline in zip(candidate_seconds, baseline_seconds, strict=True)
+    ]
     return {
         "name": "render_speed",
         "layer": layer,
@@ -254,6 +259,7 @@ def speed(network, layer, *, units, baseline_units, steps, size, repeats, ablati
         },
         "ratio": ratio,
         "ratio_meaning": SPEED_MEANING,
+        "round_ratios": round_ratios,
         "target_ratio": TARGET_SPEED_RATIO,
         "meets_target": ratio is not None and ratio >= TARGET_SPEED_RATIO,
         "ablation": ablation(network, layer, size=size, steps=ablation_steps, repeats=repeats),
@@ -278,24 +284,26 @@ def best_dataset_maxima(network, layer):
     return examples.top.values[:, 0], f"demo_dataset: {examples.images} photo crops"
 
 
-def spatial_maxima(network, layer, images):
-    """[N images, C units] spatial max of every unit on every image."""
+def unit_responses(network, layer, images):
+    """Spatial max and spatial mean [N images, C units] of every unit on every image."""
     with torch.no_grad():
         maps = torch.cat([network.activations(chunk, [layer])[layer] for chunk in images.split(32)])
-    return maps.amax(dim=(2, 3))
+    return maps.amax(dim=(2, 3)), maps.mean(dim=(2, 3))
 
 
 def to_images(rgbs):
     return torch.from_numpy(np.stack(rgbs)).permute(0, 3, 1, 2).float() / 255
 
 
+def share_preferring_own(responses):
+    """Share of units (columns) responding most to their own visualization (the diagonal)."""
+    return (responses.argmax(dim=0) == torch.arange(responses.shape[1])).float().mean().item()
+
+
 def visualization_quality(network, layer, units, rgbs, dataset_maxima):
-    """Median own/dataset ratio and share of units preferring their own visualization."""
-    maxima = spatial_maxima(network, layer, to_images(rgbs))[:, units]
-    own = maxima.diagonal()
-    others = maxima.clone()
-    others.fill_diagonal_(float("-inf"))
-    prefers_own = own > others.amax(dim=0) if len(units) > 1 else torch.ones(1, dtype=torch.bool)
+    """Median own/dataset spatial-max ratio; shares of units preferring their own image."""
+    maxima, means = unit_responses(network, layer, to_images(rgbs))
+    own = maxima[:, units].diagonal()
     best = dataset_maxima[units]
     positive = best > 0
     ratios = (own[positive] / best[positive]).tolist()
@@ -303,7 +311,10 @@ def visualization_quality(network, layer, units, rgbs, dataset_maxima):
         "units": len(units),
         "median_ratio_to_best_dataset_example": round(statistics.median(ratios), 4),
         "units_without_a_positive_dataset_max": int((~positive).sum()),
-        "share_preferring_own_visualization": round(prefers_own.float().mean().item(), 4),
+        "share_preferring_own_visualization": round(share_preferring_own(means[:, units]), 4),
+        "share_preferring_own_visualization_by_max": round(
+            share_preferring_own(maxima[:, units]), 4
+        ),
     }
 
 
@@ -337,9 +348,11 @@ def quality(network, layer, *, units, baseline_units, steps, size):
     return {
         "name": "render_quality",
         "layer": layer,
-        "measured": f"{ARCH} {layer}: spatial max of each unit on its own visualization "
-        f"({steps} steps, {size} px, no transforms at evaluation) against its best dataset "
-        "example, and whether it responds more to its own visualization than to any other",
+        "measured": f"{ARCH} {layer}, channel objective, {steps} steps, {size} px, evaluated "
+        "without transforms: median over units of the spatial max on the unit's own "
+        "visualization / on its best dataset example (units whose best is positive); share "
+        "of units whose spatial mean (the objective), or spatial max, is largest on their "
+        "own visualization among the layer's",
         "dataset": dataset,
         "candidate": {
             "label": "render_units",

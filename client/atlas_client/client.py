@@ -174,6 +174,18 @@ class Atlas:
         self._remember(_hypothesis_path(project, answer.body["id"]), answer)
         return answer.body
 
+    def revise(self, project, hypothesis_id, *, version=None, **fields):
+        """Revise your open hypothesis as last read (or at ``version``); ``fields`` as the API
+        names them: title, text, units, proposed_group, new_group, group, evidence. Reviews
+        of earlier versions stop counting."""
+        if "units" in fields:
+            fields["units"] = [_address(unit) for unit in fields["units"]]
+        for name in ("proposed_group", "group"):
+            if fields.get(name) is not None:
+                fields[name] = _id(fields[name])
+        path = _hypothesis_path(project, hypothesis_id)
+        return self._conditional("PATCH", path, version, fields)
+
     def review(self, project, hypothesis_id, verdict, comment="", *, version=None):
         """Review the hypothesis as last read (or at ``version``): ``"approve"``,
         ``"request_changes"`` or ``"reject"``. Returns the hypothesis after the review."""

@@ -16,6 +16,7 @@ from tests.factories.annotations import (
     CommentFactory,
     GroupFactory,
     MembershipFactory,
+    NotificationFactory,
     ProjectFactory,
     ProjectNetworkFactory,
 )
@@ -230,20 +231,46 @@ def test_propose_then_approve_accepts_the_hypothesis_and_applies_its_group(
     ) == [(index, curves.pk, "hypothesis", proposal["id"]) for index in (4, 6)]
 
 
+def test_propose_a_new_group_by_name_creates_it_on_acceptance(login, annotator, reviewer, layer):
+    proposal = login(annotator).propose(
+        PROJECT, NETWORK, "Curves", "", ["mixed3b:1"], new_group="Curves 2"
+    )
+
+    login(reviewer).review(PROJECT, proposal["id"], "approve")
+
+    assert (proposal["proposed_group"], proposal["new_group"]["name"]) == (None, "Curves 2")
+    assert list(Assignment.objects.values_list("unit__index", "group__name")) == [(1, "Curves 2")]
+
+
+def test_revise_sends_the_version_the_author_read(login, annotator, layer, curves):
+    atlas = login(annotator)
+    proposal = atlas.propose(PROJECT, NETWORK, "Curves", "", ["mixed3b:4"], curves.pk)
+
+    revised = atlas.revise(PROJECT, proposal, text="Also 5.", units=["mixed3b:4", ("mixed3b", 5)])
+
+    assert (revised["version"], revised["text"], revised["units"]) == (
+        2,
+        "Also 5.",
+        ["mixed3b:4", "mixed3b:5"],
+    )
+
+
 def test_review_of_a_version_since_revised_raises_stale_version_and_records_nothing(
     login, annotator, reviewer, layer, curves
 ):
-    proposal = login(annotator).propose(
-        PROJECT, NETWORK, "Curve detectors", "", ["mixed3b:4"], curves.pk
-    )
+    author = login(annotator)
+    proposal = author.propose(PROJECT, NETWORK, "Curve detectors", "", ["mixed3b:4"], curves.pk)
+    atlas = login(reviewer)
+    atlas.hypothesis(PROJECT, proposal["id"])
+    author.revise(PROJECT, proposal["id"], text="On second thought, only strong curves.")
 
     with pytest.raises(StaleVersion) as caught:
-        login(reviewer).review(PROJECT, proposal["id"], "approve", version=7)
+        atlas.review(PROJECT, proposal["id"], "approve")
 
     assert (caught.value.status, caught.value.code, caught.value.current_version) == (
         412,
         "version_conflict",
-        1,
+        2,
     )
     assert Hypothesis.objects.get().status == Hypothesis.Status.OPEN
     assert not Hypothesis.objects.get().reviews.exists()
@@ -273,6 +300,50 @@ def test_comment_reply_answers_its_parent_in_the_same_thread(login, annotator, r
     reply = login(reviewer).comment(PROJECT, "group", curves.pk, "Split it.", parent=thread)
 
     assert (reply["parent"], reply["thread"]) == (thread["id"], thread["id"])
+
+
+def test_comments_lists_each_thread_with_its_replies(login, annotator, curves):
+    atlas = login(annotator)
+    thread = atlas.comment(PROJECT, "group", curves.pk, "Too broad?")
+    atlas.comment(PROJECT, "group", curves.pk, "Yes.", parent=thread)
+
+    threads = atlas.comments(PROJECT, "group", curves.pk)
+
+    assert [(t["body"], [r["body"] for r in t["replies"]]) for t in threads] == [
+        ("Too broad?", ["Yes."])
+    ]
+
+
+def test_mark_read_without_ids_marks_every_notification_read(login, annotator, reviewer):
+    NotificationFactory.create_batch(2, recipient=reviewer)
+    atlas = login(reviewer)
+
+    marked = atlas.mark_read()
+
+    assert (marked, atlas.notifications(unread=True)) == (2, [])
+
+
+def test_review_queue_lists_the_open_hypotheses_of_others(
+    login, annotator, reviewer, layer, curves
+):
+    proposal = login(annotator).propose(PROJECT, NETWORK, "Curves", "", ["mixed3b:1"], curves.pk)
+
+    queue = login(reviewer).review_queue()
+
+    assert [(h["id"], h["project"], h["units"]) for h in queue] == [
+        (proposal["id"], PROJECT, ["mixed3b:1"])
+    ]
+
+
+def test_groups_lists_the_taxonomy_with_unit_counts(login, annotator, curves):
+    GroupFactory(project=curves.project, name="Edges", parent=curves)
+
+    groups = login(annotator).groups(PROJECT)
+
+    assert [(g["name"], g["parent"], g["unit_count"]) for g in groups] == [
+        ("Curves", None, 0),
+        ("Edges", curves.pk, 0),
+    ]
 
 
 def test_update_group_sends_the_version_it_read(login, reviewer, curves):

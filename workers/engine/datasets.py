@@ -116,7 +116,7 @@ class ImageDataset:
 
 
 def _read_rgb(path: Path) -> Image.Image:
-    """The decoded file as upright RGB (EXIF rotation applied, greyscale and alpha dropped)."""
+    """The decoded file as upright RGB: EXIF rotation applied, greyscale expanded, alpha dropped."""
     with Image.open(path) as file:
         return ImageOps.exif_transpose(file).convert("RGB")
 
