@@ -90,21 +90,26 @@ class LayerGridView(APIView):
             text=filters.get("q", ""),
         )
         paginator = GridPagination()
-        page = paginator.paginate_queryset(units, request, self)
-        groups = groups_by_id(ids=[unit.group_id for unit in page])
-        card = reverse(
-            "workers-api:unit-card", kwargs={"name": network, "address": f"{layer}:0"}
-        ).rsplit(f"{layer}:0", 1)[0]
+        # Plain rows, not model instances: a page is hundreds of units and this endpoint is the
+        # one the grid page polls.
+        page = paginator.paginate_queryset(
+            units.values("index", "group_id", "open_hypotheses", "comments"), request, self
+        )
+        groups = {
+            group.pk: {"id": group.pk, "name": group.name, "color": group.color}
+            for group in groups_by_id(ids=[row["group_id"] for row in page]).values()
+        }
+        units_url = reverse("workers-api:unit-list", kwargs={"name": network})
         rows = [
             {
-                "index": unit.index,
-                "address": f"{layer}:{unit.index}",
-                "group": groups.get(unit.group_id),
-                "open_hypotheses": unit.open_hypotheses,
-                "comments": unit.comments,
-                "card_url": f"{card}{layer}:{unit.index}/card/",
+                "index": row["index"],
+                "address": f"{layer}:{row['index']}",
+                "group": groups.get(row["group_id"]),
+                "open_hypotheses": row["open_hypotheses"],
+                "comments": row["comments"],
+                "card_url": f"{units_url}{layer}:{row['index']}/card/",
             }
-            for unit in page
+            for row in page
         ]
         sprites = [
             {
@@ -120,8 +125,9 @@ class LayerGridView(APIView):
             }
             for kind, sprite in grid_sprites(layer=grid_layer).items()
         ]
-        response = paginator.get_paginated_response(GridUnitSerializer(rows, many=True).data)
+        # The rows already have the documented shape (GridUnitSerializer describes it).
+        response = paginator.get_paginated_response(rows)
         response.data["network"] = network
         response.data["layer"] = layer
-        response.data["sprites"] = GridSpriteSerializer(sprites, many=True).data
+        response.data["sprites"] = sprites
         return response
