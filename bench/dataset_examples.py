@@ -151,7 +151,10 @@ def main(argv=None):
         action="store_true",
         help=f"{QUICK_BATCHES} batches, 2 passes each, no from-disk pass: a smoke test",
     )
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (torch's default)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     repeats = 2 if args.quick else args.repeats
     if repeats < 1:
         parser.error("--repeats must be at least 1")
