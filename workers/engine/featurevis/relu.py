@@ -33,10 +33,13 @@ class _RedirectedClamp(torch.autograd.Function):
         below = x <= ctx.low
         above = x >= ctx.high if ctx.high is not None else torch.zeros_like(below)
         true = grad.masked_fill(below | above, 0)
+        silent = true.abs().amax(dim=tuple(range(1, grad.dim()))).eq(0)
+        if not silent.any():
+            return true, None, None
         # The loss is minimised: a positive gradient lowers the output, a negative one raises it.
         away = (below & (grad > 0)) | (above & (grad < 0))
         redirected = grad.masked_fill(away, 0)
-        silent = true.flatten(1).abs().amax(dim=1).eq(0).view(-1, *[1] * (grad.dim() - 1))
+        silent = silent.view(-1, *[1] * (grad.dim() - 1))
         return torch.where(silent, redirected, true), None, None
 
 
