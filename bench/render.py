@@ -29,7 +29,7 @@ import torch
 from workers.engine.architectures import BUILTIN
 from workers.engine.capture import capture_by_hooks
 from workers.engine.featurevis.batch import item_generator
-from workers.engine.featurevis.fast import fold_batch_norms
+from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_convolutions
 from workers.engine.featurevis.param import image_param
 from workers.engine.featurevis.render import DEFAULT_BATCH, render_units
 from workers.engine.featurevis.transforms import (
@@ -141,6 +141,8 @@ def ablation_modules(network):
     folded = copy.deepcopy(network.module)
     fold_batch_norms(folded)
     channels_last = copy.deepcopy(folded).to(memory_format=torch.channels_last)
+    pointwise = copy.deepcopy(channels_last)
+    replace_pointwise_convolutions(pointwise)
     batch = DEFAULT_BATCH["cpu"]
     return [
         ("lucent: whole network, weight gradients, batch 1", trainable, _full_forward, 1),
@@ -148,7 +150,8 @@ def ablation_modules(network):
         ("+ forward stops at the target layer", frozen, _stopped_forward, 1),
         ("+ batch norms folded", folded, _stopped_forward, 1),
         ("+ channels-last", channels_last, _channels_last_forward, 1),
-        (f"+ batch of {batch}", channels_last, _channels_last_forward, batch),
+        ("+ 1x1 convolutions as matrix products", pointwise, _channels_last_forward, 1),
+        (f"+ batch of {batch}", pointwise, _channels_last_forward, batch),
     ]
 
 

@@ -1,11 +1,18 @@
 import torch
 from torch import nn
 
-from workers.engine.featurevis.fast import fold_batch_norms, render_copy
+from workers.engine.featurevis.fast import (
+    PointwiseConv,
+    fold_batch_norms,
+    render_copy,
+    replace_pointwise_convolutions,
+)
 
 CPU = torch.device("cpu")
 # MobileNetV2: the stem, 2 in the first block, 3 in each of the other 16, the last 1×1 conv.
 MOBILENET_BATCH_NORMS = 52
+# The first block's projection, the expansion and projection of the other 16, the last conv.
+MOBILENET_POINTWISE = 34
 
 
 def randomise_batch_norms(module: nn.Module):
@@ -55,6 +62,44 @@ def test_batch_norms_not_after_a_convolution_stay():
 
     assert fold_batch_norms(module) == 0
     assert batch_norms(module) == 1
+
+
+def test_pointwise_conv_equals_the_convolution_on_channels_last_maps():
+    conv = nn.Conv2d(5, 7, 1)
+    maps = torch.randn(2, 5, 4, 3, generator=torch.Generator().manual_seed(0))
+    channels_last = maps.contiguous(memory_format=torch.channels_last)
+
+    torch.testing.assert_close(PointwiseConv(conv)(channels_last), conv(maps))
+
+
+def test_pointwise_conv_equals_the_convolution_on_contiguous_maps():
+    conv = nn.Conv2d(5, 7, 1, bias=False)
+    maps = torch.randn(2, 5, 4, 3, generator=torch.Generator().manual_seed(0))
+
+    torch.testing.assert_close(PointwiseConv(conv)(maps), conv(maps))
+
+
+def test_pointwise_conv_keeps_channels_last_maps_channels_last():
+    maps = torch.randn(2, 5, 4, 3).contiguous(memory_format=torch.channels_last)
+
+    out = PointwiseConv(nn.Conv2d(5, 7, 1))(maps)
+
+    assert out.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_every_plain_one_by_one_convolution_of_mobilenet_is_replaced(small_mobilenet):
+    module = small_mobilenet.module
+
+    assert replace_pointwise_convolutions(module) == MOBILENET_POINTWISE
+    assert sum(isinstance(m, PointwiseConv) for m in module.modules()) == MOBILENET_POINTWISE
+
+
+def test_strided_padded_or_grouped_convolutions_stay():
+    module = nn.Sequential(
+        nn.Conv2d(4, 4, 1, stride=2), nn.Conv2d(4, 4, 1, padding=1), nn.Conv2d(4, 4, 1, groups=2)
+    )
+
+    assert replace_pointwise_convolutions(module) == 0
 
 
 def test_render_copy_leaves_the_network_untouched(tiny_network):
