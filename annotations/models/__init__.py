@@ -3,6 +3,7 @@ from annotations.models.events import Event
 from annotations.models.hypotheses import Hypothesis, HypothesisUnit, Review
 from annotations.models.notifications import Notification
 from annotations.models.projects import Membership, Project, ProjectNetwork, Role
+from annotations.models.releases import Release, ReleaseAssignment, ReleaseGroup
 from annotations.models.taxonomy import Assignment, Group
 
 __all__ = [
@@ -17,6 +18,9 @@ __all__ = [
     "Notification",
     "Project",
     "ProjectNetwork",
+    "Release",
+    "ReleaseAssignment",
+    "ReleaseGroup",
     "Review",
     "Role",
 ]
