@@ -1,0 +1,357 @@
+"""Reading a taxonomy for export, one network at a time: the live taxonomy of a project or a
+frozen release, through one interface, row by row.
+
+Groups and hypotheses are few and come back as lists; units (tens of thousands) come back as
+iterators over database cursors in layer and unit order, so an export never holds them all.
+"""
+
+from django.db.models import Prefetch, Q
+
+from annotations.models import (
+    Assignment,
+    Comment,
+    Group,
+    Hypothesis,
+    HypothesisUnit,
+    ReleaseAssignment,
+    ReleaseGroup,
+    Review,
+)
+from server.errors import ValidationFailed
+from workers.models import Layer, Network, Unit
+
+CHUNK_SIZE = 2000
+HYPOTHESIS_CHUNK_SIZE = 200
+PATH_SEPARATOR = " / "
+
+
+def export_network_get(*, project, network_name=None):
+    """The network of ``project`` to export: the one named, or the only one it studies."""
+    networks = Network.objects.filter(project_links__project=project).order_by("name")
+    if network_name:
+        network = networks.filter(name=network_name).first()
+        if network is None:
+            raise ValidationFailed(
+                f"This project studies no network {network_name!r}.",
+                fields={"network": ["Not a network of this project."]},
+            )
+        return network
+    found = list(networks[:2])
+    if len(found) != 1:
+        raise ValidationFailed(
+            "Name the network to export: this project studies "
+            + ("none." if not found else "several."),
+            fields={"network": ["Required." if found else "This project studies no network."]},
+        )
+    return found[0]
+
+
+def network_layers(*, network):
+    return list(Layer.objects.filter(network=network).order_by("order"))
+
+
+class _Taxonomy:
+    """What an export reads; subclasses say where from (live tables or a release)."""
+
+    release = None
+
+    def __init__(self, *, project, network):
+        self.project = project
+        self.network = network
+        self._groups = None
+
+    def groups(self):
+        """The groups that concern the network (unscoped, or scoped to one of its layers, and
+        every ancestor of those), parents before children, siblings by order and name. Each
+        is a dict with ``id``, ``parent``, ``name``, ``path`` (names from the root),
+        ``description``, ``color``, ``order`` and ``layer`` (a layer name or None)."""
+        if self._groups is None:
+            self._groups = _tree_order(self._group_rows(), self.network.name)
+        return self._groups
+
+    def unit_counts(self):
+        """``{(group id, layer name): units}`` over the network's units."""
+        raise NotImplementedError
+
+    def assignments(self):
+        """Each assigned unit of the network, in layer and unit order, as a tuple
+        ``(unit id, layer name, unit index, group id, note, assigned_by, assigned_at)``."""
+        raise NotImplementedError
+
+    def hypotheses(self):
+        """The network's hypotheses as the JSON export writes them, oldest first."""
+        raise NotImplementedError
+
+    def comments(self):
+        """The comments on the network's units, the groups and the hypotheses, oldest first."""
+        return iter(())
+
+    def units(self):
+        """Every unit of the network, in layer and unit order, as ``(unit id, layer name,
+        unit index, assignment tuple or None)``: a merge of two ordered cursors."""
+        units = (
+            Unit.objects.filter(network=self.network)
+            .order_by("layer__order", "index")
+            .values_list("pk", "layer__name", "index")
+            .iterator(chunk_size=CHUNK_SIZE)
+        )
+        assignments = self.assignments()
+        pending = next(assignments, None)
+        for unit_id, layer, index in units:
+            if pending is not None and pending[0] == unit_id:
+                yield unit_id, layer, index, pending
+                pending = next(assignments, None)
+            else:
+                yield unit_id, layer, index, None
+
+    def units_under_review(self):
+        """``{(layer name, unit index)}`` of the units in an open hypothesis."""
+        return {
+            tuple(_split_address(address))
+            for hypothesis in self.hypotheses()
+            if hypothesis["status"] == Hypothesis.Status.OPEN
+            for address in hypothesis["units"]
+        }
+
+
+class LiveTaxonomy(_Taxonomy):
+    def _group_rows(self):
+        return Group.objects.filter(project=self.project).values(
+            "pk",
+            "parent_id",
+            "name",
+            "description",
+            "color",
+            "order",
+            "layer__name",
+            "layer__network__name",
+        )
+
+    def unit_counts(self):
+        rows = (
+            Assignment.objects.filter(project=self.project, unit__network=self.network)
+            .values_list("group_id", "unit__layer__name")
+            .order_by()
+        )
+        return _count_rows(rows)
+
+    def assignments(self):
+        return (
+            Assignment.objects.filter(project=self.project, unit__network=self.network)
+            .order_by("unit__layer__order", "unit__index")
+            .values_list(
+                "unit_id",
+                "unit__layer__name",
+                "unit__index",
+                "group_id",
+                "note",
+                "assigned_by__username",
+                "assigned_at",
+            )
+            .iterator(chunk_size=CHUNK_SIZE)
+        )
+
+    def hypotheses(self):
+        hypotheses = (
+            Hypothesis.objects.filter(project=self.project, network=self.network)
+            .select_related("author")
+            .prefetch_related(
+                Prefetch(
+                    "units",
+                    queryset=HypothesisUnit.objects.select_related("unit__layer").order_by(
+                        "unit__layer__order", "unit__index"
+                    ),
+                ),
+                Prefetch(
+                    "reviews",
+                    queryset=Review.objects.select_related("reviewer").order_by("created_at", "id"),
+                ),
+            )
+            .order_by("created_at", "id")
+        )
+        for hypothesis in hypotheses.iterator(chunk_size=HYPOTHESIS_CHUNK_SIZE):
+            yield _hypothesis_document(hypothesis)
+
+    def comments(self):
+        groups = [group["id"] for group in self.groups()]
+        hypotheses = Hypothesis.objects.filter(project=self.project, network=self.network)
+        units = Unit.objects.filter(network=self.network).values("pk")
+        comments = (
+            Comment.objects.filter(project=self.project)
+            .filter(
+                _target(Comment.TargetType.UNIT, units)
+                | _target(Comment.TargetType.GROUP, groups)
+                | _target(Comment.TargetType.HYPOTHESIS, hypotheses.values("pk"))
+            )
+            .select_related("author", "resolved_by")
+            .order_by("created_at", "id")
+        )
+        addresses = {}
+        for comment in comments.iterator(chunk_size=CHUNK_SIZE):
+            target = comment.target_id
+            if comment.target_type == Comment.TargetType.UNIT:
+                if target not in addresses:
+                    unit = Unit.objects.select_related("layer").get(pk=target)
+                    addresses[target] = f"{unit.layer.name}:{unit.index}"
+                target = addresses[target]
+            yield {
+                "id": comment.pk,
+                "parent": comment.parent_id,
+                "target_type": comment.target_type,
+                "target": target,
+                "author": comment.author.username if comment.author else None,
+                "body": comment.body,
+                "deleted": comment.deleted_at is not None,
+                "created_at": _time(comment.created_at),
+                "edited_at": _time(comment.edited_at),
+                "resolved_at": _time(comment.resolved_at),
+                "resolved_by": comment.resolved_by.username if comment.resolved_by else None,
+            }
+
+
+class ReleaseTaxonomy(_Taxonomy):
+    def __init__(self, *, project, network, release):
+        super().__init__(project=project, network=network)
+        self.release = release
+
+    def _group_rows(self):
+        rows = ReleaseGroup.objects.filter(release=self.release).values(
+            "key",
+            "parent_key",
+            "name",
+            "description",
+            "color",
+            "order",
+            "layer__name",
+            "layer__network__name",
+        )
+        for row in rows:
+            row["pk"], row["parent_id"] = row.pop("key"), row.pop("parent_key")
+            yield row
+
+    def unit_counts(self):
+        rows = (
+            ReleaseAssignment.objects.filter(release=self.release, unit__network=self.network)
+            .values_list("group_key", "unit__layer__name")
+            .order_by()
+        )
+        return _count_rows(rows)
+
+    def assignments(self):
+        return (
+            ReleaseAssignment.objects.filter(release=self.release, unit__network=self.network)
+            .order_by("unit__layer__order", "unit__index")
+            .values_list(
+                "unit_id",
+                "unit__layer__name",
+                "unit__index",
+                "group_key",
+                "note",
+                "assigned_by",
+                "assigned_at",
+            )
+            .iterator(chunk_size=CHUNK_SIZE)
+        )
+
+    def hypotheses(self):
+        return iter(self.release.hypotheses.get(self.network.name, []))
+
+
+def taxonomy_for_export(*, project, network, release=None):
+    """The taxonomy of ``project`` on ``network``: live, or as frozen in ``release``."""
+    if release is None:
+        return LiveTaxonomy(project=project, network=network)
+    return ReleaseTaxonomy(project=project, network=network, release=release)
+
+
+def hypothesis_documents(*, project, network):
+    """The network's hypotheses with their reviews, as the JSON export writes them."""
+    return list(LiveTaxonomy(project=project, network=network).hypotheses())
+
+
+def _count_rows(rows):
+    counts = {}
+    for group_id, layer in rows.iterator(chunk_size=CHUNK_SIZE):
+        counts[(group_id, layer)] = counts.get((group_id, layer), 0) + 1
+    return counts
+
+
+def _target(target_type, ids):
+    return Q(target_type=target_type, target_id__in=ids)
+
+
+def _tree_order(rows, network_name):
+    groups = {}
+    for row in rows:
+        groups[row["pk"]] = {
+            "id": row["pk"],
+            "parent": row["parent_id"],
+            "name": row["name"],
+            "description": row["description"],
+            "color": row["color"],
+            "order": row["order"],
+            "layer": row["layer__name"],
+            "_network": row["layer__network__name"],
+        }
+    wanted = set()
+    for group in groups.values():
+        if group["_network"] in (None, network_name):
+            group_id = group["id"]
+            while group_id is not None and group_id not in wanted:
+                wanted.add(group_id)
+                group_id = groups[group_id]["parent"]
+    children = {}
+    for group in groups.values():
+        if group["id"] in wanted:
+            children.setdefault(group["parent"], []).append(group)
+    ordered = []
+
+    def visit(parent, path):
+        for group in sorted(
+            children.get(parent, []), key=lambda g: (g["order"], g["name"], g["id"])
+        ):
+            group["path"] = [*path, group["name"]]
+            if group.pop("_network") not in (None, network_name):
+                group["layer"] = None
+            ordered.append(group)
+            visit(group["id"], group["path"])
+
+    visit(None, [])
+    return ordered
+
+
+def _hypothesis_document(hypothesis):
+    return {
+        "id": hypothesis.pk,
+        "title": hypothesis.title,
+        "text": hypothesis.text,
+        "status": hypothesis.status,
+        "author": hypothesis.author.username if hypothesis.author else None,
+        "group": hypothesis.group_id,
+        "proposed_group": hypothesis.proposed_group_id,
+        "new_group": hypothesis.new_group,
+        "evidence": list(hypothesis.evidence or []),
+        "units": [f"{row.unit.layer.name}:{row.unit.index}" for row in hypothesis.units.all()],
+        "version": hypothesis.version,
+        "created_at": _time(hypothesis.created_at),
+        "accepted_at": _time(hypothesis.accepted_at),
+        "reviews": [
+            {
+                "reviewer": review.reviewer.username if review.reviewer else None,
+                "verdict": review.verdict,
+                "comment": review.comment,
+                "version": review.version,
+                "created_at": _time(review.created_at),
+            }
+            for review in hypothesis.reviews.all()
+        ],
+    }
+
+
+def _split_address(address):
+    layer, _, index = address.rpartition(":")
+    return layer, int(index)
+
+
+def _time(value):
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,353 @@
+"""Reading an import file (the JSON export, the CSV export, or the simple CSV) into one plan
+shape: the groups it names, by path, and each unit's group. Problems are collected per row
+and raised together, so the report names every bad row at once.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+
+from annotations.selectors.exports import PATH_SEPARATOR
+from server.errors import ValidationFailed
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "taxonomy-export-v1.schema.json"
+SIMPLE_CSV_COLUMNS = ("layer", "unit", "group", "parent_group", "description")
+EXPORT_CSV_REQUIRED = ("network", "layer", "unit", "group_path")
+MAX_REPORTED_PROBLEMS = 1000
+# A field left as the project has it (a CSV says nothing about colors or layer scopes).
+KEEP = object()
+
+
+@dataclass
+class GroupSpec:
+    """A group the file names: its path of names from the root and the fields it sets."""
+
+    path: tuple
+    where: str
+    description: object = KEEP
+    color: object = KEEP
+    order: object = KEEP
+    layer: object = KEEP
+    doc_id: int | None = None
+
+
+@dataclass
+class UnitSpec:
+    where: str
+    layer: str
+    index: int
+    group: tuple | None
+    note: str = ""
+    # A username from the file (kept when that user exists here), or KEEP for the importer.
+    assigned_by: object = KEEP
+
+
+@dataclass
+class ImportFile:
+    format: str
+    network: dict | None = None
+    groups: list = field(default_factory=list)
+    units: list = field(default_factory=list)
+    hypotheses: list = field(default_factory=list)
+    group_paths_by_id: dict = field(default_factory=dict)
+    # The CSV export: each row's network column.
+    network_rows: dict = field(default_factory=dict)
+    # The simple CSV: each group's parent name ("" for none), description and first row.
+    simple_parents: dict = field(default_factory=dict)
+    simple_descriptions: dict = field(default_factory=dict)
+    simple_lines: dict = field(default_factory=dict)
+
+
+class Problems:
+    """Problems found in a file, by where they are (``rows.12``, ``units.3``, ``file``)."""
+
+    def __init__(self):
+        self.fields = {}
+        self.count = 0
+
+    def add(self, where, message):
+        self.count += 1
+        if len(self.fields) < MAX_REPORTED_PROBLEMS or where in self.fields:
+            self.fields.setdefault(where, []).append(message)
+
+    def raise_if_any(self, what):
+        if not self.count:
+            return
+        fields = dict(self.fields)
+        if self.count > sum(len(messages) for messages in fields.values()):
+            fields["more"] = [f"{self.count} problems in all; the first ones are listed."]
+        raise ValidationFailed(
+            f"{what} has {self.count} problem{'s' if self.count != 1 else ''}; nothing was "
+            "imported.",
+            code="import_invalid",
+            fields=fields,
+        )
+
+
+def read_import_file(*, format, content):
+    """The plan of an import file's ``content`` (text or bytes) in ``format`` (json or csv)."""
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise _malformed(f"The file is not UTF-8 text ({error.reason}).") from error
+    if format == "json":
+        return _read_json(content)
+    if format == "csv":
+        return _read_csv(content)
+    raise ValidationFailed(
+        f"Unknown import format {format!r}.", fields={"format": ["One of: json, csv."]}
+    )
+
+
+def _malformed(message):
+    return ValidationFailed(
+        f"Malformed file: {message} Nothing was imported.",
+        code="import_invalid",
+        fields={"file": [message]},
+    )
+
+
+@cache
+def _schema_validator():
+    schema = json.loads(SCHEMA_PATH.read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _read_json(content):
+    try:
+        document = json.loads(content)
+    except ValueError as error:
+        raise _malformed(f"Not JSON: {error}.") from error
+    problems = Problems()
+    for error in _schema_validator().iter_errors(document):
+        where = ".".join(str(part) for part in error.absolute_path) or "file"
+        problems.add(where, error.message)
+    problems.raise_if_any("The file")
+    plan = ImportFile(format="json", network=document["network"])
+    _json_groups(document["groups"], plan, problems)
+    problems.raise_if_any("The file")
+    for position, row in enumerate(document["units"]):
+        where = f"units.{position}"
+        group = row["group"]
+        if group is not None and group not in plan.group_paths_by_id:
+            problems.add(where, f"Group {group} is not among the file's groups.")
+            continue
+        plan.units.append(
+            UnitSpec(
+                where=where,
+                layer=row["layer"],
+                index=row["unit"],
+                group=None if group is None else plan.group_paths_by_id[group],
+                note=row.get("note", ""),
+                assigned_by=row.get("assigned_by"),
+            )
+        )
+    for position, hypothesis in enumerate(document["hypotheses"]):
+        for name in ("group", "proposed_group"):
+            value = hypothesis.get(name)
+            if value is not None and value not in plan.group_paths_by_id:
+                problems.add(
+                    f"hypotheses.{position}.{name}",
+                    f"Group {value} is not among the file's groups.",
+                )
+        plan.hypotheses.append({**hypothesis, "where": f"hypotheses.{position}"})
+    problems.raise_if_any("The file")
+    return plan
+
+
+def _json_groups(groups, plan, problems):
+    by_id = {}
+    for position, group in enumerate(groups):
+        where = f"groups.{position}"
+        if group["id"] in by_id:
+            problems.add(where, f"Group id {group['id']} is used twice.")
+            continue
+        by_id[group["id"]] = (where, group)
+    paths = {}
+
+    def path_of(group_id, seen):
+        if group_id in paths:
+            return paths[group_id]
+        where, group = by_id[group_id]
+        parent = group["parent"]
+        if parent is None:
+            path = (group["name"].strip(),)
+        elif parent not in by_id:
+            problems.add(where, f"Parent {parent} is not among the file's groups.")
+            path = None
+        elif parent in seen:
+            problems.add(where, f"{group['name']!r} is inside itself (a cycle of parents).")
+            path = None
+        else:
+            above = path_of(parent, seen | {group_id})
+            path = None if above is None else (*above, group["name"].strip())
+        paths[group_id] = path
+        return path
+
+    taken = {}
+    for group_id, (where, group) in by_id.items():
+        path = path_of(group_id, {group_id})
+        if path is None:
+            continue
+        if not path[-1]:
+            problems.add(where, "A group needs a name.")
+            continue
+        if list(path) != [name.strip() for name in group["path"]]:
+            problems.add(
+                where,
+                f"path {group['path']!r} does not match the parents, which give {list(path)!r}.",
+            )
+            continue
+        if path in taken:
+            problems.add(
+                where,
+                f"Two groups named {path[-1]!r} under the same parent ({taken[path]} and "
+                f"{where}): the names collide.",
+            )
+            continue
+        taken[path] = where
+        plan.group_paths_by_id[group_id] = path
+        plan.groups.append(
+            GroupSpec(
+                path=path,
+                where=where,
+                description=group["description"],
+                color=group["color"].lower(),
+                order=group["order"],
+                layer=group["layer"],
+                doc_id=group_id,
+            )
+        )
+
+
+def _read_csv(content):
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise _malformed("The file is empty.") from None
+    except csv.Error as error:
+        raise _malformed(f"Not CSV: {error}.") from error
+    header = [name.strip().lower() for name in header]
+    if "group_path" in header:
+        columns = _columns(header, EXPORT_CSV_REQUIRED, ("status", "changed_by", "changed_at"))
+        return _read_rows(reader, columns, _export_row, "csv")
+    columns = _columns(header, SIMPLE_CSV_COLUMNS[:3], SIMPLE_CSV_COLUMNS[3:])
+    return _read_rows(reader, columns, _simple_row, "csv")
+
+
+def _columns(header, required, optional):
+    missing = [name for name in required if name not in header]
+    if missing or len(set(header)) != len(header):
+        raise ValidationFailed(
+            "The CSV header must be `layer,unit,group[,parent_group,description]` (the simple "
+            "CSV) or that of the CSV export (`network,layer,unit,group_path,...`); nothing was "
+            "imported.",
+            code="import_invalid",
+            fields={"rows.1": [f"Header {','.join(header)!r} lacks {', '.join(missing)}."]}
+            if missing
+            else {"rows.1": ["A column is named twice."]},
+        )
+    return {name: header.index(name) for name in (*required, *optional) if name in header}
+
+
+def _read_rows(reader, columns, read_row, format):
+    problems = Problems()
+    plan = ImportFile(format=format)
+    rows = []
+    width = max(columns.values()) + 1
+    try:
+        for line, values in enumerate(reader, start=2):
+            if not any(value.strip() for value in values):
+                continue
+            where = f"rows.{line}"
+            if len(values) < width:
+                problems.add(where, f"Line {line} has {len(values)} columns, not {width}.")
+                continue
+            row = {name: values[position].strip() for name, position in columns.items()}
+            index = row["unit"]
+            if not index.isdigit():
+                problems.add(where, f"Line {line}: unit {index!r} is not a unit index.")
+                continue
+            rows.append((where, line, row))
+    except csv.Error as error:
+        raise _malformed(f"Not CSV: {error}.") from error
+    read_row(rows, plan, problems)
+    problems.raise_if_any("The file")
+    return plan
+
+
+def _export_row(rows, plan, problems):
+    """The CSV export read back: ``group_path`` names the group from the root (empty: none)."""
+    networks = set()
+    paths = {}
+    for where, line, row in rows:
+        networks.add(row["network"])
+        path = None
+        if row["group_path"]:
+            path = tuple(part.strip() for part in row["group_path"].split(PATH_SEPARATOR.strip()))
+            if not all(path):
+                problems.add(where, f"Line {line}: group_path {row['group_path']!r} has a blank.")
+                continue
+            for depth in range(1, len(path) + 1):
+                paths.setdefault(path[:depth], where)
+        plan.units.append(
+            UnitSpec(
+                where=where,
+                layer=row["layer"],
+                index=int(row["unit"]),
+                group=path,
+                assigned_by=(row.get("changed_by") or None) if "changed_by" in row else KEEP,
+            )
+        )
+    if len(networks) > 1:
+        problems.add("network", f"The file mixes networks: {', '.join(sorted(networks))}.")
+    plan.network = {"name": networks.pop()} if len(networks) == 1 else None
+    plan.groups = [GroupSpec(path=path, where=where) for path, where in paths.items()]
+    plan.network_rows = {where: row["network"] for where, _, row in rows}
+
+
+def _simple_row(rows, plan, problems):
+    """The simple CSV: a group by name, its parent by name; paths are worked out against the
+    file itself first and the project's groups later (see ``resolve_simple_paths``)."""
+    parents, descriptions = {}, {}
+    for where, line, row in rows:
+        name, parent = row["group"], row.get("parent_group", "")
+        description = row.get("description", "")
+        if not name:
+            problems.add(where, f"Line {line}: the group is empty.")
+            continue
+        if name == parent:
+            problems.add(where, f"Line {line}: {name!r} cannot be its own parent.")
+            continue
+        if name in parents and parents[name][0] != parent:
+            first, first_line = parents[name]
+            problems.add(
+                where,
+                f"Line {line}: group {name!r} collides: here its parent is {parent or 'none'!r}, "
+                f"on line {first_line} it is {first or 'none'!r}.",
+            )
+            continue
+        parents.setdefault(name, (parent, line))
+        if description:
+            if name in descriptions and descriptions[name][0] != description:
+                problems.add(
+                    where,
+                    f"Line {line}: group {name!r} collides: another description is given on "
+                    f"line {descriptions[name][1]}.",
+                )
+                continue
+            descriptions.setdefault(name, (description, line))
+        plan.units.append(
+            UnitSpec(where=where, layer=row["layer"], index=int(row["unit"]), group=name)
+        )
+    plan.format = "simple_csv"
+    plan.simple_parents = {name: parent for name, (parent, _) in parents.items()}
+    plan.simple_descriptions = {name: text for name, (text, _) in descriptions.items()}
+    plan.simple_lines = {name: f"rows.{line}" for name, (_, line) in parents.items()}

@@ -1,0 +1,564 @@
+"""Importing a taxonomy into a project: check the whole file against the catalog and the
+project, report what would change (a dry run), or apply it all at once.
+
+Groups are matched by path (their names from the root) and created as needed; each unit the
+file lists goes into its group; units it does not list are left alone; hypotheses it holds are
+added unless the project has them already (same title, author and units). Importing the same
+file twice changes nothing the second time. An apply writes one ``taxonomy.imported`` event,
+and, so that every object's history shows the change, one event per created or changed group
+and per unit that changed group (written in bulk, pointing at the import event).
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from annotations.models import (
+    Assignment,
+    Event,
+    Group,
+    Hypothesis,
+    HypothesisUnit,
+    Project,
+    ProjectNetwork,
+    Review,
+)
+from annotations.policies import authorize
+from annotations.selectors.exports import PATH_SEPARATOR
+from annotations.services.events import event_record, events_record
+from annotations.services.import_files import KEEP, GroupSpec, Problems, read_import_file
+from server.errors import Conflict, ValidationFailed
+from workers.models import Artifact, Layer, Unit
+
+BATCH_SIZE = 1000
+MAX_LISTED_CHANGES = 1000
+DEFAULTS = {"description": "", "color": "#888888", "order": 0, "layer": None}
+
+
+def taxonomy_import(*, project, network, actor, format, content, dry_run=False):
+    """Import ``content`` (text or bytes of a ``json`` or ``csv`` file) into the taxonomy of
+    ``project`` on ``network``; with ``dry_run`` nothing is written. Returns the report: what
+    changed (or would), per kind of change. A bad file raises ValidationFailed naming each bad
+    row (``rows.<line>`` in a CSV, ``units.<i>``, ``groups.<i>``, ... in JSON)."""
+    authorize(actor=actor, action="taxonomy.import", obj=project)
+    if not ProjectNetwork.objects.filter(project=project, network=network).exists():
+        raise ValidationFailed(
+            f"This project does not study {network.name}.",
+            fields={"network": ["Not a network of this project."]},
+        )
+    plan = read_import_file(format=format, content=content)
+    _check_network(plan, network)
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        changes = _Changes(project, network, plan, actor)
+        report = changes.report(dry_run=dry_run)
+        if dry_run or not report["changed"]:
+            return report
+        report["event"] = changes.apply()
+    return report
+
+
+def _check_network(plan, network):
+    problems = Problems()
+    if plan.format == "json":
+        expected = {
+            "name": network.name,
+            "arch": network.arch,
+            "weights_sha256": network.weights_sha256,
+            "random_seed": network.random_seed,
+        }
+        differ = [key for key, value in expected.items() if plan.network.get(key) != value]
+        if differ:
+            problems.add(
+                "network",
+                f"The file is for network {plan.network['name']!r} "
+                f"({', '.join(f'{key} {plan.network.get(key)!r}' for key in differ)}); this "
+                f"import is into {network.name!r} "
+                f"({', '.join(f'{key} {expected[key]!r}' for key in differ)}).",
+            )
+    for where, name in plan.network_rows.items():
+        if name != network.name:
+            problems.add(where, f"Network {name!r} is not {network.name!r}, the one imported into.")
+    problems.raise_if_any("The file")
+
+
+class _Changes:
+    """What an import file changes in a project, worked out inside the import's lock."""
+
+    def __init__(self, project, network, plan, actor):
+        self.project, self.network, self.plan, self.actor = project, network, plan, actor
+        self.problems = Problems()
+        self.layers = {layer.name: layer for layer in Layer.objects.filter(network=network)}
+        self._read_groups()
+        if plan.format == "simple_csv":
+            self._resolve_simple_groups()
+        self._plan_groups()
+        self._plan_units()
+        self._plan_hypotheses()
+        self.problems.raise_if_any("The file")
+
+    # Groups.
+
+    def _read_groups(self):
+        rows = list(
+            Group.objects.filter(project=self.project).values(
+                "pk", "parent_id", "name", "description", "color", "order", "layer__name"
+            )
+        )
+        by_pk = {row["pk"]: row for row in rows}
+
+        def path(row):
+            names = []
+            while row is not None:
+                names.append(row["name"])
+                row = by_pk.get(row["parent_id"])
+            return tuple(reversed(names))
+
+        self.existing = {}
+        self.paths_by_pk = {}
+        for row in rows:
+            self.existing[path(row)] = row
+            self.paths_by_pk[row["pk"]] = path(row)
+
+    def _resolve_simple_groups(self):
+        """Give each group name of a simple CSV a path: its parent from the file, else the
+        project's one group of that name, else a new group at the root."""
+        parents, lines = self.plan.simple_parents, self.plan.simple_lines
+        named = {}
+        for path in self.existing:
+            named.setdefault(path[-1], []).append(path)
+        resolved = {}
+
+        def resolve(name, where, seen):
+            if name in resolved:
+                return resolved[name]
+            parent = parents.get(name, "")
+            if name in seen:
+                self.problems.add(where, f"Group {name!r} is inside itself (a cycle of parents).")
+                return None
+            found = named.get(name, [])
+            if parent:
+                above = resolve(parent, lines.get(parent, where), seen | {name})
+                if above is None:
+                    return None
+                path = (*above, name)
+                elsewhere = [other for other in found if other != path]
+                if elsewhere and path not in found:
+                    self.problems.add(
+                        where,
+                        f"Group {name!r} collides: the project has it at "
+                        f"{_show(elsewhere[0])}, the file puts it under {parent!r}.",
+                    )
+                    return None
+            elif len(found) > 1:
+                self.problems.add(
+                    where,
+                    f"Group {name!r} is ambiguous: the project has "
+                    f"{' and '.join(_show(other) for other in found)}; give parent_group.",
+                )
+                return None
+            else:
+                path = found[0] if found else (name,)
+            resolved[name] = path
+            return path
+
+        for name, where in lines.items():
+            resolve(name, where, frozenset())
+        specs = {}
+        for name, path in resolved.items():
+            if path is None:
+                continue
+            for depth in range(1, len(path)):
+                specs.setdefault(path[:depth], GroupSpec(path=path[:depth], where=lines[name]))
+            description = self.plan.simple_descriptions.get(name, KEEP)
+            specs[path] = GroupSpec(path=path, where=lines[name], description=description)
+        self.plan.groups = list(specs.values())
+        for unit in self.plan.units:
+            unit.group = resolved.get(unit.group)
+
+    def _plan_groups(self):
+        self.created, self.updated = [], []
+        self.scopes = {path: row["layer__name"] for path, row in self.existing.items()}
+        for spec in sorted(self.plan.groups, key=lambda spec: len(spec.path)):
+            if spec.layer not in (KEEP, None) and spec.layer not in self.layers:
+                self.problems.add(
+                    spec.where, f"No layer {spec.layer!r} in {self.network.name} for the scope."
+                )
+                continue
+            row = self.existing.get(spec.path)
+            if row is None:
+                values = {
+                    name: DEFAULTS[name] if getattr(spec, name) is KEEP else getattr(spec, name)
+                    for name in DEFAULTS
+                }
+                self.created.append((spec, values))
+                self.scopes[spec.path] = values["layer"]
+                continue
+            current = {
+                "description": row["description"],
+                "color": row["color"],
+                "order": row["order"],
+                "layer": row["layer__name"],
+            }
+            wanted = {
+                name: getattr(spec, name)
+                for name in DEFAULTS
+                if getattr(spec, name) is not KEEP and getattr(spec, name) != current[name]
+            }
+            if wanted:
+                self.updated.append((spec, row, current, wanted))
+                self.scopes[spec.path] = wanted.get("layer", current["layer"])
+
+    # Units.
+
+    def _plan_units(self):
+        plan = self.plan
+        catalog = {
+            (layer, index): (pk, layer_id)
+            for pk, layer, index, layer_id in Unit.objects.filter(
+                network=self.network, layer__name__in={unit.layer for unit in plan.units}
+            ).values_list("pk", "layer__name", "index", "layer_id")
+        }
+        current = {
+            unit_id: (pk, group_id)
+            for pk, unit_id, group_id in Assignment.objects.filter(
+                project=self.project, unit__network=self.network
+            ).values_list("pk", "unit_id", "group_id")
+        }
+        seen = {}
+        self.assigned, self.moved, self.unassigned, self.unchanged = [], [], [], 0
+        for unit in plan.units:
+            address = f"{unit.layer}:{unit.index}"
+            if unit.layer not in self.layers:
+                self.problems.add(unit.where, f"No layer {unit.layer!r} in {self.network.name}.")
+                continue
+            if (unit.layer, unit.index) not in catalog:
+                self.problems.add(unit.where, f"No unit {address} in {self.network.name}.")
+                continue
+            if address in seen:
+                self.problems.add(
+                    unit.where, f"{address} is listed twice (first at {seen[address]})."
+                )
+                continue
+            seen[address] = unit.where
+            if unit.group is None and plan.format == "simple_csv":
+                continue
+            scope = self.scopes.get(unit.group) if unit.group else None
+            if scope is not None and scope != unit.layer:
+                self.problems.add(
+                    unit.where,
+                    f"{address} cannot go into {_show(unit.group)}, which is for layer {scope}.",
+                )
+                continue
+            unit_id, _ = catalog[(unit.layer, unit.index)]
+            row = current.get(unit_id)
+            before = self.paths_by_pk.get(row[1]) if row else None
+            change = (unit, unit_id, address, row, before)
+            if before == unit.group:
+                self.unchanged += 1
+            elif unit.group is None:
+                self.unassigned.append(change)
+            elif row is None:
+                self.assigned.append(change)
+            else:
+                self.moved.append(change)
+
+    # Hypotheses.
+
+    def _plan_hypotheses(self):
+        self.hypotheses, self.hypotheses_unchanged = [], 0
+        if not self.plan.hypotheses:
+            return
+        usernames = {h.get("author") for h in self.plan.hypotheses} | {
+            review.get("reviewer") for h in self.plan.hypotheses for review in h.get("reviews", [])
+        }
+        self.users = _users(usernames)
+        existing = set()
+        for hypothesis in Hypothesis.objects.filter(
+            project=self.project, network=self.network
+        ).prefetch_related("units__unit__layer", "author"):
+            units = sorted(
+                f"{row.unit.layer.name}:{row.unit.index}" for row in hypothesis.units.all()
+            )
+            author = hypothesis.author.username if hypothesis.author else None
+            existing.add((hypothesis.title, author, tuple(units)))
+        catalog = {
+            f"{layer}:{index}": pk
+            for pk, layer, index in Unit.objects.filter(network=self.network).values_list(
+                "pk", "layer__name", "index"
+            )
+        }
+        artifacts = set(
+            Artifact.objects.filter(
+                network=self.network,
+                pk__in={pk for h in self.plan.hypotheses for pk in h.get("evidence", [])},
+            ).values_list("pk", flat=True)
+        )
+        for hypothesis in self.plan.hypotheses:
+            where = hypothesis["where"]
+            units = hypothesis["units"]
+            unknown = [address for address in units if address not in catalog]
+            if unknown:
+                self.problems.add(where, f"No units {', '.join(unknown)} in {self.network.name}.")
+                continue
+            if len(set(units)) != len(units):
+                self.problems.add(where, "A unit is listed twice.")
+                continue
+            author = self.users.get(hypothesis.get("author"))
+            key = (hypothesis["title"], author.username if author else None, tuple(sorted(units)))
+            if key in existing:
+                self.hypotheses_unchanged += 1
+                continue
+            existing.add(key)
+            evidence = [pk for pk in hypothesis.get("evidence", []) if pk in artifacts]
+            self.hypotheses.append((hypothesis, author, [catalog[a] for a in units], evidence))
+
+    # The report and the apply.
+
+    def report(self, *, dry_run):
+        unit_changes = [
+            {
+                "unit": address,
+                "from": _show(before) if before else None,
+                "to": _show(unit.group) if unit.group else None,
+            }
+            for unit, _, address, _, before in [*self.assigned, *self.moved, *self.unassigned]
+        ]
+        changed = bool(self.created or self.updated or unit_changes or self.hypotheses)
+        return {
+            "network": self.network.name,
+            "format": self.plan.format,
+            "dry_run": dry_run,
+            "changed": changed,
+            "groups_created": [_show(spec.path) for spec, _ in self.created],
+            "groups_updated": [
+                {"group": _show(spec.path), "fields": sorted(wanted)}
+                for spec, _, _, wanted in self.updated
+            ],
+            "units_assigned": len(self.assigned),
+            "units_moved": len(self.moved),
+            "units_unassigned": len(self.unassigned),
+            "units_unchanged": self.unchanged,
+            "unit_changes": unit_changes[:MAX_LISTED_CHANGES],
+            "unit_changes_truncated": len(unit_changes) > MAX_LISTED_CHANGES,
+            "hypotheses_created": len(self.hypotheses),
+            "hypotheses_unchanged": self.hypotheses_unchanged,
+            "event": None,
+        }
+
+    def apply(self):
+        """Write every change; returns the id of the one ``taxonomy.imported`` event."""
+        project, actor = self.project, self.actor
+        summary = self.report(dry_run=False)
+        event = event_record(
+            project=project,
+            actor=actor,
+            verb="taxonomy.imported",
+            target_type="project",
+            target_id=project.pk,
+            label=f"{self.network.name} ({self.plan.format})",
+            after={
+                key: summary[key]
+                for key in (
+                    "network",
+                    "format",
+                    "groups_created",
+                    "groups_updated",
+                    "units_assigned",
+                    "units_moved",
+                    "units_unassigned",
+                    "hypotheses_created",
+                )
+            },
+        )
+        events = []
+        groups = self._apply_groups(event.pk, events)
+        self._apply_units(groups, event.pk, events)
+        self._apply_hypotheses(groups, event.pk, events)
+        events_record(events)
+        outside = (
+            Assignment.objects.filter(project=project, group__layer__isnull=False)
+            .exclude(unit__layer=F("group__layer"))
+            .count()
+        )
+        if outside:
+            raise Conflict(
+                f"After this import {outside} units would sit in groups meant for another "
+                "layer; nothing was imported.",
+                code="layer_scope_conflict",
+            )
+        return event.pk
+
+    def _apply_groups(self, import_event, events):
+        groups = {path: row["pk"] for path, row in self.existing.items()}
+        now = timezone.now()
+        for spec, values in self.created:
+            group = Group.objects.create(
+                project=self.project,
+                parent_id=groups.get(spec.path[:-1]),
+                name=spec.path[-1],
+                description=values["description"],
+                color=values["color"],
+                order=values["order"],
+                layer=self.layers.get(values["layer"]) if values["layer"] else None,
+                created_by=self.actor,
+            )
+            groups[spec.path] = group.pk
+            events.append(
+                self._event(
+                    "group.created",
+                    "group",
+                    group.pk,
+                    group.name,
+                    None,
+                    {**values, "parent": group.parent_id, "import": import_event},
+                )
+            )
+        for _, row, current, wanted in self.updated:
+            fields = dict(wanted)
+            if "layer" in fields:
+                fields["layer"] = self.layers.get(fields["layer"]) if fields["layer"] else None
+            Group.objects.filter(pk=row["pk"]).update(
+                **fields, updated_at=now, version=F("version") + 1
+            )
+            events.append(
+                self._event(
+                    "group.updated",
+                    "group",
+                    row["pk"],
+                    row["name"],
+                    {name: current[name] for name in wanted},
+                    {**wanted, "import": import_event},
+                )
+            )
+        return groups
+
+    def _apply_units(self, groups, import_event, events):
+        users = _users({unit.assigned_by for unit, *_ in self.assigned + self.moved})
+        now = timezone.now()
+
+        def assigned_by(unit):
+            return self.actor if unit.assigned_by is KEEP else users.get(unit.assigned_by)
+
+        created = [
+            Assignment(
+                project=self.project,
+                unit_id=unit_id,
+                group_id=groups[unit.group],
+                note=unit.note,
+                source=Assignment.Source.IMPORT,
+                assigned_by=assigned_by(unit),
+            )
+            for unit, unit_id, *_ in self.assigned
+        ]
+        Assignment.objects.bulk_create(created, batch_size=BATCH_SIZE)
+        moved = [
+            Assignment(
+                pk=row[0],
+                group_id=groups[unit.group],
+                note=unit.note,
+                source=Assignment.Source.IMPORT,
+                hypothesis_id=None,
+                assigned_by=assigned_by(unit),
+                assigned_at=now,
+            )
+            for unit, _, _, row, _ in self.moved
+        ]
+        Assignment.objects.bulk_update(
+            moved,
+            ["group", "note", "source", "hypothesis_id", "assigned_by", "assigned_at"],
+            batch_size=BATCH_SIZE,
+        )
+        if moved:
+            for start in range(0, len(moved), BATCH_SIZE):
+                Assignment.objects.filter(
+                    pk__in=[row.pk for row in moved[start : start + BATCH_SIZE]]
+                ).update(version=F("version") + 1)
+        removed = [row[0] for _, _, _, row, _ in self.unassigned]
+        for start in range(0, len(removed), BATCH_SIZE):
+            Assignment.objects.filter(pk__in=removed[start : start + BATCH_SIZE]).delete()
+        for unit, unit_id, address, row, _ in [*self.assigned, *self.moved, *self.unassigned]:
+            after = groups[unit.group] if unit.group else None
+            events.append(
+                self._event(
+                    "unit.unassigned" if after is None else "unit.assigned",
+                    "unit",
+                    unit_id,
+                    address,
+                    {"group": row[1] if row else None},
+                    {"group": after, "source": Assignment.Source.IMPORT, "import": import_event},
+                )
+            )
+
+    def _apply_hypotheses(self, groups, import_event, events):
+        for document, author, unit_ids, evidence in self.hypotheses:
+            paths = self.plan.group_paths_by_id
+            new_group = document.get("new_group")
+            if new_group and new_group.get("parent") in paths:
+                new_group = {**new_group, "parent": groups[paths[new_group["parent"]]]}
+            hypothesis = Hypothesis.objects.create(
+                project=self.project,
+                network=self.network,
+                author=author,
+                title=document["title"],
+                text=document.get("text", ""),
+                status=document["status"],
+                group_id=_mapped(groups, paths, document.get("group")),
+                proposed_group_id=_mapped(groups, paths, document.get("proposed_group")),
+                new_group=new_group,
+                evidence=evidence,
+                version=document.get("version", 1),
+                accepted_at=parse_datetime(document.get("accepted_at") or "") or None,
+            )
+            HypothesisUnit.objects.bulk_create(
+                HypothesisUnit(hypothesis=hypothesis, unit_id=unit_id) for unit_id in unit_ids
+            )
+            Review.objects.bulk_create(
+                Review(
+                    hypothesis=hypothesis,
+                    reviewer=self.users.get(review.get("reviewer")),
+                    verdict=review["verdict"],
+                    comment=review.get("comment", ""),
+                    version=review["version"],
+                )
+                for review in document.get("reviews", [])
+            )
+            events.append(
+                self._event(
+                    "hypothesis.imported",
+                    "hypothesis",
+                    hypothesis.pk,
+                    hypothesis.title,
+                    None,
+                    {"status": hypothesis.status, "import": import_event},
+                )
+            )
+
+    def _event(self, verb, target_type, target_id, label, before, after):
+        return Event(
+            project=self.project,
+            actor=self.actor,
+            verb=verb,
+            target_type=target_type,
+            target_id=target_id,
+            target_label=str(label)[:200],
+            before=before,
+            after=after,
+        )
+
+
+def _users(usernames):
+    wanted = {name for name in usernames if isinstance(name, str) and name}
+    if not wanted:
+        return {}
+    return {user.username: user for user in get_user_model().objects.filter(username__in=wanted)}
+
+
+def _mapped(groups, paths, doc_id):
+    return groups[paths[doc_id]] if doc_id is not None else None
+
+
+def _show(path):
+    return PATH_SEPARATOR.join(path)
