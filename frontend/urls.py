@@ -5,8 +5,18 @@ from frontend import views
 
 app_name = "frontend"
 
+PROJECT = "p/<slug:slug>/"
+
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("login/", views.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(PROJECT, views.project_page, name="project"),
+    path(f"{PROJECT}grid/<slug:network>/<str:layer>/", views.grid_page, name="grid"),
+    path(f"{PROJECT}units/<slug:network>/<str:address>/", views.unit_page, name="unit"),
+    path(f"{PROJECT}taxonomy/", views.taxonomy_page, name="taxonomy"),
+    path(f"{PROJECT}hypotheses/<int:hypothesis_id>/", views.hypothesis_page, name="hypothesis"),
+    path(f"{PROJECT}comments/<int:comment_id>/", views.comment_page, name="comment"),
+    path(f"{PROJECT}reviews/", views.reviews_page, name="reviews"),
+    path(f"{PROJECT}jobs/", views.jobs_page, name="jobs"),
 ]

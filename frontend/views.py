@@ -1,20 +1,32 @@
-"""Server-rendered pages; the data they show comes from the same selectors as the API."""
+"""Server-rendered page shells. Each page reads and writes through the REST API from the
+browser; the Python side only authorizes the project and names what the page is about."""
 
+from itertools import groupby
+
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from annotations.api.throttles import CredentialsRateThrottle
+from annotations.selectors.comments import comment_get
+from annotations.selectors.projects import project_get_for_user, projects_for_user
+from frontend.selectors import labelled_share_by_layer
+from server.errors import DomainError
 from workers.selectors.catalog import layers_of, networks_for_user
 
 
 def landing(request):
     networks = []
+    projects = []
     if request.user.is_authenticated:
+        projects = list(projects_for_user(user=request.user))
         networks = [
             {"network": network, "layers": list(layers_of(network=network))}
             for network in networks_for_user(user=request.user)
         ]
-    return render(request, "frontend/landing.html", {"networks": networks})
+    return render(request, "frontend/landing.html", {"networks": networks, "projects": projects})
 
 
 class ThrottledLoginView(LoginView):
@@ -28,3 +40,81 @@ class ThrottledLoginView(LoginView):
             context = {"throttled_for": int(throttle.wait() or 0) + 1, "form": self.get_form()}
             return render(request, self.template_name, context, status=429)
         return super().post(request, *args, **kwargs)
+
+
+def _project(request, slug):
+    """The project if the user may see it; a missing and a forbidden project are both 404."""
+    try:
+        return project_get_for_user(user=request.user, slug=slug)
+    except DomainError as error:
+        raise Http404(str(error)) from error
+
+
+def _page(request, slug, template, **context):
+    project = _project(request, slug)
+    return render(request, f"frontend/{template}", {"project": project, **context})
+
+
+@login_required
+def project_page(request, slug):
+    project = _project(request, slug)
+    layers = labelled_share_by_layer(project=project)
+    networks = [
+        {"network": network, "layers": list(network_layers)}
+        for network, network_layers in groupby(layers, key=lambda layer: layer.network)
+    ]
+    return render(request, "frontend/project.html", {"project": project, "networks": networks})
+
+
+@login_required
+def grid_page(request, slug, network, layer):
+    return _page(request, slug, "grid.html", network=network, layer=layer)
+
+
+@login_required
+def unit_page(request, slug, network, address):
+    return _page(request, slug, "unit.html", network=network, address=address)
+
+
+@login_required
+def taxonomy_page(request, slug):
+    return _page(request, slug, "taxonomy.html")
+
+
+@login_required
+def hypothesis_page(request, slug, hypothesis_id):
+    return _page(request, slug, "hypothesis.html", hypothesis_id=hypothesis_id)
+
+
+@login_required
+def reviews_page(request, slug):
+    return _page(request, slug, "reviews.html")
+
+
+@login_required
+def jobs_page(request, slug):
+    project = _project(request, slug)
+    layers = labelled_share_by_layer(project=project)
+    return render(request, "frontend/jobs.html", {"project": project, "layers": layers})
+
+
+@login_required
+def comment_page(request, slug, comment_id):
+    """Where a comment lives: its target's page, scrolled to the comment."""
+    project = _project(request, slug)
+    try:
+        comment = comment_get(project=project, comment_id=comment_id)
+    except DomainError as error:
+        raise Http404(str(error)) from error
+    anchor = f"#comment-{comment.pk}"
+    if comment.target_type == "hypothesis":
+        url = reverse("frontend:hypothesis", args=[slug, comment.target_id])
+    elif comment.target_type == "unit" and "/" in comment.target_label:
+        network, address = comment.target_label.split("/", 1)
+        url = reverse("frontend:unit", args=[slug, network, address])
+    elif comment.target_type == "group":
+        url = reverse("frontend:taxonomy", args=[slug])
+        anchor = f"#group-{comment.target_id}"
+    else:
+        url = reverse("frontend:project", args=[slug])
+    return redirect(url + anchor)

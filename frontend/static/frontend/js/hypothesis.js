@@ -1,0 +1,141 @@
+// A hypothesis: its claim, units, reviews and thread; review it, or revise or withdraw it.
+import { projectPaths, request } from "./api.js";
+import { saveConditionally } from "./conflicts.js";
+import { $, announce, attempt, h, pageLinks, when } from "./dom.js";
+import { mountThread } from "./thread.js";
+
+const page = $("#hypothesis-page");
+const { project: slug, user, role } = page.dataset;
+const id = Number(page.dataset.hypothesis);
+const paths = projectPaths(slug);
+const links = pageLinks(slug);
+const detail = paths.hypothesis(id);
+const COMPARED = ["status", "title", "text", "units", "proposed_group", "approvals"];
+let current = null; // {data, etag} as last read
+
+const read = () => request(detail);
+
+function groupName(group) {
+  return group ? group.name : "—";
+}
+
+function render({ data: hypothesis }) {
+  document.title = `${hypothesis.title} · hypothesis #${hypothesis.id}`;
+  $("#hypothesis-title").textContent = hypothesis.title;
+  const status = $("#hypothesis-status");
+  status.textContent = hypothesis.status;
+  status.className = `pill ${hypothesis.status}`;
+  $("#hypothesis-meta").textContent =
+    `#${hypothesis.id} by ${hypothesis.author ?? "someone"} · ${hypothesis.network} · version ${hypothesis.version} · updated ${when(hypothesis.updated_at)}`;
+  $("#hypothesis-text").innerHTML = hypothesis.text_html || "<p class='empty'>No text.</p>"; // sanitized by the server
+  const proposal = hypothesis.proposed_group
+    ? `Proposes group ${hypothesis.proposed_group.name} for these units.`
+    : hypothesis.new_group
+      ? `Proposes a new group “${hypothesis.new_group.name}” for these units.`
+      : "Proposes no group change.";
+  $("#hypothesis-proposal").textContent = proposal;
+  $("#unit-count").textContent = hypothesis.unit_groups.length;
+  $("#unit-rows").replaceChildren(
+    ...hypothesis.unit_groups.map((row) =>
+      h(
+        "tr",
+        { dataset: { unit: row.unit } },
+        h("td", {}, h("a", { href: links.unit(hypothesis.network, row.unit) }, h("code", {}, row.unit))),
+        h("td", {}, groupName(row.expected_group)),
+        h("td", { class: row.moved ? "error" : "" }, groupName(row.current_group), row.moved ? " (changed since written)" : ""),
+      ),
+    ),
+  );
+  $("#approvals").textContent = `${hypothesis.approvals}/${hypothesis.required_approvals}`;
+  $("#review-list").replaceChildren(
+    ...(hypothesis.reviews.length
+      ? hypothesis.reviews.map((review) =>
+          h(
+            "li",
+            { class: "review", dataset: { verdict: review.verdict } },
+            h("strong", {}, review.reviewer),
+            " ",
+            h("span", { class: `pill ${review.verdict}` }, review.verdict.replace("_", " ")),
+            h("span", { class: "meta" }, ` on version ${review.version} · ${when(review.created_at)}`),
+            review.comment ? h("div", {}, review.comment) : null,
+          ),
+        )
+      : [h("li", { class: "empty" }, "No reviews yet.")]),
+  );
+  const open = hypothesis.status === "open";
+  const isAuthor = hypothesis.author === user;
+  $("#review-form").hidden = !(open && !isAuthor && ["owner", "reviewer"].includes(role));
+  $("#revise-card").hidden = !(open && isAuthor);
+  if (open && isAuthor && !$("#revise-form").contains(document.activeElement)) {
+    $("#revise-title").value = hypothesis.title;
+    $("#revise-text").value = hypothesis.text;
+    $("#revise-units").value = hypothesis.units.join(", ");
+  }
+}
+
+function accept(saved) {
+  current = saved;
+  render(saved);
+}
+
+async function submitReview(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = { verdict: form.verdict.value, comment: $("#review-comment").value };
+  const saved = await saveConditionally({
+    context: "Submitting the review",
+    title: "The hypothesis",
+    fields: COMPARED,
+    seen: current,
+    read,
+    write: (etag) => request(`${detail}reviews/`, { method: "POST", body, etag }),
+    onSaved: accept,
+    onReread: accept,
+  });
+  if (saved) {
+    form.reset();
+    announce(`Review recorded; the hypothesis is ${saved.data.status}.`);
+  }
+}
+
+async function revise(event) {
+  event.preventDefault();
+  const units = $("#revise-units").value.split(/[\s,]+/).filter(Boolean);
+  const body = { title: $("#revise-title").value, text: $("#revise-text").value, units };
+  const saved = await saveConditionally({
+    context: "Saving the revision",
+    title: "The hypothesis",
+    fields: COMPARED,
+    seen: current,
+    read,
+    write: (etag) => request(detail, { method: "PATCH", body, etag }),
+    onSaved: accept,
+  });
+  if (saved) announce(`Revised: version ${saved.data.version}.`);
+}
+
+async function withdraw() {
+  if (!confirm("Withdraw this hypothesis?")) return;
+  await saveConditionally({
+    context: "Withdrawing",
+    title: "The hypothesis",
+    fields: COMPARED,
+    seen: current,
+    read,
+    write: (etag) => request(`${detail}withdraw/`, { method: "POST", etag }),
+    onSaved: accept,
+  });
+}
+
+async function start() {
+  $("#review-form").addEventListener("submit", submitReview);
+  $("#revise-form").addEventListener("submit", revise);
+  $("#withdraw").addEventListener("click", withdraw);
+  current = await attempt("Loading the hypothesis", read);
+  if (!current) return;
+  render(current);
+  await mountThread($("#thread"), { slug, targetType: "hypothesis", targetId: id, canPost: role && role !== "viewer" });
+  page.dataset.ready = "true";
+}
+
+start();

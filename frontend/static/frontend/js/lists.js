@@ -1,0 +1,56 @@
+// Rows shared by several pages: a hypothesis, a notification, an event.
+import { h, pageLinks, when } from "./dom.js";
+
+export function hypothesisItem(slug, hypothesis) {
+  const links = pageLinks(slug);
+  return h(
+    "li",
+    { dataset: { hypothesis: hypothesis.id } },
+    h("a", { href: links.hypothesis(hypothesis.id) }, hypothesis.title),
+    " ",
+    h("span", { class: `pill ${hypothesis.status}` }, hypothesis.status),
+    h(
+      "div",
+      { class: "meta" },
+      `#${hypothesis.id} · ${hypothesis.author ?? "someone"} · ${hypothesis.units.length} unit(s) of ${hypothesis.network}`,
+      hypothesis.proposed_group ? ` → ${hypothesis.proposed_group.name}` : "",
+      hypothesis.new_group ? ` → new group ${hypothesis.new_group.name}` : "",
+      ` · ${hypothesis.approvals}/${hypothesis.required_approvals} approvals · ${when(hypothesis.updated_at)}`,
+    ),
+  );
+}
+
+const TARGET_PAGES = {
+  hypothesis: (links, id) => links.hypothesis(id),
+  comment: (links, id) => `${links.project}comments/${id}/`,
+};
+
+export function notificationItem(notification, onRead) {
+  const links = pageLinks(notification.project);
+  const target = TARGET_PAGES[notification.target_type]?.(links, notification.target_id);
+  return h(
+    "li",
+    { class: `notification ${notification.kind}`, dataset: { notification: notification.id } },
+    h("span", { class: "pill" }, notification.kind.replaceAll("_", " ")),
+    " ",
+    target ? h("a", { href: target, onclick: () => onRead(notification) }, notification.text) : notification.text,
+    h("div", { class: "meta" }, `${notification.project} · ${when(notification.created_at)}`),
+  );
+}
+
+export function eventItem(event) {
+  return h(
+    "li",
+    {},
+    h("strong", {}, event.actor ?? "system"),
+    " ",
+    event.verb.replace(".", " "),
+    " ",
+    h("span", {}, event.target_label || `${event.target_type} ${event.target_id}`),
+    h("div", { class: "meta" }, when(event.created_at)),
+  );
+}
+
+export function fill(list, items, emptyText) {
+  list.replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, emptyText)]));
+}

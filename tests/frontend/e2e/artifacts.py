@@ -1,0 +1,50 @@
+"""What the browser tests look at: layers rendered the way a worker writes them, and the
+screenshots the tests leave under var/screenshots/ for people to look at."""
+
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+from tests.factories.workers import JobFactory
+from workers.models import Job
+from workers.renderers.common import add_layer_sprite
+from workers.services.artifacts import ArtifactBatch
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def pattern_tile(index, size=64):
+    """A stand-in for a feature visualization: an oriented, colored grating per unit."""
+    rng = np.random.default_rng(index)
+    y, x = np.mgrid[0:size, 0:size] / size
+    angle = rng.uniform(0, np.pi)
+    frequency = rng.uniform(2, 9)
+    phase = rng.uniform(0, 6)
+    wave = np.sin(2 * np.pi * frequency * (x * np.cos(angle) + y * np.sin(angle)) + phase)
+    blob = np.exp(-(((x - rng.uniform(0.2, 0.8)) ** 2) + (y - rng.uniform(0.2, 0.8)) ** 2) * 6)
+    base, other = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+    mix = ((wave * blob + 1) / 2)[..., None]
+    return (base * mix + other * (1 - mix)).clip(0, 255).astype(np.uint8)
+
+
+def rendered_layer(layer, *, size=64):
+    """A succeeded feature-visualization job of ``layer`` with its sprite sheet and index,
+    written by the same code a worker uses."""
+    job = JobFactory(
+        layer=layer,
+        kind=Job.Kind.FEATURE_VISUALIZATION,
+        status=Job.Status.SUCCEEDED,
+        progress=1.0,
+        params={"objective": "channel", "steps": 64, "thumbnail": size},
+    )
+    batch = ArtifactBatch(job)
+    tiles = {index: pattern_tile(index, size) for index in range(layer.channels)}
+    add_layer_sprite(job, batch, tiles)
+    batch.commit()
+    return job

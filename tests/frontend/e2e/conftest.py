@@ -1,0 +1,83 @@
+"""Headless Chromium (Debian's, driven by Playwright) against a live server on a real database.
+
+Every test here is marked ``browser``. Without /usr/bin/chromium the tests skip on a
+developer machine and fail in CI (``CI=true``), where ``make test`` installs it.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(__file__).parent in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def chromium(live_server, monkeypatch, settings):
+    """A browser for one test. Playwright's sync API keeps an asyncio loop in this thread, so
+    the test's own (plain, synchronous) ORM calls need Django's async-safety check relaxed
+    while it runs; the database is set up before the loop starts."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing; `make test` installs Debian's chromium."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browse(chromium, live_server):
+    """browse(user) -> a page in a fresh browser context signed in as ``user``."""
+    contexts = []
+
+    def open_as(user):
+        context = chromium.new_context(viewport=VIEWPORT, base_url=live_server.url)
+        contexts.append(context)
+        if user is not None:
+            session = SessionStore()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.create()
+            context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": session.session_key,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
