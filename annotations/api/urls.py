@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("annotations.api.urls_taxonomy")),
     path("", include("annotations.api.urls_hypotheses")),
     path("", include("annotations.api.urls_comments")),
+    path("", include("annotations.api.urls_exports")),
 ]

@@ -1,0 +1,144 @@
+"""Input and output shapes of the export, import and release endpoints."""
+
+from rest_framework import serializers
+
+from annotations.models import Release
+
+RELEASE_NAME_LENGTH = Release._meta.get_field("name").max_length
+
+
+# Writes the field declared as ``from_`` under the key ``from``, a Python keyword. (A comment,
+# not a docstring: the OpenAPI schema would take it as every serializer's description.)
+class FromFieldMixin:
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    network = serializers.SlugField(
+        required=False,
+        help_text="The network to export; needed only when the project studies several.",
+    )
+    comments = serializers.BooleanField(
+        required=False, default=False, help_text="JSON only: add the comments."
+    )
+
+
+class ImportInputSerializer(serializers.Serializer):
+    network = serializers.SlugField(max_length=100, help_text="A network the project studies.")
+    format = serializers.ChoiceField(
+        choices=["json", "csv"],
+        help_text="`json`: the JSON export; `csv`: the CSV export or the simple CSV "
+        "`layer,unit,group,parent_group,description`.",
+    )
+    content = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="The file's text (or send it as `file` in a multipart form).",
+    )
+    file = serializers.FileField(required=False, help_text="The file (multipart forms).")
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Report what would change; change nothing."
+    )
+
+    def validate(self, attrs):
+        if ("content" in attrs) == ("file" in attrs):
+            raise serializers.ValidationError({"content": ["Give either content or file."]})
+        return attrs
+
+
+class GroupFieldsOutputSerializer(serializers.Serializer):
+    group = serializers.CharField(help_text="The group's path.")
+    fields = serializers.ListField(child=serializers.CharField())
+
+
+class UnitChangeOutputSerializer(FromFieldMixin, serializers.Serializer):
+    unit = serializers.CharField(help_text="layer:index")
+    from_ = serializers.CharField(allow_null=True, help_text="A group path; null: no group.")
+    to = serializers.CharField(allow_null=True, help_text="A group path; null: no group.")
+
+
+class ImportReportOutputSerializer(serializers.Serializer):
+    network = serializers.CharField()
+    format = serializers.ChoiceField(choices=["json", "csv", "simple_csv"])
+    dry_run = serializers.BooleanField()
+    changed = serializers.BooleanField(help_text="Whether anything changed (or would).")
+    groups_created = serializers.ListField(child=serializers.CharField())
+    groups_updated = GroupFieldsOutputSerializer(many=True)
+    units_assigned = serializers.IntegerField(help_text="Units that had no group.")
+    units_moved = serializers.IntegerField(help_text="Units that changed group.")
+    units_unassigned = serializers.IntegerField()
+    units_unchanged = serializers.IntegerField()
+    unit_changes = UnitChangeOutputSerializer(many=True, help_text="The first 1000 changes.")
+    unit_changes_truncated = serializers.BooleanField()
+    hypotheses_created = serializers.IntegerField()
+    hypotheses_unchanged = serializers.IntegerField()
+    event = serializers.IntegerField(
+        allow_null=True, help_text="The `taxonomy.imported` event; null for a dry run."
+    )
+
+
+class ReleaseCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=RELEASE_NAME_LENGTH, help_text="Like v1.")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Markdown."
+    )
+
+
+class ReleaseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    notes = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True)
+    created_at = serializers.DateTimeField()
+    group_count = serializers.IntegerField()
+    unit_count = serializers.IntegerField()
+
+
+class DiffGroupOutputSerializer(serializers.Serializer):
+    key = serializers.IntegerField(help_text="The group's id: it survives renames and moves.")
+    name = serializers.CharField()
+    path = serializers.CharField()
+
+
+class DiffRenameOutputSerializer(FromFieldMixin, serializers.Serializer):
+    key = serializers.IntegerField()
+    from_ = serializers.CharField()
+    to = serializers.CharField()
+
+
+class DiffMoveOutputSerializer(FromFieldMixin, serializers.Serializer):
+    key = serializers.IntegerField()
+    name = serializers.CharField()
+    from_ = serializers.CharField(allow_null=True, help_text="The old parent's path; null: root.")
+    to = serializers.CharField(allow_null=True, help_text="The new parent's path; null: root.")
+
+
+class DiffChangeOutputSerializer(serializers.Serializer):
+    key = serializers.IntegerField()
+    name = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+
+
+class DiffGroupsOutputSerializer(serializers.Serializer):
+    added = DiffGroupOutputSerializer(many=True)
+    removed = DiffGroupOutputSerializer(many=True)
+    renamed = DiffRenameOutputSerializer(many=True)
+    moved = DiffMoveOutputSerializer(many=True)
+    changed = DiffChangeOutputSerializer(many=True)
+
+
+class DiffUnitOutputSerializer(FromFieldMixin, serializers.Serializer):
+    network = serializers.CharField()
+    unit = serializers.CharField(help_text="layer:index")
+    from_ = DiffGroupOutputSerializer(allow_null=True, help_text="Null: in no group.")
+    to = DiffGroupOutputSerializer(allow_null=True)
+
+
+class ReleaseDiffOutputSerializer(FromFieldMixin, serializers.Serializer):
+    from_ = serializers.CharField(help_text="The older release.")
+    to = serializers.CharField(help_text="The newer release.")
+    groups = DiffGroupsOutputSerializer()
+    units = DiffUnitOutputSerializer(many=True, help_text="Units whose group differs.")

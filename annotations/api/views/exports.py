@@ -1,0 +1,236 @@
+"""Exports (JSON, CSV, HTML overview) of the live taxonomy or a release, streamed; imports
+(with a dry run); releases, and the diff between two."""
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.api.serializers_exports import (
+    ExportQuerySerializer,
+    ImportInputSerializer,
+    ImportReportOutputSerializer,
+    ReleaseCreateInputSerializer,
+    ReleaseDiffOutputSerializer,
+    ReleaseOutputSerializer,
+)
+from annotations.selectors.exports import export_network_get
+from annotations.selectors.projects import project_get_for_user
+from annotations.selectors.releases import (
+    release_diff,
+    release_get,
+    release_previous,
+    releases_of,
+)
+from annotations.selectors.taxonomy import project_network_get
+from annotations.services.exports import FORMATS, taxonomy_export
+from annotations.services.imports import taxonomy_import
+from annotations.services.releases import release_create
+from server.errors import NotFound, ValidationFailed
+from server.pagination import AtlasPagination
+from server.schema import ERROR
+
+READ_ERRORS = {400: ERROR, 401: ERROR, 404: ERROR}
+WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+EXPORT_RESPONSES = {
+    (200, "application/json"): OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="The document of `annotations/schemas/taxonomy-export-v1.schema.json`.",
+    ),
+    (200, "text/csv"): OpenApiResponse(
+        OpenApiTypes.STR,
+        description="One row per unit: network,layer,unit,group_path,status,changed_by,changed_at.",
+    ),
+    (200, "text/html"): OpenApiResponse(
+        OpenApiTypes.STR, description="A self-contained overview page with images."
+    ),
+    **{(code, "application/json"): ERROR for code in READ_ERRORS},
+}
+EXPORT_PARAMETERS = [
+    OpenApiParameter(
+        "file_format",
+        location=OpenApiParameter.PATH,
+        enum=FORMATS,
+        description="json, csv or html.",
+    ),
+    ExportQuerySerializer,
+]
+
+
+class StreamNegotiation(BaseContentNegotiation):
+    """Downloads choose their type by URL, whatever the Accept header says; errors are JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _download(request, project, release, file_format):
+    query = ExportQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    if file_format not in FORMATS:
+        raise NotFound(f"No export format {file_format!r}; use one of {', '.join(FORMATS)}.")
+    export = taxonomy_export(
+        project=project,
+        network=export_network_get(
+            project=project, network_name=query.validated_data.get("network")
+        ),
+        actor=request.user,
+        format=file_format,
+        release=release,
+        include_comments=query.validated_data["comments"],
+        base_url=request.build_absolute_uri("/"),
+    )
+    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+class ExportView(APIView):
+    content_negotiation_class = StreamNegotiation
+
+    @extend_schema(
+        operation_id="projects_export",
+        parameters=EXPORT_PARAMETERS,
+        responses=EXPORT_RESPONSES,
+        description="Download the live taxonomy of one network as JSON, CSV or an HTML "
+        "overview, streamed. Any member.",
+    )
+    def get(self, request, slug, file_format):
+        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
+        return _download(request, project, None, file_format)
+
+
+class ImportView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="projects_import",
+        request=ImportInputSerializer,
+        responses={200: ImportReportOutputSerializer, **WRITE_ERRORS},
+        description="Import a taxonomy file into one network's taxonomy: the JSON export, the "
+        "CSV export, or the simple CSV `layer,unit,group,parent_group,description`. The whole "
+        "file is checked first: a bad file gives 400 `import_invalid` with each bad row in "
+        "`fields` (`rows.<line>` for a CSV, `units.<i>`, `groups.<i>`, ... for JSON) and "
+        "changes nothing. `dry_run` reports what would change. Groups are matched by path and "
+        "created as needed; importing the same file twice changes nothing the second time. "
+        "Reviewers and owners.",
+    )
+    def post(self, request, slug):
+        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.import")
+        payload = ImportInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        network = project_network_get(project=project, name=data["network"])
+        if network is None:
+            raise ValidationFailed(
+                f"This project studies no network {data['network']!r}.",
+                fields={"network": ["Not a network of this project."]},
+            )
+        content = data["file"].read() if "file" in data else data["content"]
+        report = taxonomy_import(
+            project=project,
+            network=network,
+            actor=request.user,
+            format=data["format"],
+            content=content,
+            dry_run=data["dry_run"],
+        )
+        return Response(ImportReportOutputSerializer(report).data)
+
+
+class ReleaseListView(APIView):
+    pagination_class = AtlasPagination
+
+    @extend_schema(
+        operation_id="projects_releases_list",
+        responses={200: ReleaseOutputSerializer(many=True), **READ_ERRORS},
+        description="The project's releases, newest first. Any member.",
+    )
+    def get(self, request, slug):
+        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(releases_of(project=project), request, self)
+        return paginator.get_paginated_response(ReleaseOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="projects_releases_create",
+        request=ReleaseCreateInputSerializer,
+        responses={201: ReleaseOutputSerializer, **WRITE_ERRORS},
+        description="Freeze the taxonomy (every network's groups and units, and the "
+        "hypotheses) as a named release; releases never change. A taken name gives 409 "
+        "`name_taken`. Owners.",
+    )
+    def post(self, request, slug):
+        project = project_get_for_user(user=request.user, slug=slug, action="release.create")
+        payload = ReleaseCreateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        release = release_create(project=project, actor=request.user, **payload.validated_data)
+        return Response(
+            ReleaseOutputSerializer(release_get(project=project, name=release.name)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReleaseDetailView(APIView):
+    @extend_schema(
+        operation_id="projects_releases_retrieve",
+        responses={200: ReleaseOutputSerializer, **READ_ERRORS},
+    )
+    def get(self, request, slug, name):
+        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
+        return Response(ReleaseOutputSerializer(release_get(project=project, name=name)).data)
+
+
+class ReleaseExportView(APIView):
+    content_negotiation_class = StreamNegotiation
+
+    @extend_schema(
+        operation_id="projects_releases_export",
+        parameters=EXPORT_PARAMETERS,
+        responses=EXPORT_RESPONSES,
+        description="Download a release of one network's taxonomy as JSON, CSV or an HTML "
+        "overview, streamed. Any member.",
+    )
+    def get(self, request, slug, name, file_format):
+        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
+        release = release_get(project=project, name=name)
+        return _download(request, project, release, file_format)
+
+
+class ReleaseDiffView(APIView):
+    @extend_schema(
+        operation_id="projects_releases_diff",
+        parameters=[
+            OpenApiParameter(
+                "against",
+                description="The older release to compare with; the one made just before "
+                "this release when left out.",
+            )
+        ],
+        responses={200: ReleaseDiffOutputSerializer, **READ_ERRORS},
+        description="What changed from an older release to this one: groups added, removed, "
+        "renamed, moved and changed (followed by key, so a renamed group is not a removal and "
+        "an addition) and each unit whose group differs, with `from` and `to`. Any member.",
+    )
+    def get(self, request, slug, name):
+        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
+        newer = release_get(project=project, name=name)
+        against = request.query_params.get("against")
+        older = (
+            release_get(project=project, name=against)
+            if against
+            else release_previous(release=newer)
+        )
+        if older is None:
+            raise ValidationFailed(
+                f"No release before {newer.name} to compare with; name one in `against`.",
+                fields={"against": ["Required: this is the first release."]},
+            )
+        return Response(ReleaseDiffOutputSerializer(release_diff(older=older, newer=newer)).data)
