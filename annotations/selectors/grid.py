@@ -1,83 +1,128 @@
 """The layer grid: every unit of a layer with its group and what people are saying about it.
 
-One page costs a fixed number of queries whatever its size: the units with their counts come
-from one query with correlated subqueries, their groups from a second one.
+A page costs a fixed number of queries whatever its size: the project, network and layer in
+one; how many units match the filters in a second; the page itself (each unit's group and
+its open-hypothesis and comment counts) in a third; the layer's sprite sheets in a fourth.
 """
 
+import functools
 import json
+from dataclasses import dataclass
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, Subquery
 
-from annotations.models import Assignment, Comment, Group, Hypothesis, HypothesisUnit
+from annotations.models import (
+    Assignment,
+    Comment,
+    Group,
+    Hypothesis,
+    HypothesisUnit,
+    Project,
+    ProjectNetwork,
+)
+from annotations.policies import can
+from annotations.selectors.projects import project_get_for_user
 from server.errors import NotFound, ValidationFailed
 from workers.models import Artifact, Layer, Unit
 
 STATUSES = ("unlabelled", "labelled", "under_review")
 
 
-def _count(queryset, field):
-    """A correlated COUNT of ``queryset``, already filtered on the outer unit by ``field``."""
-    counted = queryset.order_by().values(field).annotate(total=Count("pk")).values("total")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+@dataclass(frozen=True)
+class GridLayer:
+    project: Project
+    network_name: str
+    layer_id: int
+    layer_name: str
 
 
-def grid_layer_get(*, project, network_name, layer_name):
-    layer = (
-        Layer.objects.select_related("network")
-        .filter(
-            network__name=network_name,
-            network__project_links__project=project,
-            name=layer_name,
-        )
+@dataclass(frozen=True)
+class GridRow:
+    index: int
+    group_id: int | None
+    group_name: str | None
+    group_color: str | None
+    open_hypotheses: int
+    comments: int
+
+
+def grid_layer_get_for_user(*, user, slug, network_name, layer_name):
+    """Layer ``layer_name`` of network ``network_name`` in project ``slug``, if ``user`` may see
+    the project: NotFound for a missing or hidden project (as ``project_get_for_user``) and for
+    a network or layer the project does not study."""
+    layer_id = Layer.objects.filter(network=OuterRef("network_id"), name=layer_name).values("pk")
+    link = (
+        ProjectNetwork.objects.select_related("project")
+        .filter(project__slug=slug, network__name=network_name)
+        .annotate(layer_id=Subquery(layer_id[:1]))
         .first()
     )
-    if layer is None:
+    if link is None or link.layer_id is None or not can(user, "project.view", link.project):
+        # The slow path, for errors only: the same answer as every other project endpoint.
+        project_get_for_user(user=user, slug=slug)
         raise NotFound(f"No layer {network_name}/{layer_name} in this project.")
-    return layer
+    return GridLayer(
+        project=link.project,
+        network_name=network_name,
+        layer_id=link.layer_id,
+        layer_name=layer_name,
+    )
 
 
-def grid_units(*, project, layer, group=None, status=None, text=""):
-    """The layer's units in index order, annotated with ``group_id``, ``open_hypotheses`` and
-    ``comments``; ``group`` is a group id or "none"; ``status`` one of STATUSES."""
-    assignment = Assignment.objects.filter(project=project, unit=OuterRef("pk"))
-    open_units = HypothesisUnit.objects.filter(
-        hypothesis__project=project,
-        hypothesis__status=Hypothesis.Status.OPEN,
-        unit=OuterRef("pk"),
-    )
-    comments = Comment.objects.filter(
-        project=project,
-        target_type=Comment.TargetType.UNIT,
-        target_id=OuterRef("pk"),
-        deleted_at__isnull=True,
-    )
-    units = (
-        Unit.objects.filter(layer=layer)
-        .annotate(
-            group_id=Subquery(assignment.values("group_id")[:1]),
-            open_hypotheses=_count(open_units, "unit"),
-            comments=_count(comments, "target_id"),
+class GridUnits:
+    """The units of a layer that match the grid's filters, in index order, as a sequence a
+    paginator can count and slice: ``count()`` is one query, a slice one more (``GridRow``s)."""
+
+    ordered = True
+
+    def __init__(self, *, project, layer_id, group=None, status=None, text=""):
+        self.project = project
+        self.units = _matching_units(
+            project=project, layer_id=layer_id, group=group, status=status, text=text
         )
-        .order_by("index")
-    )
+
+    def count(self):
+        return self.units.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, page):
+        if not isinstance(page, slice):
+            raise TypeError("GridUnits only hands out slices (pages).")
+        return _rows(project=self.project, units=self.units[page])
+
+
+def _matching_units(*, project, layer_id, group, status, text):
+    """``group`` is a group id or "none"; ``status`` one of STATUSES."""
+    units = Unit.objects.filter(layer_id=layer_id)
+    assigned = Assignment.objects.filter(project=project, unit=OuterRef("pk"))
     if group == "none":
-        units = units.filter(group_id__isnull=True)
+        units = units.filter(~Exists(assigned))
     elif group is not None:
-        units = units.filter(group_id=group)
+        units = units.filter(Exists(assigned.filter(group_id=group)))
     if status == "unlabelled":
-        units = units.filter(group_id__isnull=True)
+        units = units.filter(~Exists(assigned))
     elif status == "labelled":
-        units = units.filter(group_id__isnull=False)
+        units = units.filter(Exists(assigned))
     elif status == "under_review":
-        units = units.filter(open_hypotheses__gt=0)
+        units = units.filter(
+            Exists(
+                HypothesisUnit.objects.filter(
+                    hypothesis__project=project,
+                    hypothesis__status=Hypothesis.Status.OPEN,
+                    unit=OuterRef("pk"),
+                )
+            )
+        )
     elif status is not None:
         raise ValidationFailed(
             f"Unknown status {status!r}.", fields={"status": [f"One of: {', '.join(STATUSES)}."]}
         )
     if text:
         units = units.filter(_text_matches(project, text))
-    return units
+    return units.order_by("index")
 
 
 def _text_matches(project, text):
@@ -98,21 +143,69 @@ def _text_matches(project, text):
     return Exists(in_group) | Exists(in_hypothesis) | Exists(in_comment)
 
 
-def groups_by_id(*, ids):
-    return {group.pk: group for group in Group.objects.filter(pk__in=set(ids) - {None})}
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
 
 
-def grid_sprites(*, layer):
+# One statement for the whole page. The ORM builds the page of unit ids (filters, order,
+# LIMIT/OFFSET); the rest is SQL because the ORM spends longer compiling this query with its
+# three correlated subqueries than the database spends running it. The counts stay correlated
+# subqueries: with the page's 256 ids PostgreSQL answers each from an index, where grouped
+# IN (...) queries make it scan and hash the whole hypothesis-unit and assignment tables.
+_PAGE_SQL = """
+WITH page (unit_id, unit_index) AS ({units})
+SELECT page.unit_index, grp.id, grp.name, grp.color,
+    (SELECT COUNT(*) FROM {hypothesis_unit} hu
+        JOIN {hypothesis} h ON h.id = hu.hypothesis_id
+        WHERE hu.unit_id = page.unit_id AND h.project_id = %s AND h.status = %s),
+    (SELECT COUNT(*) FROM {comment} c
+        WHERE c.project_id = %s AND c.target_type = %s AND c.target_id = page.unit_id
+        AND c.deleted_at IS NULL)
+FROM page
+LEFT JOIN {group} grp ON grp.id = (
+    SELECT a.group_id FROM {assignment} a WHERE a.project_id = %s AND a.unit_id = page.unit_id
+)
+ORDER BY page.unit_index
+"""
+
+
+def _rows(*, project, units):
+    """``GridRow``s of the page ``units`` (a sliced, ordered queryset of units)."""
+    units_sql, units_params = units.values_list("pk", "index").query.sql_with_params()
+    sql = _PAGE_SQL.format(
+        units=units_sql,
+        hypothesis_unit=_table(HypothesisUnit),
+        hypothesis=_table(Hypothesis),
+        comment=_table(Comment),
+        group=_table(Group),
+        assignment=_table(Assignment),
+    )
+    params = (
+        *units_params,
+        project.pk,
+        Hypothesis.Status.OPEN.value,
+        project.pk,
+        Comment.TargetType.UNIT.value,
+        project.pk,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [GridRow(*row) for row in cursor.fetchall()]
+
+
+def grid_sprites(*, layer_id, unit_indices):
     """For each job kind, the newest sprite sheet of the layer and its layout (the sprite
-    index: tile size, columns and each unit's tile position; None when the job wrote none):
-    ``{kind: (artifact, layout)}``. One query, and one small file read per kind."""
+    index: tile size, columns and the tile position of each unit in ``unit_indices``; None
+    when the job wrote no index): ``{kind: (artifact, layout)}``. One query, and one small
+    file read per kind the first time the process sees it."""
     artifacts = (
         Artifact.objects.filter(
-            layer=layer,
+            layer_id=layer_id,
             unit=None,
             kind__in=[Artifact.Kind.LAYER_SPRITE, Artifact.Kind.LAYER_INDEX],
         )
         .select_related("job")
+        .only("job_id", "kind", "variant", "file", "sha256", "job__kind")
         .order_by("job__kind", "-job__created_at", "-job_id")
     )
     newest = {}
@@ -122,14 +215,25 @@ def grid_sprites(*, layer):
             indexes[(artifact.job_id, artifact.variant)] = artifact
         else:
             newest.setdefault(artifact.job.kind, artifact)
+    wanted = frozenset(unit_indices)
     return {
-        kind: (sprite, _layout(indexes.get((sprite.job_id, sprite.variant))))
+        kind: (sprite, _layout(indexes.get((sprite.job_id, sprite.variant)), wanted))
         for kind, sprite in newest.items()
     }
 
 
-def _layout(index_artifact):
+def _layout(index_artifact, unit_indices):
     if index_artifact is None:
         return None
-    with index_artifact.file.open("rb") as handle:
+    layout = _sprite_index(index_artifact.pk, index_artifact.file.name, index_artifact.sha256)
+    # A page shows some of the layer's units; the sheet's index lists every one of them.
+    return {**layout, "units": [unit for unit in layout["units"] if unit["index"] in unit_indices]}
+
+
+@functools.lru_cache(maxsize=32)
+def _sprite_index(artifact_id, name, sha256):
+    """The parsed index file of an artifact. Artifacts are written once and never change, and
+    a layer's grid is loaded far more often than it is rendered: each process reads a file once
+    (the result is shared, so callers copy what they change)."""
+    with Artifact(pk=artifact_id, file=name).file.open("rb") as handle:
         return json.load(handle)

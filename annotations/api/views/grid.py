@@ -7,12 +7,10 @@ from rest_framework.views import APIView
 
 from annotations.selectors.grid import (
     STATUSES,
-    grid_layer_get,
+    GridUnits,
+    grid_layer_get_for_user,
     grid_sprites,
-    grid_units,
-    groups_by_id,
 )
-from annotations.selectors.projects import project_get_for_user
 from server.pagination import AtlasPagination
 from server.schema import ERROR
 
@@ -56,8 +54,8 @@ class GridSpriteSerializer(serializers.Serializer):
     sprite_index_url = serializers.CharField(help_text="Tile positions of every unit.")
     layout = serializers.JSONField(
         allow_null=True,
-        help_text="The same index inline (tile size, columns, each unit's x and y), so a "
-        "page needs no third request; null when the job wrote no index.",
+        help_text="The same index inline (tile size, columns, and the x and y of each unit "
+        "on this page), so a page needs no third request; null when the job wrote no index.",
     )
 
 
@@ -82,40 +80,40 @@ class LayerGridView(APIView):
         "of queries whatever the page size.",
     )
     def get(self, request, slug, network, layer):
-        project = project_get_for_user(user=request.user, slug=slug)
+        grid_layer = grid_layer_get_for_user(
+            user=request.user, slug=slug, network_name=network, layer_name=layer
+        )
         query = GridQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        grid_layer = grid_layer_get(project=project, network_name=network, layer_name=layer)
-        units = grid_units(
-            project=project,
-            layer=grid_layer,
+        units = GridUnits(
+            project=grid_layer.project,
+            layer_id=grid_layer.layer_id,
             group=filters.get("group"),
             status=filters.get("status"),
             text=filters.get("q", ""),
         )
         paginator = GridPagination()
-        # Plain rows, not model instances: a page is hundreds of units and this endpoint is the
-        # one the grid page polls.
-        page = paginator.paginate_queryset(
-            units.values("index", "group_id", "open_hypotheses", "comments"), request, self
-        )
-        groups = {
-            group.pk: {"id": group.pk, "name": group.name, "color": group.color}
-            for group in groups_by_id(ids=[row["group_id"] for row in page]).values()
-        }
+        page = paginator.paginate_queryset(units, request, self)
         units_url = reverse("workers-api:unit-list", kwargs={"name": network})
+        # Plain dicts in the documented shape (GridUnitSerializer describes it): a page is
+        # hundreds of units and this is the endpoint the grid page polls.
         rows = [
             {
-                "index": row["index"],
-                "address": f"{layer}:{row['index']}",
-                "group": groups.get(row["group_id"]),
-                "open_hypotheses": row["open_hypotheses"],
-                "comments": row["comments"],
-                "card_url": f"{units_url}{layer}:{row['index']}/card/",
+                "index": row.index,
+                "address": f"{layer}:{row.index}",
+                "group": None
+                if row.group_id is None
+                else {"id": row.group_id, "name": row.group_name, "color": row.group_color},
+                "open_hypotheses": row.open_hypotheses,
+                "comments": row.comments,
+                "card_url": f"{units_url}{layer}:{row.index}/card/",
             }
             for row in page
         ]
+        sprite_index_url = reverse(
+            "workers-api:layer-sprite", kwargs={"name": network, "layer": layer}
+        )
         sprites = [
             {
                 "kind": kind,
@@ -123,15 +121,13 @@ class LayerGridView(APIView):
                 "sprite_url": reverse(
                     "workers-api:artifact-download", kwargs={"artifact_id": sprite.pk}
                 ),
-                "sprite_index_url": reverse(
-                    "workers-api:layer-sprite", kwargs={"name": network, "layer": layer}
-                )
-                + f"?kind={kind}&job={sprite.job_id}",
+                "sprite_index_url": f"{sprite_index_url}?kind={kind}&job={sprite.job_id}",
                 "layout": layout,
             }
-            for kind, (sprite, layout) in grid_sprites(layer=grid_layer).items()
+            for kind, (sprite, layout) in grid_sprites(
+                layer_id=grid_layer.layer_id, unit_indices=[row.index for row in page]
+            ).items()
         ]
-        # The rows already have the documented shape (GridUnitSerializer describes it).
         response = paginator.get_paginated_response(rows)
         response.data["network"] = network
         response.data["layer"] = layer

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Comment, Role
+from annotations.selectors.grid import _sprite_index
 from tests.factories.annotations import (
     AssignmentFactory,
     CommentFactory,
@@ -22,6 +23,13 @@ from tests.factories.workers import JobFactory, LayerFactory, NetworkFactory
 from workers.models import Artifact
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_sprite_indexes():
+    """Index files are remembered per process by artifact; rolled-back ids come back here."""
+    _sprite_index.cache_clear()
+
 
 GRID = "/api/v1/projects/early-vision/grid/inception/mixed3b/"
 
@@ -145,6 +153,22 @@ def test_the_grid_is_a_constant_number_of_queries(viewer, project):
     assert len(many) == len(few)
 
 
+def test_the_grid_pages_through_the_layer(viewer, layer):
+    first = viewer.get(GRID, {"page_size": 5}).json()
+    second = viewer.get(first["next"]).json()
+
+    assert (first["count"], second["count"]) == (8, 8)
+    assert [row["index"] for row in second["results"]] == [5, 6, 7]
+    assert second["next"] is None
+    assert second["previous"].endswith(f"{GRID}?page_size=5")
+
+
+def test_a_page_past_the_end_is_404(viewer, layer):
+    response = viewer.get(GRID, {"page_size": 5, "page": 3})
+
+    assert response.status_code == 404
+
+
 def test_a_bad_filter_is_400(viewer, layer):
     response = viewer.get(GRID, {"group": "curves"})
 
@@ -191,9 +215,8 @@ def test_the_grid_points_to_the_layers_newest_sprite_sheet_of_each_kind(viewer, 
     )
 
 
-def test_the_grid_carries_each_sprite_sheets_layout_inline(viewer, layer):
+def sprite_sheet_with_index(layer, layout):
     job = JobFactory(layer=layer, kind="feature_visualization")
-    layout = {"tile_width": 8, "tile_height": 8, "columns": 3, "units": [{"index": 0, "x": 0}]}
     for kind, name, content in (
         ("layer_sprite", "sprite.png", b"png"),
         ("layer_index", "sprite.json", json.dumps(layout).encode()),
@@ -208,10 +231,26 @@ def test_the_grid_carries_each_sprite_sheets_layout_inline(viewer, layer):
             sha256="0" * 64,
             code_version="test",
         )
+    return job
+
+
+def test_the_grid_carries_each_sprite_sheets_layout_inline(viewer, layer):
+    layout = {"tile_width": 8, "tile_height": 8, "columns": 3, "units": [{"index": 0, "x": 0}]}
+    job = sprite_sheet_with_index(layer, layout)
 
     sprites = viewer.get(GRID).json()["sprites"]
 
     assert [(s["job"], s["layout"]) for s in sprites] == [(job.pk, layout)]
+
+
+def test_the_inline_layout_lists_only_the_units_on_the_page(viewer, layer):
+    tiles = [{"index": index, "x": 9 * index, "y": 0} for index in range(8)]
+    sprite_sheet_with_index(layer, {"tile_width": 8, "columns": 8, "units": tiles})
+
+    body = viewer.get(GRID, {"page_size": 3, "page": 2}).json()
+
+    assert [row["index"] for row in body["results"]] == [3, 4, 5]
+    assert body["sprites"][0]["layout"] == {"tile_width": 8, "columns": 8, "units": tiles[3:6]}
 
 
 def test_a_sprite_sheet_without_an_index_has_no_layout(viewer, layer):
