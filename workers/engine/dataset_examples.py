@@ -5,7 +5,6 @@ its map on each image, as in the Circuits articles and OpenAI Microscope. Betwee
 pass keeps only the running top-k and bottom-k and per-unit sums: O(units · k), never a map.
 """
 
-import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -13,6 +12,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from workers.engine.map_statistics import MapStatistics, map_statistics
 from workers.engine.networks import LayerInfo, LoadedNetwork
 
 Box = tuple[int, int, int, int]
@@ -63,33 +63,12 @@ class _Ranked(NamedTuple):
     positions: torch.Tensor
 
 
-class _Merged(NamedTuple):
-    """A merge's k best per unit, which of them came from the batch, and from which image."""
-
-    ranked: _Ranked
-    newcomers: torch.Tensor  # [U, k] bool
-    columns: torch.Tensor  # [U, k] the newcomers' place in the batch
-
-
-def _merge(
-    kept: _Ranked, values: torch.Tensor, images: torch.Tensor, k: int, *, descending: bool
-) -> _Merged:
-    """The k best per unit of the kept candidates and a batch's values [U, B].
-
-    Ties keep the earlier candidate. The batch's candidates come without map positions: those
-    of the newcomers are left at -1 for `_place_newcomers`.
-    """
-    kept_count = kept.values.shape[1]
-    candidates = torch.cat([kept.values, values], dim=1)
+def _merge(kept: _Ranked, batch: _Ranked, k: int, *, descending: bool) -> _Ranked:
+    """The k best per unit of the kept candidates and a batch's [U, B]; ties keep the earlier."""
+    candidates = [torch.cat(fields, dim=1) for fields in zip(kept, batch, strict=True)]
     # A stable sort keeps the earlier candidate first among equal values; topk does not.
-    order = candidates.sort(dim=1, descending=descending, stable=True).indices[:, :k]
-    unknown = torch.full_like(values, -1, dtype=torch.long)
-    ranked = _Ranked(
-        candidates.gather(1, order),
-        torch.cat([kept.images, images.expand_as(unknown)], dim=1).gather(1, order),
-        torch.cat([kept.positions, unknown], dim=1).gather(1, order),
-    )
-    return _Merged(ranked, order >= kept_count, order - kept_count)
+    order = candidates[0].sort(dim=1, descending=descending, stable=True).indices[:, :k]
+    return _Ranked(*(field.gather(1, order) for field in candidates))
 
 
 def _empty_ranked(units: int, device: torch.device) -> _Ranked:
@@ -108,11 +87,9 @@ class _RunningExamples:
     """
 
     def __init__(self, layers: Sequence[LayerInfo], k: int, device: torch.device):
-        channels = torch.tensor([layer.channels for layer in layers])
-        units = int(channels.sum())
+        units = sum(layer.channels for layer in layers)
         self.layers = layers
         self.k = k
-        self.layer_starts = (channels.cumsum(0) - channels).to(device)
         self.top = _empty_ranked(units, device)
         self.bottom = _empty_ranked(units, device)
         self.sums = torch.zeros(units, dtype=torch.float64, device=device)
@@ -120,63 +97,24 @@ class _RunningExamples:
         self.maximum = torch.full((units,), float("-inf"), device=device)
         self.images = 0
         self.map_sizes: dict[str, tuple[int, int]] = {}
-        # Bytes reused for the newcomers' maps and for "> 0" before it is counted (a float
-        # sum of that is several times faster than summing a bool tensor).
-        self.scratch = torch.empty(0, dtype=torch.uint8, device=device)
 
     def add(self, maps: dict[str, torch.Tensor], images: torch.Tensor):
-        """Fold one batch's maps (dataset indices `images`) into the running examples.
-
-        Candidates are ranked by value alone (amax and amin are several times faster than
-        max and min with indices on the CPU); positions are then searched for the newcomers.
-        """
-        flats = [maps[layer.name].flatten(2) for layer in self.layers]
-        maxima = torch.cat([flat.amax(dim=2) for flat in flats], dim=1).T
-        minima = torch.cat([flat.amin(dim=2) for flat in flats], dim=1).T
-        top = _merge(self.top, maxima, images, self.k, descending=True)
-        bottom = _merge(self.bottom, minima, images, self.k, descending=False)
-        self._place_newcomers(top, flats, torch.argmax)
-        self._place_newcomers(bottom, flats, torch.argmin)
-        self.top, self.bottom = top.ranked, bottom.ranked
-        self.sums += torch.cat([flat.sum(dim=2).sum(dim=0, dtype=torch.float64) for flat in flats])
-        self.active += torch.cat([self._count_active(flat) for flat in flats])
-        self.maximum = torch.maximum(self.maximum, maxima.amax(dim=1))
+        """Fold one batch's maps (dataset indices `images`) into the running examples."""
+        per_layer = [map_statistics(maps[layer.name]) for layer in self.layers]
+        # [U, B]: every layer's units on one axis, the batch's images along dim 1.
+        joint = MapStatistics(
+            *(torch.cat(fields, dim=1).T for fields in zip(*per_layer, strict=True))
+        )
+        seen = images.expand_as(joint.argmax)
+        top = _Ranked(joint.maximum, seen, joint.argmax)
+        bottom = _Ranked(joint.minimum, seen, joint.argmin)
+        self.top = _merge(self.top, top, self.k, descending=True)
+        self.bottom = _merge(self.bottom, bottom, self.k, descending=False)
+        self.sums += joint.sum.sum(dim=1)
+        self.active += joint.active.sum(dim=1)
+        self.maximum = torch.maximum(self.maximum, joint.maximum.amax(dim=1))
         self.images += len(images)
         self.map_sizes = {layer.name: tuple(maps[layer.name].shape[2:]) for layer in self.layers}
-
-    def _scratch(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
-        """A tensor of this shape in a reused buffer: on the CPU a fresh large tensor costs more
-        in page faults than the reduction that fills it."""
-        size = shape.numel() * dtype.itemsize
-        if self.scratch.numel() < size:
-            self.scratch = torch.empty(size, dtype=torch.uint8, device=self.scratch.device)
-        return self.scratch[:size].view(dtype).view(shape)
-
-    def _place_newcomers(
-        self, merged: _Merged, flats: Sequence[torch.Tensor], find: Callable[..., torch.Tensor]
-    ):
-        """Fill in the map positions of the batch's newcomers, searching (argmax or argmin)
-        only their maps: after the first batches, few (image, unit) pairs enter a top-k."""
-        units, slots = merged.newcomers.nonzero(as_tuple=True)
-        images = merged.columns[units, slots]
-        # nonzero lists units in order, so each layer's newcomers are one slice.
-        bounds = [*torch.searchsorted(units, self.layer_starts).tolist(), len(units)]
-        starts = self.layer_starts.tolist()
-        for flat, start, (low, high) in zip(flats, starts, itertools.pairwise(bounds), strict=True):
-            if high > low:
-                layer_units, layer_slots = units[low:high], slots[low:high]
-                # Rows of the [B·C, positions] map: image b, unit c is row b·C + c.
-                rows = images[low:high] * flat.shape[1] + layer_units - start
-                maps = flat.reshape(-1, flat.shape[2])
-                chosen = self._scratch(torch.Size([high - low, flat.shape[2]]), flat.dtype)
-                torch.index_select(maps, 0, rows, out=chosen)
-                merged.ranked.positions[layer_units, layer_slots] = find(chosen, dim=1)
-
-    def _count_active(self, flat: torch.Tensor) -> torch.Tensor:
-        """Per unit, how many of the batch's activations are above 0."""
-        above = torch.gt(flat, 0, out=self._scratch(flat.shape, torch.float32))
-        # float32 counts per map are exact up to 2^24 positions.
-        return above.sum(dim=2).sum(dim=0, dtype=torch.float64)
 
     def results(self) -> dict[str, LayerExamples]:
         """Every layer's examples and statistics, moved to the CPU."""

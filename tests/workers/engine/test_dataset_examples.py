@@ -5,9 +5,11 @@ import pytest
 import torch
 from torch import nn
 
+from workers.engine import dataset_examples as dataset_examples_module
 from workers.engine.capture import capture_by_hooks
 from workers.engine.dataset_examples import crop_image, dataset_examples, receptive_field_crop
 from workers.engine.errors import UnknownLayer
+from workers.engine.map_statistics import map_statistics
 from workers.engine.networks import LayerInfo, LoadedNetwork
 
 # Dataset indices with gaps (as when unreadable images are left out), in batches of odd sizes.
@@ -77,8 +79,15 @@ def _all_indices():
     return torch.tensor([index for batch in BATCH_INDICES for index in batch])
 
 
+@pytest.fixture(params=[True, False], ids=["fused", "torch"])
+def statistics_path(request, monkeypatch):
+    """Runs the test once with the fused kernel and once with the PyTorch reductions."""
+    fused = partial(map_statistics, fused=request.param)
+    monkeypatch.setattr(dataset_examples_module, "map_statistics", fused)
+
+
 @pytest.mark.parametrize("layer", ["relu", "mix"])
-def test_top_k_equals_brute_force_over_all_maps(layer):
+def test_top_k_equals_brute_force_over_all_maps(layer, statistics_path):
     network, batches = _tiny_network(), _random_batches()
     maps = _full_maps(network, batches, layer)
 
@@ -91,7 +100,7 @@ def test_top_k_equals_brute_force_over_all_maps(layer):
 
 
 @pytest.mark.parametrize("layer", ["relu", "mix"])
-def test_bottom_k_equals_brute_force_over_all_maps(layer):
+def test_bottom_k_equals_brute_force_over_all_maps(layer, statistics_path):
     network, batches = _tiny_network(), _random_batches()
     maps = _full_maps(network, batches, layer)
 
@@ -104,7 +113,7 @@ def test_bottom_k_equals_brute_force_over_all_maps(layer):
 
 
 @pytest.mark.parametrize("layer", ["relu", "mix"])
-def test_statistics_equal_brute_force_over_all_maps(layer):
+def test_statistics_equal_brute_force_over_all_maps(layer, statistics_path):
     network, batches = _tiny_network(), _random_batches()
     maps = _full_maps(network, batches, layer).double()
 
@@ -116,6 +125,26 @@ def test_statistics_equal_brute_force_over_all_maps(layer):
         stats.fraction_active, (maps > 0).double().mean(dim=(0, 2, 3)).float()
     )
     assert stats.count == 11 * 6 * 6
+
+
+def test_fused_kernel_and_torch_path_find_the_same_examples(monkeypatch):
+    network, batches = _tiny_network(), _random_batches()
+    fused = dataset_examples(network, ["relu", "mix"], batches, k=K)
+    monkeypatch.setattr(
+        dataset_examples_module, "map_statistics", partial(map_statistics, fused=False)
+    )
+
+    reduced = dataset_examples(network, ["relu", "mix"], batches, k=K)
+
+    for layer in ("relu", "mix"):
+        for side in ("top", "bottom"):
+            mine, theirs = getattr(fused[layer], side), getattr(reduced[layer], side)
+            assert torch.equal(mine.values, theirs.values)
+            assert torch.equal(mine.images, theirs.images)
+            assert torch.equal(mine.positions, theirs.positions)
+        assert torch.equal(fused[layer].stats.max, reduced[layer].stats.max)
+        assert torch.equal(fused[layer].stats.fraction_active, reduced[layer].stats.fraction_active)
+        torch.testing.assert_close(fused[layer].stats.mean, reduced[layer].stats.mean)
 
 
 def test_k_larger_than_the_dataset_keeps_every_image():

@@ -1,0 +1,162 @@
+import pytest
+import torch
+
+from workers.engine import map_statistics as statistics_module
+from workers.engine.map_kernel import BLOCK
+from workers.engine.map_statistics import fused_available, map_statistics
+
+# Positions per map: one block, several blocks with a short last one, and a single position.
+SHAPES = [(3, 5, 7, 9), (2, 4, 3, 2 * BLOCK + 5), (4, 6, 1, 1)]
+
+
+def _brute_force(maps):
+    """The statistics row by row in plain Python: first positions among equal values."""
+    rows = maps.flatten(2).reshape(-1, maps.shape[2] * maps.shape[3]).tolist()
+    fields = {"maximum": [], "argmax": [], "minimum": [], "argmin": [], "sum": [], "active": []}
+    for row in rows:
+        fields["maximum"].append(max(row))
+        fields["argmax"].append(row.index(max(row)))
+        fields["minimum"].append(min(row))
+        fields["argmin"].append(row.index(min(row)))
+        fields["sum"].append(sum(row))
+        fields["active"].append(sum(value > 0 for value in row))
+    shape = maps.shape[:2]
+    return {
+        "maximum": torch.tensor(fields["maximum"]).view(shape),
+        "argmax": torch.tensor(fields["argmax"]).view(shape),
+        "minimum": torch.tensor(fields["minimum"]).view(shape),
+        "argmin": torch.tensor(fields["argmin"]).view(shape),
+        "sum": torch.tensor(fields["sum"], dtype=torch.float64).view(shape),
+        "active": torch.tensor(fields["active"]).view(shape),
+    }
+
+
+def _with_ties(shape):
+    """Small integers in [-3, 3]: every map has many equal maxima, minima and zeros."""
+    generator = torch.Generator().manual_seed(2)
+    return torch.randint(-3, 4, shape, generator=generator).float()
+
+
+def _signed(shape):
+    generator = torch.Generator().manual_seed(3)
+    return torch.randn(shape, generator=generator)
+
+
+def _negative(shape):
+    return -torch.rand(shape, generator=torch.Generator().manual_seed(4)) - 0.5
+
+
+def _inactive(shape):
+    """A layer where nothing is active: zeros and negatives only."""
+    return torch.minimum(_signed(shape), torch.zeros(shape))
+
+
+MAPS = {"ties": _with_ties, "signed": _signed, "negative": _negative, "inactive": _inactive}
+
+
+def _assert_equal_to_brute_force(statistics, maps):
+    expected = _brute_force(maps)
+    for field in ("maximum", "argmax", "minimum", "argmin", "active"):
+        assert torch.equal(getattr(statistics, field), expected[field]), field
+    torch.testing.assert_close(statistics.sum, expected["sum"], rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("kind", MAPS)
+def test_fused_kernel_equals_brute_force(kind, shape):
+    maps = MAPS[kind](shape)
+
+    _assert_equal_to_brute_force(map_statistics(maps, fused=True), maps)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("kind", MAPS)
+def test_torch_path_equals_brute_force(kind, shape):
+    maps = MAPS[kind](shape)
+
+    _assert_equal_to_brute_force(map_statistics(maps, fused=False), maps)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("kind", MAPS)
+def test_fused_kernel_and_torch_path_agree(kind, shape):
+    maps = MAPS[kind](shape)
+
+    fused, reduced = map_statistics(maps, fused=True), map_statistics(maps, fused=False)
+
+    for field in ("maximum", "argmax", "minimum", "argmin", "active"):
+        assert torch.equal(getattr(fused, field), getattr(reduced, field)), field
+    torch.testing.assert_close(fused.sum, reduced.sum, rtol=1e-6, atol=1e-5)
+
+
+def test_equal_extremes_in_different_blocks_give_the_first_position():
+    maps = torch.zeros(1, 1, 1, 3 * BLOCK)
+    maps[0, 0, 0, [BLOCK + 3, 2 * BLOCK + 1]] = 5.0
+    maps[0, 0, 0, [BLOCK - 1, 2 * BLOCK]] = -5.0
+
+    statistics = map_statistics(maps, fused=True)
+
+    assert statistics.argmax.item() == BLOCK + 3
+    assert statistics.argmin.item() == BLOCK - 1
+
+
+def test_a_map_with_a_nan_is_left_to_torch_which_propagates_it():
+    maps = _signed((2, 3, 4, 4))
+    maps[1, 2, 3, 0] = float("nan")
+
+    statistics = map_statistics(maps, fused=True)
+
+    assert statistics.maximum[1, 2].isnan()
+    assert statistics.minimum[1, 2].isnan()
+    assert torch.equal(statistics.maximum[0], map_statistics(maps[:1], fused=False).maximum[0])
+
+
+def test_channels_last_maps_give_the_same_statistics():
+    maps = _with_ties((2, 5, 6, 7))
+
+    strided = map_statistics(maps.to(memory_format=torch.channels_last), fused=True)
+
+    for mine, expected in zip(strided, map_statistics(maps, fused=True), strict=True):
+        assert torch.equal(mine, expected)
+
+
+def test_inference_tensors_are_accepted():
+    with torch.inference_mode():
+        maps = _signed((2, 3, 4, 4)) * 1.0
+
+        statistics = map_statistics(maps, fused=True)
+
+    assert torch.equal(statistics.maximum, maps.amax(dim=(2, 3)))
+
+
+def test_default_uses_the_kernel_for_float32_cpu_maps():
+    assert fused_available(torch.zeros(1, 1, 2, 2))
+    assert not fused_available(torch.zeros(1, 1, 2, 2, dtype=torch.float64))
+
+
+def test_default_falls_back_to_torch_for_other_dtypes():
+    maps = _with_ties((2, 3, 5, 5)).double()
+
+    statistics = map_statistics(maps)
+
+    assert statistics.maximum.dtype == torch.float64
+    _assert_equal_to_brute_force(statistics, maps)
+
+
+def test_without_numba_the_default_is_torch(monkeypatch):
+    monkeypatch.setattr(statistics_module, "row_statistics", None)
+    maps = _with_ties((2, 3, 5, 5))
+
+    assert not fused_available(maps)
+    _assert_equal_to_brute_force(map_statistics(maps), maps)
+
+
+def test_asking_for_the_kernel_where_it_does_not_apply_is_refused():
+    with pytest.raises(ValueError, match="float32 maps on the CPU"):
+        map_statistics(torch.zeros(1, 1, 2, 2, dtype=torch.bfloat16), fused=True)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (2, 3, 0, 4)])
+def test_maps_without_positions_or_batch_axes_are_refused(shape):
+    with pytest.raises(ValueError, match=r"\[B, C, H, W\]"):
+        map_statistics(torch.zeros(shape))

@@ -1,0 +1,97 @@
+"""The numba kernel behind `map_statistics` on the CPU: every statistic of a map in one read.
+
+Compiled on first use and cached beside this file (numba's `__pycache__`; where that is not
+writable, numba's user-wide cache, or NUMBA_CACHE_DIR when set).
+"""
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.extending import intrinsic
+
+# Positions per block: a block's max and min are found with vector instructions, and the
+# first position of the row's max (or min) is then searched only inside the block that first
+# reached it. Its float32 sum and count stay exact enough (count exact; sum to ~1e-7).
+BLOCK = 128
+# LLVM vectorizes max/min reductions only without NaNs and signed zeros, and sums only when
+# it may reorder them. Callers check the sums for NaN (see `map_statistics`).
+FAST_MATH = {"nnan", "nsz", "reassoc"}
+
+
+def _llvm_binary(name: str):
+    """A numba function for a two-operand LLVM intrinsic on floats (maxnum, minnum)."""
+
+    @intrinsic
+    def call(typingctx, left, right):
+        def codegen(context, builder, signature, args):
+            value = args[0].type
+            function = builder.module.declare_intrinsic(
+                name, [value], ir.FunctionType(value, [value, value])
+            )
+            return builder.call(function, args)
+
+        return left(left, left), codegen
+
+    return call
+
+
+_maximum = _llvm_binary("llvm.maxnum")
+_minimum = _llvm_binary("llvm.minnum")
+
+
+@numba.njit(nogil=True, fastmath=FAST_MATH, cache=True)
+def _block(values):
+    """Max, min, sum and count above 0 of a short run of values, with vector instructions."""
+    high = values[0]
+    low = values[0]
+    total = np.float32(0)
+    # A float32 count keeps every lane 32 bits wide (numba widens int32 sums to int64).
+    above = np.float32(0)
+    for index in range(values.shape[0]):
+        value = values[index]
+        high = _maximum(high, value)
+        low = _minimum(low, value)
+        total += value
+        above += np.float32(1) if value > 0 else np.float32(0)
+    return high, low, total, above
+
+
+@numba.njit(nogil=True, cache=True)
+def _first(values, start, target):
+    """The first position from `start` on holding `target` (one that is known to be there)."""
+    for index in range(start, min(start + BLOCK, values.shape[0])):
+        if values[index] == target:
+            return index
+    return start
+
+
+@numba.njit(parallel=True, nogil=True, fastmath=FAST_MATH, cache=True)
+def row_statistics(rows, maximum, argmax, minimum, argmin, sums, active):
+    """Per row of `rows` [R, N] (N ≥ 1): max, first argmax, min, first argmin, sum, count > 0,
+    written into the [R] output arrays."""
+    positions = rows.shape[1]
+    for row_index in numba.prange(rows.shape[0]):
+        row = rows[row_index]
+        high = row[0]
+        low = row[0]
+        high_block = 0
+        low_block = 0
+        total = 0.0
+        above = 0
+        for start in range(0, positions, BLOCK):
+            block_high, block_low, block_total, block_above = _block(row[start : start + BLOCK])
+            # Strictly greater: the first block that reaches the row's max holds its first position.
+            if block_high > high:
+                high = block_high
+                high_block = start
+            if block_low < low:
+                low = block_low
+                low_block = start
+            total += block_total
+            above += np.int64(block_above)
+        maximum[row_index] = high
+        argmax[row_index] = _first(row, high_block, high)
+        minimum[row_index] = low
+        argmin[row_index] = _first(row, low_block, low)
+        sums[row_index] = total
+        active[row_index] = above

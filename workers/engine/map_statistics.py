@@ -1,0 +1,93 @@
+"""Per (image, unit): the spatial max and min of its activation map with their positions, the
+sum, and how many positions are above 0.
+
+With eager PyTorch on a CPU that is five to six memory-bound passes over every map, more time
+than the forward that made them; the numba kernel of `map_kernel` reads each map once. The
+PyTorch path serves GPUs (where the passes are cheap next to the forward), other dtypes, and
+machines without numba. Both give equal maxima, minima, positions and counts; sums agree to
+float32 rounding.
+"""
+
+from typing import NamedTuple
+
+import torch
+
+try:
+    import numba
+
+    from workers.engine.map_kernel import row_statistics
+except ImportError:  # numba is pinned in requirements.txt; PyTorch still does the job without it.
+    numba = None
+    row_statistics = None
+
+
+class MapStatistics(NamedTuple):
+    """Statistics of [B, C, H, W] maps, each [B, C]; positions are flat (y · W + x) and the first
+    in row-major order among equal values."""
+
+    maximum: torch.Tensor
+    argmax: torch.Tensor  # int64
+    minimum: torch.Tensor
+    argmin: torch.Tensor  # int64
+    sum: torch.Tensor  # float64
+    active: torch.Tensor  # int64, positions above 0
+
+
+def fused_available(maps: torch.Tensor) -> bool:
+    """Whether the one-pass kernel handles these maps: float32 on the CPU, with numba."""
+    return row_statistics is not None and maps.device.type == "cpu" and maps.dtype == torch.float32
+
+
+def map_statistics(maps: torch.Tensor, *, fused: bool | None = None) -> MapStatistics:
+    """The statistics of every map of `maps` [B, C, H, W] (NaN-free, at least one position).
+
+    fused: use the one-pass kernel (True), PyTorch (False), or the kernel where it applies
+    (None, the default).
+    """
+    if maps.dim() != 4 or maps.shape[2] * maps.shape[3] == 0:
+        raise ValueError(f"maps must be [B, C, H, W] with H, W ≥ 1; got {tuple(maps.shape)}.")
+    if fused is None:
+        fused = fused_available(maps)
+    if fused and not fused_available(maps):
+        raise ValueError(
+            f"the fused kernel needs numba and float32 maps on the CPU; got {maps.dtype} on "
+            f"{maps.device.type}{'' if numba else ', numba not installed'}."
+        )
+    if fused:
+        statistics = _fused(maps)
+        # A NaN anywhere makes its map's sum NaN; the kernel's max and min assume none.
+        if not statistics.sum.isnan().any():
+            return statistics
+    return _reduced(maps)
+
+
+def _fused(maps: torch.Tensor) -> MapStatistics:
+    """One read of each map, by the numba kernel, on as many threads as PyTorch uses."""
+    batch, channels = maps.shape[:2]
+    rows = maps.detach().contiguous().view(batch * channels, -1).numpy()
+    statistics = MapStatistics(
+        maximum=torch.empty(batch * channels, dtype=maps.dtype),
+        argmax=torch.empty(batch * channels, dtype=torch.int64),
+        minimum=torch.empty(batch * channels, dtype=maps.dtype),
+        argmin=torch.empty(batch * channels, dtype=torch.int64),
+        sum=torch.empty(batch * channels, dtype=torch.float64),
+        active=torch.empty(batch * channels, dtype=torch.int64),
+    )
+    numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    row_statistics(rows, *(tensor.numpy() for tensor in statistics))
+    return MapStatistics(*(tensor.view(batch, channels) for tensor in statistics))
+
+
+def _reduced(maps: torch.Tensor) -> MapStatistics:
+    """The same statistics from PyTorch reductions, one pass each, on any device and dtype."""
+    flat = maps.flatten(2)
+    maximum, argmax = flat.max(dim=2)
+    minimum, argmin = flat.min(dim=2)
+    return MapStatistics(
+        maximum=maximum,
+        argmax=argmax,
+        minimum=minimum,
+        argmin=argmin,
+        sum=flat.sum(dim=2, dtype=torch.float64),
+        active=(flat > 0).sum(dim=2),
+    )
