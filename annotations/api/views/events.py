@@ -3,6 +3,7 @@
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.views import APIView
 
 from annotations.api.serializers_taxonomy import EventOutputSerializer
@@ -30,10 +31,20 @@ class EventFilter(django_filters.FilterSet):
         fields = ["verb", "actor", "target_type", "target_id", "since", "until"]
 
 
+class FeedPagination(CursorPagination):
+    """Pages of the feed by position, not number: the log only grows, and counting a busy
+    project's events on every request costs more than reading the page."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
 class EventListView(GenericAPIView):
     serializer_class = EventOutputSerializer
     filterset_class = EventFilter
-    pagination_class = AtlasPagination
+    pagination_class = FeedPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -44,7 +55,8 @@ class EventListView(GenericAPIView):
     @extend_schema(
         operation_id="projects_events_list",
         responses={200: EventOutputSerializer(many=True), 400: ERROR, 401: ERROR, 404: ERROR},
-        description="The project's activity feed: every change, newest first.",
+        description="The project's activity feed: every change, newest first. Paginated by "
+        "cursor: follow `next` for older events (no total count; the log only grows).",
     )
     def get(self, request, slug):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

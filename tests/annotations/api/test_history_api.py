@@ -28,7 +28,11 @@ def client(viewer):
 
 
 def _ids(response):
-    return [event["id"] for event in response.json()["results"]]
+    return _ids_of(response.json())
+
+
+def _ids_of(page):
+    return [event["id"] for event in page["results"]]
 
 
 def test_the_feed_shows_the_project_events_newest_first(client, viewer):
@@ -48,7 +52,6 @@ def test_the_feed_shows_the_project_events_newest_first(client, viewer):
     response = client.get(EVENTS)
 
     assert response.status_code == 200
-    assert response.json()["count"] == 2
     assert response.json()["results"][0] == {
         "id": newer.pk,
         "verb": "group.renamed",
@@ -64,21 +67,55 @@ def test_the_feed_shows_the_project_events_newest_first(client, viewer):
     assert _ids(response) == [newer.pk, older.pk]
 
 
-def test_the_feed_is_paginated(client, viewer):
-    EventFactory.create_batch(5, project=viewer.project)
+def test_the_feed_is_paginated_by_cursor_newest_first(client, viewer):
+    events = EventFactory.create_batch(5, project=viewer.project)
 
-    response = client.get(EVENTS, {"page_size": 2, "page": 3})
+    first = client.get(EVENTS, {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
 
-    assert (response.json()["count"], len(response.json()["results"])) == (5, 1)
+    assert "count" not in first
+    assert [_ids_of(page) for page in (first, second, third)] == [
+        [events[4].pk, events[3].pk],
+        [events[2].pk, events[1].pk],
+        [events[0].pk],
+    ]
+    assert (first["previous"], third["next"]) == (None, None)
+    assert _ids_of(client.get(third["previous"]).json()) == [events[2].pk, events[1].pk]
+
+
+def test_events_written_after_the_first_page_do_not_shift_the_next(client, viewer):
+    older = EventFactory.create_batch(3, project=viewer.project)
+    first = client.get(EVENTS, {"page_size": 2}).json()
+    EventFactory.create_batch(2, project=viewer.project)
+
+    second = client.get(first["next"]).json()
+
+    assert _ids_of(second) == [older[0].pk]
+
+
+def test_events_at_the_same_moment_are_neither_skipped_nor_repeated(client, viewer):
+    events = EventFactory.create_batch(5, project=viewer.project)
+    Event.objects.filter(pk__in=[event.pk for event in events]).update(
+        created_at=datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC)
+    )
+    seen = []
+    page = client.get(EVENTS, {"page_size": 2}).json()
+    seen += _ids_of(page)
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen += _ids_of(page)
+
+    assert seen == [event.pk for event in reversed(events)]
 
 
 def test_the_feed_costs_the_same_queries_for_many_events(client, viewer, django_assert_num_queries):
     EventFactory.create_batch(30, project=viewer.project)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get(EVENTS)
 
-    assert response.json()["count"] == 30
+    assert len(response.json()["results"]) == 30
 
 
 @pytest.mark.parametrize(
