@@ -1,13 +1,15 @@
 """What the browser tests look at: layers rendered the way a worker writes them, and the
 screenshots the tests leave under var/screenshots/ for people to look at."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
 from tests.factories.workers import JobFactory
-from workers.models import Job
+from workers.engine.images import encode_png
+from workers.models import Artifact, Job
 from workers.renderers.common import add_layer_sprite
 from workers.services.artifacts import ArtifactBatch
 
@@ -46,5 +48,71 @@ def rendered_layer(layer, *, size=64):
     batch = ArtifactBatch(job)
     tiles = {index: pattern_tile(index, size) for index in range(layer.channels)}
     add_layer_sprite(job, batch, tiles)
+    batch.commit()
+    return job
+
+
+def rendered_units(layer, indices, *, size=128):
+    """A feature-visualization job with positive and negative images and a summary per unit."""
+    job = JobFactory(
+        layer=layer,
+        kind=Job.Kind.FEATURE_VISUALIZATION,
+        status=Job.Status.SUCCEEDED,
+        progress=1.0,
+        params={"objective": "channel", "steps": 64, "thumbnail": 64},
+    )
+    batch = ArtifactBatch(job)
+    for unit in layer.units.filter(index__in=indices):
+        for variant, seed in (("positive", unit.index), ("negative", 10_000 + unit.index)):
+            batch.add(
+                unit=unit,
+                kind=Artifact.Kind.UNIT_IMAGE,
+                variant=variant,
+                filename=f"unit_{unit.index:05d}_{variant}.png",
+                content=encode_png(pattern_tile(seed, size)),
+                content_type="image/png",
+            )
+        summary = {
+            "unit": f"{layer.name}:{unit.index}",
+            "objective": "channel",
+            "variants": {
+                variant: {"curve": [], "final_activation": {"mean": mean, "max": mean * 3}}
+                for variant, mean in (("positive", 4.25), ("negative", -1.5))
+            },
+        }
+        batch.add(
+            unit=unit,
+            kind=Artifact.Kind.UNIT_JSON,
+            filename=f"unit_{unit.index:05d}.json",
+            content=json.dumps(summary).encode(),
+            content_type="application/json",
+        )
+    batch.commit()
+    return job
+
+
+def weighed_unit(layer, index, incoming):
+    """A weights job for one unit of ``layer``: ``incoming`` is [(address, norm)]."""
+    job = JobFactory(
+        layer=layer,
+        kind=Job.Kind.WEIGHTS,
+        status=Job.Status.SUCCEEDED,
+        progress=1.0,
+        params={"k": len(incoming), "source_layer": ""},
+    )
+    batch = ArtifactBatch(job)
+    summary = {
+        "unit": f"{layer.name}:{index}",
+        "source_layer": incoming[0][0].split(":")[0],
+        "mode": "direct",
+        "incoming": [{"unit": unit, "norm": norm, "kernel": []} for unit, norm in incoming],
+    }
+    batch.add(
+        unit=layer.units.get(index=index),
+        kind=Artifact.Kind.UNIT_JSON,
+        filename=f"unit_{index:05d}.json",
+        content=json.dumps(summary).encode(),
+        content_type="application/json",
+    )
     batch.commit()
     return job

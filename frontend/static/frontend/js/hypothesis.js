@@ -101,7 +101,13 @@ async function submitReview(event) {
 async function revise(event) {
   event.preventDefault();
   const units = $("#revise-units").value.split(/[\s,]+/).filter(Boolean);
-  const body = { title: $("#revise-title").value, text: $("#revise-text").value, units };
+  const edited = { title: $("#revise-title").value, text: $("#revise-text").value, units };
+  // Only what this user changed, so a retry after a conflict keeps the other edits.
+  const seen = current.data;
+  const body = Object.fromEntries(
+    Object.entries(edited).filter(([field, value]) => JSON.stringify(value) !== JSON.stringify(seen[field])),
+  );
+  if (!Object.keys(body).length) return announce("Nothing to save.");
   const saved = await saveConditionally({
     context: "Saving the revision",
     title: "The hypothesis",

@@ -1,0 +1,190 @@
+// A unit's card: its renderings, weights and statistics, its group, hypotheses, thread and
+// history.
+import { get, projectPaths, request } from "./api.js";
+import { $, announce, attempt, h, pageLinks } from "./dom.js";
+import { eventItem, fill, hypothesisItem } from "./lists.js";
+import { mountThread } from "./thread.js";
+
+const page = $("#unit-page");
+const { project: slug, network, address, role } = page.dataset;
+const [layer, indexText] = [address.slice(0, address.lastIndexOf(":")), address.slice(address.lastIndexOf(":") + 1)];
+const index = Number(indexText);
+const paths = projectPaths(slug);
+const links = pageLinks(slug);
+const VARIANT_ORDER = ["positive", "neuron", "negative"];
+
+function figure(artifact, caption, { pixelated = false, width } = {}) {
+  return h(
+    "figure",
+    {},
+    h("img", { src: artifact.download_url, alt: `${address} ${caption}`, loading: "lazy", class: pixelated ? "pixelated" : null, width }),
+    h("figcaption", {}, caption),
+  );
+}
+
+function rank(variant) {
+  const at = VARIANT_ORDER.indexOf(variant);
+  return at === -1 ? VARIANT_ORDER.length : at;
+}
+
+function showFigures(container, figures, emptyText) {
+  container.replaceChildren(...(figures.length ? figures : [h("p", { class: "empty" }, emptyText)]));
+}
+
+function images(rendering) {
+  return rendering.artifacts
+    .filter((artifact) => artifact.kind === "unit_image")
+    .sort((a, b) => rank(a.variant) - rank(b.variant) || a.variant.localeCompare(b.variant));
+}
+
+const summaryOf = (rendering) => rendering?.artifacts.find((artifact) => artifact.kind === "unit_json");
+
+function showFeatureVisualizations(renderings) {
+  const figures = renderings.flatMap((rendering) =>
+    images(rendering).map((artifact) => figure(artifact, `${artifact.variant} · ${rendering.params.objective ?? ""} · job #${rendering.job}`, { width: 160 })),
+  );
+  showFigures($("#featurevis"), figures, "Not rendered yet: request a feature visualization of this layer on the Jobs page.");
+}
+
+function showExamples(renderings) {
+  const figures = renderings.flatMap((rendering) =>
+    images(rendering).map((artifact) => figure(artifact, `${artifact.variant === "top" ? "strongest" : "weakest"} activations · best ${artifact.meta.best?.toFixed?.(2) ?? ""}`)),
+  );
+  showFigures($("#examples"), figures, "No dataset examples yet.");
+}
+
+async function showWeights(rendering) {
+  const container = $("#weights");
+  if (!rendering) {
+    container.replaceChildren(h("p", { class: "empty" }, "No weights job for this layer yet."));
+    return;
+  }
+  const summary = await attempt("Loading the weights", () => get(summaryOf(rendering).download_url));
+  if (!summary) return;
+  const strongest = summary.incoming[0]?.norm || 1;
+  const strip = images(rendering)[0];
+  container.replaceChildren(
+    h("p", { class: "meta" }, `Strongest incoming from ${summary.source_layer} (${summary.mode}), by kernel norm:`),
+    strip ? figure(strip, "kernels, strongest first", { pixelated: true }) : null,
+    h(
+      "table",
+      { class: "weights" },
+      h("thead", {}, h("tr", {}, h("th", {}, "from"), h("th", { class: "num" }, "norm"), h("th", {}, ""))),
+      h(
+        "tbody",
+        {},
+        summary.incoming.map((entry) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, h("a", { href: links.unit(network, entry.unit) }, entry.unit)),
+            h("td", { class: "num" }, entry.norm.toFixed(3)),
+            h("td", { class: "bar-cell" }, h("span", { style: { width: `${(100 * entry.norm) / strongest}%` } })),
+          ),
+        ),
+      ),
+    ),
+    h("p", { class: "meta" }, "Outgoing weights: open a unit of the next layer; its incoming list links back here."),
+  );
+}
+
+async function showStats(renderings) {
+  const rows = [];
+  for (const rendering of renderings) {
+    const artifact = summaryOf(rendering);
+    if (!artifact || rendering.kind === "weights") continue;
+    const summary = await attempt("Loading statistics", () => get(artifact.download_url));
+    if (!summary) continue;
+    if (summary.stats) {
+      rows.push(["mean activation", summary.stats.mean], ["max activation", summary.stats.max], ["fraction active", summary.stats.fraction_active]);
+      rows.push(["images seen", summary.images_seen]);
+    }
+    for (const [variant, values] of Object.entries(summary.variants || {})) {
+      rows.push([`${variant} visualization: final mean`, values.final_activation.mean], [`${variant} visualization: final max`, values.final_activation.max]);
+    }
+  }
+  const format = (value) => (typeof value === "number" && !Number.isInteger(value) ? value.toFixed(3) : value);
+  $("#stats").replaceChildren(
+    h("tbody", {}, rows.length ? rows.map(([name, value]) => h("tr", {}, h("th", {}, name), h("td", { class: "num" }, format(value)))) : h("tr", {}, h("td", { class: "empty" }, "No statistics yet."))),
+  );
+}
+
+async function showGroup(row, groups) {
+  const pill = $("#unit-group");
+  pill.textContent = row?.group ? row.group.name : "no group";
+  pill.style.background = row?.group ? row.group.color : "";
+  pill.style.color = row?.group ? "#fff" : "";
+  const select = $("#group-select");
+  select.replaceChildren(h("option", { value: "" }, "no group"), ...groups.map((group) => h("option", { value: group.id }, group.name)));
+  select.value = row?.group ? String(row.group.id) : "";
+  const canAssign = ["owner", "reviewer", "annotator"].includes(role);
+  for (const control of $("#group-form").elements) control.disabled = !canAssign;
+}
+
+async function setGroup(event) {
+  event.preventDefault();
+  const value = $("#group-select").value;
+  const saved = await attempt("Setting the group", () =>
+    request(`${paths.root}units/${network}/${encodeURIComponent(address)}/group/`, {
+      method: "PUT",
+      body: { group: value ? Number(value) : null, note: $("#group-note").value },
+    }),
+  );
+  if (saved) {
+    announce("Group saved.");
+    loadSummary();
+  }
+}
+
+async function loadSummary() {
+  const [grid, groups] = await Promise.all([
+    attempt("Loading the unit's group", () => get(paths.grid(network, layer), { page_size: 2048 })),
+    attempt("Loading the groups", () => get(paths.groups, { page_size: 1000 })),
+  ]);
+  if (!grid || !groups) return;
+  const row = grid.results.find((unit) => unit.index === index);
+  const scoped = groups.results.filter((group) => !group.layer || (group.layer.network === network && group.layer.layer === layer));
+  await showGroup(row, scoped);
+  const indices = grid.results.map((unit) => unit.index);
+  const at = indices.indexOf(index);
+  const step = (link, to) => {
+    if (to === undefined) link.removeAttribute("href");
+    else link.href = links.unit(network, `${layer}:${to}`);
+  };
+  step($("#previous-unit"), indices[at - 1]);
+  step($("#next-unit"), indices[at + 1]);
+  $("#layer-grid").href = links.grid(network, layer);
+  $("#unit-meta").textContent = `unit ${index} of ${grid.count} · ${row?.open_hypotheses ?? 0} open hypotheses · ${row?.comments ?? 0} comments`;
+}
+
+async function start() {
+  $("#group-form").addEventListener("submit", setGroup);
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest("input, textarea, select")) return;
+    if (event.key === "ArrowLeft" && $("#previous-unit").href) location.href = $("#previous-unit").href;
+    if (event.key === "ArrowRight" && $("#next-unit").href) location.href = $("#next-unit").href;
+  });
+  const unitPath = `networks/${network}/units/${encodeURIComponent(address)}/`;
+  const [card, unit] = await Promise.all([
+    attempt("Loading the unit's renderings", () => get(`${unitPath}card/`)),
+    attempt("Loading the unit", () => get(unitPath)),
+  ]);
+  const summary = loadSummary();
+  if (card) {
+    const byKind = (kind) => card.renderings.filter((rendering) => rendering.kind === kind);
+    showFeatureVisualizations([...byKind("feature_visualization"), ...byKind("first_layer_weights")]);
+    showExamples(byKind("dataset_examples"));
+    await Promise.all([showWeights(byKind("weights")[0]), showStats(card.renderings)]);
+  }
+  const hypotheses = await attempt("Loading hypotheses", () => get(paths.hypotheses, { unit: address, network, page_size: 50 }));
+  if (hypotheses) fill($("#hypothesis-list"), hypotheses.results.map((hypothesis) => hypothesisItem(slug, hypothesis)), "No hypotheses about this unit.");
+  if (unit) {
+    const history = await attempt("Loading history", () => get(paths.history("unit", unit.id), { page_size: 30 }));
+    if (history) fill($("#history-list"), history.results.map(eventItem), "No changes yet.");
+  }
+  await mountThread($("#thread"), { slug, targetType: "unit", targetId: `${network}/${address}`, canPost: role && role !== "viewer" });
+  await summary;
+  page.dataset.ready = "true";
+}
+
+start();

@@ -1,0 +1,86 @@
+"""Jobs: a render requested from the page runs for real (in a thread standing in for the
+Celery worker) while the page polls its progress; a queued job is cancelled from the page."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+
+from annotations.models import Role
+from tests.factories.annotations import MembershipFactory, ProjectFactory, ProjectNetworkFactory
+from workers.models import Job
+from workers.services import jobs as job_services
+from workers.services.job_run import job_run
+from workers.services.networks import network_register
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WATCH_PROGRESS = """() => {
+  window.seenProgress = [];
+  new MutationObserver(() => {
+    for (const bar of document.querySelectorAll("[role=progressbar]")) {
+      const value = Number(bar.getAttribute("aria-valuenow"));
+      if (window.seenProgress.at(-1) !== value) window.seenProgress.push(value);
+    }
+  }).observe(document.querySelector("#job-rows"),
+             {subtree: true, childList: true, attributes: true});
+}"""
+
+
+@pytest.fixture
+def worker(monkeypatch, settings):
+    """Runs the first job requested in a thread, as a worker would; holds any later ones."""
+    settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
+    threads, held = [], []
+
+    def run(job_id):
+        try:
+            job_run(job_id=job_id)
+        finally:
+            connection.close()
+
+    def enqueue(job_id):
+        if threads:
+            held.append(job_id)
+            return
+        thread = threading.Thread(target=run, args=(job_id,), daemon=True)
+        threads.append(thread)
+        thread.start()
+
+    monkeypatch.setattr(job_services, "_enqueue_after_commit", enqueue)
+    yield held
+    for thread in threads:
+        thread.join(timeout=60)
+
+
+def test_a_requested_render_runs_with_live_progress_and_a_queued_one_can_be_cancelled(
+    browse, worker
+):
+    project = ProjectFactory(slug="mobile", name="MobileNet")
+    network = network_register(name="mobilenet-v2", arch="mobilenet_v2", bundled_weights=True)
+    ProjectNetworkFactory(project=project, network=network)
+    ada = MembershipFactory(project=project, role=Role.OWNER, user__username="ada").user
+    page = browse(ada)
+    page.goto("/p/mobile/jobs/")
+    page.evaluate(WATCH_PROGRESS)
+
+    page.get_by_label("Layer").select_option(label="mobilenet-v2 / features.0 (32)")
+    page.get_by_label("Kind").select_option("first_layer_weights")
+    page.get_by_role("button", name="Request render").click()
+    done = page.locator("#job-rows tr[data-status=succeeded]")
+    done.wait_for(timeout=60_000)
+    seen = page.evaluate("window.seenProgress")
+    print("JOB_PROGRESS_SEEN", json.dumps(seen))
+
+    job = Job.objects.get(kind="first_layer_weights")
+    assert (job.status, job.progress) == ("succeeded", 1.0)
+    assert done.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
+    assert seen[-1] == 100
+
+    page.get_by_label("Kind").select_option("dataset_examples")
+    page.get_by_role("button", name="Request render").click()
+    queued = page.locator("#job-rows tr[data-status=queued]")
+    queued.get_by_role("button", name="Cancel").click()
+    page.locator("#job-rows tr[data-status=cancelled]").wait_for()
+    assert Job.objects.get(pk=worker[0]).status == "cancelled"
