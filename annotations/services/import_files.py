@@ -23,6 +23,32 @@ MAX_REPORTED_PROBLEMS = 1000
 KEEP = object()
 
 
+class Problems:
+    """Problems found in a file, by where they are (``rows.12``, ``units.3``, ``file``)."""
+
+    def __init__(self):
+        self.fields = {}
+        self.count = 0
+
+    def add(self, where, message):
+        self.count += 1
+        if len(self.fields) < MAX_REPORTED_PROBLEMS or where in self.fields:
+            self.fields.setdefault(where, []).append(message)
+
+    def raise_if_any(self, what):
+        if not self.count:
+            return
+        fields = dict(self.fields)
+        if self.count > sum(len(messages) for messages in fields.values()):
+            fields["more"] = [f"{self.count} problems in all; the first ones are listed."]
+        raise ValidationFailed(
+            f"{what} has {self.count} problem{'s' if self.count != 1 else ''}; nothing was "
+            "imported.",
+            code="import_invalid",
+            fields=fields,
+        )
+
+
 @dataclass
 class GroupSpec:
     """A group the file names: its path of names from the root and the fields it sets."""
@@ -61,32 +87,8 @@ class ImportFile:
     simple_parents: dict = field(default_factory=dict)
     simple_descriptions: dict = field(default_factory=dict)
     simple_lines: dict = field(default_factory=dict)
-
-
-class Problems:
-    """Problems found in a file, by where they are (``rows.12``, ``units.3``, ``file``)."""
-
-    def __init__(self):
-        self.fields = {}
-        self.count = 0
-
-    def add(self, where, message):
-        self.count += 1
-        if len(self.fields) < MAX_REPORTED_PROBLEMS or where in self.fields:
-            self.fields.setdefault(where, []).append(message)
-
-    def raise_if_any(self, what):
-        if not self.count:
-            return
-        fields = dict(self.fields)
-        if self.count > sum(len(messages) for messages in fields.values()):
-            fields["more"] = [f"{self.count} problems in all; the first ones are listed."]
-        raise ValidationFailed(
-            f"{what} has {self.count} problem{'s' if self.count != 1 else ''}; nothing was "
-            "imported.",
-            code="import_invalid",
-            fields=fields,
-        )
+    # Problems with rows found while reading; the import adds its own and reports them all.
+    problems: Problems = field(default_factory=Problems)
 
 
 def read_import_file(*, format, content):
@@ -129,8 +131,9 @@ def _read_json(content):
         where = ".".join(str(part) for part in error.absolute_path) or "file"
         problems.add(where, error.message)
     problems.raise_if_any("The file")
-    plan = ImportFile(format="json", network=document["network"])
+    plan = ImportFile(format="json", network=document["network"], problems=problems)
     _json_groups(document["groups"], plan, problems)
+    # Without its groups the rest cannot be checked: these problems are reported first.
     problems.raise_if_any("The file")
     for position, row in enumerate(document["units"]):
         where = f"units.{position}"
@@ -157,7 +160,6 @@ def _read_json(content):
                     f"Group {value} is not among the file's groups.",
                 )
         plan.hypotheses.append({**hypothesis, "where": f"hypotheses.{position}"})
-    problems.raise_if_any("The file")
     return plan
 
 
@@ -258,8 +260,8 @@ def _columns(header, required, optional):
 
 
 def _read_rows(reader, columns, read_row, format):
-    problems = Problems()
     plan = ImportFile(format=format)
+    problems = plan.problems
     rows = []
     width = max(columns.values()) + 1
     try:
@@ -279,7 +281,6 @@ def _read_rows(reader, columns, read_row, format):
     except csv.Error as error:
         raise _malformed(f"Not CSV: {error}.") from error
     read_row(rows, plan, problems)
-    problems.raise_if_any("The file")
     return plan
 
 

@@ -28,7 +28,7 @@ from annotations.models import (
 from annotations.policies import authorize
 from annotations.selectors.exports import PATH_SEPARATOR
 from annotations.services.events import event_record, events_record
-from annotations.services.import_files import KEEP, GroupSpec, Problems, read_import_file
+from annotations.services.import_files import KEEP, GroupSpec, read_import_file
 from server.errors import Conflict, ValidationFailed
 from workers.models import Artifact, Layer, Unit
 
@@ -61,7 +61,7 @@ def taxonomy_import(*, project, network, actor, format, content, dry_run=False):
 
 
 def _check_network(plan, network):
-    problems = Problems()
+    problems = plan.problems
     if plan.format == "json":
         expected = {
             "name": network.name,
@@ -78,10 +78,11 @@ def _check_network(plan, network):
                 f"import is into {network.name!r} "
                 f"({', '.join(f'{key} {expected[key]!r}' for key in differ)}).",
             )
+            # Every row would be wrong too; the network is the one thing to report.
+            problems.raise_if_any("The file")
     for where, name in plan.network_rows.items():
         if name != network.name:
             problems.add(where, f"Network {name!r} is not {network.name!r}, the one imported into.")
-    problems.raise_if_any("The file")
 
 
 class _Changes:
@@ -89,7 +90,7 @@ class _Changes:
 
     def __init__(self, project, network, plan, actor):
         self.project, self.network, self.plan, self.actor = project, network, plan, actor
-        self.problems = Problems()
+        self.problems = plan.problems
         self.layers = {layer.name: layer for layer in Layer.objects.filter(network=network)}
         self._read_groups()
         if plan.format == "simple_csv":
@@ -129,11 +130,12 @@ class _Changes:
         named = {}
         for path in self.existing:
             named.setdefault(path[-1], []).append(path)
-        resolved = {}
+        resolved, wheres = {}, {}
 
         def resolve(name, where, seen):
             if name in resolved:
                 return resolved[name]
+            wheres.setdefault(name, where)
             parent = parents.get(name, "")
             if name in seen:
                 self.problems.add(where, f"Group {name!r} is inside itself (a cycle of parents).")
@@ -156,7 +158,7 @@ class _Changes:
                 self.problems.add(
                     where,
                     f"Group {name!r} is ambiguous: the project has "
-                    f"{' and '.join(_show(other) for other in found)}; give parent_group.",
+                    f"{' and '.join(_show(other) for other in sorted(found))}; give parent_group.",
                 )
                 return None
             else:
@@ -171,9 +173,9 @@ class _Changes:
             if path is None:
                 continue
             for depth in range(1, len(path)):
-                specs.setdefault(path[:depth], GroupSpec(path=path[:depth], where=lines[name]))
+                specs.setdefault(path[:depth], GroupSpec(path=path[:depth], where=wheres[name]))
             description = self.plan.simple_descriptions.get(name, KEEP)
-            specs[path] = GroupSpec(path=path, where=lines[name], description=description)
+            specs[path] = GroupSpec(path=path, where=wheres[name], description=description)
         self.plan.groups = list(specs.values())
         for unit in self.plan.units:
             unit.group = resolved.get(unit.group)
@@ -181,7 +183,7 @@ class _Changes:
     def _plan_groups(self):
         self.created, self.updated = [], []
         self.scopes = {path: row["layer__name"] for path, row in self.existing.items()}
-        for spec in sorted(self.plan.groups, key=lambda spec: len(spec.path)):
+        for spec in sorted(self.plan.groups, key=lambda spec: spec.path):
             if spec.layer not in (KEEP, None) and spec.layer not in self.layers:
                 self.problems.add(
                     spec.where, f"No layer {spec.layer!r} in {self.network.name} for the scope."
