@@ -35,6 +35,7 @@ function nodeView(node) {
       swatch(node.color),
       h("span", { class: "name" }, node.name),
       node.layer ? h("small", {}, `${node.layer.network}/${node.layer.layer}`) : null,
+      node.description ? h("small", { class: "description" }, node.description) : null,
       h("span", { class: "num", title: "units" }, node.unit_count),
     ),
     node.children.length ? h("ul", {}, node.children.map(nodeView)) : null,

@@ -63,7 +63,7 @@ async function showWeights(rendering) {
   if (!summary) return;
   const strongest = summary.incoming[0]?.norm || 1;
   const strip = images(rendering)[0];
-  container.replaceChildren(
+  const parts = [
     h("p", { class: "meta" }, `Strongest incoming from ${summary.source_layer} (${summary.mode}), by kernel norm:`),
     strip ? figure(strip, "kernels, strongest first", { pixelated: true }) : null,
     h(
@@ -85,7 +85,8 @@ async function showWeights(rendering) {
       ),
     ),
     h("p", { class: "meta" }, "Outgoing weights: open a unit of the next layer; its incoming list links back here."),
-  );
+  ];
+  container.replaceChildren(...parts.filter(Boolean));
 }
 
 async function showStats(renderings) {
