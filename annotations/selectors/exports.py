@@ -238,7 +238,8 @@ class ReleaseTaxonomy(_Taxonomy):
         return _count_rows(rows)
 
     def assignments(self):
-        return (
+        # A release keeps "" for an assignment nobody is recorded as having made.
+        rows = (
             ReleaseAssignment.objects.filter(release=self.release, unit__network=self.network)
             .order_by("unit__layer__order", "unit__index")
             .values_list(
@@ -252,6 +253,7 @@ class ReleaseTaxonomy(_Taxonomy):
             )
             .iterator(chunk_size=CHUNK_SIZE)
         )
+        return ((*row[:5], row[5] or None, row[6]) for row in rows)
 
     def hypotheses(self):
         return iter(self.release.hypotheses.get(self.network.name, []))
