@@ -5,7 +5,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Su
 from django.db.models.functions import Coalesce
 
 from annotations.models import Assignment, Hypothesis, HypothesisUnit, Membership, Review
-from annotations.policies import REVIEWERS, can, role_in_project
+from annotations.policies import REVIEWERS, can
 from server.errors import NotFound, PermissionDenied
 
 
@@ -58,8 +58,12 @@ def hypothesis_detail(*, project, hypothesis_id):
     """Hypothesis ``hypothesis_id`` of ``project`` with its reviews, and each of its units
     with ``current_group`` (its group now) and ``moved`` (not the group the hypothesis
     expected)."""
+    units = HypothesisUnit.objects.select_related("unit__layer", "expected_group")
     hypothesis = (
-        _listed(Hypothesis.objects.filter(project=project, pk=hypothesis_id))
+        _listed(
+            Hypothesis.objects.filter(project=project, pk=hypothesis_id),
+            units=Prefetch("units", queryset=units),
+        )
         .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("reviewer")))
         .first()
     )
@@ -82,13 +86,12 @@ def review_queue(*, user, project=None):
     hypotheses = Hypothesis.objects.filter(
         ~Exists(reviewed), status=Hypothesis.Status.OPEN
     ).exclude(author=user)
-    if project is None:
+    if project is not None:
+        hypotheses = hypotheses.filter(project=project)
+    if not (project is not None and user.is_superuser):
+        # The reviewer's role is checked in the same query as the queue is read.
         reviewer_of = Membership.objects.filter(user=user, role__in=REVIEWERS).values("project")
         hypotheses = hypotheses.filter(project__in=reviewer_of)
-    elif user.is_superuser or role_in_project(user, project) in REVIEWERS:
-        hypotheses = hypotheses.filter(project=project)
-    else:
-        hypotheses = hypotheses.none()
     return _listed(hypotheses).order_by("created_at", "id")
 
 
@@ -109,15 +112,18 @@ def _group_id(group):
     return group.pk if group is not None else None
 
 
-def _listed(hypotheses):
-    """Everything a listed hypothesis shows, in a fixed number of queries."""
+def _listed(hypotheses, units=None):
+    """Everything a listed hypothesis shows, in a fixed number of queries: its units as
+    addresses only, unless ``units`` prefetches more of them."""
     return (
         hypotheses.select_related("project", "network", "author", "group", "proposed_group")
         .annotate(approvals=approvals_count())
-        .prefetch_related(
-            Prefetch(
-                "units",
-                queryset=HypothesisUnit.objects.select_related("unit__layer", "expected_group"),
-            )
-        )
+        .prefetch_related(units or Prefetch("units", queryset=_unit_addresses()))
+    )
+
+
+def _unit_addresses():
+    # A page of 50 hypotheses holds hundreds of units: build no more of each than its address.
+    return HypothesisUnit.objects.select_related("unit__layer").only(
+        "hypothesis_id", "unit__index", "unit__layer__name"
     )

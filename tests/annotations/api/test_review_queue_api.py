@@ -8,7 +8,9 @@ from tests.factories.annotations import (
     MembershipFactory,
     ProjectFactory,
     ReviewFactory,
+    UserFactory,
 )
+from tests.factories.workers import LayerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +61,27 @@ def test_members_who_may_not_review_have_an_empty_queue(project, role):
     assert _ids(member) == []
 
 
+def test_a_superuser_reviews_any_project_without_being_a_member(project):
+    admin = UserFactory(is_superuser=True)
+    waiting = HypothesisFactory(project=project)
+    HypothesisFactory(project=ProjectFactory())
+
+    assert _ids(admin) == [waiting.pk]
+
+
+def test_the_queue_lists_each_hypothesis_units_by_address(project, rev):
+    hypothesis = HypothesisFactory(project=project)
+    for name, index in (("mixed3b", 7), ("mixed3a", 3)):
+        unit = LayerFactory(name=name, channels=8).units.get(index=index)
+        HypothesisUnitFactory(hypothesis=hypothesis, unit=unit)
+    client = APIClient()
+    client.force_authenticate(rev)
+
+    row = client.get(QUEUE).json()["results"][0]
+
+    assert sorted(row["units"]) == ["mixed3a:3", "mixed3b:7"]
+
+
 def test_the_queue_across_projects_covers_those_where_i_review(project, rev):
     mine = HypothesisFactory(project=project)
     owned = MembershipFactory(user=rev, role=Role.OWNER).project
@@ -78,8 +101,8 @@ def test_the_queue_costs_the_same_queries_for_many_hypotheses(
     client = APIClient()
     client.force_authenticate(rev)
 
-    # project, its role check, the reviewer's role, count, page, units
-    with django_assert_num_queries(6):
+    # project, its role check, count, page (the reviewer's role checked in both), units
+    with django_assert_num_queries(5):
         response = client.get(QUEUE)
 
     assert response.json()["count"] == 4
