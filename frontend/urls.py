@@ -19,4 +19,5 @@ urlpatterns = [
     path(f"{PROJECT}comments/<int:comment_id>/", views.comment_page, name="comment"),
     path(f"{PROJECT}reviews/", views.reviews_page, name="reviews"),
     path(f"{PROJECT}jobs/", views.jobs_page, name="jobs"),
+    path(f"{PROJECT}exports/", views.exports_page, name="exports"),
 ]

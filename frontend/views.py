@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from annotations.api.throttles import CredentialsRateThrottle
 from annotations.selectors.comments import comment_get
+from annotations.selectors.networks import project_networks
 from annotations.selectors.projects import project_get_for_user, projects_for_user
 from frontend.selectors import labelled_share_by_layer
 from server.errors import DomainError
@@ -89,6 +90,13 @@ def hypothesis_page(request, slug, hypothesis_id):
 @login_required
 def reviews_page(request, slug):
     return _page(request, slug, "reviews.html")
+
+
+@login_required
+def exports_page(request, slug):
+    project = _project(request, slug)
+    networks = project_networks(project=project)
+    return render(request, "frontend/exports.html", {"project": project, "networks": networks})
 
 
 @login_required

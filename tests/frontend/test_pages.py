@@ -23,6 +23,7 @@ PAGES = [
     "/p/early-vision/taxonomy/",
     "/p/early-vision/reviews/",
     "/p/early-vision/jobs/",
+    "/p/early-vision/exports/",
     "/p/early-vision/hypotheses/1/",
 ]
 
