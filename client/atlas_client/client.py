@@ -1,5 +1,8 @@
 """``Atlas``: one user's session with a Neuron Atlas server, one method per thing to do."""
 
+import io
+import json
+import os
 import time
 import urllib.parse
 
@@ -139,6 +142,72 @@ class Atlas:
         return self._http.request(
             "POST", f"projects/{_segment(project)}/assignments/", payload=payload
         ).body
+
+    # Exports, imports and releases.
+
+    def export(
+        self, project, format="json", *, network=None, release=None, comments=False, path=None
+    ):
+        """The taxonomy of one network (live, or release ``release``) as ``format``: "json"
+        (a dict), "csv" or "html" (text). With ``path`` the download is streamed to that file
+        instead, and the path is returned. ``network`` is needed only when the project studies
+        several; ``comments`` adds the comments to a JSON export."""
+        base = f"projects/{_segment(project)}/"
+        if release is not None:
+            base += f"releases/{_segment(release)}/"
+        params = {"network": network, "comments": "true" if comments else None}
+        target = f"{base}exports/{_segment(format)}/"
+        if path is not None:
+            with open(path, "wb") as out:
+                self._http.download(target, out, params=params)
+            return path
+        buffer = io.BytesIO()
+        self._http.download(target, buffer, params=params)
+        text = buffer.getvalue().decode("utf-8")
+        return json.loads(text) if format == "json" else text
+
+    def import_taxonomy(
+        self, project, network, content=None, *, path=None, format=None, dry_run=False
+    ):
+        """Import a taxonomy file (``content`` as text, or the file at ``path``) into one
+        network's taxonomy: the JSON export, the CSV export or the simple CSV
+        ``layer,unit,group,parent_group,description``. ``format`` ("json" or "csv") defaults to
+        the file's suffix. Returns the report; a bad file raises AtlasError whose ``fields``
+        name each bad row, and nothing changes. ``dry_run`` only reports."""
+        if (content is None) == (path is None):
+            raise TypeError("give either content or path")
+        if path is not None:
+            with open(path, encoding="utf-8") as handle:
+                content = handle.read()
+            format = format or os.path.splitext(str(path))[1].lstrip(".").lower()
+        if format not in ("json", "csv"):
+            raise ValueError(f"format must be 'json' or 'csv', not {format!r}")
+        payload = {"network": network, "format": format, "content": content, "dry_run": dry_run}
+        return self._http.request(
+            "POST", f"projects/{_segment(project)}/imports/", payload=payload
+        ).body
+
+    def releases(self, project):
+        """The project's releases, newest first."""
+        return self._all(f"projects/{_segment(project)}/releases/")
+
+    def release(self, project, name):
+        return self._get(f"projects/{_segment(project)}/releases/{_segment(name)}/")
+
+    def create_release(self, project, name, notes=""):
+        """Freeze the taxonomy as release ``name`` (owners only); releases never change."""
+        return self._http.request(
+            "POST",
+            f"projects/{_segment(project)}/releases/",
+            payload={"name": name, "notes": notes},
+        ).body
+
+    def release_diff(self, project, name, against=None):
+        """What changed from ``against`` (default: the release before) to release ``name``:
+        ``groups`` (added, removed, renamed, moved, changed) and ``units`` (from, to)."""
+        return self._get(
+            f"projects/{_segment(project)}/releases/{_segment(name)}/diff/", against=against
+        )
 
     # Hypotheses and reviews.
 

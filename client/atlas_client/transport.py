@@ -61,6 +61,23 @@ class Transport:
                 body = _body(error)
             raise error_from_response(error.code, error.reason, body) from None
 
+    def download(self, path, out, *, params=None, chunk_size=1 << 16):
+        """GET ``path`` and write the answer's bytes to ``out`` (a binary file) as they come;
+        returns the answer's headers. An error answer raises AtlasError, as ``request`` does."""
+        request = urllib.request.Request(self.url(path, params), method="GET")  # noqa: S310
+        request.add_header("User-Agent", USER_AGENT)
+        if self.token:
+            request.add_header("Authorization", f"Token {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+                while chunk := answer.read(chunk_size):
+                    out.write(chunk)
+                return _headers(answer)
+        except urllib.error.HTTPError as error:
+            with error:
+                body = _body(error)
+            raise error_from_response(error.code, error.reason, body) from None
+
 
 def _headers(answer):
     return {name.lower(): value for name, value in answer.headers.items()}
