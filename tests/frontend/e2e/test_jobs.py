@@ -32,6 +32,7 @@ WATCH_PROGRESS = """() => {
 def worker(monkeypatch, settings):
     """Runs the first job requested in a thread, as a worker would; holds any later ones."""
     settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
+    settings.ATLAS_RENDER_BATCH_SIZE = 2
     threads, held = [], []
 
     def run(job_id):
@@ -65,18 +66,28 @@ def test_a_requested_render_runs_with_live_progress_and_a_queued_one_can_be_canc
     page.goto("/p/mobile/jobs/")
     page.evaluate(WATCH_PROGRESS)
 
-    page.get_by_label("Layer").select_option(label="mobilenet-v2 / features.0 (32)")
-    page.get_by_label("Kind").select_option("first_layer_weights")
+    page.get_by_label("Layer").select_option(label="mobilenet-v2 / features.2 (24)")
+    page.get_by_label("Kind").select_option("feature_visualization")
+    page.get_by_label("Steps").fill("24")
+    page.get_by_label("Size").fill("64")
+    page.get_by_label("Units").fill("0-7")
     page.get_by_role("button", name="Request render").click()
     done = page.locator("#job-rows tr[data-status=succeeded]")
-    done.wait_for(timeout=60_000)
+    done.wait_for(timeout=90_000)
     seen = page.evaluate("window.seenProgress")
     print("JOB_PROGRESS_SEEN", json.dumps(seen))
 
-    job = Job.objects.get(kind="first_layer_weights")
-    assert (job.status, job.progress) == ("succeeded", 1.0)
+    job = Job.objects.get(kind="feature_visualization")
+    assert (job.status, job.progress, job.params["steps"], job.unit_indices) == (
+        "succeeded",
+        1.0,
+        24,
+        list(range(8)),
+    )
     assert done.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
     assert seen[-1] == 100
+    assert any(0 < value < 100 for value in seen)
+    assert done.locator("a").get_attribute("href") == "/p/mobile/grid/mobilenet-v2/features.2/"
 
     page.get_by_label("Kind").select_option("dataset_examples")
     page.get_by_role("button", name="Request render").click()

@@ -6,7 +6,7 @@ const page = $("#jobs-page");
 const slug = page.dataset.project;
 const links = pageLinks(slug);
 const networks = new Set([...$("#job-layer").options].map((option) => option.value.split("|")[0]));
-const POLL_MS = 1000;
+const POLL_MS = 500;
 let timer = null;
 
 function parseUnits(text) {
@@ -66,8 +66,12 @@ async function requestRender(event) {
   event.preventDefault();
   const [network, layer] = $("#job-layer").value.split("|");
   const params = {};
-  const steps = $("#job-steps").value;
-  if (steps && $("#job-kind").value === "feature_visualization") params.steps = Number(steps);
+  if ($("#job-kind").value === "feature_visualization") {
+    for (const name of ["steps", "size"]) {
+      const value = $(`#job-${name}`).value;
+      if (value) params[name] = Number(value);
+    }
+  }
   let units;
   try {
     units = parseUnits($("#job-units").value);
