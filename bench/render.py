@@ -28,6 +28,7 @@ import torch
 
 from workers.engine.architectures import BUILTIN
 from workers.engine.capture import capture_by_hooks
+from workers.engine.featurevis.allocator import keep_freed_memory
 from workers.engine.featurevis.batch import item_generator
 from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_convolutions
 from workers.engine.featurevis.param import image_param
@@ -399,6 +400,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    # render_units does this on CPU anyway; done first, so both sides run with it throughout.
+    allocator = "glibc malloc keeps freed memory" if keep_freed_memory() else "default malloc"
     if args.quick:
         args.steps, args.size, args.units, args.repeats, args.ablation_steps = 4, 48, 8, 1, 2
         args.baseline_units = 4 if args.quality else 1
@@ -428,6 +431,7 @@ def main(argv=None):
                 repeats=args.repeats,
                 ablation_steps=args.ablation_steps,
             )
+        result["allocator"] = f"{allocator}, both sides"
         measure.emit(result)
     return 0
 

@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from workers.engine.featurevis.allocator import keep_freed_memory
 from workers.engine.featurevis.batch import RenderItem, RenderSettings, UnitRender, render_batch
 from workers.engine.featurevis.fast import render_copy
 from workers.engine.featurevis.objectives import OBJECTIVES
@@ -90,7 +91,8 @@ def render_units(
     batch_size: images per optimisation; by default DEFAULT_BATCH for the device, halved on
     CUDA out-of-memory. Every image draws its start and transforms from (seed, unit,
     variant), so renders do not depend on how they are batched.
-    device: where to render; the network's device by default.
+    device: where to render; the network's device by default. On CPU, the process's malloc
+    keeps freed memory from then on (see allocator.py).
     on_batch(renders, done, total): called after each batch. should_stop(): asked before
     each batch; when it says True the renders made so far are returned.
     """
@@ -107,6 +109,8 @@ def render_units(
         batch_size=batch_size,
     )
     device = network.device if device is None else torch.device(device)
+    if device.type == "cpu":
+        keep_freed_memory()
     groups = _unit_groups(units, objective, diversity, direction)
     settings = RenderSettings(
         layer=layer,
