@@ -92,3 +92,13 @@ def test_a_comment_link_of_another_project_is_404(client, project):
     client.force_login(MembershipFactory(project=project).user)
 
     assert client.get(f"/p/early-vision/comments/{comment.pk}/").status_code == 404
+
+
+def test_the_landing_page_links_my_projects_only(client, project):
+    client.force_login(MembershipFactory(project=project).user)
+    ProjectFactory(slug="elsewhere")
+
+    content = client.get("/").content.decode()
+
+    assert 'href="/p/early-vision/"' in content
+    assert "/p/elsewhere/" not in content

@@ -63,6 +63,7 @@ def test_propose_request_changes_revise_approve_and_see_the_new_group(browse, te
     grace.get_by_label("New comment").fill("@ada compare unit 5 with the circle units of mixed3a.")
     grace.get_by_role("button", name="Post comment").click()
     grace.locator(".comment", has_text="compare unit 5").wait_for()
+    grace.locator("#unit-rows[data-pictures=true]").wait_for()
     screenshot(grace, "review")
 
     ada.goto("/p/early-vision/")
@@ -70,6 +71,7 @@ def test_propose_request_changes_revise_approve_and_see_the_new_group(browse, te
     mention.wait_for()
     assert "grace" in mention.inner_text()
     assert ada.locator("#notification-list .review").count() == 1
+    screenshot(ada, "project")
     mention.click()
     ada.wait_for_selector("#hypothesis-page[data-ready=true]")
     assert ada.url.startswith(hypothesis_url)
@@ -82,6 +84,8 @@ def test_propose_request_changes_revise_approve_and_see_the_new_group(browse, te
     grace.get_by_label("Approve").check()
     grace.get_by_role("button", name="Submit review").click()
     grace.locator("#hypothesis-status", has_text="accepted").wait_for()
+    grace.locator("#unit-rows[data-pictures=true]").wait_for()
+    screenshot(grace, "hypothesis-accepted")
 
     ada.goto(GRID)
     ada.wait_for_selector("#grid-page[data-ready=true]")

@@ -1,5 +1,5 @@
 // A hypothesis: its claim, units, reviews and thread; review it, or revise or withdraw it.
-import { projectPaths, request } from "./api.js";
+import { get, projectPaths, request } from "./api.js";
 import { saveConditionally } from "./conflicts.js";
 import { $, announce, attempt, h, pageLinks, when } from "./dom.js";
 import { mountThread } from "./thread.js";
@@ -20,6 +20,9 @@ function groupName(group) {
 }
 
 function render({ data: hypothesis }) {
+  // A unit whose group changed under an open hypothesis blocks its acceptance; once accepted,
+  // the change is the hypothesis' own doing.
+  const warn = (row) => row.moved && hypothesis.status === "open";
   document.title = `${hypothesis.title} · hypothesis #${hypothesis.id}`;
   $("#hypothesis-title").textContent = hypothesis.title;
   const status = $("#hypothesis-status");
@@ -40,10 +43,17 @@ function render({ data: hypothesis }) {
       h(
         "tr",
         { dataset: { unit: row.unit } },
+        h("td", { class: "thumb-cell" }, h("span", { class: "mini-thumb", "aria-hidden": "true" })),
         h("td", {}, h("a", { href: links.unit(hypothesis.network, row.unit) }, h("code", {}, row.unit))),
         h("td", {}, groupName(row.expected_group)),
-        h("td", { class: row.moved ? "error" : "" }, groupName(row.current_group), row.moved ? " (changed since written)" : ""),
+        h("td", { class: warn(row) ? "error" : "" }, groupName(row.current_group), warn(row) ? " (changed since written)" : ""),
       ),
+    ),
+  );
+  $("#evidence").replaceChildren(
+    ...hypothesis.evidence.map((artifact) =>
+      h("a", { href: `/api/v1/artifacts/${artifact}/download/`, title: `evidence: artifact ${artifact}` },
+        h("img", { src: `/api/v1/artifacts/${artifact}/download/`, alt: `evidence artifact ${artifact}`, loading: "lazy" })),
     ),
   );
   $("#approvals").textContent = `${hypothesis.approvals}/${hypothesis.required_approvals}`;
@@ -73,9 +83,35 @@ function render({ data: hypothesis }) {
   }
 }
 
+/** Each unit's picture, cut from its layer's sprite sheet: one grid request per layer. */
+async function showThumbnails(hypothesis) {
+  const layers = [...new Set(hypothesis.units.map((unit) => unit.slice(0, unit.lastIndexOf(":"))))];
+  for (const layer of layers) {
+    const grid = await attempt(`Pictures of ${layer}`, () => get(paths.grid(hypothesis.network, layer), { page_size: 2048 }));
+    if (!grid) continue;
+    const sprite = grid.sprites.find((candidate) => candidate.layout);
+    const groups = new Map(grid.results.map((row) => [row.address, row.group]));
+    const positions = new Map((sprite?.layout.units || []).map((unit) => [`${layer}:${unit.index}`, unit]));
+    for (const row of document.querySelectorAll("#unit-rows tr")) {
+      const thumb = row.querySelector(".mini-thumb");
+      const position = positions.get(row.dataset.unit);
+      thumb.style.setProperty("--group", groups.get(row.dataset.unit)?.color || "transparent");
+      if (!position) continue;
+      const scale = 48 / sprite.layout.tile_width;
+      Object.assign(thumb.style, {
+        backgroundImage: `url("${sprite.sprite_url}")`,
+        backgroundSize: `${sprite.layout.width * scale}px ${sprite.layout.height * scale}px`,
+        backgroundPosition: `${-position.x * scale}px ${-position.y * scale}px`,
+      });
+    }
+  }
+  $("#unit-rows").dataset.pictures = "true";
+}
+
 function accept(saved) {
   current = saved;
   render(saved);
+  showThumbnails(saved.data);
 }
 
 async function submitReview(event) {
@@ -140,6 +176,7 @@ async function start() {
   current = await attempt("Loading the hypothesis", read);
   if (!current) return;
   render(current);
+  showThumbnails(current.data);
   await mountThread($("#thread"), { slug, targetType: "hypothesis", targetId: id, canPost: role && role !== "viewer" });
   page.dataset.ready = "true";
 }

@@ -38,15 +38,31 @@ export function notificationItem(notification, onRead) {
   );
 }
 
+const PHRASES = {
+  "hypothesis.created": "proposed",
+  "hypothesis.revised": "revised",
+  "hypothesis.reviewed": "reviewed",
+  "hypothesis.accepted": "accepted",
+  "hypothesis.rejected": "rejected",
+  "hypothesis.withdrawn": "withdrew",
+  "comment.posted": "commented",
+  "comment.edited": "edited a comment",
+  "unit.assigned": "assigned",
+  "group.created": "created group",
+  "group.renamed": "renamed group",
+  "group.moved": "moved group",
+  "group.merged": "merged group",
+};
+
 export function eventItem(event) {
+  const label = event.target_label || `${event.target_type} ${event.target_id}`;
+  const phrase = PHRASES[event.verb] ?? event.verb.replace(".", " ");
   return h(
     "li",
-    {},
+    { dataset: { verb: event.verb } },
     h("strong", {}, event.actor ?? "system"),
-    " ",
-    event.verb.replace(".", " "),
-    " ",
-    h("span", {}, event.target_label || `${event.target_type} ${event.target_id}`),
+    ` ${phrase} `,
+    h("span", {}, label.replace(/^comment on /, "on ")),
     h("div", { class: "meta" }, when(event.created_at)),
   );
 }
