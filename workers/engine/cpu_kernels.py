@@ -1,4 +1,5 @@
-"""The numba kernel behind `map_statistics` on the CPU: every statistic of a map in one read.
+"""numba kernels of the dataset-examples pass on the CPU: every statistic of a map in one read
+(behind `map_statistics`) and the running top-k merge (behind `ranking.merge_ranked`).
 
 Compiled on first use and cached beside this file (numba's `__pycache__`; where that is not
 writable, numba's user-wide cache, or NUMBA_CACHE_DIR when set).
@@ -33,6 +34,11 @@ def _llvm_binary(name: str):
         return left(left, left), codegen
 
     return call
+
+
+def set_threads(threads: int):
+    """Run the parallel kernels on this many threads (PyTorch's intra-op count, as a rule)."""
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
 _maximum = _llvm_binary("llvm.maxnum")
@@ -95,3 +101,40 @@ def row_statistics(rows, maximum, argmax, minimum, argmin, sums, active):
         argmin[row_index] = _first(row, low_block, low)
         sums[row_index] = total
         active[row_index] = above
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def merge_ranked(kept, batch, merged, descending):
+    """Per unit (row), the best `merged[0].shape[1]` of the kept candidates and the batch's.
+
+    kept, batch and merged are (values, images, positions) tuples of [U, ·] arrays; kept is
+    ranked best first, the batch in image order, merged is written. Stable: a candidate goes
+    after the kept ones and earlier batch ones it only equals.
+    """
+    kept_values, kept_images, kept_positions = kept
+    batch_values, batch_images, batch_positions = batch
+    values, images, positions = merged
+    k = values.shape[1]
+    for unit in numba.prange(values.shape[0]):
+        count = min(kept_values.shape[1], k)
+        values[unit, :count] = kept_values[unit, :count]
+        images[unit, :count] = kept_images[unit, :count]
+        positions[unit, :count] = kept_positions[unit, :count]
+        for column in range(batch_values.shape[1]):
+            value = batch_values[unit, column]
+            slot = count
+            while slot > 0 and (
+                value > values[unit, slot - 1] if descending else value < values[unit, slot - 1]
+            ):
+                slot -= 1
+            if slot == k:
+                continue
+            # The candidates it beats move one place down; at k the last one drops out.
+            for moved in range(min(count, k - 1), slot, -1):
+                values[unit, moved] = values[unit, moved - 1]
+                images[unit, moved] = images[unit, moved - 1]
+                positions[unit, moved] = positions[unit, moved - 1]
+            values[unit, slot] = value
+            images[unit, slot] = batch_images[unit, column]
+            positions[unit, slot] = batch_positions[unit, column]
+            count = min(count + 1, k)

@@ -7,13 +7,13 @@ pass keeps only the running top-k and bottom-k and per-unit sums: O(units · k),
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
 from workers.engine.map_statistics import MapStatistics, map_statistics
 from workers.engine.networks import LayerInfo, LoadedNetwork
+from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
 
 Box = tuple[int, int, int, int]
 # What a crop that does not fill its square tile is padded with: white, as the sprite sheets.
@@ -55,31 +55,6 @@ class LayerExamples:
     stats: UnitStats
 
 
-class _Ranked(NamedTuple):
-    """Candidates per unit along dim 1: values, dataset indices, flat map positions."""
-
-    values: torch.Tensor
-    images: torch.Tensor
-    positions: torch.Tensor
-
-
-def _merge(kept: _Ranked, batch: _Ranked, k: int, *, descending: bool) -> _Ranked:
-    """The k best per unit of the kept candidates and a batch's [U, B]; ties keep the earlier."""
-    candidates = [torch.cat(fields, dim=1) for fields in zip(kept, batch, strict=True)]
-    # A stable sort keeps the earlier candidate first among equal values; topk does not.
-    order = candidates[0].sort(dim=1, descending=descending, stable=True).indices[:, :k]
-    return _Ranked(*(field.gather(1, order) for field in candidates))
-
-
-def _empty_ranked(units: int, device: torch.device) -> _Ranked:
-    """No candidate yet for any of the units."""
-    return _Ranked(
-        torch.empty(units, 0, device=device),
-        torch.empty(units, 0, dtype=torch.long, device=device),
-        torch.empty(units, 0, dtype=torch.long, device=device),
-    )
-
-
 class _RunningExamples:
     """Top-k, bottom-k and sums for every unit of the chosen layers, kept on the device.
 
@@ -90,8 +65,8 @@ class _RunningExamples:
         units = sum(layer.channels for layer in layers)
         self.layers = layers
         self.k = k
-        self.top = _empty_ranked(units, device)
-        self.bottom = _empty_ranked(units, device)
+        self.top = empty_ranked(units, device)
+        self.bottom = empty_ranked(units, device)
         self.sums = torch.zeros(units, dtype=torch.float64, device=device)
         self.active = torch.zeros(units, dtype=torch.float64, device=device)
         self.maximum = torch.full((units,), float("-inf"), device=device)
@@ -106,10 +81,10 @@ class _RunningExamples:
             *(torch.cat(fields, dim=1).T for fields in zip(*per_layer, strict=True))
         )
         seen = images.expand_as(joint.argmax)
-        top = _Ranked(joint.maximum, seen, joint.argmax)
-        bottom = _Ranked(joint.minimum, seen, joint.argmin)
-        self.top = _merge(self.top, top, self.k, descending=True)
-        self.bottom = _merge(self.bottom, bottom, self.k, descending=False)
+        top = Ranked(joint.maximum, seen, joint.argmax)
+        bottom = Ranked(joint.minimum, seen, joint.argmin)
+        self.top = merge_ranked(self.top, top, self.k, descending=True)
+        self.bottom = merge_ranked(self.bottom, bottom, self.k, descending=False)
         self.sums += joint.sum.sum(dim=1)
         self.active += joint.active.sum(dim=1)
         self.maximum = torch.maximum(self.maximum, joint.maximum.amax(dim=1))
@@ -131,8 +106,8 @@ class _RunningExamples:
     def _layer_results(
         self,
         layer: LayerInfo,
-        top: _Ranked,
-        bottom: _Ranked,
+        top: Ranked,
+        bottom: Ranked,
         sums: torch.Tensor,
         active: torch.Tensor,
         maximum: torch.Tensor,
@@ -153,13 +128,13 @@ class _RunningExamples:
         )
 
 
-def _per_layer(ranked: _Ranked, channels: Sequence[int]) -> list[_Ranked]:
-    """Candidates on the joint unit axis split back into one _Ranked per layer, on the CPU."""
+def _per_layer(ranked: Ranked, channels: Sequence[int]) -> list[Ranked]:
+    """Candidates on the joint unit axis split back into one Ranked per layer, on the CPU."""
     splits = (tensor.cpu().split(channels) for tensor in ranked)
-    return [_Ranked(*fields) for fields in zip(*splits, strict=True)]
+    return [Ranked(*fields) for fields in zip(*splits, strict=True)]
 
 
-def _examples(ranked: _Ranked, width: int) -> Examples:
+def _examples(ranked: Ranked, width: int) -> Examples:
     """Ranked candidates with flat map positions turned into (y, x)."""
     positions = torch.stack([ranked.positions // width, ranked.positions % width], dim=-1)
     return Examples(values=ranked.values, images=ranked.images, positions=positions)

@@ -2,7 +2,7 @@
 sum, and how many positions are above 0.
 
 With eager PyTorch on a CPU that is five to six memory-bound passes over every map, more time
-than the forward that made them; the numba kernel of `map_kernel` reads each map once. The
+than the forward that made them; the numba kernel of `cpu_kernels` reads each map once. The
 PyTorch path serves GPUs (where the passes are cheap next to the forward), other dtypes, and
 machines without numba. Both give equal maxima, minima, positions and counts; sums agree to
 float32 rounding.
@@ -13,12 +13,9 @@ from typing import NamedTuple
 import torch
 
 try:
-    import numba
-
-    from workers.engine.map_kernel import row_statistics
+    from workers.engine import cpu_kernels
 except ImportError:  # numba is pinned in requirements.txt; PyTorch still does the job without it.
-    numba = None
-    row_statistics = None
+    cpu_kernels = None
 
 
 class MapStatistics(NamedTuple):
@@ -35,7 +32,7 @@ class MapStatistics(NamedTuple):
 
 def fused_available(maps: torch.Tensor) -> bool:
     """Whether the one-pass kernel handles these maps: float32 on the CPU, with numba."""
-    return row_statistics is not None and maps.device.type == "cpu" and maps.dtype == torch.float32
+    return cpu_kernels is not None and maps.device.type == "cpu" and maps.dtype == torch.float32
 
 
 def map_statistics(maps: torch.Tensor, *, fused: bool | None = None) -> MapStatistics:
@@ -51,7 +48,7 @@ def map_statistics(maps: torch.Tensor, *, fused: bool | None = None) -> MapStati
     if fused and not fused_available(maps):
         raise ValueError(
             f"the fused kernel needs numba and float32 maps on the CPU; got {maps.dtype} on "
-            f"{maps.device.type}{'' if numba else ', numba not installed'}."
+            f"{maps.device.type}{'' if cpu_kernels else ', numba not installed'}."
         )
     if fused:
         statistics = _fused(maps)
@@ -73,8 +70,8 @@ def _fused(maps: torch.Tensor) -> MapStatistics:
         sum=torch.empty(batch * channels, dtype=torch.float64),
         active=torch.empty(batch * channels, dtype=torch.int64),
     )
-    numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-    row_statistics(rows, *(tensor.numpy() for tensor in statistics))
+    cpu_kernels.set_threads(torch.get_num_threads())
+    cpu_kernels.row_statistics(rows, *(tensor.numpy() for tensor in statistics))
     return MapStatistics(*(tensor.view(batch, channels) for tensor in statistics))
 
 

@@ -11,6 +11,7 @@ from workers.engine.dataset_examples import crop_image, dataset_examples, recept
 from workers.engine.errors import UnknownLayer
 from workers.engine.map_statistics import map_statistics
 from workers.engine.networks import LayerInfo, LoadedNetwork
+from workers.engine.ranking import merge_ranked
 
 # Dataset indices with gaps (as when unreadable images are left out), in batches of odd sizes.
 BATCH_INDICES = ([0, 1, 2], [4, 5, 6, 7, 8], [9], [11, 12])
@@ -79,11 +80,18 @@ def _all_indices():
     return torch.tensor([index for batch in BATCH_INDICES for index in batch])
 
 
+def _use_kernels(monkeypatch, fused):
+    """Make the pass use the numba kernels (True) or PyTorch alone (False)."""
+    monkeypatch.setattr(
+        dataset_examples_module, "map_statistics", partial(map_statistics, fused=fused)
+    )
+    monkeypatch.setattr(dataset_examples_module, "merge_ranked", partial(merge_ranked, fused=fused))
+
+
 @pytest.fixture(params=[True, False], ids=["fused", "torch"])
 def statistics_path(request, monkeypatch):
-    """Runs the test once with the fused kernel and once with the PyTorch reductions."""
-    fused = partial(map_statistics, fused=request.param)
-    monkeypatch.setattr(dataset_examples_module, "map_statistics", fused)
+    """Runs the test once with the numba kernels and once with PyTorch alone."""
+    _use_kernels(monkeypatch, request.param)
 
 
 @pytest.mark.parametrize("layer", ["relu", "mix"])
@@ -129,10 +137,9 @@ def test_statistics_equal_brute_force_over_all_maps(layer, statistics_path):
 
 def test_fused_kernel_and_torch_path_find_the_same_examples(monkeypatch):
     network, batches = _tiny_network(), _random_batches()
+    _use_kernels(monkeypatch, True)
     fused = dataset_examples(network, ["relu", "mix"], batches, k=K)
-    monkeypatch.setattr(
-        dataset_examples_module, "map_statistics", partial(map_statistics, fused=False)
-    )
+    _use_kernels(monkeypatch, False)
 
     reduced = dataset_examples(network, ["relu", "mix"], batches, k=K)
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from workers.engine import map_statistics as statistics_module
-from workers.engine.map_kernel import BLOCK
+from workers.engine.cpu_kernels import BLOCK
 from workers.engine.map_statistics import fused_available, map_statistics
 
 # Positions per map: one block, several blocks with a short last one, and a single position.
@@ -144,7 +144,7 @@ def test_default_falls_back_to_torch_for_other_dtypes():
 
 
 def test_without_numba_the_default_is_torch(monkeypatch):
-    monkeypatch.setattr(statistics_module, "row_statistics", None)
+    monkeypatch.setattr(statistics_module, "cpu_kernels", None)
     maps = _with_ties((2, 3, 5, 5))
 
     assert not fused_available(maps)
