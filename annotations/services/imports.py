@@ -396,28 +396,34 @@ class _Changes:
     def _apply_groups(self, import_event, events):
         groups = {path: row["pk"] for path, row in self.existing.items()}
         now = timezone.now()
-        for spec, values in self.created:
-            group = Group.objects.create(
-                project=self.project,
-                parent_id=groups.get(spec.path[:-1]),
-                name=spec.path[-1],
-                description=values["description"],
-                color=values["color"],
-                order=values["order"],
-                layer=self.layers.get(values["layer"]) if values["layer"] else None,
-                created_by=self.actor,
-            )
-            groups[spec.path] = group.pk
-            events.append(
-                self._event(
-                    "group.created",
-                    "group",
-                    group.pk,
-                    group.name,
-                    None,
-                    {**values, "parent": group.parent_id, "import": import_event},
+        # One INSERT per depth of the tree: a level's parents exist once the level above is in.
+        for depth in sorted({len(spec.path) for spec, _ in self.created}):
+            level = [(spec, values) for spec, values in self.created if len(spec.path) == depth]
+            created = Group.objects.bulk_create(
+                Group(
+                    project=self.project,
+                    parent_id=groups.get(spec.path[:-1]),
+                    name=spec.path[-1],
+                    description=values["description"],
+                    color=values["color"],
+                    order=values["order"],
+                    layer=self.layers.get(values["layer"]) if values["layer"] else None,
+                    created_by=self.actor,
                 )
+                for spec, values in level
             )
+            for (spec, values), group in zip(level, created, strict=True):
+                groups[spec.path] = group.pk
+                events.append(
+                    self._event(
+                        "group.created",
+                        "group",
+                        group.pk,
+                        group.name,
+                        None,
+                        {**values, "parent": group.parent_id, "import": import_event},
+                    )
+                )
         for _, row, current, wanted in self.updated:
             fields = dict(wanted)
             if "layer" in fields:
@@ -495,12 +501,9 @@ class _Changes:
             )
 
     def _apply_hypotheses(self, groups, import_event, events):
-        for document, author, unit_ids, evidence in self.hypotheses:
-            paths = self.plan.group_paths_by_id
-            new_group = document.get("new_group")
-            if new_group and new_group.get("parent") in paths:
-                new_group = {**new_group, "parent": groups[paths[new_group["parent"]]]}
-            hypothesis = Hypothesis.objects.create(
+        paths = self.plan.group_paths_by_id
+        created = Hypothesis.objects.bulk_create(
+            Hypothesis(
                 project=self.project,
                 network=self.network,
                 author=author,
@@ -509,15 +512,23 @@ class _Changes:
                 status=document["status"],
                 group_id=_mapped(groups, paths, document.get("group")),
                 proposed_group_id=_mapped(groups, paths, document.get("proposed_group")),
-                new_group=new_group,
+                new_group=_new_group(document.get("new_group"), groups, paths),
                 evidence=evidence,
                 version=document.get("version", 1),
                 accepted_at=parse_datetime(document.get("accepted_at") or "") or None,
             )
-            HypothesisUnit.objects.bulk_create(
-                HypothesisUnit(hypothesis=hypothesis, unit_id=unit_id) for unit_id in unit_ids
-            )
-            Review.objects.bulk_create(
+            for document, author, _, evidence in self.hypotheses
+        )
+        HypothesisUnit.objects.bulk_create(
+            (
+                HypothesisUnit(hypothesis=hypothesis, unit_id=unit_id)
+                for hypothesis, (_, _, unit_ids, _) in zip(created, self.hypotheses, strict=True)
+                for unit_id in unit_ids
+            ),
+            batch_size=BATCH_SIZE,
+        )
+        Review.objects.bulk_create(
+            (
                 Review(
                     hypothesis=hypothesis,
                     reviewer=self.users.get(review.get("reviewer")),
@@ -525,18 +536,22 @@ class _Changes:
                     comment=review.get("comment", ""),
                     version=review["version"],
                 )
+                for hypothesis, (document, *_) in zip(created, self.hypotheses, strict=True)
                 for review in document.get("reviews", [])
+            ),
+            batch_size=BATCH_SIZE,
+        )
+        events.extend(
+            self._event(
+                "hypothesis.imported",
+                "hypothesis",
+                hypothesis.pk,
+                hypothesis.title,
+                None,
+                {"status": hypothesis.status, "import": import_event},
             )
-            events.append(
-                self._event(
-                    "hypothesis.imported",
-                    "hypothesis",
-                    hypothesis.pk,
-                    hypothesis.title,
-                    None,
-                    {"status": hypothesis.status, "import": import_event},
-                )
-            )
+            for hypothesis in created
+        )
 
     def _event(self, verb, target_type, target_id, label, before, after):
         return Event(
@@ -556,6 +571,13 @@ def _users(usernames):
     if not wanted:
         return {}
     return {user.username: user for user in get_user_model().objects.filter(username__in=wanted)}
+
+
+def _new_group(new_group, groups, paths):
+    """A proposed new group's parent, from the file's ids to this project's."""
+    if new_group and new_group.get("parent") in paths:
+        return {**new_group, "parent": groups[paths[new_group["parent"]]]}
+    return new_group
 
 
 def _mapped(groups, paths, doc_id):
