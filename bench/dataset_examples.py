@@ -12,13 +12,18 @@ prefetching. Pure engine, no Django.
 import argparse
 import os
 import sys
+import time
+from functools import partial
 
 import measure
 import torch
 
+from workers.engine import dataset_examples as dataset_examples_module
 from workers.engine.dataset_examples import dataset_examples
 from workers.engine.datasets import batches, demo_dataset
+from workers.engine.map_statistics import fused_available, map_statistics
 from workers.engine.networks import bundled_weights_path, load_builtin
+from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
 
 ARCH = "mobilenet_v2"
 SIZE = 224
@@ -57,12 +62,45 @@ def decode_all(dataset, images, *, prefetch=False):
     return loaded
 
 
+def kernels_first_call():
+    """Seconds the first call of each numba kernel takes: compiling it, or loading it from
+    numba's cache when an earlier run left it there. Done before any timing."""
+    started = time.perf_counter()
+    statistics = map_statistics(torch.zeros(1, 2, 3, 3))
+    batch = Ranked(statistics.maximum.T, torch.zeros(2, 1, dtype=torch.long), statistics.argmax.T)
+    merge_ranked(empty_ranked(2, torch.device("cpu")), batch, 1, descending=True)
+    return round(time.perf_counter() - started, 3)
+
+
+def use_pytorch_only():
+    """Make the pass use PyTorch reductions and the sort merge, as on a GPU."""
+    dataset_examples_module.map_statistics = partial(map_statistics, fused=False)
+    dataset_examples_module.merge_ranked = partial(merge_ranked, fused=False)
+
+
+class _CpuStopwatch:
+    """Wall and process CPU seconds of a block (CPU time: all threads, user and system)."""
+
+    def __init__(self, wall, cpu):
+        self.wall, self.cpu = wall, cpu
+
+    def __enter__(self):
+        self.started = (time.perf_counter(), time.process_time())
+
+    def __exit__(self, *exc):
+        self.wall.append(time.perf_counter() - self.started[0])
+        self.cpu.append(time.process_time() - self.started[1])
+
+
 def per_second(count, samples):
     return round(count / measure.median(samples), 2)
 
 
-def run(repeats, images, from_disk):
+def run(repeats, images, from_disk, kernels):
     measure.log("dataset examples: loading the network and the demo dataset")
+    first_call = kernels_first_call() if kernels == "auto" else None
+    if kernels == "pytorch":
+        use_pytorch_only()
     network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH))
     layer_names = [layer.name for layer in network.layers]
     dataset = demo_dataset(size=SIZE)
@@ -76,16 +114,16 @@ def run(repeats, images, from_disk):
     agree = outputs_agree(network, layer_names, loaded)
 
     load_before = os.getloadavg()
-    candidate, baseline = [], []
+    candidate, baseline, candidate_cpu, baseline_cpu = [], [], [], []
     for round_number in range(repeats):
         measure.log(f"dataset examples: round {round_number + 1} of {repeats}")
         # Alternate who goes first so that drift on a shared machine hits both sides.
         sides = [
-            (candidate, lambda: top_k_pass(network, layer_names, loaded)),
-            (baseline, lambda: bare_forward(network, loaded)),
+            (candidate, candidate_cpu, lambda: top_k_pass(network, layer_names, loaded)),
+            (baseline, baseline_cpu, lambda: bare_forward(network, loaded)),
         ]
-        for record, side in sides if round_number % 2 == 0 else reversed(sides):
-            with measure.stopwatch(record):
+        for wall, cpu, side in sides if round_number % 2 == 0 else reversed(sides):
+            with _CpuStopwatch(wall, cpu):
                 side()
 
     result = {
@@ -111,6 +149,17 @@ def run(repeats, images, from_disk):
         "round_ratios": [
             measure.ratio(base, cand) for base, cand in zip(baseline, candidate, strict=True)
         ],
+        # Process CPU seconds (all threads, user + system): time spent waiting for a core
+        # that other processes hold is not in them, so they drift less with the load.
+        "cpu_seconds": {
+            "baseline": measure.summary(baseline_cpu, digits=3),
+            "candidate": measure.summary(candidate_cpu, digits=3),
+            "ratio": measure.ratio(measure.median(baseline_cpu), measure.median(candidate_cpu)),
+        },
+        "kernels": kernels,
+        "kernels_used": kernels == "auto" and fused_available(torch.zeros(1, 1, 1, 1)),
+        "kernels_first_call_seconds": first_call,
+        "threads": torch.get_num_threads(),
         "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
         "decode": {
             "label": "decoding the same images from the package files, no prefetch",
@@ -152,6 +201,13 @@ def main(argv=None):
         help=f"{QUICK_BATCHES} batches, 2 passes each, no from-disk pass: a smoke test",
     )
     parser.add_argument("--threads", type=int, help="torch intra-op threads (torch's default)")
+    parser.add_argument(
+        "--kernels",
+        choices=["auto", "pytorch"],
+        default="auto",
+        help="auto: numba kernels where they apply (float32 on the CPU); pytorch: PyTorch "
+        "reductions and the sort merge only, the path a GPU takes (auto)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -160,7 +216,7 @@ def main(argv=None):
         parser.error("--repeats must be at least 1")
     images = QUICK_BATCHES * BATCH if args.quick else sys.maxsize
 
-    result = run(repeats, images, from_disk=not args.quick)
+    result = run(repeats, images, from_disk=not args.quick, kernels=args.kernels)
     measure.emit(result)
     if not result["outputs_agree"]:
         measure.log("dataset examples: the pass and the bare forward computed different maps")
