@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connections
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,6 +50,10 @@ def chromium(live_server, monkeypatch, settings):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # While Playwright's loop runs, Django gives this thread other connections than
+        # the ones it set the database up with; left open, they would keep PostgreSQL from
+        # dropping the test database.
+        connections.close_all()
 
 
 @pytest.fixture

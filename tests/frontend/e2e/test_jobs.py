@@ -32,7 +32,7 @@ WATCH_PROGRESS = """() => {
 def worker(monkeypatch, settings):
     """Runs the first job requested in a thread, as a worker would; holds any later ones."""
     settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
-    settings.ATLAS_RENDER_BATCH_SIZE = 2
+    settings.ATLAS_RENDER_BATCH_SIZE = 1
     threads, held = [], []
 
     def run(job_id):
