@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Window
 
 from annotations.models import (
     Assignment,
@@ -89,7 +89,9 @@ def grid_layer_get_for_user(*, user, slug, network_name, layer_name):
 
 class GridUnits:
     """The units of a layer that match the grid's filters, in index order, as a sequence a
-    paginator can count and slice: ``count()`` is one query, a slice one more (``GridRow``s)."""
+    paginator can count and slice (into ``GridRow``s). Told the page to come with
+    ``expect_page``, ``count()`` reads that page and the total in one statement and the slice
+    is served from it; otherwise (an empty page, or no hint) counting is a query of its own."""
 
     ordered = True
 
@@ -98,8 +100,21 @@ class GridUnits:
         self.units = _matching_units(
             project=project, layer_id=layer_id, group=group, status=status, text=text
         )
+        self._expected = None
+        self._read = None
+
+    def expect_page(self, *, offset, limit):
+        self._expected = (offset, limit)
 
     def count(self):
+        if self._expected is not None:
+            offset, limit = self._expected
+            rows, total = _rows(
+                project=self.project, units=self.units, start=offset, stop=offset + limit
+            )
+            if rows:
+                self._read = (offset, rows)
+                return total
         return self.units.count()
 
     def __len__(self):
@@ -108,7 +123,11 @@ class GridUnits:
     def __getitem__(self, page):
         if not isinstance(page, slice):
             raise TypeError("GridUnits only hands out slices (pages).")
-        return _rows(project=self.project, units=self.units[page])
+        # The paginator asks for [offset:offset + limit], or up to the total on the last page:
+        # the same rows either way.
+        if self._read is not None and page.start == self._read[0]:
+            return self._read[1]
+        return _rows(project=self.project, units=self.units, start=page.start, stop=page.stop)[0]
 
 
 def _matching_units(*, project, layer_id, group, status, text):
@@ -166,8 +185,8 @@ def _text_matches(project, text):
 # subqueries: with the page's 256 ids PostgreSQL answers each from an index, where grouped
 # IN (...) queries make it scan and hash the whole hypothesis-unit and assignment tables.
 _PAGE_SQL = """
-WITH page (unit_id, unit_index) AS ({units})
-SELECT page.unit_index, grp.id, grp.name, grp.color,
+WITH page (unit_id, unit_index, total) AS ({units})
+SELECT page.total, page.unit_index, grp.id, grp.name, grp.color,
     (SELECT COUNT(*) FROM {hypothesis_unit} hu
         JOIN {hypothesis} h ON h.id = hu.hypothesis_id
         WHERE hu.unit_id = page.unit_id AND h.project_id = %s AND h.status = %s),
@@ -182,9 +201,11 @@ ORDER BY page.unit_index
 """
 
 
-def _rows(*, project, units):
-    """``GridRow``s of the page ``units`` (a sliced, ordered queryset of units)."""
-    units_sql, units_params = units.values_list("pk", "index").query.sql_with_params()
+def _rows(*, project, units, start, stop):
+    """``GridRow``s of ``units[start:stop]`` (an ordered queryset of units), and how many
+    units there are in all (None for an empty page: a window counts the rows before LIMIT)."""
+    page = units.annotate(total=Window(Count("pk"))).values_list("pk", "index", "total")
+    units_sql, units_params = page[start:stop].query.sql_with_params()
     sql = _PAGE_SQL.format(
         units=units_sql,
         hypothesis_unit=_table(HypothesisUnit),
@@ -203,7 +224,8 @@ def _rows(*, project, units):
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [GridRow(*row) for row in cursor.fetchall()]
+        found = cursor.fetchall()
+    return [GridRow(*row[1:]) for row in found], (found[0][0] if found else None)
 
 
 def grid_sprites(*, layer_id, unit_indices):

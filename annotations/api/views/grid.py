@@ -20,6 +20,14 @@ class GridPagination(AtlasPagination):
     page_size = 256
     max_page_size = 2048
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # The page and the count come from one statement when the page asked for is a number.
+        number = request.query_params.get(self.page_query_param, "1")
+        if number.isdigit() and int(number) > 0:
+            page_size = self.get_page_size(request)
+            queryset.expect_page(offset=(int(number) - 1) * page_size, limit=page_size)
+        return super().paginate_queryset(queryset, request, view)
+
 
 class GridQuerySerializer(serializers.Serializer):
     group = serializers.CharField(required=False, help_text="A group id, or 'none'.")

@@ -150,7 +150,9 @@ def test_the_grid_is_a_constant_number_of_queries(viewer, project):
         response = viewer.get(GRID, {"page_size": 300})
 
     assert len(response.json()["results"]) == 300
-    assert len(many) == len(few)
+    # the project with its network and layer, the viewer's role, the page with its count, the
+    # sprite sheets
+    assert len(many) == len(few) == 4
 
 
 def test_the_grid_pages_through_the_layer(viewer, layer):
@@ -161,6 +163,22 @@ def test_the_grid_pages_through_the_layer(viewer, layer):
     assert [row["index"] for row in second["results"]] == [5, 6, 7]
     assert second["next"] is None
     assert second["previous"].endswith(f"{GRID}?page_size=5")
+
+
+def test_the_last_page_can_be_asked_for_by_name(viewer, layer):
+    body = viewer.get(GRID, {"page_size": 5, "page": "last"}).json()
+
+    assert (body["count"], [row["index"] for row in body["results"]]) == (8, [5, 6, 7])
+
+
+def test_the_count_is_of_the_units_that_match_the_filters(viewer, project, layer):
+    curves = GroupFactory(project=project, name="Curves")
+    for index in (1, 4, 6):
+        AssignmentFactory(project=project, group=curves, unit=unit(layer, index))
+
+    body = viewer.get(GRID, {"status": "labelled", "page_size": 2, "page": 2}).json()
+
+    assert (body["count"], [row["index"] for row in body["results"]]) == (3, [6])
 
 
 def test_a_page_past_the_end_is_404(viewer, layer):
