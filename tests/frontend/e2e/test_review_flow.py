@@ -79,10 +79,16 @@ def test_propose_request_changes_revise_approve_and_see_the_new_group(browse, te
     ada.get_by_role("button", name="Save revision").click()
     ada.locator("#hypothesis-meta", has_text="version 2").wait_for()
 
-    grace.reload()
-    grace.wait_for_selector("#hypothesis-page[data-ready=true]")
     grace.get_by_label("Approve").check()
     grace.get_by_role("button", name="Submit review").click()
+    conflict = grace.locator(".alert.conflict")
+    conflict.wait_for()
+    assert conflict.locator("tbody tr", has_text="units").inner_text().split("\t") == [
+        "units",
+        '["mixed3b:3","mixed3b:4","mixed3b:5"]',
+        '["mixed3b:3","mixed3b:4"]',
+    ]
+    conflict.get_by_role("button", name="Retry on version 2").click()
     grace.locator("#hypothesis-status", has_text="accepted").wait_for()
     grace.locator("#unit-rows[data-pictures=true]").wait_for()
     screenshot(grace, "hypothesis-accepted")
@@ -92,5 +98,8 @@ def test_propose_request_changes_revise_approve_and_see_the_new_group(browse, te
     titles = [ada.locator(f"#unit-{index}").get_attribute("title") for index in (3, 4, 5)]
     assert titles == ["mixed3b:3 · Curves", "mixed3b:4 · Curves", "mixed3b:5 · no group"]
     assert ada.locator("#legend li", has_text="Curves").inner_text().split() == ["Curves", "2"]
+    ada.get_by_label("Show group").select_option(label="Curves (2)")
+    assert ada.locator(".tile:visible").count() == 2
+    ada.get_by_label("Show group").select_option("")
     ada.locator("#unit-3").click()
     screenshot(ada, "grid")
