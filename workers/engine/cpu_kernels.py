@@ -72,12 +72,15 @@ def _first(values, start, target):
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=FAST_MATH, cache=True)
-def row_statistics(rows, maximum, argmax, minimum, argmin, sums, active):
-    """Per row of `rows` [R, N] (N ≥ 1): max, first argmax, min, first argmin, sum, count > 0,
-    written into the [R] output arrays."""
-    positions = rows.shape[1]
-    for row_index in numba.prange(rows.shape[0]):
-        row = rows[row_index]
+def map_statistics(maps, maximum, argmax, minimum, argmin, sums, active):
+    """Per map of `maps` [B, C, N] (N ≥ 1): max, first argmax, min, first argmin, sum and
+    count above 0, written into the [C, B] output arrays (units first, as the top-k keeps them).
+    """
+    images, channels, positions = maps.shape
+    for index in numba.prange(images * channels):
+        image = index // channels
+        unit = index - image * channels
+        row = maps[image, unit]
         high = row[0]
         low = row[0]
         high_block = 0
@@ -95,12 +98,12 @@ def row_statistics(rows, maximum, argmax, minimum, argmin, sums, active):
                 low_block = start
             total += block_total
             above += np.int64(block_above)
-        maximum[row_index] = high
-        argmax[row_index] = _first(row, high_block, high)
-        minimum[row_index] = low
-        argmin[row_index] = _first(row, low_block, low)
-        sums[row_index] = total
-        active[row_index] = above
+        maximum[unit, image] = high
+        argmax[unit, image] = _first(row, high_block, high)
+        minimum[unit, image] = low
+        argmin[unit, image] = _first(row, low_block, low)
+        sums[unit, image] = total
+        active[unit, image] = above
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)

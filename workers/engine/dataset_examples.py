@@ -77,9 +77,7 @@ class _RunningExamples:
         """Fold one batch's maps (dataset indices `images`) into the running examples."""
         per_layer = [map_statistics(maps[layer.name]) for layer in self.layers]
         # [U, B]: every layer's units on one axis, the batch's images along dim 1.
-        joint = MapStatistics(
-            *(torch.cat(fields, dim=1).T for fields in zip(*per_layer, strict=True))
-        )
+        joint = MapStatistics(*(torch.cat(fields) for fields in zip(*per_layer, strict=True)))
         seen = images.expand_as(joint.argmax)
         top = Ranked(joint.maximum, seen, joint.argmax)
         bottom = Ranked(joint.minimum, seen, joint.argmin)

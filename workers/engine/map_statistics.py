@@ -19,8 +19,8 @@ except ImportError:  # numba is pinned in requirements.txt; PyTorch still does t
 
 
 class MapStatistics(NamedTuple):
-    """Statistics of [B, C, H, W] maps, each [B, C]; positions are flat (y · W + x) and the first
-    in row-major order among equal values."""
+    """Statistics of [B, C, H, W] maps, each [C, B] (units first, as the running top-k keeps
+    them); positions are flat (y · W + x), the first in row-major order among equal values."""
 
     maximum: torch.Tensor
     argmax: torch.Tensor  # int64
@@ -61,23 +61,25 @@ def map_statistics(maps: torch.Tensor, *, fused: bool | None = None) -> MapStati
 def _fused(maps: torch.Tensor) -> MapStatistics:
     """One read of each map, by the numba kernel, on as many threads as PyTorch uses."""
     batch, channels = maps.shape[:2]
-    rows = maps.detach().contiguous().view(batch * channels, -1).numpy()
     statistics = MapStatistics(
-        maximum=torch.empty(batch * channels, dtype=maps.dtype),
-        argmax=torch.empty(batch * channels, dtype=torch.int64),
-        minimum=torch.empty(batch * channels, dtype=maps.dtype),
-        argmin=torch.empty(batch * channels, dtype=torch.int64),
-        sum=torch.empty(batch * channels, dtype=torch.float64),
-        active=torch.empty(batch * channels, dtype=torch.int64),
+        maximum=torch.empty(channels, batch, dtype=maps.dtype),
+        argmax=torch.empty(channels, batch, dtype=torch.int64),
+        minimum=torch.empty(channels, batch, dtype=maps.dtype),
+        argmin=torch.empty(channels, batch, dtype=torch.int64),
+        sum=torch.empty(channels, batch, dtype=torch.float64),
+        active=torch.empty(channels, batch, dtype=torch.int64),
     )
     cpu_kernels.set_threads(torch.get_num_threads())
-    cpu_kernels.row_statistics(rows, *(tensor.numpy() for tensor in statistics))
-    return MapStatistics(*(tensor.view(batch, channels) for tensor in statistics))
+    cpu_kernels.map_statistics(
+        maps.detach().contiguous().view(batch, channels, -1).numpy(),
+        *(tensor.numpy() for tensor in statistics),
+    )
+    return statistics
 
 
 def _reduced(maps: torch.Tensor) -> MapStatistics:
     """The same statistics from PyTorch reductions, one pass each, on any device and dtype."""
-    flat = maps.flatten(2)
+    flat = maps.flatten(2).transpose(0, 1)
     maximum, argmax = flat.max(dim=2)
     minimum, argmin = flat.min(dim=2)
     return MapStatistics(

@@ -20,14 +20,15 @@ def _brute_force(maps):
         fields["argmin"].append(row.index(min(row)))
         fields["sum"].append(sum(row))
         fields["active"].append(sum(value > 0 for value in row))
+    # Rows came image by image; the statistics are [C, B], units first.
     shape = maps.shape[:2]
     return {
-        "maximum": torch.tensor(fields["maximum"]).view(shape),
-        "argmax": torch.tensor(fields["argmax"]).view(shape),
-        "minimum": torch.tensor(fields["minimum"]).view(shape),
-        "argmin": torch.tensor(fields["argmin"]).view(shape),
-        "sum": torch.tensor(fields["sum"], dtype=torch.float64).view(shape),
-        "active": torch.tensor(fields["active"]).view(shape),
+        "maximum": torch.tensor(fields["maximum"]).view(shape).T,
+        "argmax": torch.tensor(fields["argmax"]).view(shape).T,
+        "minimum": torch.tensor(fields["minimum"]).view(shape).T,
+        "argmin": torch.tensor(fields["argmin"]).view(shape).T,
+        "sum": torch.tensor(fields["sum"], dtype=torch.float64).view(shape).T,
+        "active": torch.tensor(fields["active"]).view(shape).T,
     }
 
 
@@ -106,9 +107,11 @@ def test_a_map_with_a_nan_is_left_to_torch_which_propagates_it():
 
     statistics = map_statistics(maps, fused=True)
 
-    assert statistics.maximum[1, 2].isnan()
-    assert statistics.minimum[1, 2].isnan()
-    assert torch.equal(statistics.maximum[0], map_statistics(maps[:1], fused=False).maximum[0])
+    assert statistics.maximum[2, 1].isnan()
+    assert statistics.minimum[2, 1].isnan()
+    assert torch.equal(
+        statistics.maximum[:, 0], map_statistics(maps[:1], fused=False).maximum[:, 0]
+    )
 
 
 def test_channels_last_maps_give_the_same_statistics():
@@ -126,7 +129,7 @@ def test_inference_tensors_are_accepted():
 
         statistics = map_statistics(maps, fused=True)
 
-    assert torch.equal(statistics.maximum, maps.amax(dim=(2, 3)))
+    assert torch.equal(statistics.maximum, maps.amax(dim=(2, 3)).T)
 
 
 def test_default_uses_the_kernel_for_float32_cpu_maps():
