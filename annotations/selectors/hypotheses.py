@@ -78,8 +78,9 @@ def hypothesis_detail(*, project, hypothesis_id):
 
 
 def review_queue(*, user, project=None):
-    """Open hypotheses ``user`` may review and has not reviewed in their current version,
-    oldest first: in ``project``, or in every project where the user is an owner or reviewer."""
+    """The ids of the open hypotheses ``user`` may review and has not reviewed in their current
+    version, oldest first: in ``project``, or in every project where the user is an owner or
+    reviewer. Read a page of them with ``hypotheses_listed``."""
     reviewed = Review.objects.filter(
         hypothesis=OuterRef("pk"), version=OuterRef("version"), reviewer=user
     )
@@ -92,7 +93,17 @@ def review_queue(*, user, project=None):
         # The reviewer's role is checked in the same query as the queue is read.
         reviewer_of = Membership.objects.filter(user=user, role__in=REVIEWERS).values("project")
         hypotheses = hypotheses.filter(project__in=reviewer_of)
-    return _listed(hypotheses).order_by("created_at", "id")
+    return hypotheses.order_by("created_at", "id").values_list("pk", flat=True)
+
+
+def hypotheses_listed(*, ids):
+    """The hypotheses ``ids`` ready for a list (see ``_listed``), in the order of ``ids``.
+
+    A page is chosen by id first because PostgreSQL plans the page query with its five joins,
+    ORDER BY and LIMIT for far longer than it runs it (24 ms against 1 ms on the benchmark's
+    review queue); the joins over a known set of ids plan in under 1 ms."""
+    hypotheses = _listed(Hypothesis.objects.filter(pk__in=ids)).in_bulk()
+    return [hypotheses[pk] for pk in ids]
 
 
 def unit_groups(*, project, unit_ids):

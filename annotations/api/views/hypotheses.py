@@ -17,6 +17,7 @@ from annotations.api.serializers_hypotheses import (
 from annotations.models import Hypothesis
 from annotations.selectors.hypotheses import (
     hypotheses_for_project,
+    hypotheses_listed,
     hypothesis_detail,
     hypothesis_get_for_user,
     member_usernames,
@@ -89,9 +90,9 @@ def _detail_response(project, hypothesis_id, status_code=status.HTTP_200_OK):
     return with_etag(Response(data, status=status_code), hypothesis.version)
 
 
-def _queue_response(request, hypotheses, view):
+def _queue_response(request, hypothesis_ids, view):
     paginator = view.pagination_class()
-    page = paginator.paginate_queryset(hypotheses, request, view)
+    page = hypotheses_listed(ids=paginator.paginate_queryset(hypothesis_ids, request, view))
     return paginator.get_paginated_response(HypothesisOutputSerializer(page, many=True).data)
 
 

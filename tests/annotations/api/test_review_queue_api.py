@@ -101,8 +101,9 @@ def test_the_queue_costs_the_same_queries_for_many_hypotheses(
     client = APIClient()
     client.force_authenticate(rev)
 
-    # project, its role check, count, page (the reviewer's role checked in both), units
-    with django_assert_num_queries(5):
+    # project, its role check, count and the page's ids (the reviewer's role checked in both),
+    # the page's hypotheses, their units
+    with django_assert_num_queries(6):
         response = client.get(QUEUE)
 
     assert response.json()["count"] == 4
@@ -116,8 +117,8 @@ def test_the_queue_across_projects_costs_the_same_queries_for_many_hypotheses(
     client = APIClient()
     client.force_authenticate(rev)
 
-    # count, page, units
-    with django_assert_num_queries(3):
+    # count, the page's ids, its hypotheses, their units
+    with django_assert_num_queries(4):
         response = client.get("/api/v1/review-queue/")
 
     assert response.json()["count"] == 4
