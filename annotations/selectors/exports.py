@@ -5,6 +5,8 @@ Groups and hypotheses are few and come back as lists; units (tens of thousands) 
 iterators over database cursors in layer and unit order, so an export never holds them all.
 """
 
+import itertools
+
 from django.db.models import Prefetch, Q
 
 from annotations.models import (
@@ -186,27 +188,32 @@ class LiveTaxonomy(_Taxonomy):
             .select_related("author", "resolved_by")
             .order_by("created_at", "id")
         )
-        addresses = {}
-        for comment in comments.iterator(chunk_size=CHUNK_SIZE):
-            target = comment.target_id
-            if comment.target_type == Comment.TargetType.UNIT:
-                if target not in addresses:
-                    unit = Unit.objects.select_related("layer").get(pk=target)
-                    addresses[target] = f"{unit.layer.name}:{unit.index}"
-                target = addresses[target]
-            yield {
-                "id": comment.pk,
-                "parent": comment.parent_id,
-                "target_type": comment.target_type,
-                "target": target,
-                "author": comment.author.username if comment.author else None,
-                "body": comment.body,
-                "deleted": comment.deleted_at is not None,
-                "created_at": _time(comment.created_at),
-                "edited_at": _time(comment.edited_at),
-                "resolved_at": _time(comment.resolved_at),
-                "resolved_by": comment.resolved_by.username if comment.resolved_by else None,
+        rows = comments.iterator(chunk_size=CHUNK_SIZE)
+        while batch := list(itertools.islice(rows, CHUNK_SIZE)):
+            unit_ids = {c.target_id for c in batch if c.target_type == Comment.TargetType.UNIT}
+            addresses = {
+                pk: f"{layer}:{index}"
+                for pk, layer, index in Unit.objects.filter(pk__in=unit_ids).values_list(
+                    "pk", "layer__name", "index"
+                )
             }
+            for comment in batch:
+                target = comment.target_id
+                if comment.target_type == Comment.TargetType.UNIT:
+                    target = addresses[target]
+                yield {
+                    "id": comment.pk,
+                    "parent": comment.parent_id,
+                    "target_type": comment.target_type,
+                    "target": target,
+                    "author": comment.author.username if comment.author else None,
+                    "body": comment.body,
+                    "deleted": comment.deleted_at is not None,
+                    "created_at": _time(comment.created_at),
+                    "edited_at": _time(comment.edited_at),
+                    "resolved_at": _time(comment.resolved_at),
+                    "resolved_by": comment.resolved_by.username if comment.resolved_by else None,
+                }
 
 
 class ReleaseTaxonomy(_Taxonomy):

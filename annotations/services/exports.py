@@ -160,10 +160,22 @@ def _json_chunks(taxonomy, include_comments, report):
         done += len(batch)
         report(done, None)
     yield "\n]"
-    yield ',\n"hypotheses": ' + _list_lines(list(taxonomy.hypotheses()))
+    yield ',\n"hypotheses": '
+    yield from _stream_list(taxonomy.hypotheses())
     if include_comments:
-        yield ',\n"comments": ' + _list_lines(list(taxonomy.comments()))
+        yield ',\n"comments": '
+        yield from _stream_list(taxonomy.comments())
     yield "\n}\n"
+
+
+def _stream_list(items):
+    """A JSON list of ``items`` (an iterator), one per line, ``ROWS_PER_CHUNK`` per chunk."""
+    items = iter(items)
+    first = True
+    while batch := list(itertools.islice(items, ROWS_PER_CHUNK)):
+        yield ("[\n" if first else ",\n") + ",\n".join(_dump(item) for item in batch)
+        first = False
+    yield "[]" if first else "\n]"
 
 
 def _list_lines(items):

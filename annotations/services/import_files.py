@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jsonschema
 
+from annotations.models import Group
 from annotations.selectors.exports import PATH_SEPARATOR
 from server.errors import ValidationFailed
 
@@ -19,6 +20,7 @@ SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "taxonomy-export
 SIMPLE_CSV_COLUMNS = ("layer", "unit", "group", "parent_group", "description")
 EXPORT_CSV_REQUIRED = ("network", "layer", "unit", "group_path")
 MAX_REPORTED_PROBLEMS = 1000
+GROUP_NAME_LENGTH = Group._meta.get_field("name").max_length
 # A field left as the project has it (a CSV says nothing about colors or layer scopes).
 KEEP = object()
 
@@ -332,6 +334,12 @@ def _export_row(rows, plan, problems):
             if not all(path):
                 problems.add(where, f"Line {line}: group_path {row['group_path']!r} has a blank.")
                 continue
+            if max(map(len, path)) > GROUP_NAME_LENGTH:
+                problems.add(
+                    where,
+                    f"Line {line}: a group name is longer than {GROUP_NAME_LENGTH} characters.",
+                )
+                continue
             for depth in range(1, len(path) + 1):
                 paths.setdefault(path[:depth], where)
         plan.units.append(
@@ -362,6 +370,11 @@ def _simple_row(rows, plan, problems):
             continue
         if name == parent:
             problems.add(where, f"Line {line}: {name!r} cannot be its own parent.")
+            continue
+        if max(len(name), len(parent)) > GROUP_NAME_LENGTH:
+            problems.add(
+                where, f"Line {line}: a group name is longer than {GROUP_NAME_LENGTH} characters."
+            )
             continue
         if name in parents and parents[name][0] != parent:
             first, first_line = parents[name]

@@ -10,7 +10,7 @@ and per unit that changed group (written in bulk, pointing at the import event).
 """
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -50,13 +50,21 @@ def taxonomy_import(*, project, network, actor, format, content, dry_run=False):
         )
     plan = read_import_file(format=format, content=content)
     _check_network(plan, network)
-    with transaction.atomic():
-        Project.objects.select_for_update().get(pk=project.pk)
-        changes = _Changes(project, network, plan, actor)
-        report = changes.report(dry_run=dry_run)
-        if dry_run or not report["changed"]:
-            return report
-        report["event"] = changes.apply()
+    try:
+        with transaction.atomic():
+            Project.objects.select_for_update().get(pk=project.pk)
+            changes = _Changes(project, network, plan, actor)
+            report = changes.report(dry_run=dry_run)
+            if dry_run or not report["changed"]:
+                return report
+            report["event"] = changes.apply()
+    except IntegrityError as error:
+        # A unit was given a group between the check and the write (direct assignments do
+        # not take the project lock that imports and group changes take).
+        raise Conflict(
+            "The taxonomy changed while the file was imported; nothing was imported. Try again.",
+            code="import_conflict",
+        ) from error
     return report
 
 

@@ -200,3 +200,11 @@ def test_a_unit_outside_its_groups_layer_is_refused(project, network, owner, tax
     assert fields == {
         "rows.2": ["conv2d0:0 cannot go into Curves / Curve detectors, which is for layer mixed3b."]
     }
+
+
+def test_a_group_name_too_long_for_a_group_is_refused(project, network, owner):
+    content = f"layer,unit,group\nmixed3b,0,{'x' * 121}\n"
+
+    fields = refused(project, network, owner, content)
+
+    assert fields == {"rows.2": ["Line 2: a group name is longer than 120 characters."]}
