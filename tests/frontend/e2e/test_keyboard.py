@@ -92,3 +92,37 @@ def test_a_hypothesis_can_be_proposed_from_the_grid_with_the_keyboard_alone(brow
     proposed = Hypothesis.objects.get(title="Curve detectors")
     assert sorted(row.unit.index for row in proposed.units.all()) == [3, 4, 5]
     assert proposed.proposed_group.name == "Curves"
+
+
+def test_units_get_a_group_from_the_grid_with_the_keyboard_alone(browse, ada):
+    page = browse(ada)
+    page.goto("/p/early-vision/grid/inceptionv1/mixed3b/")
+    page.wait_for_selector("#grid-page[data-ready=true]")
+    page.locator("#grid").focus()
+    for key in ["Space", "Shift+ArrowRight", "g"]:
+        page.keyboard.press(key)
+    page.locator("#assign-group option", has_text="Curves").wait_for(state="attached")
+    for key in ["ArrowDown", "Tab", "Tab", "Enter"]:
+        page.keyboard.press(key)
+
+    page.locator("#unit-1.grouped").wait_for()
+    titles = [page.locator(f"#unit-{index}").get_attribute("title") for index in (0, 1, 2)]
+    assert titles == ["mixed3b:0 · Curves", "mixed3b:1 · Curves", "mixed3b:2 · no group"]
+
+
+def test_a_refused_action_stays_on_screen_as_an_alert(browse, ada):
+    project = ada.memberships.get().project
+    viewer = MembershipFactory(project=project, role=Role.VIEWER, user__username="vera").user
+    page = browse(viewer)
+    page.goto("/p/early-vision/grid/inceptionv1/mixed3b/")
+    page.wait_for_selector("#grid-page[data-ready=true]")
+    page.locator("#unit-4").click()
+    page.get_by_label("Title").fill("Curves")
+    page.get_by_role("button", name="Open hypothesis").click()
+
+    alert = page.get_by_role("alert").locator(".alert")
+    alert.wait_for()
+    page.wait_for_timeout(1500)
+    assert alert.is_visible()
+    assert alert.get_attribute("data-code") == "permission_denied"
+    assert "Open hypothesis" in alert.inner_text()

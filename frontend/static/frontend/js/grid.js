@@ -340,6 +340,10 @@ async function start() {
   });
   $("#assign-form").addEventListener("focusin", loadGroups);
   $("#hypothesis-form").addEventListener("focusin", loadGroups);
+  // Coming back to the tab shows what the team changed meanwhile (the sprite stays cached).
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && page.dataset.ready === "true") reload();
+  });
   const loaded = await reload();
   if (loaded) await spriteReady();
   page.dataset.ready = loaded ? "true" : "failed";
