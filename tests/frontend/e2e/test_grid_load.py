@@ -1,5 +1,7 @@
 """A 480-unit layer grid (InceptionV1 mixed3b) is interactive within a second, from one data
-request and one sprite request, measured in the browser."""
+request and one sprite request, measured in the browser: from navigation start to the
+"grid-interactive" mark, set once every tile is drawn, its handlers attached and the sprite
+sheet decoded."""
 
 import json
 
@@ -19,7 +21,11 @@ MEASURE = """() => {
     .filter((entry) => new URL(entry.name).pathname.startsWith("/api/"))
     .filter((entry) => entry.startTime <= interactive)
     .map((entry) => new URL(entry.name).pathname);
-  return {interactive_ms: interactive - start, api};
+  const phases = Object.fromEntries(performance.getEntriesByType("resource").map((entry) => [
+    new URL(entry.name).pathname.split("/").slice(-2).join("/"),
+    [Math.round(entry.startTime), Math.round(entry.responseEnd), entry.transferSize],
+  ]));
+  return {interactive_ms: interactive - start, api, phases};
 }"""
 
 
@@ -30,20 +36,22 @@ def test_a_480_unit_grid_is_interactive_within_a_second_from_two_requests(browse
     layer = LayerFactory(network=network, name="mixed3b", channels=480, height=28, width=28)
     job = rendered_layer(layer)
     viewer = MembershipFactory(project=project, role=Role.VIEWER).user
-    page = browse(viewer)
-    page.goto("/p/circuits/")  # warm the server's first request, not the grid's
-
-    page.goto("/p/circuits/grid/inceptionv1/mixed3b/")
-    page.wait_for_selector("#grid-page[data-ready=true]")
-    timing = page.evaluate(MEASURE)
-    print("GRID_LOAD", json.dumps(timing))
-
     sprite = f"/api/v1/artifacts/{job.artifacts.get(kind='layer_sprite').pk}/download/"
-    assert sorted(timing["api"]) == sorted(
-        [sprite, "/api/v1/projects/circuits/grid/inceptionv1/mixed3b/"]
-    )
+    grid = "/api/v1/projects/circuits/grid/inceptionv1/mixed3b/"
+    browse(viewer).goto("/p/circuits/")  # the server's first request, not the grid's
+
+    timings = []
+    for _ in range(3):
+        page = browse(viewer)  # a fresh context each time: nothing cached
+        page.goto("/p/circuits/grid/inceptionv1/mixed3b/")
+        page.wait_for_selector("#grid-page[data-ready=true]")
+        timings.append(page.evaluate(MEASURE))
+    print("GRID_LOAD", json.dumps(timings))
+
+    assert [sorted(timing["api"]) for timing in timings] == [sorted([sprite, grid])] * 3
+    # The median of three cold loads: one slow load on a shared machine is noise, two are not.
+    assert sorted(timing["interactive_ms"] for timing in timings)[1] < 1000
     assert page.locator(".tile").count() == 480
-    assert timing["interactive_ms"] < 1000
     page.locator("#unit-0").click()
     page.keyboard.press("Shift+ArrowRight")
     assert page.locator("#selection-count").inner_text() == "2"

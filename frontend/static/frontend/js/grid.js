@@ -303,6 +303,8 @@ async function reload() {
   if (chosen) kindSelect.value = chosen;
   kindSelect.disabled = state.sprites.length < 2;
   chooseSprite();
+  // Decoding the sprite sheet overlaps with building the tiles.
+  state.spriteDecoded ??= spriteReady();
   const kept = selection.sorted();
   drawGrid();
   drawLegend();
@@ -345,7 +347,7 @@ async function start() {
     if (document.visibilityState === "visible" && page.dataset.ready === "true") reload();
   });
   const loaded = await reload();
-  if (loaded) await spriteReady();
+  if (loaded) await state.spriteDecoded;
   page.dataset.ready = loaded ? "true" : "failed";
   performance.mark("grid-interactive");
   document.dispatchEvent(new Event("atlas:ready"));
