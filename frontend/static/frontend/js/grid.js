@@ -71,7 +71,8 @@ function placeThumbnails() {
   const sprite = state.sprite;
   if (!sprite) return;
   const layout = sprite.layout;
-  const scale = size / layout.tile_width;
+  const FRAME = 3; // the group-colored frame around each picture (atlas.css, .tile .thumb)
+  const scale = (size - 2 * FRAME) / layout.tile_width;
   const positions = new Map(layout.units.map((unit) => [unit.index, unit]));
   grid.style.setProperty("--sprite", `url("${sprite.sprite_url}")`);
   grid.style.setProperty("--sprite-size", `${layout.width * scale}px ${layout.height * scale}px`);
