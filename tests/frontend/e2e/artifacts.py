@@ -1,6 +1,7 @@
 """What the browser tests look at: layers rendered the way a worker writes them, and the
 screenshots the tests leave under var/screenshots/ for people to look at."""
 
+import io
 import json
 from pathlib import Path
 
@@ -113,6 +114,30 @@ def weighed_unit(layer, index, incoming):
         filename=f"unit_{index:05d}.json",
         content=json.dumps(summary).encode(),
         content_type="application/json",
+    )
+    batch.commit()
+    return job
+
+
+def weights_matrix(layer, norms, *, source_layer):
+    """A weights job of ``layer`` with only its norm matrix (rows: ``layer``'s units, columns:
+    ``source_layer``'s), as the worker writes it for outgoing lookups."""
+    job = JobFactory(
+        layer=layer,
+        kind=Job.Kind.WEIGHTS,
+        status=Job.Status.SUCCEEDED,
+        progress=1.0,
+        params={"k": 3, "source_layer": ""},
+    )
+    batch = ArtifactBatch(job)
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(norms, dtype=np.float32))
+    batch.add(
+        kind=Artifact.Kind.LAYER_DATA,
+        filename="norms.npy",
+        content=buffer.getvalue(),
+        content_type="application/octet-stream",
+        meta={"rows": list(range(len(norms))), "source_layer": source_layer, "mode": "direct"},
     )
     batch.commit()
     return job

@@ -18,6 +18,7 @@ from tests.frontend.e2e.artifacts import (
     rendered_units,
     screenshot,
     weighed_unit,
+    weights_matrix,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,6 +33,12 @@ def test_the_unit_card_links_weights_sets_the_group_and_takes_comments(browse):
     rendered_layer(mixed3b)
     rendered_units(mixed3b, [7])
     weighed_unit(mixed3b, 7, [("mixed3a:12", 1.8), ("mixed3a:3", 1.1), ("mixed3a:9", 0.4)])
+    mixed4a = LayerFactory(network=network, name="mixed4a", channels=4, order=6)
+    norms = [
+        [0.1 * (row + 1) + (2.0 if (row, column) == (2, 7) else 0) for column in range(16)]
+        for row in range(4)
+    ]
+    weights_matrix(mixed4a, norms, source_layer="mixed3b")
     curves = GroupFactory(project=project, name="Curves", color="#4e79a7")
     GroupFactory(project=project, name="Circles", color="#f28e2b")
     AssignmentFactory(project=project, group=curves, unit=mixed3b.units.get(index=7))
@@ -44,6 +51,13 @@ def test_the_unit_card_links_weights_sets_the_group_and_takes_comments(browse):
     assert page.locator("#unit-group").inner_text() == "Curves"
     assert page.locator("#featurevis img").count() == 2
     assert "4.250" in page.locator("#stats").inner_text()
+    outgoing = page.locator("#outgoing tbody tr").all_inner_texts()
+    assert [row.split("\t")[:2] for row in outgoing] == [
+        ["mixed4a:2", "2.300"],
+        ["mixed4a:3", "0.400"],
+        ["mixed4a:1", "0.200"],
+        ["mixed4a:0", "0.100"],
+    ]
     page.get_by_label("New comment").fill("Fires on **curves** facing left.")
     page.get_by_role("button", name="Post comment").click()
     page.locator("#thread .comment strong", has_text="curves").wait_for()

@@ -51,6 +51,18 @@ export async function request(path, { method = "GET", body, etag, query } = {}) 
   return { data, etag: response.headers.get("ETag") };
 }
 
+/** The raw bytes of a download, with the same error handling as ``request``. */
+export async function getBytes(path) {
+  let response;
+  try {
+    response = await fetch(urlOf(path), { credentials: "same-origin" });
+  } catch (failure) {
+    throw new ApiError(0, { detail: `The server could not be reached (${failure.message}).`, code: "network" });
+  }
+  if (!response.ok) throw new ApiError(response.status, { detail: response.statusText });
+  return response.arrayBuffer();
+}
+
 export const get = async (path, query) => (await request(path, { query })).data;
 export const post = async (path, body, etag) => (await request(path, { method: "POST", body, etag })).data;
 

@@ -1,8 +1,9 @@
 // A unit's card: its renderings, weights and statistics, its group, hypotheses, thread and
 // history.
-import { get, projectPaths, request } from "./api.js";
+import { get, getBytes, projectPaths, request } from "./api.js";
 import { $, announce, attempt, h, pageLinks } from "./dom.js";
 import { eventItem, fill, hypothesisItem } from "./lists.js";
+import { parseNpy } from "./npy.js";
 import { mountThread } from "./thread.js";
 
 const page = $("#unit-page");
@@ -61,32 +62,62 @@ async function showWeights(rendering) {
   }
   const summary = await attempt("Loading the weights", () => get(summaryOf(rendering).download_url));
   if (!summary) return;
-  const strongest = summary.incoming[0]?.norm || 1;
   const strip = images(rendering)[0];
-  const parts = [
-    h("p", { class: "meta" }, `Strongest incoming from ${summary.source_layer} (${summary.mode}), by kernel norm:`),
-    strip ? figure(strip, "kernels, strongest first", { pixelated: true }) : null,
+  container.replaceChildren(
+    ...[
+      strip ? figure(strip, "kernels, strongest first", { pixelated: true }) : null,
+      weightsTable(`Strongest incoming from ${summary.source_layer} (${summary.mode}), job #${rendering.job}:`, summary.incoming),
+    ].filter(Boolean),
+  );
+}
+
+function weightsTable(caption, entries) {
+  const strongest = entries[0]?.norm || 1;
+  return h(
+    "table",
+    { class: "weights" },
+    h("caption", { class: "meta" }, caption),
+    h("thead", {}, h("tr", {}, h("th", {}, "unit"), h("th", { class: "num" }, "norm"), h("th", {}, ""))),
     h(
-      "table",
-      { class: "weights" },
-      h("thead", {}, h("tr", {}, h("th", {}, "from"), h("th", { class: "num" }, "norm"), h("th", {}, ""))),
-      h(
-        "tbody",
-        {},
-        summary.incoming.map((entry) =>
-          h(
-            "tr",
-            {},
-            h("td", {}, h("a", { href: links.unit(network, entry.unit) }, entry.unit)),
-            h("td", { class: "num" }, entry.norm.toFixed(3)),
-            h("td", { class: "bar-cell" }, h("span", { style: { width: `${(100 * entry.norm) / strongest}%` } })),
-          ),
+      "tbody",
+      {},
+      entries.map((entry) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, h("a", { href: links.unit(network, entry.unit) }, entry.unit)),
+          h("td", { class: "num" }, entry.norm.toFixed(3)),
+          h("td", { class: "bar-cell" }, h("span", { style: { width: `${(100 * entry.norm) / strongest}%` } })),
         ),
       ),
     ),
-    h("p", { class: "meta" }, "Outgoing weights: open a unit of the next layer; its incoming list links back here."),
-  ];
-  container.replaceChildren(...parts.filter(Boolean));
+  );
+}
+
+/** The strongest weights out of this unit: from the newest weights job of a layer that reads
+ * this one, the column of its norm matrix (norms.npy) that belongs to this unit. */
+async function showOutgoing() {
+  const container = $("#outgoing");
+  const [layers, jobs] = await Promise.all([
+    get(`networks/${network}/layers/`),
+    get("jobs/", { network, kind: "weights", status: "succeeded", page_size: 100 }),
+  ]);
+  const ordered = [...layers].sort((a, b) => a.order - b.order);
+  const previous = (name) => ordered[ordered.findIndex((candidate) => candidate.name === name) - 1]?.name;
+  const reader = jobs.results.find((job) => (job.params.source_layer || previous(job.layer)) === layer);
+  if (!reader) {
+    container.replaceChildren(h("p", { class: "empty" }, "No weights job reads from this layer yet."));
+    return;
+  }
+  const artifacts = await get(`jobs/${reader.id}/artifacts/`);
+  const data = artifacts.find((artifact) => artifact.kind === "layer_data");
+  const { shape, values } = parseNpy(await getBytes(data.download_url));
+  const columns = shape[1];
+  const entries = data.meta.rows
+    .map((row, at) => ({ unit: `${reader.layer}:${row}`, norm: values[at * columns + index] }))
+    .sort((a, b) => b.norm - a.norm)
+    .slice(0, 8);
+  container.replaceChildren(weightsTable(`Strongest outgoing to ${reader.layer} (${data.meta.mode}), job #${reader.id}:`, entries));
 }
 
 async function showStats(renderings) {
@@ -175,7 +206,11 @@ async function start() {
     const byKind = (kind) => card.renderings.filter((rendering) => rendering.kind === kind);
     showFeatureVisualizations([...byKind("feature_visualization"), ...byKind("first_layer_weights")]);
     showExamples(byKind("dataset_examples"));
-    await Promise.all([showWeights(byKind("weights")[0]), showStats(card.renderings)]);
+    await Promise.all([
+      showWeights(byKind("weights")[0]),
+      attempt("Loading outgoing weights", showOutgoing),
+      showStats(card.renderings),
+    ]);
   }
   const hypotheses = await attempt("Loading hypotheses", () => get(paths.hypotheses, { unit: address, network, page_size: 50 }));
   if (hypotheses) fill($("#hypothesis-list"), hypotheses.results.map((hypothesis) => hypothesisItem(slug, hypothesis)), "No hypotheses about this unit.");
