@@ -75,6 +75,7 @@ def test_propose_request_changes_revise_approve_and_see_the_new_group(browse, te
     mention.click()
     ada.wait_for_selector("#hypothesis-page[data-ready=true]")
     assert ada.url.startswith(hypothesis_url)
+    ada.locator("#unread", has_text="1 unread").wait_for()
     ada.get_by_label("Units (layer:index, comma separated)").fill("mixed3b:3, mixed3b:4")
     ada.get_by_role("button", name="Save revision").click()
     ada.locator("#hypothesis-meta", has_text="version 2").wait_for()

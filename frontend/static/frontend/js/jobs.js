@@ -46,7 +46,8 @@ async function refresh() {
   clearTimeout(timer);
   let jobs;
   try {
-    jobs = (await get("jobs/", { page_size: 50 })).results.filter((job) => networks.has(job.network));
+    const network = networks.size === 1 ? [...networks][0] : undefined;
+    jobs = (await get("jobs/", { network, page_size: 50 })).results.filter((job) => networks.has(job.network));
   } catch (error) {
     reportError(error, "Loading jobs");
     timer = setTimeout(refresh, POLL_MS * 5);

@@ -33,7 +33,17 @@ export function notificationItem(notification, onRead) {
     { class: `notification ${notification.kind}`, dataset: { notification: notification.id } },
     h("span", { class: "pill" }, notification.kind.replaceAll("_", " ")),
     " ",
-    target ? h("a", { href: target, onclick: () => onRead(notification) }, notification.text) : notification.text,
+    target
+      ? h("a", {
+          href: target,
+          onclick: async (event) => {
+            // Marked read before leaving, so the request is not cut off by the navigation.
+            event.preventDefault();
+            await onRead(notification);
+            location.href = target;
+          },
+        }, notification.text)
+      : notification.text,
     h("div", { class: "meta" }, `${notification.project} · ${when(notification.created_at)}`),
   );
 }
