@@ -42,6 +42,11 @@ ACTION_ROLES = {
     "taxonomy.export": EVERYONE,
     "taxonomy.import": REVIEWERS,
     "release.create": frozenset({Role.OWNER}),
+    "circuit.create": WRITERS,
+    "circuit.update": WRITERS,
+    "circuit.delete": WRITERS,
+    "link.create": WRITERS,
+    "link.review": REVIEWERS,
 }
 
 
@@ -81,6 +86,8 @@ OBJECT_RULES = {
     "comment.delete": _own_or_owner,
     "comment.resolve": _own_or_reviewer,
     "assignment.apply": _direct_assignment_allowed,
+    "circuit.delete": _own_or_reviewer,
+    "link.review": _not_own,
 }
 
 # Actions on no object: any active user may create a project; only superusers (and the
@@ -116,7 +123,7 @@ def can(user, action, obj):
     if obj is None:
         return user.is_superuser or USER_ACTIONS.get(action, False)
     if user.is_superuser:
-        return action != "hypothesis.review" or _not_own(user, None, obj)
+        return action not in ("hypothesis.review", "link.review") or _not_own(user, None, obj)
     role = _role_for(user, obj)
     if role not in ACTION_ROLES[action]:
         return False

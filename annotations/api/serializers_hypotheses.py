@@ -56,6 +56,12 @@ class HypothesisReviseInputSerializer(serializers.Serializer):
     evidence = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="Artifact ids."
     )
+    circuit = serializers.IntegerField(
+        source="circuit_id",
+        required=False,
+        allow_null=True,
+        help_text="The circuit (of the same network) the hypothesis is about.",
+    )
 
 
 class HypothesisCreateInputSerializer(HypothesisReviseInputSerializer):
@@ -114,6 +120,7 @@ class HypothesisOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="The group proposed to be created on acceptance."
     )
     evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Artifact ids.")
+    circuit = GroupRefOutputSerializer(allow_null=True, help_text="The circuit it is about.")
     version = serializers.IntegerField()
     approvals = serializers.IntegerField(
         help_text="Reviewers whose latest review of the current version approves it."

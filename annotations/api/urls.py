@@ -32,4 +32,5 @@ urlpatterns = [
     path("", include("annotations.api.urls_hypotheses")),
     path("", include("annotations.api.urls_comments")),
     path("", include("annotations.api.urls_exports")),
+    path("", include("annotations.api.urls_circuits")),
 ]

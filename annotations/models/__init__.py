@@ -1,3 +1,4 @@
+from annotations.models.circuits import Circuit, CircuitEdge, CircuitNode, UnitLink
 from annotations.models.comments import Comment, CommentRevision
 from annotations.models.events import Event
 from annotations.models.hypotheses import Hypothesis, HypothesisUnit, Review
@@ -8,6 +9,9 @@ from annotations.models.taxonomy import Assignment, Group
 
 __all__ = [
     "Assignment",
+    "Circuit",
+    "CircuitEdge",
+    "CircuitNode",
     "Comment",
     "CommentRevision",
     "Event",
@@ -23,4 +27,5 @@ __all__ = [
     "ReleaseGroup",
     "Review",
     "Role",
+    "UnitLink",
 ]

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from annotations.models.circuits import Circuit
 from annotations.models.projects import Project
 from annotations.models.taxonomy import Group
 from workers.models import Network, Unit
@@ -29,6 +30,10 @@ class Hypothesis(models.Model):
     # The group the hypothesis is about, if any ("Curves are really two families").
     group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The circuit the hypothesis is about, if any ("these six units detect curves").
+    circuit = models.ForeignKey(
+        Circuit, null=True, blank=True, on_delete=models.SET_NULL, related_name="hypotheses"
     )
     # The proposal: an existing group for every unit, or a new group created on acceptance
     # ({"name", "parent", "description", "color"}); after acceptance ``proposed_group`` is the

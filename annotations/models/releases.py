@@ -21,6 +21,10 @@ class Release(models.Model):
     # The hypotheses (with their reviews) as the JSON export writes them, keyed by network
     # name: few per project, and frozen with their status at release time.
     hypotheses = models.JSONField(default=dict, blank=True)
+    # The circuits (with nodes and edges) as the JSON export writes them, keyed by network
+    # name, and the confirmed universality links as a list of export documents.
+    circuits = models.JSONField(default=dict, blank=True)
+    links = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["project_id", "-created_at", "-id"]

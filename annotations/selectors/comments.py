@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
-from annotations.models import Comment, Group, Hypothesis
+from annotations.models import Circuit, Comment, Group, Hypothesis
 from server.errors import NotFound, ValidationFailed
 from workers.models import Unit
 
@@ -67,9 +67,8 @@ def _hypothesis(project, target_id):
 
 
 def _circuit(project, target_id):
-    # Circuits have no table yet: any positive id is accepted, labelled by itself.
-    pk = _pk(target_id)
-    return pk and CommentTarget(Comment.TargetType.CIRCUIT, pk, f"#{pk}")
+    circuit = Circuit.objects.filter(project=project, pk=_pk(target_id)).first()
+    return circuit and CommentTarget(Comment.TargetType.CIRCUIT, circuit.pk, circuit.name)
 
 
 def _pk(text):

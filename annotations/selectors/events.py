@@ -4,7 +4,7 @@ from annotations.models import Event
 from server.errors import NotFound
 
 # The objects whose history can be asked for by type and id.
-HISTORY_TARGET_TYPES = ("group", "unit", "hypothesis", "comment")
+HISTORY_TARGET_TYPES = ("group", "unit", "hypothesis", "comment", "circuit", "link")
 
 
 def events_of(*, project):

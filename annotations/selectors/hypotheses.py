@@ -127,7 +127,9 @@ def _listed(hypotheses, units=None):
     """Everything a listed hypothesis shows, in a fixed number of queries: its units as
     addresses only, unless ``units`` prefetches more of them."""
     return (
-        hypotheses.select_related("project", "network", "author", "group", "proposed_group")
+        hypotheses.select_related(
+            "project", "network", "author", "group", "proposed_group", "circuit"
+        )
         .annotate(approvals=approvals_count())
         .prefetch_related(units or Prefetch("units", queryset=_unit_addresses()))
     )

@@ -12,7 +12,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotations.models import Assignment, Group, Hypothesis, HypothesisUnit, ProjectNetwork
+from annotations.models import (
+    Assignment,
+    Circuit,
+    Group,
+    Hypothesis,
+    HypothesisUnit,
+    ProjectNetwork,
+)
 from annotations.policies import authorize
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST, unit_label, units_for_project
 from annotations.services.events import event_record
@@ -40,13 +47,15 @@ def hypothesis_create(
     new_group=None,
     group_id=None,
     evidence=(),
+    circuit_id=None,
     actor,
 ):
     """Write an open hypothesis about ``units`` ("layer:index" addresses of ``network``).
 
     proposed_group_id: an existing group for all the units; or new_group: ``{"name",
     "parent" (a group id or None), "description", "color"}``, a group created on acceptance.
-    group_id: the group the hypothesis is about. evidence: artifact ids.
+    group_id: the group the hypothesis is about. evidence: artifact ids. circuit_id: the
+    circuit (of ``network``) the hypothesis is about.
     """
     authorize(actor=actor, action="hypothesis.create", obj=project)
     if not ProjectNetwork.objects.filter(project=project, network=network).exists():
@@ -64,6 +73,7 @@ def hypothesis_create(
             "new_group": new_group,
             "group": group_id,
             "evidence": list(evidence),
+            "circuit": circuit_id,
         },
     )
     with transaction.atomic():
@@ -95,6 +105,7 @@ def hypothesis_revise(
     new_group=UNCHANGED,
     group_id=UNCHANGED,
     evidence=UNCHANGED,
+    circuit_id=UNCHANGED,
 ):
     """Change an open hypothesis (its author only). The units' current groups become the
     expected ones again, and the new version needs fresh approvals."""
@@ -109,6 +120,7 @@ def hypothesis_revise(
         "new_group": new_group,
         "group": group_id,
         "evidence": evidence,
+        "circuit": circuit_id,
     }
     wanted = {**before, **{key: value for key, value in given.items() if value is not UNCHANGED}}
     after, unit_rows = _validated(hypothesis.project, hypothesis.network, wanted)
@@ -227,6 +239,12 @@ def _validated(project, network, content):
         problems["evidence"] = [
             f"No artifact {artifact_id} in this project." for artifact_id in unknown
         ]
+    circuit_id = content.get("circuit")
+    if (
+        circuit_id is not None
+        and not Circuit.objects.filter(project=project, network=network, pk=circuit_id).exists()
+    ):
+        problems["circuit"] = [f"No circuit {circuit_id} of this network in this project."]
     if problems:
         raise ValidationFailed("The hypothesis has invalid fields.", fields=problems)
     unit_rows = sorted(
@@ -297,6 +315,7 @@ def _content_of(hypothesis):
         "new_group": hypothesis.new_group,
         "group": hypothesis.group_id,
         "evidence": list(hypothesis.evidence),
+        "circuit": hypothesis.circuit_id,
     }
 
 
@@ -309,6 +328,7 @@ def _stored(content):
         "new_group": content["new_group"],
         "group_id": content["group"],
         "evidence": content["evidence"],
+        "circuit_id": content.get("circuit"),
     }
 
 

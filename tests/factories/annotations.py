@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 
 from annotations.models import (
     Assignment,
+    Circuit,
     Comment,
     Event,
     Group,
@@ -164,3 +165,14 @@ class EventFactory(factory.django.DjangoModelFactory):
     target_type = "group"
     target_id = factory.Sequence(lambda n: n + 1)
     target_label = factory.LazyAttribute(lambda event: f"#{event.target_id}")
+
+
+class CircuitFactory(factory.django.DjangoModelFactory):
+    """A circuit on a new network the project studies unless given."""
+
+    class Meta:
+        model = Circuit
+
+    project = factory.SubFactory(ProjectFactory)
+    network = factory.LazyAttribute(lambda row: ProjectNetworkFactory(project=row.project).network)
+    name = factory.Sequence(lambda n: f"Circuit {n}")

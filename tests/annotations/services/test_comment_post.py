@@ -4,6 +4,7 @@ from annotations.models import Comment, Event, Group, Hypothesis, Notification, 
 from annotations.services.comments import comment_post
 from server.errors import PermissionDenied, ValidationFailed
 from tests.factories.annotations import (
+    CircuitFactory,
     MembershipFactory,
     ProjectFactory,
     ProjectNetworkFactory,
@@ -17,6 +18,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def project():
     return ProjectFactory(slug="curves")
+
+
+@pytest.fixture(autouse=True)
+def _circuits(project):
+    """The circuits the comments here are about, named as their notifications read them."""
+    for pk in (7, 8):
+        CircuitFactory(project=project, pk=pk, name=f"#{pk}")
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import pytest
 from annotations.models import Comment, Event, Role
 from annotations.services.comments import comment_post, thread_reopen, thread_resolve
 from server.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from tests.factories.annotations import MembershipFactory, ProjectFactory
+from tests.factories.annotations import CircuitFactory, MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -11,6 +11,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def project():
     return ProjectFactory(slug="curves")
+
+
+@pytest.fixture(autouse=True)
+def _circuits(project):
+    """The circuits the comments here are about, named as their notifications read them."""
+    for pk in (7, 8):
+        CircuitFactory(project=project, pk=pk, name=f"#{pk}")
 
 
 @pytest.fixture

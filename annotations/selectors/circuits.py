@@ -1,0 +1,144 @@
+"""Reads about circuits (with their nodes and edges) and universality links."""
+
+from django.db.models import Count, Prefetch, Q
+
+from annotations.models import Circuit, CircuitEdge, CircuitNode, UnitLink
+from server.errors import NotFound, ValidationFailed
+from workers.models import Unit
+
+
+def circuits_of(*, project):
+    """The project's circuits by name, with ``node_count`` and ``edge_count``."""
+    return (
+        Circuit.objects.filter(project=project)
+        .select_related("network", "created_by")
+        .annotate(
+            node_count=Count("nodes", distinct=True), edge_count=Count("edges", distinct=True)
+        )
+        .order_by("name", "pk")
+    )
+
+
+def circuit_get(*, project, circuit_id):
+    """Circuit ``circuit_id`` of ``project`` with its nodes and edges prefetched; 404 otherwise."""
+    circuit = (
+        circuits_of(project=project)
+        .filter(pk=circuit_id)
+        .prefetch_related(
+            Prefetch(
+                "nodes",
+                queryset=CircuitNode.objects.select_related("unit__layer").order_by(
+                    "unit__layer__order", "unit__index"
+                ),
+            ),
+            Prefetch(
+                "edges",
+                queryset=CircuitEdge.objects.select_related(
+                    "source__unit__layer", "target__unit__layer"
+                ).order_by(
+                    "source__unit__layer__order", "source__unit__index", "target__unit__index"
+                ),
+            ),
+        )
+        .first()
+    )
+    if circuit is None:
+        raise NotFound(f"No circuit {circuit_id} in this project.")
+    return circuit
+
+
+def circuit_node_get(*, circuit, node_id):
+    node = (
+        CircuitNode.objects.select_related("unit__layer")
+        .filter(circuit=circuit, pk=node_id)
+        .first()
+    )
+    if node is None:
+        raise NotFound(f"No node {node_id} in this circuit.")
+    return node
+
+
+def circuit_node_for_field(*, circuit, node_id, field):
+    """The node of ``circuit`` a request names in ``field``; ValidationFailed otherwise."""
+    node = (
+        CircuitNode.objects.select_related("unit__layer")
+        .filter(circuit=circuit, pk=node_id)
+        .first()
+    )
+    if node is None:
+        raise ValidationFailed(
+            f"No node {node_id} in this circuit.", fields={field: ["Not a node of this circuit."]}
+        )
+    return node
+
+
+def circuit_edge_get(*, circuit, edge_id):
+    edge = (
+        CircuitEdge.objects.select_related("source__unit__layer", "target__unit__layer")
+        .filter(circuit=circuit, pk=edge_id)
+        .first()
+    )
+    if edge is None:
+        raise NotFound(f"No edge {edge_id} in this circuit.")
+    return edge
+
+
+def unit_for_field(*, project, network_name, address, field):
+    """The unit at ``address`` ("layer:index") of the project's network ``network_name``."""
+    layer, _, index = str(address).rpartition(":")
+    unit = None
+    if layer and index.isdigit():
+        unit = (
+            Unit.objects.select_related("layer", "network")
+            .filter(
+                network__project_links__project=project,
+                network__name=network_name,
+                layer__name=layer,
+                index=int(index),
+            )
+            .first()
+        )
+    if unit is None:
+        raise ValidationFailed(
+            f"This project studies no unit {network_name}/{address}.",
+            fields={field: ["Unknown unit."]},
+        )
+    return unit
+
+
+def _links():
+    return UnitLink.objects.select_related(
+        "unit_a__layer",
+        "unit_a__network",
+        "unit_b__layer",
+        "unit_b__network",
+        "group_a",
+        "group_b",
+        "proposed_by",
+        "reviewed_by",
+    )
+
+
+def links_of(*, project, status=None):
+    """The project's links, newest first; only those with ``status`` when given."""
+    links = _links().filter(project=project)
+    if status:
+        links = links.filter(status=status)
+    return links.order_by("-created_at", "-id")
+
+
+def link_get(*, project, link_id):
+    link = _links().filter(project=project, pk=link_id).first()
+    if link is None:
+        raise NotFound(f"No link {link_id} in this project.")
+    return link
+
+
+def unit_links(*, project, unit):
+    """The confirmed links of ``unit`` in ``project``, from either side."""
+    return (
+        _links()
+        .filter(project=project, status=UnitLink.Status.CONFIRMED)
+        .filter(Q(unit_a=unit) | Q(unit_b=unit))
+        .order_by("-created_at", "-id")
+    )
