@@ -1,0 +1,468 @@
+"""A circuit drawn like the Circuits articles' figures, as standalone SVG text.
+
+Layers are rows, the earliest (inputs) at the top; each node shows its unit's feature
+visualization with its address and role; edges are curves, red for positive weights and blue
+for negative, as wide as their magnitude relative to the circuit's largest. Kernels are drawn
+with the colours of ``workers/engine/weight_images.py``: blue (−1) through white (0) to red
+(+1) of the kernel's largest |w|.
+
+The functions here take plain data and return text: no database, no files, no network.
+"""
+
+import json
+import math
+import re
+import textwrap
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+FONT = "'Helvetica Neue', Helvetica, Arial, sans-serif"
+POSITIVE = "#d7191c"
+NEGATIVE = "#2c7bb6"
+NEUTRAL = "#9a9a9a"
+
+IMAGE = 96  # side of a node's picture
+COLUMN = 156  # horizontal pitch of nodes in a row
+ROW = 250  # vertical pitch of layer rows
+ROW_LABEL = 120  # left margin holding the layer names
+MARGIN = 24
+HEADER = 76
+LEGEND = 84
+ROLE_CHARACTERS = 24  # characters per line of a role note under a node
+ROLE_LINES = 2
+MIN_WIDTH = 640
+MIN_STROKE, MAX_STROKE = 0.75, 7.0
+KERNEL_CELL = 12
+# White outline under a node's text, so that edges passing behind it leave it legible.
+HALO = {"stroke": "#ffffff", "stroke-width": "3", "paint-order": "stroke"}
+
+# Characters XML 1.0 cannot carry at all, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class DiagramNode:
+    """One unit of the circuit. ``image`` is a URL or data URI of its feature visualization,
+    None for a placeholder; ``href`` where the node links to (its unit card), if anywhere."""
+
+    layer: str
+    layer_order: int
+    index: int
+    role: str = ""
+    image: str | None = None
+    href: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.layer}:{self.index}"
+
+
+@dataclass(frozen=True)
+class DiagramEdge:
+    """A weight between two nodes, named by address; ``kernel`` is its [kh][kw] values."""
+
+    source: str
+    target: str
+    magnitude: float
+    sign: int
+    kind: str = "direct"
+    kernel: Sequence[Sequence[float]] = ()
+
+    @property
+    def weight(self) -> float:
+        return math.copysign(self.magnitude, self.sign) if self.sign else 0.0
+
+
+def circuit_diagram_svg(
+    *,
+    name: str,
+    network: str,
+    nodes: Sequence[DiagramNode],
+    edges: Sequence[DiagramEdge],
+) -> str:
+    """The circuit as a standalone SVG document; the same input always gives the same text.
+
+    Raises ValueError for an edge whose ends are not among the nodes, or a repeated node.
+    """
+    addresses = [node.address for node in nodes]
+    if len(set(addresses)) != len(addresses):
+        raise ValueError("a circuit diagram lists each unit once.")
+    known = set(addresses)
+    for edge in edges:
+        for end in (edge.source, edge.target):
+            if end not in known:
+                raise ValueError(f"edge end {end!r} is not a node of the circuit.")
+
+    rows = _rows(nodes, edges)
+    widest = max((len(row) for row in rows), default=0)
+    width = max(MIN_WIDTH, ROW_LABEL + widest * COLUMN + MARGIN)
+    height = HEADER + len(rows) * ROW + LEGEND
+    positions = _positions(rows, width)
+
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": SVG_NAMESPACE,
+            "version": "1.1",
+            "class": "circuit-diagram",
+            "width": str(width),
+            "height": str(height),
+            "viewBox": f"0 0 {width} {height}",
+            "font-family": FONT,
+            "role": "img",
+            "aria-label": f"Circuit {_clean(name)}",
+        },
+    )
+    _text_child(svg, "title", f"{name} ({network})")
+    ET.SubElement(svg, "rect", {"width": str(width), "height": str(height), "fill": "#ffffff"})
+    _header(svg, name=name, network=network, rows=rows, edges=edges)
+    defs = ET.SubElement(svg, "defs")
+    _row_labels(svg, rows, width)
+    ordered = sorted(edges, key=lambda edge: (edge.magnitude, edge.source, edge.target))
+    largest = max((edge.magnitude for edge in edges), default=0.0)
+    edge_layer = ET.SubElement(svg, "g", {"class": "edges", "fill": "none"})
+    for number, edge in enumerate(ordered):
+        symbol_id = f"kernel-{number}"
+        if edge.kernel:
+            symbol = ET.SubElement(defs, "symbol", {"id": symbol_id})
+            _kernel_cells(symbol, edge.kernel)
+        _edge(edge_layer, edge, positions, largest, symbol_id if edge.kernel else None)
+    node_layer = ET.SubElement(svg, "g", {"class": "nodes"})
+    for row in rows:
+        for node in row:
+            _node(node_layer, node, positions[node.address])
+    _legend(svg, width=width, top=HEADER + len(rows) * ROW, largest=largest, edges=edges)
+    return _document(svg)
+
+
+def kernel_heatmap_svg(kernel: Sequence[Sequence[float]], *, cell: int = KERNEL_CELL) -> str:
+    """A [kh][kw] kernel as a standalone SVG heatmap, one square of ``cell`` pixels per weight,
+    each with a tooltip giving its value."""
+    svg = ET.Element("svg", {"xmlns": SVG_NAMESPACE, "version": "1.1", "class": "kernel"})
+    height, width = _kernel_cells(svg, kernel, cell=cell)
+    svg.set("width", str(width))
+    svg.set("height", str(height))
+    return _document(svg)
+
+
+def kernel_colours(kernel: Sequence[Sequence[float]]) -> list[list[tuple[int, int, int]]]:
+    """Each weight's RGB: w / max|w| from blue (−1) through white (0) to red (+1), rounded
+    as ``workers.engine.weight_images.kernel_image`` rounds it; an all-zero kernel is white."""
+    largest = max((abs(value) for row in kernel for value in row), default=0.0)
+    scale = largest if largest > 0 else 1.0
+    colours = []
+    for row in kernel:
+        line = []
+        for value in row:
+            signed = min(1.0, max(-1.0, value / scale))
+            red = 1 - abs(min(signed, 0.0))
+            green = 1 - abs(signed)
+            blue = 1 - max(signed, 0.0)
+            line.append(tuple(int(round(channel * 255)) for channel in (red, green, blue)))
+        colours.append(line)
+    return colours
+
+
+def _clean(text) -> str:
+    return _NOT_XML.sub("", str(text))
+
+
+def _text_child(parent, tag, text, attributes=None):
+    child = ET.SubElement(parent, tag, attributes or {})
+    child.text = _clean(text)
+    return child
+
+
+def _document(svg) -> str:
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"
+
+
+def _rows(nodes, edges):
+    """Nodes grouped by layer (earliest first), ordered within a row to keep edges short:
+    by unit index, then a few sweeps placing each node under the mean of its neighbours."""
+    by_layer = {}
+    for node in sorted(nodes, key=lambda node: (node.layer_order, node.layer, node.index)):
+        by_layer.setdefault((node.layer_order, node.layer), []).append(node)
+    rows = list(by_layer.values())
+    neighbours = {node.address: set() for node in nodes}
+    for edge in edges:
+        neighbours[edge.source].add(edge.target)
+        neighbours[edge.target].add(edge.source)
+    for sweep in range(4):
+        order = range(1, len(rows)) if sweep % 2 == 0 else range(len(rows) - 2, -1, -1)
+        for number in order:
+            placed = {
+                node.address: _centred(position, len(row))
+                for row in rows
+                if row is not rows[number]
+                for position, node in enumerate(row)
+            }
+            rows[number] = _by_barycentre(rows[number], neighbours, placed)
+    return rows
+
+
+def _centred(position, count):
+    return position - (count - 1) / 2
+
+
+def _by_barycentre(row, neighbours, placed):
+    def key(item):
+        position, node = item
+        seen = [placed[other] for other in sorted(neighbours[node.address]) if other in placed]
+        mean = sum(seen) / len(seen) if seen else _centred(position, len(row))
+        return (mean, position)
+
+    return [node for _, node in sorted(enumerate(row), key=key)]
+
+
+def _positions(rows, width):
+    """Top-left corner of each node's picture, rows centred in the space right of the labels."""
+    span = width - ROW_LABEL - MARGIN
+    positions = {}
+    for number, row in enumerate(rows):
+        left = ROW_LABEL + (span - len(row) * COLUMN) / 2 + (COLUMN - IMAGE) / 2
+        top = HEADER + number * ROW + 24
+        for position, node in enumerate(row):
+            positions[node.address] = (round(left + position * COLUMN, 1), top)
+    return positions
+
+
+def _header(svg, *, name, network, rows, edges):
+    _text_child(
+        svg, "text", name, {"x": str(MARGIN), "y": "34", "font-size": "20", "font-weight": "bold"}
+    )
+    units = sum(len(row) for row in rows)
+    summary = (
+        f"{network} · {units} unit{'s' if units != 1 else ''} in {len(rows)} "
+        f"layer{'s' if len(rows) != 1 else ''} · {len(edges)} "
+        f"connection{'s' if len(edges) != 1 else ''} · inputs at the top"
+    )
+    _text_child(
+        svg, "text", summary, {"x": str(MARGIN), "y": "56", "font-size": "13", "fill": "#555555"}
+    )
+
+
+def _row_labels(svg, rows, width):
+    labels = ET.SubElement(svg, "g", {"class": "layers", "font-size": "14", "fill": "#333333"})
+    for number, row in enumerate(rows):
+        top = HEADER + number * ROW
+        if number:
+            ET.SubElement(
+                labels,
+                "line",
+                {
+                    "x1": str(MARGIN),
+                    "x2": str(width - MARGIN),
+                    "y1": str(top),
+                    "y2": str(top),
+                    "stroke": "#e4e4e4",
+                },
+            )
+        _text_child(
+            labels,
+            "text",
+            row[0].layer,
+            {"x": str(MARGIN), "y": str(top + 24 + IMAGE / 2), "font-weight": "bold"},
+        )
+
+
+def _edge(parent, edge, positions, largest, symbol_id):
+    (x1, y1), (x2, y2) = positions[edge.source], positions[edge.target]
+    start_x, end_x = x1 + IMAGE / 2, x2 + IMAGE / 2
+    if y1 < y2:
+        start_y, end_y = y1 + IMAGE, y2
+    elif y1 > y2:
+        start_y, end_y = y1, y2 + IMAGE
+    else:
+        start_y = end_y = y1
+    if y1 == y2:
+        # Within one row: an arc over the row.
+        controls = ((start_x, start_y - ROW / 3), (end_x, end_y - ROW / 3))
+    else:
+        bend = (end_y - start_y) / 2
+        # Across more than one row the curve bows sideways, between the columns of the rows
+        # it passes, rather than straight behind the nodes there.
+        aside = COLUMN / 2 if abs(y2 - y1) > ROW else 0
+        controls = ((start_x + aside, start_y + bend), (end_x + aside, end_y - bend))
+    (c1x, c1y), (c2x, c2y) = controls
+    path = f"M {start_x:g} {start_y:g} C {c1x:g} {c1y:g}, {c2x:g} {c2y:g}, {end_x:g} {end_y:g}"
+    colour = POSITIVE if edge.sign > 0 else NEGATIVE if edge.sign < 0 else NEUTRAL
+    share = edge.magnitude / largest if largest > 0 else 0.0
+    stroke = MIN_STROKE + (MAX_STROKE - MIN_STROKE) * share
+    weight = f"{edge.weight:+.4g}"
+    attributes = {
+        "class": "edge",
+        "data-source": edge.source,
+        "data-target": edge.target,
+        "data-weight": f"{edge.weight:.6g}",
+        "data-magnitude": f"{edge.magnitude:.6g}",
+        "data-sign": str(edge.sign),
+        "data-kind": _clean(edge.kind),
+        "tabindex": "0",
+        "aria-label": f"{edge.source} to {edge.target}, weight {weight}",
+    }
+    if symbol_id:
+        attributes["data-kernel"] = f"#{symbol_id}"
+        attributes["data-kernel-values"] = json.dumps(
+            [[float(f"{value:.4g}") for value in row] for row in edge.kernel],
+            separators=(",", ":"),
+        )
+    group = ET.SubElement(parent, "g", attributes)
+    _text_child(group, "title", f"{edge.source} → {edge.target}: {weight} ({_clean(edge.kind)})")
+    line = {
+        "d": path,
+        "stroke": colour,
+        "stroke-width": f"{stroke:.2f}",
+        "stroke-opacity": "0.8",
+        "stroke-linecap": "round",
+    }
+    if edge.kind != "direct":
+        line["stroke-dasharray"] = "6 4"
+    ET.SubElement(group, "path", line)
+    # A wide invisible stroke along the same curve, so that thin edges can be clicked.
+    ET.SubElement(
+        group,
+        "path",
+        {"d": path, "stroke": "#000000", "stroke-opacity": "0", "stroke-width": "12"},
+    )
+
+
+def _node(parent, node, position):
+    x, y = position
+    attributes = {
+        "class": "node",
+        "data-address": node.address,
+        "data-layer": _clean(node.layer),
+        "data-index": str(node.index),
+        "transform": f"translate({x:g} {y})",
+    }
+    if node.href:
+        group = ET.SubElement(parent, "a", {"href": _clean(node.href), **attributes})
+    else:
+        group = ET.SubElement(parent, "g", attributes)
+    tooltip = f"{node.address}: {node.role}" if node.role else node.address
+    _text_child(group, "title", tooltip)
+    if node.image:
+        ET.SubElement(
+            group,
+            "image",
+            {
+                "href": _clean(node.image),
+                "width": str(IMAGE),
+                "height": str(IMAGE),
+                "preserveAspectRatio": "xMidYMid slice",
+            },
+        )
+        frame = {"fill": "none", "stroke": "#777777"}
+    else:
+        frame = {"class": "placeholder", "fill": "#f1f1f1", "stroke": "#b5b5b5"}
+        frame["stroke-dasharray"] = "4 3"
+    ET.SubElement(group, "rect", {"width": str(IMAGE), "height": str(IMAGE), **frame})
+    if not node.image:
+        _text_child(
+            group,
+            "text",
+            "not rendered",
+            {"x": str(IMAGE / 2), "y": str(IMAGE / 2 + 4), "font-size": "11", "fill": "#888888"},
+        ).set("text-anchor", "middle")
+    _text_child(
+        group,
+        "text",
+        node.address,
+        {
+            "class": "address",
+            "x": str(IMAGE / 2),
+            "y": str(IMAGE + 16),
+            "font-size": "13",
+            "font-weight": "bold",
+            "text-anchor": "middle",
+            "fill": "#222222",
+            **HALO,
+        },
+    )
+    for line_number, line in enumerate(_role_lines(node.role)):
+        _text_child(
+            group,
+            "text",
+            line,
+            {
+                "class": "role",
+                "x": str(IMAGE / 2),
+                "y": str(IMAGE + 32 + 14 * line_number),
+                "font-size": "11",
+                "text-anchor": "middle",
+                "fill": "#555555",
+                **HALO,
+            },
+        )
+
+
+def _role_lines(role):
+    lines = textwrap.wrap(_clean(role), width=ROLE_CHARACTERS)
+    if len(lines) > ROLE_LINES:
+        lines = lines[:ROLE_LINES]
+        lines[-1] = lines[-1][: ROLE_CHARACTERS - 1].rstrip() + "…"
+    return lines
+
+
+def _kernel_cells(parent, kernel, *, cell=KERNEL_CELL):
+    """Squares of ``kernel`` into ``parent`` with its viewBox set; returns (height, width)."""
+    height, width = len(kernel) * cell, max((len(row) for row in kernel), default=0) * cell
+    parent.set("viewBox", f"0 0 {width} {height}")
+    for row, (values, colours) in enumerate(zip(kernel, kernel_colours(kernel), strict=True)):
+        for column, (value, colour) in enumerate(zip(values, colours, strict=True)):
+            square = ET.SubElement(
+                parent,
+                "rect",
+                {
+                    "x": str(column * cell),
+                    "y": str(row * cell),
+                    "width": str(cell),
+                    "height": str(cell),
+                    "fill": "#{:02x}{:02x}{:02x}".format(*colour),
+                },
+            )
+            _text_child(square, "title", f"{value:+.4g}")
+    return height, width
+
+
+def _legend(svg, *, width, top, largest, edges):
+    legend = ET.SubElement(svg, "g", {"class": "legend", "font-size": "12", "fill": "#333333"})
+    ET.SubElement(
+        legend,
+        "line",
+        {"x1": str(MARGIN), "x2": str(width - MARGIN), "y1": str(top), "y2": str(top)},
+    ).set("stroke", "#cccccc")
+    y = top + 30
+    entries = [("positive weight", POSITIVE, MAX_STROKE, None)]
+    entries.append(("negative weight", NEGATIVE, MAX_STROKE, None))
+    if any(edge.kind != "direct" for edge in edges):
+        entries.append(("expanded (across layers)", NEUTRAL, 2.0, "6 4"))
+    x = MARGIN
+    for label, colour, stroke, dashes in entries:
+        _legend_entry(legend, x, y, label, colour, stroke, dashes)
+        x += 60 + 7 * len(label)
+    y += 26
+    _text_child(legend, "text", "width ∝ |weight|:", {"x": str(MARGIN), "y": str(y)})
+    for step, share in enumerate((0.1, 0.5, 1.0)):
+        stroke = MIN_STROKE + (MAX_STROKE - MIN_STROKE) * share
+        label = f"{largest * share:.3g}"
+        _legend_entry(legend, MARGIN + 112 + 100 * step, y, label, "#555555", stroke, None)
+
+
+def _legend_entry(legend, x, y, label, colour, stroke, dashes):
+    line = {
+        "x1": str(x),
+        "x2": str(x + 36),
+        "y1": str(y - 4),
+        "y2": str(y - 4),
+        "stroke": colour,
+        "stroke-width": f"{stroke:.2f}",
+        "stroke-linecap": "round",
+    }
+    if dashes:
+        line["stroke-dasharray"] = dashes
+    ET.SubElement(legend, "line", line)
+    _text_child(legend, "text", label, {"x": str(x + 44), "y": str(y)})
