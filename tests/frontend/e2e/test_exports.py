@@ -15,6 +15,7 @@ from tests.factories.annotations import (
     ProjectNetworkFactory,
 )
 from tests.factories.workers import LayerFactory, NetworkFactory
+from tests.frontend.e2e.artifacts import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,6 +42,7 @@ def test_release_twice_compare_and_download_the_json_export(browse):
     page.get_by_role("button", name="Changes since v1").click()
     page.locator("#diff-title", has_text="Changes from v1 to v2").wait_for()
     assert "inceptionv1/mixed3b:2 no group → Curves" in page.locator("#diff").inner_text()
+    screenshot(page, "exports")
 
     with page.expect_download() as download:
         page.locator("[data-network=inceptionv1] a", has_text="JSON").click()

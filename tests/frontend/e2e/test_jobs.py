@@ -9,6 +9,7 @@ from django.db import connection
 
 from annotations.models import Role
 from tests.factories.annotations import MembershipFactory, ProjectFactory, ProjectNetworkFactory
+from tests.frontend.e2e.artifacts import screenshot
 from workers.models import Job
 from workers.services import jobs as job_services
 from workers.services.job_run import job_run
@@ -87,6 +88,7 @@ def test_a_requested_render_runs_with_live_progress_and_a_queued_one_can_be_canc
     assert done.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
     assert seen[-1] == 100
     assert any(0 < value < 100 for value in seen)
+    screenshot(page, "jobs")
     assert done.locator("a").get_attribute("href") == "/p/mobile/grid/mobilenet-v2/features.2/"
 
     page.get_by_label("Kind").select_option("dataset_examples")
