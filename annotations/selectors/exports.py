@@ -11,6 +11,9 @@ from django.db.models import Prefetch, Q
 
 from annotations.models import (
     Assignment,
+    Circuit,
+    CircuitEdge,
+    CircuitNode,
     Comment,
     Group,
     Hypothesis,
@@ -18,6 +21,7 @@ from annotations.models import (
     ReleaseAssignment,
     ReleaseGroup,
     Review,
+    UnitLink,
 )
 from server.errors import ValidationFailed
 from workers.models import Layer, Network, Unit
@@ -88,6 +92,15 @@ class _Taxonomy:
         """The comments on the network's units, the groups and the hypotheses, oldest first."""
         return iter(())
 
+    def circuits(self):
+        """The network's circuits with their nodes and edges, by name (``circuit_documents``)."""
+        raise NotImplementedError
+
+    def links(self):
+        """The confirmed universality links that touch the network: a unit of it on either
+        side, or a group of this export (``link_documents``)."""
+        raise NotImplementedError
+
     def units(self):
         """Every unit of the network, in layer and unit order, as ``(unit id, layer name,
         unit index, assignment tuple or None)``: a merge of two ordered cursors."""
@@ -156,7 +169,7 @@ class LiveTaxonomy(_Taxonomy):
     def hypotheses(self):
         hypotheses = (
             Hypothesis.objects.filter(project=self.project, network=self.network)
-            .select_related("author")
+            .select_related("author", "circuit")
             .prefetch_related(
                 Prefetch(
                     "units",
@@ -184,6 +197,10 @@ class LiveTaxonomy(_Taxonomy):
                 _target(Comment.TargetType.UNIT, units)
                 | _target(Comment.TargetType.GROUP, groups)
                 | _target(Comment.TargetType.HYPOTHESIS, hypotheses.values("pk"))
+                | _target(
+                    Comment.TargetType.CIRCUIT,
+                    Circuit.objects.filter(project=self.project, network=self.network).values("pk"),
+                )
             )
             .select_related("author", "resolved_by")
             .order_by("created_at", "id")
@@ -214,6 +231,17 @@ class LiveTaxonomy(_Taxonomy):
                     "resolved_at": _time(comment.resolved_at),
                     "resolved_by": comment.resolved_by.username if comment.resolved_by else None,
                 }
+
+    def circuits(self):
+        return circuit_documents(project=self.project, network=self.network)
+
+    def links(self):
+        paths = {tuple(group["path"]) for group in self.groups()}
+        return [
+            link
+            for link in link_documents(project=self.project)
+            if _touches(link, self.network.name, paths)
+        ]
 
 
 class ReleaseTaxonomy(_Taxonomy):
@@ -265,6 +293,13 @@ class ReleaseTaxonomy(_Taxonomy):
     def hypotheses(self):
         return iter(self.release.hypotheses.get(self.network.name, []))
 
+    def circuits(self):
+        return list(self.release.circuits.get(self.network.name, []))
+
+    def links(self):
+        paths = {tuple(group["path"]) for group in self.groups()}
+        return [link for link in self.release.links if _touches(link, self.network.name, paths)]
+
 
 def taxonomy_for_export(*, project, network, release=None):
     """The taxonomy of ``project`` on ``network``: live, or as frozen in ``release``."""
@@ -276,6 +311,130 @@ def taxonomy_for_export(*, project, network, release=None):
 def hypothesis_documents(*, project, network):
     """The network's hypotheses with their reviews, as the JSON export writes them."""
     return list(LiveTaxonomy(project=project, network=network).hypotheses())
+
+
+def circuit_documents(*, project, network):
+    """The circuits of ``project`` on ``network`` as the JSON export writes them, by name: each
+    node by its unit's address, each edge by its two nodes' addresses."""
+    circuits = (
+        Circuit.objects.filter(project=project, network=network)
+        .select_related("created_by")
+        .prefetch_related(
+            Prefetch(
+                "nodes",
+                queryset=CircuitNode.objects.select_related("unit__layer").order_by(
+                    "unit__layer__order", "unit__index"
+                ),
+            ),
+            Prefetch(
+                "edges",
+                queryset=CircuitEdge.objects.select_related(
+                    "source__unit__layer", "target__unit__layer"
+                ).order_by(
+                    "source__unit__layer__order",
+                    "source__unit__index",
+                    "target__unit__layer__order",
+                    "target__unit__index",
+                ),
+            ),
+        )
+        .order_by("name")
+    )
+    return [
+        {
+            "name": circuit.name,
+            "description": circuit.description,
+            "created_by": circuit.created_by.username if circuit.created_by else None,
+            "nodes": [
+                {"unit": _address(node.unit), "role": node.role} for node in circuit.nodes.all()
+            ],
+            "edges": [
+                {
+                    "source": _address(edge.source.unit),
+                    "target": _address(edge.target.unit),
+                    "magnitude": edge.magnitude,
+                    "sign": edge.sign,
+                    "kind": edge.kind,
+                    "kernel": edge.kernel,
+                    "origin": edge.origin,
+                }
+                for edge in circuit.edges.all()
+            ],
+        }
+        for circuit in circuits
+    ]
+
+
+def link_documents(*, project):
+    """Every confirmed link of ``project`` as the JSON export writes it, oldest first: a unit
+    side as ``{"network", "unit"}``, a group side as ``{"group": path}``."""
+    links = (
+        UnitLink.objects.filter(project=project, status=UnitLink.Status.CONFIRMED)
+        .select_related(
+            "unit_a__layer",
+            "unit_a__network",
+            "unit_b__layer",
+            "unit_b__network",
+            "proposed_by",
+            "reviewed_by",
+        )
+        .order_by("created_at", "id")
+    )
+    groups = None
+    documents = []
+    for link in links:
+        if link.unit_a_id is not None:
+            sides = [_unit_side(link.unit_a), _unit_side(link.unit_b)]
+        else:
+            if groups is None:
+                groups = group_paths_of(project)
+            sides = [{"group": groups[link.group_a_id]}, {"group": groups[link.group_b_id]}]
+        documents.append(
+            {
+                "a": sides[0],
+                "b": sides[1],
+                "note": link.note,
+                "correlation": link.correlation,
+                "status": link.status,
+                "proposed_by": link.proposed_by.username if link.proposed_by else None,
+                "reviewed_by": link.reviewed_by.username if link.reviewed_by else None,
+                "review_note": link.review_note,
+            }
+        )
+    return documents
+
+
+def _unit_side(unit):
+    return {"network": unit.network.name, "unit": _address(unit)}
+
+
+def _address(unit):
+    return f"{unit.layer.name}:{unit.index}"
+
+
+def group_paths_of(project):
+    """``{group id: [names from the root]}`` of every group of ``project``."""
+    parents = {
+        pk: (parent, name)
+        for pk, parent, name in Group.objects.filter(project=project).values_list(
+            "pk", "parent_id", "name"
+        )
+    }
+    paths = {}
+    for pk in parents:
+        names, current = [], pk
+        while current is not None and len(names) <= len(parents):
+            current, name = parents[current]
+            names.append(name)
+        paths[pk] = list(reversed(names))
+    return paths
+
+
+def _touches(link, network_name, group_paths):
+    return any(
+        side.get("network") == network_name or tuple(side.get("group", ())) in group_paths
+        for side in (link["a"], link["b"])
+    )
 
 
 def _count_rows(rows):
@@ -340,6 +499,7 @@ def _hypothesis_document(hypothesis):
         "proposed_group": hypothesis.proposed_group_id,
         "new_group": hypothesis.new_group,
         "evidence": list(hypothesis.evidence or []),
+        "circuit": hypothesis.circuit.name if hypothesis.circuit else None,
         "units": [f"{row.unit.layer.name}:{row.unit.index}" for row in hypothesis.units.all()],
         "version": hypothesis.version,
         "created_at": _time(hypothesis.created_at),

@@ -162,6 +162,8 @@ def _json_chunks(taxonomy, include_comments, report):
     yield "\n]"
     yield ',\n"hypotheses": '
     yield from _stream_list(taxonomy.hypotheses())
+    yield ',\n"circuits": ' + _list_lines(taxonomy.circuits())
+    yield ',\n"links": ' + _list_lines(taxonomy.links())
     if include_comments:
         yield ',\n"comments": '
         yield from _stream_list(taxonomy.comments())

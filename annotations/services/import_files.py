@@ -82,6 +82,9 @@ class ImportFile:
     groups: list = field(default_factory=list)
     units: list = field(default_factory=list)
     hypotheses: list = field(default_factory=list)
+    # Circuits and confirmed universality links (JSON only; optional since 1.1).
+    circuits: list = field(default_factory=list)
+    links: list = field(default_factory=list)
     group_paths_by_id: dict = field(default_factory=dict)
     # The CSV export: each row's network column.
     network_rows: dict = field(default_factory=dict)
@@ -198,6 +201,8 @@ def _read_json(content):
                     f"Group {value} is not among the file's groups.",
                 )
         plan.hypotheses.append({**hypothesis, "where": f"hypotheses.{position}"})
+    plan.circuits = document.get("circuits", [])
+    plan.links = document.get("links", [])
     return plan
 
 

@@ -28,6 +28,7 @@ from annotations.models import (
 from annotations.policies import authorize
 from annotations.selectors.exports import PATH_SEPARATOR
 from annotations.services.events import event_record, events_record
+from annotations.services.import_circuits import CircuitImport, project_group_paths
 from annotations.services.import_files import KEEP, GroupSpec, read_import_file
 from server.errors import Conflict, ValidationFailed
 from workers.models import Artifact, Layer, Unit
@@ -105,6 +106,9 @@ class _Changes:
             self._resolve_simple_groups()
         self._plan_groups()
         self._plan_units()
+        self.circuit_import = CircuitImport(
+            project=project, network=network, plan=plan, problems=self.problems, actor=actor
+        )
         self._plan_hypotheses()
         self.problems.raise_if_any("The file")
 
@@ -316,6 +320,10 @@ class _Changes:
             if len(set(units)) != len(units):
                 self.problems.add(where, "A unit is listed twice.")
                 continue
+            circuit_problem = self.circuit_import.circuit_problem(hypothesis.get("circuit"))
+            if circuit_problem:
+                self.problems.add(f"{where}.circuit", circuit_problem)
+                continue
             author = self.users.get(hypothesis.get("author"))
             key = (hypothesis["title"], author.username if author else None, tuple(sorted(units)))
             if key in existing:
@@ -336,7 +344,21 @@ class _Changes:
             }
             for unit, _, address, _, before in [*self.assigned, *self.moved, *self.unassigned]
         ]
-        changed = bool(self.created or self.updated or unit_changes or self.hypotheses)
+        circuits = self.circuit_import
+        # Groups the import would create stand in by negative ids: new, so never a duplicate.
+        group_ids = project_group_paths(self.project)
+        group_ids.update(
+            (tuple(spec.path), -position) for position, (spec, _) in enumerate(self.created, 1)
+        )
+        links, links_skipped = circuits.links_planned(group_ids)
+        changed = bool(
+            self.created
+            or self.updated
+            or unit_changes
+            or self.hypotheses
+            or circuits.circuits
+            or links
+        )
         return {
             "network": self.network.name,
             "format": self.plan.format,
@@ -355,6 +377,10 @@ class _Changes:
             "unit_changes_truncated": len(unit_changes) > MAX_LISTED_CHANGES,
             "hypotheses_created": len(self.hypotheses),
             "hypotheses_unchanged": self.hypotheses_unchanged,
+            "circuits_created": len(circuits.circuits),
+            "circuits_unchanged": circuits.circuits_unchanged,
+            "links_created": len(links),
+            "links_skipped": links_skipped,
             "event": None,
         }
 
@@ -380,13 +406,19 @@ class _Changes:
                     "units_moved",
                     "units_unassigned",
                     "hypotheses_created",
+                    "circuits_created",
+                    "links_created",
                 )
             },
         )
         events = []
         groups = self._apply_groups(event.pk, events)
         self._apply_units(groups, event.pk, events)
-        self._apply_hypotheses(groups, event.pk, events)
+        circuit_ids, circuit_events = self.circuit_import.apply_circuits(event.pk)
+        events.extend(circuit_events)
+        self._apply_hypotheses(groups, event.pk, events, circuit_ids)
+        links, _ = self.circuit_import.links_planned({**project_group_paths(project), **groups})
+        events.extend(self.circuit_import.apply_links(links, event.pk))
         events_record(events)
         outside = (
             Assignment.objects.filter(project=project, group__layer__isnull=False)
@@ -508,7 +540,7 @@ class _Changes:
                 )
             )
 
-    def _apply_hypotheses(self, groups, import_event, events):
+    def _apply_hypotheses(self, groups, import_event, events, circuit_ids):
         paths = self.plan.group_paths_by_id
         created = Hypothesis.objects.bulk_create(
             Hypothesis(
@@ -522,6 +554,7 @@ class _Changes:
                 proposed_group_id=_mapped(groups, paths, document.get("proposed_group")),
                 new_group=_new_group(document.get("new_group"), groups, paths),
                 evidence=evidence,
+                circuit_id=circuit_ids.get(document.get("circuit")),
                 version=document.get("version", 1),
                 accepted_at=parse_datetime(document.get("accepted_at") or "") or None,
             )

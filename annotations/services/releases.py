@@ -7,7 +7,12 @@ from django.db import transaction
 
 from annotations.models import Assignment, Group, Project, Release, ReleaseAssignment, ReleaseGroup
 from annotations.policies import authorize
-from annotations.selectors.exports import CHUNK_SIZE, hypothesis_documents
+from annotations.selectors.exports import (
+    CHUNK_SIZE,
+    circuit_documents,
+    hypothesis_documents,
+    link_documents,
+)
 from annotations.services.events import event_record
 from server.errors import Conflict, ValidationFailed
 from workers.models import Network
@@ -16,7 +21,8 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 
 
 def release_create(*, project, actor, name, notes=""):
-    """Freeze the project's groups, every unit's group and the hypotheses as release ``name``
+    """Freeze the project's groups, every unit's group, the hypotheses, the circuits and the
+    confirmed universality links as release ``name``
     (letters, digits, ``.``, ``_``, ``-``; unique in the project)."""
     authorize(actor=actor, action="release.create", obj=project)
     name = str(name).strip()
@@ -46,6 +52,11 @@ def release_create(*, project, actor, name, notes=""):
                 network.name: hypothesis_documents(project=project, network=network)
                 for network in networks
             },
+            circuits={
+                network.name: circuit_documents(project=project, network=network)
+                for network in networks
+            },
+            links=link_documents(project=project),
         )
         groups = ReleaseGroup.objects.bulk_create(
             ReleaseGroup(
