@@ -44,6 +44,8 @@ class JobKind:
     params: dict[str, Param]
     run: Callable
     check: Callable = field(default=lambda params, network, layer: None)
+    # Refuses an actor who may not read what the parameters name (another network).
+    authorize: Callable = field(default=lambda params, actor: None)
 
     def clean_params(self, params, *, network, layer):
         if not isinstance(params, dict):
@@ -104,6 +106,28 @@ def _earlier_source_layer(params, network, layer):
         raise _field_error("source_layer", f"no layer {source!r} before {layer.name}")
 
 
+def _other_layer_exists(params, network, layer):
+    from workers.models import Network
+
+    _known_dataset(params, network, layer)
+    other_name = params["other_network"] or network.name
+    other = Network.objects.filter(name=other_name).first()
+    if other is None:
+        raise _field_error("other_network", f"no network {other_name!r}")
+    other_layer = params["other_layer"] or layer.name
+    if not other.layers.filter(name=other_layer).exists():
+        raise _field_error("other_layer", f"{other_name} has no layer {other_layer!r}")
+
+
+def _other_network_visible(params, actor):
+    from workers import access
+
+    name = params["other_network"]
+    if name and not access.networks_visible_to(actor).filter(name=name).exists():
+        # The same answer as for a network that does not exist.
+        raise _field_error("other_network", f"no network {name!r}")
+
+
 def _run_first_layer_weights(job, network, artifacts, report):
     from workers.renderers.first_layer import render_first_layer_weights
 
@@ -120,6 +144,12 @@ def _run_dataset_examples(job, network, artifacts, report):
     from workers.renderers.dataset_examples import render_dataset_examples
 
     return render_dataset_examples(job, network, artifacts, report)
+
+
+def _run_universality(job, network, artifacts, report):
+    from workers.renderers.universality import render_universality
+
+    return render_universality(job, network, artifacts, report)
 
 
 def _run_weights(job, network, artifacts, report):
@@ -188,5 +218,21 @@ JOB_KINDS = {
         },
         run=_run_weights,
         check=_earlier_source_layer,
+    ),
+    "universality": JobKind(
+        name="universality",
+        description="The correlation, over a dataset, of each unit's spatially pooled "
+        "activation with every unit of another layer (of this or another network), and each "
+        "unit's best matches there.",
+        params={
+            "other_network": Param(str, "", help="a network's name; empty for this network"),
+            "other_layer": Param(str, "", help="a layer of the other network; empty: this one"),
+            "dataset": Param(str, "demo", help="'demo' or the name of a registered dataset"),
+            "k": Param(int, 5, 1, 50, help="best matches kept per unit"),
+            "batch_size": Param(int, 32, 1, 256, help="images per forward pass"),
+        },
+        run=_run_universality,
+        check=_other_layer_exists,
+        authorize=_other_network_visible,
     ),
 }

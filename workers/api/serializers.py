@@ -154,12 +154,27 @@ class RenderingOutputSerializer(serializers.Serializer):
     artifacts = ArtifactOutputSerializer(many=True)
 
 
+class ResemblanceOutputSerializer(serializers.Serializer):
+    network = serializers.CharField()
+    layer = serializers.CharField()
+    unit = serializers.IntegerField()
+    address = serializers.CharField()
+    r = serializers.FloatField(help_text="Pearson correlation of spatially pooled activations.")
+    dataset = serializers.CharField()
+    job = serializers.IntegerField(help_text="The universality job that measured it.")
+    text = serializers.CharField(help_text="'mobilenet-v2 features.3:17, r = 0.81'.")
+
+
 class UnitCardOutputSerializer(serializers.Serializer):
     network = serializers.CharField(source="unit.network.name")
     layer = LayerOutputSerializer(source="unit.layer")
     index = serializers.IntegerField(source="unit.index")
     address = serializers.SerializerMethodField()
     renderings = RenderingOutputSerializer(many=True)
+    resembles = ResemblanceOutputSerializer(
+        many=True,
+        help_text="Units of other layers this unit correlates with best, from universality jobs.",
+    )
 
     def get_address(self, card) -> str:
         return f"{card['unit'].layer.name}:{card['unit'].index}"

@@ -20,7 +20,7 @@ from workers.api.serializers import (
     UnitOutputSerializer,
 )
 from workers.models import Artifact, Layer, Unit
-from workers.selectors.artifacts import layer_sprite, unit_card
+from workers.selectors.artifacts import layer_sprite, unit_card, unit_resemblances
 from workers.selectors.catalog import (
     layer_get,
     layers_of,
@@ -246,7 +246,11 @@ class UnitCardView(GenericAPIView):
     def get(self, request, name, address):
         network = network_get_for_user(user=request.user, name=name)
         unit = unit_get(network=network, address=address)
-        card = {"unit": unit, "renderings": unit_card(unit=unit)}
+        card = {
+            "unit": unit,
+            "renderings": unit_card(unit=unit),
+            "resembles": unit_resemblances(unit=unit, user=request.user),
+        }
         return Response(UnitCardOutputSerializer(card).data)
 
 

@@ -13,6 +13,7 @@ class Job(models.Model):
         FEATURE_VISUALIZATION = "feature_visualization", "feature visualization"
         DATASET_EXAMPLES = "dataset_examples", "dataset examples"
         WEIGHTS = "weights", "weights from the previous layer"
+        UNIVERSALITY = "universality", "correlation with another layer's units"
 
     class Status(models.TextChoices):
         QUEUED = "queued"

@@ -3,6 +3,7 @@
 import json
 
 from server.errors import NotFound, ValidationFailed
+from workers import access
 from workers.models import Artifact, Job
 
 
@@ -21,6 +22,40 @@ def unit_card(*, unit):
         if rendering["job"].pk == artifact.job_id:
             rendering["artifacts"].append(artifact)
     return sorted(renderings.values(), key=lambda r: (r["job"].kind, -r["job"].pk))
+
+
+def unit_resemblances(*, unit, user):
+    """The units of other layers that ``unit`` resembles, best correlation first: the best
+    matches of the latest universality job per other layer and dataset, in networks the user
+    may see. Two queries."""
+    artifacts = (
+        Artifact.objects.filter(
+            unit=unit,
+            kind=Artifact.Kind.UNIT_JSON,
+            job__kind=Job.Kind.UNIVERSALITY,
+            job__status=Job.Status.SUCCEEDED,
+        )
+        .select_related("job")
+        .order_by("-job__created_at", "-job_id")
+    )
+    visible = set(access.networks_visible_to(user).values_list("name", flat=True))
+    latest = {}
+    for artifact in artifacts:
+        other = artifact.meta.get("compared_with", {})
+        key = (other.get("network"), other.get("layer"), artifact.job.params["dataset"])
+        latest.setdefault(key, artifact)
+    resembles = [
+        {
+            **match,
+            "dataset": dataset,
+            "job": artifact.job_id,
+            "text": f"{match['network']} {match['address']}, r = {match['r']:.2f}",
+        }
+        for (network, _layer, dataset), artifact in latest.items()
+        if network in visible
+        for match in artifact.meta.get("matches", [])
+    ]
+    return sorted(resembles, key=lambda match: (-match["r"], match["network"], match["address"]))
 
 
 def layer_sprite(*, layer, kind, job_id=None):

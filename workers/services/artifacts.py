@@ -32,13 +32,18 @@ class ArtifactBatch:
         self.pending = []
         self.recorded = []
 
-    def add(self, *, kind, filename, content, content_type, unit=None, variant="", meta=None):
+    def add(
+        self, *, kind, filename, content, content_type, unit=None, variant="", meta=None, layer=None
+    ):
+        """layer: the artifact's layer when it is not the job's (a job comparing two layers)."""
+        network = self.job.network if layer is None else layer.network
+        layer = layer or self.job.layer
         name = default_storage.save(f"{artifact_folder(self.job)}/{filename}", ContentFile(content))
         self.pending.append(
             Artifact(
                 job=self.job,
-                network=self.job.network,
-                layer=self.job.layer,
+                network=network,
+                layer=layer,
                 unit=unit,
                 kind=kind,
                 variant=variant,

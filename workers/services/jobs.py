@@ -59,6 +59,8 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
         )
     units = _validate_units(layer, unit_indices)
     clean_params = job_kind.clean_params(params or {}, network=network, layer=layer)
+    if actor is not None:
+        job_kind.authorize(clean_params, actor)
     params_hash = _canonical_hash(clean_params)
     request_hash = _canonical_hash(
         {
