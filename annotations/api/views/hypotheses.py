@@ -111,7 +111,9 @@ class HypothesisListView(GenericAPIView):
         description="The project's hypotheses, newest first.",
     )
     def get(self, request, slug):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        hypotheses = self.filter_queryset(self.get_queryset())
+        ids = self.paginate_queryset(hypotheses.values_list("pk", flat=True))
+        page = hypotheses_listed(ids=ids)
         return self.get_paginated_response(HypothesisOutputSerializer(page, many=True).data)
 
     @extend_schema(

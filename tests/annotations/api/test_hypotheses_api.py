@@ -395,8 +395,8 @@ def test_the_list_costs_the_same_queries_for_many_hypotheses(
         ReviewFactory(hypothesis=hypothesis)
     client = _as(members[Role.VIEWER])
 
-    # project, role check, count, page, units
-    with django_assert_num_queries(5):
+    # project, role check, count, the page's ids, those hypotheses, their units
+    with django_assert_num_queries(6):
         response = client.get(HYPOTHESES)
 
     assert response.json()["count"] == 4
