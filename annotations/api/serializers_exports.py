@@ -75,6 +75,12 @@ class ImportReportOutputSerializer(serializers.Serializer):
     unit_changes_truncated = serializers.BooleanField()
     hypotheses_created = serializers.IntegerField()
     hypotheses_unchanged = serializers.IntegerField()
+    circuits_created = serializers.IntegerField()
+    circuits_unchanged = serializers.IntegerField(help_text="Circuits the project had by name.")
+    links_created = serializers.IntegerField(help_text="Confirmed universality links added.")
+    links_skipped = serializers.IntegerField(
+        help_text="Links already there, or with a side this project does not have."
+    )
     event = serializers.IntegerField(
         allow_null=True, help_text="The `taxonomy.imported` event; null for a dry run."
     )
