@@ -14,6 +14,8 @@ from annotations.selectors.grid import (
 from server.pagination import AtlasPagination
 from server.schema import ERROR
 
+MAX_OFFSET = 2**31 - 1
+
 
 class GridPagination(AtlasPagination):
     # A whole layer (up to 1,280 units in MobileNetV2) fits in one page.
@@ -21,10 +23,11 @@ class GridPagination(AtlasPagination):
     max_page_size = 2048
 
     def paginate_queryset(self, queryset, request, view=None):
-        # The page and the count come from one statement when the page asked for is a number.
+        # The page and the count come from one statement when the page asked for is a number
+        # (one that a database can take as an offset: past that, the count alone answers 404).
         number = request.query_params.get(self.page_query_param, "1")
-        if number.isdigit() and int(number) > 0:
-            page_size = self.get_page_size(request)
+        page_size = self.get_page_size(request)
+        if number.isdecimal() and 0 < int(number) <= MAX_OFFSET // page_size:
             queryset.expect_page(offset=(int(number) - 1) * page_size, limit=page_size)
         return super().paginate_queryset(queryset, request, view)
 

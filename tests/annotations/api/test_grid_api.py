@@ -187,6 +187,13 @@ def test_a_page_past_the_end_is_404(viewer, layer):
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize("page", ["9" * 30, "\u00b2", "0", "-1"])
+def test_a_page_that_is_no_page_number_is_404(viewer, layer, page):
+    response = viewer.get(GRID, {"page": page})
+
+    assert response.status_code == 404
+
+
 def test_a_bad_filter_is_400(viewer, layer):
     response = viewer.get(GRID, {"group": "curves"})
 
