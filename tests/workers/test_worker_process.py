@@ -13,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -25,6 +26,7 @@ from annotations.services.networks import project_network_register
 from server.celery import app as celery_app
 from tests.factories.annotations import MembershipFactory, ProjectFactory, UserFactory
 from workers.models import Artifact, Job
+from workers.services.datasets import dataset_register
 
 pytestmark = [pytest.mark.worker_process, pytest.mark.django_db(transaction=True)]
 
@@ -315,3 +317,103 @@ def test_cancelling_a_layer_render_stops_within_a_batch_and_keeps_finished_units
     assert finished_when_cancelled <= kept <= finished_when_cancelled + 4
     assert kept < 16
     assert not Artifact.objects.filter(job_id=job_id, kind="layer_sprite").exists()
+
+
+UNIVERSALITY_IMAGES = 24
+UNIVERSALITY_BATCH = 2
+# features.2 of MobileNetV2, conv2d0 of InceptionV1, and the matrix.
+UNIVERSALITY_ARTIFACTS = 24 + 64 + 1
+
+
+@pytest.fixture
+def comparing_researcher(tmp_path):
+    """A researcher whose project studies random MobileNetV2 and InceptionV1, and 24 photos."""
+    user = UserFactory()
+    project = ProjectFactory()
+    MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
+    for name, arch in (("mobilenet-v2", "mobilenet_v2"), ("inception-v1", "inception_v1")):
+        project_network_register(
+            project=project, actor=None, name=name, arch=arch, random_seed=0, input_size=64
+        )
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    generator = np.random.default_rng(0)
+    for number in range(UNIVERSALITY_IMAGES):
+        pixels = generator.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"photo{number:02d}.png")
+    dataset_register(name="photos", path=folder)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_get_or_create(user=user).key}")
+    return client
+
+
+def request_universality(client):
+    response = client.post(
+        "/api/v1/jobs/",
+        {
+            "network": "mobilenet-v2",
+            "kind": "universality",
+            "layer": "features.2",
+            "params": {
+                "other_network": "inception-v1",
+                "other_layer": "conv2d0",
+                "dataset": "photos",
+                "batch_size": UNIVERSALITY_BATCH,
+            },
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
+
+
+def progress_while_running(client, job_id, worker, timeout):
+    """Every progress the API showed while the job ran, polled until it finished."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}/").json()
+        if job["status"] == "running":
+            seen.append(job["progress"])
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job, seen
+        if worker.process.poll() is not None:
+            pytest.fail(f"the worker exited early:\n{worker.output()}")
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s; worker log:\n{worker.output()}")
+
+
+def test_a_universality_job_runs_in_a_worker_with_progress(comparing_researcher, workers):
+    job_id = request_universality(comparing_researcher)
+    worker = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.3)
+
+    job, seen = progress_while_running(comparing_researcher, job_id, worker, timeout=240)
+
+    assert job["status"] == "succeeded", job["error"]
+    assert len({progress for progress in seen if 0 < progress < 1}) >= 3
+    assert seen == sorted(seen)
+    assert job["timings"]["images_seen"] == UNIVERSALITY_IMAGES
+    assert Artifact.objects.filter(job_id=job_id).count() == UNIVERSALITY_ARTIFACTS
+    card = comparing_researcher.get("/api/v1/networks/mobilenet-v2/units/features.2:0/card/").json()
+    assert {entry["network"] for entry in card["resembles"]} == {"inception-v1"}
+
+
+def test_cancelling_a_universality_job_stops_it_within_one_batch(comparing_researcher, workers):
+    job_id = request_universality(comparing_researcher)
+    worker = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.5)
+    wait_for(
+        lambda: job_status(job_id)[0] == "running" and job_status(job_id)[1] >= 0.2,
+        worker,
+        timeout=240,
+    )
+
+    cancelled = comparing_researcher.post(f"/api/v1/jobs/{job_id}/cancel/")
+    progress_when_cancelled = job_status(job_id)[1]
+
+    assert cancelled.status_code == 200
+    wait_for(lambda: job_status(job_id)[0] == "cancelled", worker, timeout=60)
+    _, final_progress = job_status(job_id)
+    one_batch = UNIVERSALITY_BATCH / UNIVERSALITY_IMAGES
+    assert final_progress - progress_when_cancelled <= one_batch + 1e-9
+    assert final_progress < 1
+    assert not Artifact.objects.filter(job_id=job_id).exists()
