@@ -7,6 +7,7 @@ writable, numba's user-wide cache, or NUMBA_CACHE_DIR when set).
 
 import numba
 import numpy as np
+import torch
 from llvmlite import ir
 from numba.extending import intrinsic
 
@@ -37,8 +38,14 @@ def _llvm_binary(name: str):
 
 
 def set_threads(threads: int):
-    """Run the parallel kernels on this many threads (PyTorch's intra-op count, as a rule)."""
+    """Run the parallel kernels on PyTorch's intra-op thread count, and keep that count.
+
+    Starting numba's OpenMP pool (on the first call) sets the process's OpenMP thread count,
+    which PyTorch shares through the same libgomp, to numba's maximum; PyTorch's is put back.
+    """
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 _maximum = _llvm_binary("llvm.maxnum")

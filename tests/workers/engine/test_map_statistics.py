@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -5,6 +9,7 @@ from workers.engine import map_statistics as statistics_module
 from workers.engine.cpu_kernels import BLOCK
 from workers.engine.map_statistics import fused_available, map_statistics
 
+ROOT = Path(__file__).resolve().parents[3]
 # Positions per map: one block, several blocks with a short last one, and a single position.
 SHAPES = [(3, 5, 7, 9), (2, 4, 3, 2 * BLOCK + 5), (4, 6, 1, 1)]
 
@@ -163,3 +168,20 @@ def test_asking_for_the_kernel_where_it_does_not_apply_is_refused():
 def test_maps_without_positions_or_batch_axes_are_refused(shape):
     with pytest.raises(ValueError, match=r"\[B, C, H, W\]"):
         map_statistics(torch.zeros(shape))
+
+
+def test_the_kernels_keep_torchs_thread_count():
+    # A fresh process: numba's thread pool starts at its first kernel and must not change it.
+    script = (
+        "import torch\n"
+        "torch.set_num_threads(1)\n"
+        "from workers.engine.map_statistics import map_statistics\n"
+        "map_statistics(torch.zeros(2, 3, 4, 4), fused=True)\n"
+        "print(torch.get_num_threads())\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+
+    assert result.stdout.strip() == "1"
