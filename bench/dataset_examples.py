@@ -202,6 +202,11 @@ def main(argv=None):
     )
     parser.add_argument("--threads", type=int, help="torch intra-op threads (torch's default)")
     parser.add_argument(
+        "--batches",
+        type=int,
+        help="time only the first N batches and skip the from-disk pass (all batches)",
+    )
+    parser.add_argument(
         "--kernels",
         choices=["auto", "pytorch"],
         default="auto",
@@ -214,9 +219,12 @@ def main(argv=None):
     repeats = 2 if args.quick else args.repeats
     if repeats < 1:
         parser.error("--repeats must be at least 1")
-    images = QUICK_BATCHES * BATCH if args.quick else sys.maxsize
+    batch_count = QUICK_BATCHES if args.quick else args.batches
+    if batch_count is not None and batch_count < 1:
+        parser.error("--batches must be at least 1")
+    images = sys.maxsize if batch_count is None else batch_count * BATCH
 
-    result = run(repeats, images, from_disk=not args.quick, kernels=args.kernels)
+    result = run(repeats, images, from_disk=batch_count is None, kernels=args.kernels)
     measure.emit(result)
     if not result["outputs_agree"]:
         measure.log("dataset examples: the pass and the bare forward computed different maps")
