@@ -204,6 +204,8 @@ ORDER BY page.unit_index
 def _rows(*, project, units, start, stop):
     """``GridRow``s of ``units[start:stop]`` (an ordered queryset of units), and how many
     units there are in all (None for an empty page: a window counts the rows before LIMIT)."""
+    if stop is not None and start >= stop:
+        return [], None
     page = units.annotate(total=Window(Count("pk"))).values_list("pk", "index", "total")
     units_sql, units_params = page[start:stop].query.sql_with_params()
     sql = _PAGE_SQL.format(

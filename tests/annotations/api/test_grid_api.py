@@ -124,6 +124,12 @@ def test_the_grid_filters_by_group_status_and_text(viewer, project, layer, query
     assert [row["index"] for row in body["results"]] == indices
 
 
+def test_a_filter_that_matches_nothing_is_an_empty_page(viewer, layer):
+    body = viewer.get(GRID, {"status": "labelled"}).json()
+
+    assert (body["count"], body["results"], body["next"]) == (0, [], None)
+
+
 def test_the_grid_filters_by_a_group_id(viewer, project, layer):
     curves = GroupFactory(project=project, name="Curves")
     AssignmentFactory(project=project, group=curves, unit=unit(layer, 4))
