@@ -88,6 +88,11 @@ def hypothesis_page(request, slug, hypothesis_id):
 
 
 @login_required
+def circuit_page(request, slug, circuit_id):
+    return _page(request, slug, "circuit.html", circuit_id=circuit_id)
+
+
+@login_required
 def reviews_page(request, slug):
     return _page(request, slug, "reviews.html")
 

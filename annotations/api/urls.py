@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("annotations.api.urls_comments")),
     path("", include("annotations.api.urls_exports")),
     path("", include("annotations.api.urls_circuits")),
+    path("", include("annotations.api.urls_circuit_diagram")),
 ]

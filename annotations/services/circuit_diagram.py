@@ -30,6 +30,7 @@ ROW_LABEL = 120  # left margin holding the layer names
 MARGIN = 24
 HEADER = 76
 LEGEND = 84
+NODE_HEIGHT = 24 + IMAGE + 64  # a row's top padding, picture, address and two lines of role
 ROLE_CHARACTERS = 24  # characters per line of a role note under a node
 ROLE_LINES = 2
 MIN_WIDTH = 640
@@ -98,7 +99,8 @@ def circuit_diagram_svg(
     rows = _rows(nodes, edges)
     widest = max((len(row) for row in rows), default=0)
     width = max(MIN_WIDTH, ROW_LABEL + widest * COLUMN + MARGIN)
-    height = HEADER + len(rows) * ROW + LEGEND
+    legend_top = HEADER + max(len(rows) - 1, 0) * ROW + NODE_HEIGHT
+    height = legend_top + LEGEND
     positions = _positions(rows, width)
 
     svg = ET.Element(
@@ -133,7 +135,7 @@ def circuit_diagram_svg(
     for row in rows:
         for node in row:
             _node(node_layer, node, positions[node.address])
-    _legend(svg, width=width, top=HEADER + len(rows) * ROW, largest=largest, edges=edges)
+    _legend(svg, width=width, top=legend_top, largest=largest, edges=edges)
     return _document(svg)
 
 
@@ -268,26 +270,42 @@ def _row_labels(svg, rows, width):
         )
 
 
-def _edge(parent, edge, positions, largest, symbol_id):
-    (x1, y1), (x2, y2) = positions[edge.source], positions[edge.target]
+def _curve(positions, source, target):
+    """Path data of a curve from ``source`` to ``target``: out of the bottom of the upper
+    picture into the top of the lower one; across more than one row, through the gap between
+    pictures of the row half way, nearest the straight line; within a row, an arc above it."""
+    (x1, y1), (x2, y2) = positions[source], positions[target]
     start_x, end_x = x1 + IMAGE / 2, x2 + IMAGE / 2
-    if y1 < y2:
-        start_y, end_y = y1 + IMAGE, y2
-    elif y1 > y2:
-        start_y, end_y = y1, y2 + IMAGE
-    else:
-        start_y = end_y = y1
     if y1 == y2:
-        # Within one row: an arc over the row.
-        controls = ((start_x, start_y - ROW / 3), (end_x, end_y - ROW / 3))
-    else:
+        lift = y1 - ROW / 3
+        return f"M {start_x:g} {y1} C {start_x:g} {lift:g}, {end_x:g} {lift:g}, {end_x:g} {y1}"
+    if y1 > y2:
+        (start_x, y1), (end_x, y2) = (end_x, y2), (start_x, y1)
+    start_y, end_y = y1 + IMAGE, y2
+    rows_between = sorted({y for _, y in positions.values() if y1 < y < y2})
+    if not rows_between:
         bend = (end_y - start_y) / 2
-        # Across more than one row the curve bows sideways, between the columns of the rows
-        # it passes, rather than straight behind the nodes there.
-        aside = COLUMN / 2 if abs(y2 - y1) > ROW else 0
-        controls = ((start_x + aside, start_y + bend), (end_x + aside, end_y - bend))
-    (c1x, c1y), (c2x, c2y) = controls
-    path = f"M {start_x:g} {start_y:g} C {c1x:g} {c1y:g}, {c2x:g} {c2y:g}, {end_x:g} {end_y:g}"
+        return (
+            f"M {start_x:g} {start_y:g} C {start_x:g} {start_y + bend:g}, "
+            f"{end_x:g} {end_y - bend:g}, {end_x:g} {end_y:g}"
+        )
+    row_y = rows_between[len(rows_between) // 2]
+    lefts = sorted(x for x, y in positions.values() if y == row_y)
+    gap = (COLUMN - IMAGE) / 2
+    gaps = [lefts[0] - gap] + [left + IMAGE + gap for left in lefts]
+    middle = (start_x + end_x) / 2
+    via_x = min(gaps, key=lambda x: (abs(x - middle), x))
+    via_y = row_y + IMAGE / 2
+    bend = (via_y - start_y) / 2
+    return (
+        f"M {start_x:g} {start_y:g} C {start_x:g} {start_y + bend:g}, "
+        f"{via_x:g} {via_y - bend:g}, {via_x:g} {via_y:g} "
+        f"S {end_x:g} {end_y - (end_y - via_y) / 2:g}, {end_x:g} {end_y:g}"
+    )
+
+
+def _edge(parent, edge, positions, largest, symbol_id):
+    path = _curve(positions, edge.source, edge.target)
     colour = POSITIVE if edge.sign > 0 else NEGATIVE if edge.sign < 0 else NEUTRAL
     share = edge.magnitude / largest if largest > 0 else 0.0
     stroke = MIN_STROKE + (MAX_STROKE - MIN_STROKE) * share
@@ -319,7 +337,7 @@ def _edge(parent, edge, positions, largest, symbol_id):
         "stroke-linecap": "round",
     }
     if edge.kind != "direct":
-        line["stroke-dasharray"] = "6 4"
+        line["stroke-dasharray"] = f"{2 * stroke + 4:.1f} {stroke + 3:.1f}"
     ET.SubElement(group, "path", line)
     # A wide invisible stroke along the same curve, so that thin edges can be clicked.
     ET.SubElement(
