@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from annotations.services.circuit_diagram import (
+    IMAGE,
     MAX_STROKE,
     MIN_STROKE,
     NEGATIVE,
+    NEUTRAL,
     POSITIVE,
     DiagramEdge,
     DiagramNode,
@@ -342,3 +344,34 @@ def test_the_kernel_heatmap_is_a_standalone_svg_with_a_square_per_weight():
         "+0",
         "+2",
     ]
+
+
+def test_an_edge_across_two_rows_passes_between_the_pictures_of_the_row_between():
+    nodes = [node("a", 1, 0), node("b", 2, 0), node("b", 2, 1), node("b", 2, 2), node("c", 3, 0)]
+    edges = [DiagramEdge(source="a:0", target="c:0", magnitude=1, sign=1, kind="expanded")]
+
+    root = parse(draw(nodes, edges))
+
+    path = edge_elements(root)[("a:0", "c:0")].find(f"{SVG}path").get("d")
+    via_x = float(path.split(" S ")[0].split()[-2])
+    middle_row = [translation(element)[0] for address, element in node_elements(root).items()
+                  if address.startswith("b:")]  # fmt: skip
+    assert [left for left in middle_row if left <= via_x <= left + IMAGE] == []
+
+
+def test_a_connection_whose_kernel_sums_to_zero_is_grey():
+    nodes = [node("a", 1, 0), node("b", 2, 0)]
+    edges = [DiagramEdge(source="a:0", target="b:0", magnitude=1, sign=0, kernel=[[1, -1]])]
+
+    edge = edge_elements(parse(draw(nodes, edges)))[("a:0", "b:0")]
+
+    assert edge.find(f"{SVG}path").get("stroke") == NEUTRAL
+    assert edge.get("data-weight") == "0"
+
+
+def test_an_empty_circuit_draws_its_title_and_legend():
+    root = parse(draw([], [], name="Not started"))
+
+    assert root.find(f"{SVG}title").text == "Not started (inceptionv1)"
+    assert node_elements(root) == {}
+    assert root.find(f"{SVG}g[@class='legend']") is not None
