@@ -16,7 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from annotations.policies import authorize
+from annotations.selectors.circuit_diagram import unit_pictures
 from annotations.selectors.exports import PATH_SEPARATOR, network_layers, taxonomy_for_export
+from annotations.services.circuit_diagram import DiagramEdge, DiagramNode, circuit_diagram_svg
 from annotations.services.markdown import render_markdown
 from server.errors import DomainError, ValidationFailed
 from workers.models import Job, Unit
@@ -249,6 +251,7 @@ def _html_chunks(taxonomy, total, base_url, report):
         yield _html_layer(taxonomy, layer, groups, members, base_url)
         done += layer.channels
         report(min(done, total), total)
+    yield _html_circuits(taxonomy, layers)
     yield render_to_string("annotations/overview_end.html", {})
 
 
@@ -290,6 +293,75 @@ def _html_layer(taxonomy, layer, groups, members, base_url):
             "sprite": sprite,
         },
     )
+
+
+def _html_circuits(taxonomy, layers):
+    """A section per circuit with its diagram (each unit's picture from its layer's sprite
+    sheet) and its weights as a table; then the confirmed universality links."""
+    circuits = taxonomy.circuits()
+    orders = {layer.name: layer.order for layer in layers}
+    addresses = {node["unit"] for circuit in circuits for node in circuit["nodes"]}
+    units = {
+        f"{unit.layer.name}:{unit.index}": unit
+        for unit in Unit.objects.select_related("layer").filter(
+            network=taxonomy.network,
+            layer__name__in={address.rpartition(":")[0] for address in addresses},
+            index__in={int(address.rpartition(":")[2]) for address in addresses},
+        )
+    }
+    pictures = unit_pictures(units=[units[a] for a in sorted(addresses) if a in units])
+    sections = []
+    for circuit in circuits:
+        nodes = []
+        for node in circuit["nodes"]:
+            layer, _, index = node["unit"].rpartition(":")
+            unit = units.get(node["unit"])
+            nodes.append(
+                DiagramNode(
+                    layer=layer,
+                    layer_order=orders.get(layer, 0),
+                    index=int(index),
+                    role=node["role"],
+                    image=pictures.get(unit.pk) if unit else None,
+                )
+            )
+        edges = [
+            DiagramEdge(
+                source=edge["source"],
+                target=edge["target"],
+                magnitude=edge["magnitude"],
+                sign=edge["sign"],
+                kind=edge["kind"],
+                kernel=edge["kernel"],
+            )
+            for edge in circuit["edges"]
+        ]
+        svg = circuit_diagram_svg(
+            name=circuit["name"], network=taxonomy.network.name, nodes=nodes, edges=edges
+        )
+        sections.append(
+            {
+                "name": circuit["name"],
+                "description_html": render_markdown(circuit["description"]),
+                # Inline in HTML: the standalone document's XML declaration would be text.
+                "svg": svg.split("?>", 1)[1] if svg.startswith("<?xml") else svg,
+                "nodes": circuit["nodes"],
+                "edges": circuit["edges"],
+            }
+        )
+    links = [
+        {**link, "a_label": _side_label(link["a"]), "b_label": _side_label(link["b"])}
+        for link in taxonomy.links()
+    ]
+    return render_to_string(
+        "annotations/overview_circuits.html", {"circuits": sections, "links": links}
+    )
+
+
+def _side_label(side):
+    if "unit" in side:
+        return f"{side['network']}/{side['unit']}"
+    return PATH_SEPARATOR.join(side["group"])
 
 
 def _sprite(layer):
