@@ -33,7 +33,7 @@ def comment_post(*, project, target_type, target_id, body, parent=None, actor):
             "A reply must be on the same target as the comment it answers.",
             fields={"parent": [f"Comment {parent.pk} is on another target."]},
         )
-    members = _mentioned_members(project, body)
+    members = mentioned_members(project, body)
     with transaction.atomic():
         comment = Comment.objects.create(
             project=project,
@@ -66,8 +66,8 @@ def comment_edit(*, comment, body, expected_version, actor):
     authorize(actor=actor, action="comment.update", obj=comment)
     _check_body(body)
     _check_version(comment, expected_version)
-    members = _mentioned_members(comment.project, body)
-    already = set(_mentioned_members(comment.project, comment.body).values())
+    members = mentioned_members(comment.project, body)
+    already = set(mentioned_members(comment.project, comment.body).values())
     now = timezone.now()
     with transaction.atomic():
         updated = _alive(comment, expected_version).update(
@@ -189,7 +189,7 @@ def _lost_race(comment):
     return stale("comment", current["version"])
 
 
-def _mentioned_members(project, body):
+def mentioned_members(project, body):
     """``{username: user id}`` of the project members that ``body`` mentions."""
     return dict(
         Membership.objects.filter(

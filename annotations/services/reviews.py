@@ -13,6 +13,7 @@ from annotations.models import Assignment, Group, Hypothesis, HypothesisUnit, No
 from annotations.policies import authorize
 from annotations.selectors.hypotheses import approvals_count
 from annotations.services.assignments import assignments_apply
+from annotations.services.comments import mentioned_members
 from annotations.services.events import event_record
 from annotations.services.groups import group_create
 from annotations.services.hypotheses import refusal
@@ -76,6 +77,19 @@ def review_submit(*, hypothesis, expected_version, verdict, comment="", actor):
             target_id=current.pk,
             text=f"{actor.username} {VERDICT_WORDS[verdict]} “{current.title}”",
         )
+        # Members @mentioned in the review's comment hear of it, as in a thread comment; the
+        # author already has the review's own notification.
+        mentioned = set(mentioned_members(project, comment).values()) - {current.author_id}
+        if mentioned:
+            notify(
+                project=project,
+                recipients=mentioned,
+                kind=Notification.Kind.MENTION,
+                actor=actor,
+                target_type="hypothesis",
+                target_id=current.pk,
+                text=f"{actor.username} mentioned you in a review of “{current.title}”",
+            )
         if verdict == Review.Verdict.REJECT:
             _reject(current, project=project, actor=actor)
         elif verdict == Review.Verdict.APPROVE and _approved(current, project):

@@ -151,6 +151,24 @@ def test_request_changes_keeps_it_open_and_tells_the_author(hypothesis, rev):
     assert _notifications() == [("ada", "review", "rev requested changes on “Curve detectors”")]
 
 
+def test_a_mention_in_the_review_comment_notifies_that_member(project, hypothesis, rev):
+    _member(project, "grace", Role.VIEWER)
+
+    review_submit(
+        hypothesis=hypothesis,
+        expected_version=hypothesis.version,
+        verdict=Review.Verdict.REQUEST_CHANGES,
+        comment="@grace @ada @nobody compare unit 2 with the circle units.",
+        actor=rev,
+    )
+
+    # The author gets the review notification only; a non-member mention notifies nobody.
+    assert _notifications() == [
+        ("ada", "review", "rev requested changes on “Curve detectors”"),
+        ("grace", "mention", "rev mentioned you in a review of “Curve detectors”"),
+    ]
+
+
 def test_reject_rejects_it_and_applies_nothing(hypothesis, rev):
     _review(hypothesis, rev, Review.Verdict.REJECT)
 
