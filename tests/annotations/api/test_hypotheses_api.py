@@ -160,6 +160,7 @@ def test_detail_shows_units_proposal_reviews_and_approvals_with_an_etag(
         "author": "ada",
         "units": ["mixed3b:1", "mixed3b:2"],
         "group": None,
+        "circuit": None,
         "proposed_group": {"id": curves.pk, "name": "Curves"},
         "new_group": None,
         "evidence": [],
