@@ -6,12 +6,13 @@ import os
 import time
 import urllib.parse
 
+from atlas_client.circuits import CircuitMethods
 from atlas_client.transport import Transport
 
 FINISHED_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
 
-class Atlas:
+class Atlas(CircuitMethods):
     """A Neuron Atlas server, as the user whose API token it holds.
 
     Lists come back whole (every page fetched); objects come back as the API's JSON, as dicts.
@@ -220,11 +221,21 @@ class Atlas:
         return self._get(_hypothesis_path(project, hypothesis_id))
 
     def propose(
-        self, project, network, title, text, units, group=None, new_group=None, evidence=None
+        self,
+        project,
+        network,
+        title,
+        text,
+        units,
+        group=None,
+        new_group=None,
+        evidence=None,
+        circuit=None,
     ):
         """A hypothesis about units of one network, proposing that they go into ``group`` (an
         existing group) or ``new_group`` (a name, or a dict with name, parent, description,
-        color: created on acceptance); ``evidence`` is artifact ids."""
+        color: created on acceptance); ``evidence`` is artifact ids; ``circuit`` the circuit
+        (id or dict) it is about."""
         payload = {
             "network": network,
             "title": title,
@@ -237,6 +248,8 @@ class Atlas:
             payload["new_group"] = {"name": new_group} if isinstance(new_group, str) else new_group
         if evidence is not None:
             payload["evidence"] = [_id(artifact) for artifact in evidence]
+        if circuit is not None:
+            payload["circuit"] = _id(circuit)
         answer = self._http.request(
             "POST", f"projects/{_segment(project)}/hypotheses/", payload=payload
         )
