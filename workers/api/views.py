@@ -241,7 +241,8 @@ class UnitCardView(GenericAPIView):
         operation_id="networks_units_card",
         responses={200: UnitCardOutputSerializer, 400: ERROR, 404: ERROR},
         description="Every artifact of a unit in one response: for each job kind and "
-        "parameter set, the artifacts of the latest job that rendered it.",
+        "parameter set, the artifacts of the latest job that rendered it; and the units of "
+        "other layers it resembles (best matches of universality jobs, best r first).",
     )
     def get(self, request, name, address):
         network = network_get_for_user(user=request.user, name=name)
