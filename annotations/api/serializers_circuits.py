@@ -40,6 +40,10 @@ class CircuitNodeInputSerializer(serializers.Serializer):
     role = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class CircuitNodeUpdateInputSerializer(serializers.Serializer):
+    role = serializers.CharField(allow_blank=True)
+
+
 class CircuitEdgeInputSerializer(serializers.Serializer):
     source = serializers.IntegerField(help_text="A node id of this circuit (the earlier layer).")
     target = serializers.IntegerField(help_text="A node id of this circuit (a later layer).")

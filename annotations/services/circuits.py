@@ -100,6 +100,24 @@ def circuit_node_add(*, circuit, unit, actor, expected_version, role=""):
     return node
 
 
+def circuit_node_update(*, circuit, node, actor, expected_version, role):
+    """Rewrite what ``node`` does in the circuit."""
+    authorize(actor=actor, action="circuit.update", obj=circuit)
+    with transaction.atomic():
+        _bump(circuit, expected_version)
+        before = node.role
+        CircuitNode.objects.filter(pk=node.pk).update(role=role)
+        node.role = role
+        _record(
+            circuit,
+            actor,
+            "circuit.node_updated",
+            before={"unit": unit_label(node.unit), "role": before},
+            after={"unit": unit_label(node.unit), "role": role},
+        )
+    return node
+
+
 def circuit_node_remove(*, circuit, node, actor, expected_version):
     """Remove ``node`` and every edge that touches it."""
     authorize(actor=actor, action="circuit.update", obj=circuit)

@@ -38,6 +38,12 @@ class CircuitMethods:
         path = _circuit_path(project, circuit_id)
         return self._conditional("POST", path, version, payload, action="nodes/")
 
+    def update_node(self, project, circuit_id, node, role, *, version=None):
+        """Rewrite a node's role."""
+        path = _circuit_path(project, circuit_id)
+        payload = {"role": role}
+        return self._conditional("PATCH", path, version, payload, action=f"nodes/{_id(node)}/")
+
     def remove_node(self, project, circuit_id, node, *, version=None):
         """Remove a node (its id or dict) and the edges that touch it."""
         path = _circuit_path(project, circuit_id)

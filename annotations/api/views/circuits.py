@@ -13,6 +13,7 @@ from annotations.api.serializers_circuits import (
     CircuitEdgeInputSerializer,
     CircuitGrowInputSerializer,
     CircuitNodeInputSerializer,
+    CircuitNodeUpdateInputSerializer,
     CircuitOutputSerializer,
     CircuitUpdateInputSerializer,
 )
@@ -35,6 +36,7 @@ from annotations.services.circuits import (
     circuit_grow,
     circuit_node_add,
     circuit_node_remove,
+    circuit_node_update,
     circuit_update,
 )
 from server.concurrency import expected_version, with_etag
@@ -184,6 +186,28 @@ class CircuitNodesView(APIView):
 
 
 class CircuitNodeDetailView(APIView):
+    @extend_schema(
+        operation_id="projects_circuits_nodes_update",
+        request=CircuitNodeUpdateInputSerializer,
+        responses=CHANGED,
+        parameters=[IF_MATCH, ETAG],
+        description="Rewrite a node's role in the circuit.",
+    )
+    def patch(self, request, slug, circuit_id, node_id):
+        project, circuit = _for_change(request, slug, circuit_id)
+        node = circuit_node_get(circuit=circuit, node_id=node_id)
+        version = expected_version(request)
+        payload = CircuitNodeUpdateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        circuit_node_update(
+            circuit=circuit,
+            node=node,
+            actor=request.user,
+            expected_version=version,
+            role=payload.validated_data["role"],
+        )
+        return _circuit_response(project, circuit.pk)
+
     @extend_schema(
         operation_id="projects_circuits_nodes_remove",
         request=None,

@@ -36,6 +36,7 @@ ENDPOINTS = {
     "circuit.delete": ("delete", "/circuits/{circuit}/", None),
     "circuit.history": ("get", "/circuits/{circuit}/history/", None),
     "nodes.add": ("post", "/circuits/{circuit}/nodes/", {"unit": "b:1", "role": "new"}),
+    "node.update": ("patch", "/circuits/{circuit}/nodes/{node}/", {"role": "renamed"}),
     "node.remove": ("delete", "/circuits/{circuit}/nodes/{node}/", None),
     "edges.add": ("post", "/circuits/{circuit}/edges/", {"source": "{node}", "target": "{b0}"}),
     "edge.remove": ("delete", "/circuits/{circuit}/edges/{edge}/", None),

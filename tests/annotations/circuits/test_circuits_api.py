@@ -180,3 +180,24 @@ def test_the_list_takes_the_same_queries_for_one_circuit_or_many(client, project
 
     assert (one[1], many[1]) == (1, 6)
     assert many[0] == one[0]
+
+
+def test_a_nodes_role_is_rewritten_and_recorded(client):
+    created = _create(client)
+    added = _add(client, created.json()["id"], "a:0", created["ETag"])
+    node = added.json()["nodes"][0]["id"]
+
+    response = client.patch(
+        f"{CIRCUITS}{created.json()['id']}/nodes/{node}/",
+        {"role": "detects edges"},
+        format="json",
+        HTTP_IF_MATCH=added["ETag"],
+    )
+
+    assert (response.status_code, response["ETag"]) == (200, '"3"')
+    assert response.json()["nodes"][0]["role"] == "detects edges"
+    event = Event.objects.get(verb="circuit.node_updated")
+    assert (event.before, event.after) == (
+        {"unit": "a:0", "role": ""},
+        {"unit": "a:0", "role": "detects edges"},
+    )
