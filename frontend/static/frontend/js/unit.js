@@ -1,6 +1,6 @@
 // A unit's card: its renderings, weights and statistics, its group, hypotheses, thread and
 // history.
-import { get, getBytes, projectPaths, request } from "./api.js";
+import { get, getBytes, post, projectPaths, request } from "./api.js";
 import { $, announce, attempt, h, pageLinks } from "./dom.js";
 import { eventItem, fill, hypothesisItem } from "./lists.js";
 import { parseNpy } from "./npy.js";
@@ -189,6 +189,54 @@ async function loadSummary() {
   $("#unit-meta").textContent = `unit ${index} of ${grid.count} · ${row?.open_hypotheses ?? 0} open hypotheses · ${row?.comments ?? 0} comments`;
 }
 
+const unitLabel = (side) => (side ? `${side.network} ${side.unit}` : "");
+
+/** What the universality jobs found this unit resembles, each proposable as a link. */
+function showResembles(resembles) {
+  const canPropose = role && role !== "viewer";
+  const items = resembles.map((match) => {
+    const item = h(
+      "li",
+      {},
+      h("a", { href: links.unit(match.network, match.address) }, `${match.network} ${match.address}`),
+      ` r = ${match.r.toFixed(2)} `,
+      h("span", { class: "meta" }, `· ${match.dataset} · job #${match.job}`),
+    );
+    if (canPropose) {
+      const button = h("button", { type: "button", class: "link-button" }, "Propose link");
+      button.addEventListener("click", async () => {
+        const body = { unit_a: { network, unit: address }, unit_b: { network: match.network, unit: match.address }, correlation: match.r, note: `r = ${match.r.toFixed(3)} on ${match.dataset}` };
+        const link = await attempt("Proposing the link", () => post(`${paths.root}links/`, body));
+        if (link) {
+          button.replaceWith(h("span", { class: "meta" }, ` link #${link.id} proposed, awaiting review`));
+          announce("Link proposed; a reviewer confirms it.");
+        }
+      });
+      item.append(" ", button);
+    }
+    return item;
+  });
+  fill($("#resembles-list"), items, "No universality job has compared this layer yet.");
+}
+
+async function showLinks() {
+  const confirmed = await attempt("Loading links", () => get(`${paths.root}units/${network}/${encodeURIComponent(address)}/links/`));
+  if (!confirmed) return;
+  const items = confirmed.map((link) => {
+    const [self, other] = link.unit_a && link.unit_a.network === network && link.unit_a.unit === address ? [link.unit_a, link.unit_b] : [link.unit_b, link.unit_a];
+    const target = other ?? self;
+    return h(
+      "li",
+      {},
+      h("a", { href: links.unit(target.network, target.unit) }, unitLabel(target)),
+      link.correlation === null ? "" : ` r = ${link.correlation.toFixed(2)}`,
+      link.note ? h("span", { class: "meta" }, ` · ${link.note}`) : "",
+      h("span", { class: "meta" }, ` · confirmed by ${link.reviewed_by ?? "?"}`),
+    );
+  });
+  fill($("#links-list"), items, "No confirmed links.");
+}
+
 async function start() {
   $("#group-form").addEventListener("submit", setGroup);
   document.addEventListener("keydown", (event) => {
@@ -211,7 +259,9 @@ async function start() {
       attempt("Loading outgoing weights", showOutgoing),
       showStats(card.renderings),
     ]);
+    showResembles(card.resembles ?? []);
   }
+  await showLinks();
   const hypotheses = await attempt("Loading hypotheses", () => get(paths.hypotheses, { unit: address, network, page_size: 50 }));
   if (hypotheses) fill($("#hypothesis-list"), hypotheses.results.map((hypothesis) => hypothesisItem(slug, hypothesis)), "No hypotheses about this unit.");
   if (unit) {
