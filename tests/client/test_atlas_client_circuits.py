@@ -2,6 +2,7 @@
 engine's real weights on a small MobileNetV2."""
 
 import pytest
+import torch
 from atlas_client import Atlas, StaleVersion
 
 from annotations.models import Role
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _fresh_network_cache(monkeypatch):
     monkeypatch.setattr(runtime, "_networks", runtime.OrderedDict())
+    monkeypatch.setattr(runtime, "_device", torch.device("cpu"))
 
 
 @pytest.fixture
