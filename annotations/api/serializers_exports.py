@@ -143,8 +143,28 @@ class DiffUnitOutputSerializer(FromFieldMixin, serializers.Serializer):
     to = DiffGroupOutputSerializer(allow_null=True)
 
 
+class DiffCircuitOutputSerializer(serializers.Serializer):
+    network = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DiffCircuitChangeOutputSerializer(DiffCircuitOutputSerializer):
+    fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=["description", "nodes", "edges"])
+    )
+
+
+class DiffCircuitsOutputSerializer(serializers.Serializer):
+    added = DiffCircuitOutputSerializer(many=True)
+    removed = DiffCircuitOutputSerializer(many=True)
+    changed = DiffCircuitChangeOutputSerializer(many=True)
+
+
 class ReleaseDiffOutputSerializer(FromFieldMixin, serializers.Serializer):
     from_ = serializers.CharField(help_text="The older release.")
     to = serializers.CharField(help_text="The newer release.")
     groups = DiffGroupsOutputSerializer()
     units = DiffUnitOutputSerializer(many=True, help_text="Units whose group differs.")
+    circuits = DiffCircuitsOutputSerializer(
+        help_text="Circuits by network and name (a renamed one is removed and added)."
+    )

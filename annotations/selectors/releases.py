@@ -92,7 +92,49 @@ def release_diff(*, older, newer):
                 "to": _group_ref(after[new_key]) if new_key is not None else None,
             }
         )
-    return {"from": older.name, "to": newer.name, "groups": groups, "units": units}
+    return {
+        "from": older.name,
+        "to": newer.name,
+        "groups": groups,
+        "units": units,
+        "circuits": _circuits_diff(older, newer),
+    }
+
+
+CIRCUIT_FIELDS = ("description", "nodes", "edges")
+
+
+def _circuits_diff(older, newer):
+    """Circuits added, removed and changed (description, nodes with their roles, edges), by
+    network and name: a renamed circuit is one removed and one added."""
+    before, after = _circuits(older), _circuits(newer)
+    return {
+        "added": [{"network": n, "name": name} for n, name in sorted(after.keys() - before.keys())],
+        "removed": [
+            {"network": n, "name": name} for n, name in sorted(before.keys() - after.keys())
+        ],
+        "changed": [
+            {
+                "network": network,
+                "name": name,
+                "fields": [
+                    field
+                    for field in CIRCUIT_FIELDS
+                    if before[(network, name)][field] != after[(network, name)][field]
+                ],
+            }
+            for network, name in sorted(before.keys() & after.keys())
+            if any(before[(network, name)][f] != after[(network, name)][f] for f in CIRCUIT_FIELDS)
+        ],
+    }
+
+
+def _circuits(release):
+    return {
+        (network, circuit["name"]): circuit
+        for network, circuits in release.circuits.items()
+        for circuit in circuits
+    }
 
 
 def _groups(release):
