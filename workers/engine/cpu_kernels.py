@@ -79,9 +79,12 @@ def _first(values, start, target):
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=FAST_MATH, cache=True)
-def map_statistics(maps, maximum, argmax, minimum, argmin, sums, active):
+def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active):
     """Per map of `maps` [B, C, N] (N ≥ 1): max, first argmax, min, first argmin, sum and
     count above 0, written into the [C, B] output arrays (units first, as the top-k keeps them).
+
+    bars: None, or per unit [C] a max to beat and a min to undercut; the argmax (argmin) of a
+    map that does not is left at -1, saving its search.
     """
     images, channels, positions = maps.shape
     for index in numba.prange(images * channels):
@@ -106,9 +109,15 @@ def map_statistics(maps, maximum, argmax, minimum, argmin, sums, active):
             total += block_total
             above += np.int64(block_above)
         maximum[unit, image] = high
-        argmax[unit, image] = _first(row, high_block, high)
         minimum[unit, image] = low
-        argmin[unit, image] = _first(row, low_block, low)
+        if bars is None or high > bars[0][unit]:
+            argmax[unit, image] = _first(row, high_block, high)
+        else:
+            argmax[unit, image] = -1
+        if bars is None or low < bars[1][unit]:
+            argmin[unit, image] = _first(row, low_block, low)
+        else:
+            argmin[unit, image] = -1
         sums[unit, image] = total
         active[unit, image] = above
 

@@ -5,6 +5,7 @@ its map on each image, as in the Circuits articles and OpenAI Microscope. Betwee
 pass keeps only the running top-k and bottom-k and per-unit sums: O(units · k), never a map.
 """
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -63,6 +64,11 @@ class _RunningExamples:
 
     def __init__(self, layers: Sequence[LayerInfo], k: int, device: torch.device):
         units = sum(layer.channels for layer in layers)
+        ends = itertools.accumulate(layer.channels for layer in layers)
+        # Each layer's units on the joint axis.
+        self.unit_slices = [
+            slice(end - layer.channels, end) for end, layer in zip(ends, layers, strict=True)
+        ]
         self.layers = layers
         self.k = k
         self.top = empty_ranked(units, device)
@@ -75,7 +81,16 @@ class _RunningExamples:
 
     def add(self, maps: dict[str, torch.Tensor], images: torch.Tensor):
         """Fold one batch's maps (dataset indices `images`) into the running examples."""
-        per_layer = [map_statistics(maps[layer.name]) for layer in self.layers]
+        # Once a unit's top-k is full, only a map that beats its k-th can enter.
+        full = self.top.values.shape[1] == self.k
+        bars = (self.top.values[:, -1], self.bottom.values[:, -1]) if full else None
+        per_layer = [
+            map_statistics(
+                maps[layer.name],
+                bars=None if bars is None else tuple(bar[units] for bar in bars),
+            )
+            for layer, units in zip(self.layers, self.unit_slices, strict=True)
+        ]
         # [U, B]: every layer's units on one axis, the batch's images along dim 1.
         joint = MapStatistics(*(torch.cat(fields) for fields in zip(*per_layer, strict=True)))
         seen = images.expand_as(joint.argmax)

@@ -35,9 +35,18 @@ def fused_available(maps: torch.Tensor) -> bool:
     return cpu_kernels is not None and maps.device.type == "cpu" and maps.dtype == torch.float32
 
 
-def map_statistics(maps: torch.Tensor, *, fused: bool | None = None) -> MapStatistics:
+def map_statistics(
+    maps: torch.Tensor,
+    *,
+    bars: tuple[torch.Tensor, torch.Tensor] | None = None,
+    fused: bool | None = None,
+) -> MapStatistics:
     """The statistics of every map of `maps` [B, C, H, W] (NaN-free, at least one position).
 
+    bars: per unit [C], a max to beat and a min to undercut (the k-th kept of a full top-k
+    and bottom-k); a map's argmax is only given where its max beats the first, its argmin
+    where its min undercuts the second, and is -1 elsewhere. The positions that could still
+    enter a top-k are all there, and the kernel skips most searches.
     fused: use the one-pass kernel (True), PyTorch (False), or the kernel where it applies
     (None, the default).
     """
@@ -51,14 +60,14 @@ def map_statistics(maps: torch.Tensor, *, fused: bool | None = None) -> MapStati
             f"{maps.device.type}{'' if cpu_kernels else ', numba not installed'}."
         )
     if fused:
-        statistics = _fused(maps)
+        statistics = _fused(maps, bars)
         # A NaN anywhere makes its map's sum NaN; the kernel's max and min assume none.
         if not statistics.sum.isnan().any():
             return statistics
-    return _reduced(maps)
+    return _reduced(maps, bars)
 
 
-def _fused(maps: torch.Tensor) -> MapStatistics:
+def _fused(maps: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor] | None) -> MapStatistics:
     """One read of each map, by the numba kernel, on as many threads as PyTorch uses."""
     batch, channels = maps.shape[:2]
     statistics = MapStatistics(
@@ -72,16 +81,20 @@ def _fused(maps: torch.Tensor) -> MapStatistics:
     cpu_kernels.set_threads(torch.get_num_threads())
     cpu_kernels.map_statistics(
         maps.detach().contiguous().view(batch, channels, -1).numpy(),
+        None if bars is None else tuple(bar.to(maps.dtype).contiguous().numpy() for bar in bars),
         *(tensor.numpy() for tensor in statistics),
     )
     return statistics
 
 
-def _reduced(maps: torch.Tensor) -> MapStatistics:
+def _reduced(maps: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor] | None) -> MapStatistics:
     """The same statistics from PyTorch reductions, one pass each, on any device and dtype."""
     flat = maps.flatten(2).transpose(0, 1)
     maximum, argmax = flat.max(dim=2)
     minimum, argmin = flat.min(dim=2)
+    if bars is not None:
+        argmax = argmax.masked_fill(maximum <= bars[0][:, None], -1)
+        argmin = argmin.masked_fill(minimum >= bars[1][:, None], -1)
     return MapStatistics(
         maximum=maximum,
         argmax=argmax,

@@ -185,3 +185,19 @@ def test_the_kernels_keep_torchs_thread_count():
     )
 
     assert result.stdout.strip() == "1"
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["kernel", "torch"])
+def test_bars_keep_only_the_positions_of_maps_that_beat_them(fused):
+    maps = _with_ties((4, 6, 5, 5))
+    expected = _brute_force(maps)
+    # Per unit, a bar some of its images beat, some equal and some miss.
+    bars = (expected["maximum"].median(dim=1).values, expected["minimum"].median(dim=1).values)
+
+    statistics = map_statistics(maps, bars=bars, fused=fused)
+
+    beats = expected["maximum"] > bars[0][:, None]
+    undercuts = expected["minimum"] < bars[1][:, None]
+    assert torch.equal(statistics.argmax, torch.where(beats, expected["argmax"], -1))
+    assert torch.equal(statistics.argmin, torch.where(undercuts, expected["argmin"], -1))
+    assert torch.equal(statistics.maximum, expected["maximum"])
