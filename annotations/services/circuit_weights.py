@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from server.errors import ValidationFailed
 from workers.engine.errors import UnsupportedLayer
 from workers.engine.weights import outgoing, unit_weights
+from workers.runtime import network_for
 
 ENGINE = "workers.engine.weights.unit_weights"
 
@@ -31,12 +32,6 @@ class Weight:
     sign: int
     kind: str
     kernel: list
-
-
-def _loaded(network):
-    from workers.runtime import network_for
-
-    return network_for(network)
 
 
 def _refused(error):
@@ -64,7 +59,7 @@ def _weight(result, row, column, source):
 
 def _compute(network, layer, **options):
     try:
-        return unit_weights(_loaded(network), layer, **options)
+        return unit_weights(network_for(network), layer, **options)
     except (UnsupportedLayer, ValueError, KeyError) as error:
         raise _refused(error) from error
 

@@ -144,6 +144,7 @@ def circuit_edge_add(*, circuit, source, target, actor, expected_version):
         raise ValidationFailed(
             "Both nodes must be in this circuit.", fields={"source": ["Unknown."]}
         )
+    _require_version(circuit, expected_version)
     weight = weight_between(
         network=circuit.network, source_unit=source.unit, target_unit=target.unit
     )
@@ -186,6 +187,7 @@ def circuit_grow(*, circuit, node, actor, expected_version, direction="inputs", 
         problems["node"] = ["Not in this circuit."]
     if problems:
         raise ValidationFailed("The grow request has invalid fields.", fields=problems)
+    _require_version(circuit, expected_version)
     unit = node.unit
     if direction == "inputs":
         weights = strongest_inputs(network=circuit.network, unit=unit, k=k, threshold=threshold)
@@ -213,7 +215,10 @@ def circuit_grow(*, circuit, node, actor, expected_version, direction="inputs", 
     }
     with transaction.atomic():
         _bump(circuit, expected_version)
-        existing = {row.unit_id: row for row in CircuitNode.objects.filter(circuit=circuit)}
+        existing = {
+            row.unit_id: row
+            for row in CircuitNode.objects.filter(circuit=circuit).select_related("unit__layer")
+        }
         added_nodes, added_edges = [], []
         for weight, index in zip(weights, indices, strict=True):
             other = existing.get(others[index].pk)
@@ -294,6 +299,18 @@ def _clean(values):
     if problems:
         raise ValidationFailed("The circuit has invalid fields.", fields=problems)
     return values
+
+
+def _require_version(circuit, expected_version):
+    """Refuse a stale request before the engine spends time on it (the conditional UPDATE in
+    ``_bump`` still decides)."""
+    if circuit.version == expected_version:
+        return
+    current = Circuit.objects.filter(pk=circuit.pk).values_list("version", flat=True).first()
+    if current is None:
+        raise NotFound(f"No circuit {circuit.pk} in this project.")
+    if current != expected_version:
+        raise stale("circuit", current)
 
 
 def _bump(circuit, expected_version, **fields):
