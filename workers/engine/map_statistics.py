@@ -3,7 +3,7 @@ sum, and how many positions are above 0.
 
 With eager PyTorch on a CPU that is five to six memory-bound passes over every map, more time
 than the forward that made them; the numba kernel of `cpu_kernels` reads each map once. The
-PyTorch path serves GPUs (where the passes are cheap next to the forward), other dtypes, and
+PyTorch path serves GPUs (bandwidth-rich, so extra passes matter less), other dtypes, and
 machines without numba. Both give equal maxima, minima, positions and counts; sums agree to
 float32 rounding.
 """
