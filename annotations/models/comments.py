@@ -52,6 +52,12 @@ class Comment(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["project", "target_type", "target_id", "created_at"]),
+            # The layer grid counts each unit's standing comments (bench/API.md).
+            models.Index(
+                fields=["project", "target_type", "target_id"],
+                condition=Q(deleted_at__isnull=True),
+                name="comment_live_by_target",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -90,6 +90,8 @@ class HypothesisUnit(models.Model):
                 fields=["hypothesis", "unit"], name="hypothesis_unit_unique_pair"
             ),
         ]
+        # The layer grid counts each unit's open hypotheses from the unit's side.
+        indexes = [models.Index(fields=["unit", "hypothesis"], name="hypothesis_unit_by_unit")]
 
     def __str__(self):
         return f"{self.unit_id} in {self.hypothesis_id}"
