@@ -78,15 +78,17 @@ def _load(network):
         )
 
 
-def network_for(network):
-    """The loaded network on this process's device, cached by id and weights hash."""
-    key = (network.pk, network.weights_sha256, network.random_seed)
+def network_for(network, on=None):
+    """The loaded network on ``on`` (default: this process's device), cached by id, weights
+    hash and device."""
+    target = device() if on is None else on
+    key = (network.pk, network.weights_sha256, network.random_seed, str(target))
     if key in _networks:
         _networks.move_to_end(key)
         return _networks[key]
-    loaded = _load(network).to(device())
+    loaded = _load(network).to(target)
     _networks[key] = loaded
     while len(_networks) > max(1, settings.ATLAS_NETWORK_CACHE_SIZE):
         _networks.popitem(last=False)
-    logger.info("loaded network %s on %s", network.name, device())
+    logger.info("loaded network %s on %s", network.name, target)
     return loaded

@@ -1,10 +1,12 @@
 """The weights that join a circuit's units, computed by the engine on the loaded network.
 
-The network is loaded through the worker runtime's cache (``workers.runtime.network_for``, on
-``ATLAS_DEVICE``) and ``workers.engine.weights.unit_weights`` reads the kernels: the direct
-kernel (convolution times batch-norm scale) between adjacent layers, the expanded weight
-through the linearised network otherwise. The weights job's artifacts are not read: they hold
-only the k strongest inputs of each unit, and an edge may join any two units.
+The network is loaded through the worker runtime's cache (``workers.runtime.network_for``),
+always on the CPU: these run inside web requests, and GPUs belong to worker children (DESIGN);
+the CPU also reads kernels exactly (no TF32). ``workers.engine.weights.unit_weights`` reads
+the kernels: the direct kernel (convolution times batch-norm scale) between adjacent layers,
+the expanded weight through the linearised network otherwise. The weights job's artifacts
+are not read: they hold only the k strongest inputs of each unit, and an edge may join any two
+units.
 
 An edge's magnitude is the kernel's L2 norm (``kernel_norms``); its sign is the sign of the
 kernel's sum, so a kernel that excites on balance is positive.
@@ -12,12 +14,15 @@ kernel's sum, so a kernel that excites on balance is positive.
 
 from dataclasses import dataclass
 
+import torch
+
 from server.errors import ValidationFailed
 from workers.engine.errors import UnsupportedLayer
 from workers.engine.weights import outgoing, unit_weights
 from workers.runtime import network_for
 
 ENGINE = "workers.engine.weights.unit_weights"
+CPU = torch.device("cpu")
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ def _weight(result, row, column, source):
 
 def _compute(network, layer, **options):
     try:
-        return unit_weights(network_for(network), layer, **options)
+        return unit_weights(network_for(network, on=CPU), layer, **options)
     except (UnsupportedLayer, ValueError, KeyError) as error:
         raise _refused(error) from error
 

@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from tests.factories.workers import NetworkFactory
 from workers import runtime
@@ -55,3 +56,18 @@ def test_the_worker_id_names_host_and_process():
 
     assert host
     assert int(pid) > 0
+
+
+def test_a_network_asked_for_on_another_device_is_a_separate_cache_entry(monkeypatch):
+    # A stand-in for a worker's GPU: this machine has only the CPU.
+    monkeypatch.setattr(runtime, "_device", torch.device("meta"))
+    network = network_register(name="tiny", arch="inception_v1", random_seed=0, input_size=64)
+
+    on_process_device = runtime.network_for(network)
+    on_cpu = runtime.network_for(network, on=torch.device("cpu"))
+
+    assert runtime.network_for(network, on=torch.device("cpu")) is on_cpu
+    assert next(on_cpu.module.parameters()).device.type == "cpu"
+    assert len(runtime._networks) == 2
+    assert runtime.network_for(network) is on_process_device
+    assert next(on_process_device.module.parameters()).device.type == "meta"

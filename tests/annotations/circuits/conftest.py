@@ -2,7 +2,6 @@
 each role; the engine computes real weights on it."""
 
 import pytest
-import torch
 from rest_framework.test import APIClient
 
 from annotations.models import Role
@@ -17,10 +16,8 @@ PROJECT = "/api/v1/projects/curves"
 @pytest.fixture(autouse=True)
 def _fresh_network_cache(monkeypatch):
     """Network ids repeat across tests (rolled back); no test reads another's loaded network.
-    Weights are computed on the CPU, as exact float32 whatever GPU the machine has (cuDNN's
-    TF32 default would round the kernels on a recent NVIDIA GPU)."""
+    The process device is not set: circuit weights are computed on the CPU whatever it is."""
     monkeypatch.setattr(runtime, "_networks", runtime.OrderedDict())
-    monkeypatch.setattr(runtime, "_device", torch.device("cpu"))
 
 
 @pytest.fixture

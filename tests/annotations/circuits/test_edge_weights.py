@@ -15,6 +15,7 @@ from annotations.services.projects import project_network_link
 from server.errors import ValidationFailed
 from tests.annotations.circuits.conftest import PROJECT, client_for, if_match
 from tests.factories.annotations import MembershipFactory, ProjectFactory
+from workers import runtime
 from workers.engine.networks import load_builtin
 from workers.models import Unit
 from workers.services.networks import network_register
@@ -175,3 +176,18 @@ def test_an_edge_from_a_later_layer_to_an_earlier_one_is_refused(hand_set, annot
 
     assert error.value.code == "edge_direction"
     assert not CircuitEdge.objects.exists()
+
+
+def test_weights_are_computed_on_the_cpu_whatever_the_process_device(
+    hand_set, annotator, monkeypatch
+):
+    """Web requests compute edge weights; the process's (worker) device is never asked for."""
+
+    def no_device():
+        raise AssertionError("a web request must not pick the process device")
+
+    monkeypatch.setattr(runtime, "device", no_device)
+
+    edge = _edge(hand_set, annotator, "features.2.expand:5", "features.2.depthwise:5")
+
+    assert edge.magnitude == pytest.approx(5.0 / math.sqrt(1 + EPS), rel=1e-6)
