@@ -6,6 +6,7 @@ iterators over database cursors in layer and unit order, so an export never hold
 """
 
 import itertools
+from abc import ABC, abstractmethod
 
 from django.db.models import Prefetch, Q
 
@@ -56,7 +57,7 @@ def network_layers(*, network):
     return list(Layer.objects.filter(network=network).order_by("order"))
 
 
-class _Taxonomy:
+class _Taxonomy(ABC):
     """What an export reads; subclasses say where from (live tables or a release)."""
 
     release = None
@@ -75,31 +76,35 @@ class _Taxonomy:
             self._groups = _tree_order(self._group_rows(), self.network.name)
         return self._groups
 
+    @abstractmethod
+    def _group_rows(self):
+        """The project's (or the release's) group rows, for ``groups``."""
+
+    @abstractmethod
     def unit_counts(self):
         """``{(group id, layer name): units}`` over the network's units."""
-        raise NotImplementedError
 
+    @abstractmethod
     def assignments(self):
         """Each assigned unit of the network, in layer and unit order, as a tuple
         ``(unit id, layer name, unit index, group id, note, assigned_by, assigned_at)``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def hypotheses(self):
         """The network's hypotheses as the JSON export writes them, oldest first."""
-        raise NotImplementedError
 
     def comments(self):
         """The comments on the network's units, the groups and the hypotheses, oldest first."""
         return iter(())
 
+    @abstractmethod
     def circuits(self):
         """The network's circuits with their nodes and edges, by name (``circuit_documents``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def links(self):
         """The confirmed universality links that touch the network: a unit of it on either
         side, or a group of this export (``link_documents``)."""
-        raise NotImplementedError
 
     def units(self):
         """Every unit of the network, in layer and unit order, as ``(unit id, layer name,
