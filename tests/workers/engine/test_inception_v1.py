@@ -1,7 +1,16 @@
 import pytest
 import torch
+import torch.nn.functional as F
 
-from workers.engine.architectures.inception_v1 import preprocess
+from workers.engine.architectures.inception_v1 import (
+    LRN_ALPHA,
+    LRN_BETA,
+    LRN_K,
+    LRN_SIZE,
+    _lrn,
+    _max_pool_stride_2,
+    preprocess,
+)
 from workers.engine.networks import load_builtin
 
 CHANNELS = {
@@ -157,3 +166,38 @@ def test_small_inputs_shrink_every_layer(small_inception):
     sizes = [(layer.height, layer.width) for layer in small_inception.layers]
 
     assert sizes == [(32, 32), (16, 16), (16, 16), (8, 8), (8, 8)] + [(4, 4)] * 5 + [(2, 2)] * 2
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("channels", [5, 64])
+def test_local_response_norm_is_torchs_forward_and_backward(channels, channels_last):
+    generator = torch.Generator().manual_seed(channels)
+    maps = torch.randn(2, channels, 7, 6, generator=generator, dtype=torch.float64) * 40
+    if channels_last:
+        maps = maps.contiguous(memory_format=torch.channels_last)
+    ours = maps.clone().requires_grad_(True)
+    torchs = maps.clone().requires_grad_(True)
+    expected = F.local_response_norm(torchs, LRN_SIZE, alpha=LRN_ALPHA, beta=LRN_BETA, k=LRN_K)
+    result = _lrn(ours)
+    weights = torch.randn(result.shape, generator=generator, dtype=torch.float64)
+    (result * weights).sum().backward()
+    (expected * weights).sum().backward()
+    assert torch.allclose(result, expected, rtol=1e-12, atol=0)
+    assert torch.allclose(ours.grad, torchs.grad, rtol=1e-10, atol=1e-14)
+    # The normalisation really divides: without it the maps would come back unchanged.
+    assert not torch.allclose(result, maps)
+
+
+@pytest.mark.parametrize("size", [6, 7, 70, 71])
+def test_stride_2_max_pool_is_tensorflows_same_padding(size):
+    maps = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(size))
+    padded = F.pad(maps, (0, 1, 0, 1), value=float("-inf"))
+    ours = maps.clone().requires_grad_(True)
+    theirs = maps.clone().requires_grad_(True)
+    pooled = _max_pool_stride_2(ours)
+    expected = F.max_pool2d(F.pad(theirs, (0, 1, 0, 1), value=float("-inf")), 3, stride=2)
+    assert pooled.shape == expected.shape == F.max_pool2d(padded, 3, stride=2).shape
+    assert torch.equal(pooled, expected)
+    pooled.sum().backward()
+    expected.sum().backward()
+    assert torch.equal(ours.grad, theirs.grad)

@@ -61,14 +61,31 @@ def _max_pool_stride_2(x: torch.Tensor, *, linear: bool = False) -> torch.Tensor
     """
     if linear:
         return F.avg_pool2d(F.pad(x, (0, 1, 0, 1)), 3, stride=2)
-    return F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float("-inf")), 3, stride=2)
+    # ceil_mode takes the same windows, the last one cut short at the edge, without a
+    # padded copy of the maps (the window count is ceil((n - 3) / 2) + 1 either way).
+    return F.max_pool2d(x, 3, stride=2, ceil_mode=True)
+
+
+def _channel_band(channels: int, like: torch.Tensor) -> torch.Tensor:
+    """[C, C] matrix with ones where two channels are at most LRN_SIZE // 2 apart."""
+    index = torch.arange(channels, device=like.device)
+    return ((index[:, None] - index[None, :]).abs() <= LRN_SIZE // 2).to(like.dtype)
 
 
 def _lrn(x: torch.Tensor, *, linear: bool = False) -> torch.Tensor:
-    """Local response normalisation across channels; the identity when linear."""
+    """Local response normalisation across channels; the identity when linear.
+
+    x / (k + alpha / size * the sum of x² over the size channels around each one) ** beta,
+    as F.local_response_norm computes it. The window sums are one matrix product with a
+    band matrix over the channel axis (contiguous in channels-last maps), which runs forward
+    and backward several times faster than torch's padded three-dimensional average pool,
+    on CPU and GPU alike.
+    """
     if linear:
         return x
-    return F.local_response_norm(x, LRN_SIZE, alpha=LRN_ALPHA, beta=LRN_BETA, k=LRN_K)
+    band = _channel_band(x.shape[1], x)
+    sums = torch.matmul(x.square().movedim(1, -1), band).movedim(-1, 1)
+    return x * (sums * (LRN_ALPHA / LRN_SIZE) + LRN_K).pow(-LRN_BETA)
 
 
 class InceptionV1(nn.Module):
