@@ -6,6 +6,7 @@ from annotations.models.notifications import Notification
 from annotations.models.projects import Membership, Project, ProjectNetwork, Role
 from annotations.models.releases import Release, ReleaseAssignment, ReleaseGroup
 from annotations.models.taxonomy import Assignment, Group
+from annotations.models.unit_counts import UnitCounts
 
 __all__ = [
     "Assignment",
@@ -27,5 +28,6 @@ __all__ = [
     "ReleaseGroup",
     "Review",
     "Role",
+    "UnitCounts",
     "UnitLink",
 ]

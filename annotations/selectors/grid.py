@@ -16,10 +16,10 @@ from annotations.models import (
     Assignment,
     Comment,
     Group,
-    Hypothesis,
     HypothesisUnit,
     Project,
     ProjectNetwork,
+    UnitCounts,
 )
 from annotations.policies import can
 from annotations.selectors.projects import project_get_for_user
@@ -145,10 +145,8 @@ def _matching_units(*, project, layer_id, group, status, text):
     elif status == "under_review":
         units = units.filter(
             Exists(
-                HypothesisUnit.objects.filter(
-                    hypothesis__project=project,
-                    hypothesis__status=Hypothesis.Status.OPEN,
-                    unit=OuterRef("pk"),
+                UnitCounts.objects.filter(
+                    project=project, unit=OuterRef("pk"), open_hypotheses__gt=0
                 )
             )
         )
@@ -180,23 +178,17 @@ def _text_matches(project, text):
 
 
 # One statement for the whole page. The ORM builds the page of unit ids (filters, order,
-# LIMIT/OFFSET); the rest is SQL because the ORM spends longer compiling this query with its
-# three correlated subqueries than the database spends running it. The counts stay correlated
-# subqueries: with the page's 256 ids PostgreSQL answers each from an index, where grouped
-# IN (...) queries make it scan and hash the whole hypothesis-unit and assignment tables.
+# LIMIT/OFFSET); the rest is SQL because the ORM spends longer compiling the joins than the
+# database spends running them. The counts are read, not counted: ``UnitCounts`` keeps them
+# (annotations/services/unit_counts.py), one row per unit that has any.
 _PAGE_SQL = """
 WITH page (unit_id, unit_index, total) AS ({units})
 SELECT page.total, page.unit_index, grp.id, grp.name, grp.color,
-    (SELECT COUNT(*) FROM {hypothesis_unit} hu
-        JOIN {hypothesis} h ON h.id = hu.hypothesis_id
-        WHERE hu.unit_id = page.unit_id AND h.project_id = %s AND h.status = %s),
-    (SELECT COUNT(*) FROM {comment} c
-        WHERE c.project_id = %s AND c.target_type = %s AND c.target_id = page.unit_id
-        AND c.deleted_at IS NULL)
+    COALESCE(counts.open_hypotheses, 0), COALESCE(counts.comments, 0)
 FROM page
-LEFT JOIN {group} grp ON grp.id = (
-    SELECT a.group_id FROM {assignment} a WHERE a.project_id = %s AND a.unit_id = page.unit_id
-)
+LEFT JOIN {assignment} a ON a.project_id = %s AND a.unit_id = page.unit_id
+LEFT JOIN {group} grp ON grp.id = a.group_id
+LEFT JOIN {unit_counts} counts ON counts.project_id = %s AND counts.unit_id = page.unit_id
 ORDER BY page.unit_index
 """
 
@@ -210,20 +202,11 @@ def _rows(*, project, units, start, stop):
     units_sql, units_params = page[start:stop].query.sql_with_params()
     sql = _PAGE_SQL.format(
         units=units_sql,
-        hypothesis_unit=_table(HypothesisUnit),
-        hypothesis=_table(Hypothesis),
-        comment=_table(Comment),
         group=_table(Group),
         assignment=_table(Assignment),
+        unit_counts=_table(UnitCounts),
     )
-    params = (
-        *units_params,
-        project.pk,
-        Hypothesis.Status.OPEN.value,
-        project.pk,
-        Comment.TargetType.UNIT.value,
-        project.pk,
-    )
+    params = (*units_params, project.pk, project.pk)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()

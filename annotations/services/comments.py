@@ -18,6 +18,7 @@ from annotations.selectors.comments import comment_target_resolve
 from annotations.services.events import event_record
 from annotations.services.markdown import mentioned_usernames, render_markdown
 from annotations.services.notifications import notify
+from annotations.services.unit_counts import unit_counts_add
 from server.concurrency import stale
 from server.errors import InvalidTransition, NotFound, ValidationFailed
 
@@ -46,6 +47,7 @@ def comment_post(*, project, target_type, target_id, body, parent=None, actor):
             body=body,
             body_html=render_markdown(body, members=members),
         )
+        _count(comment, 1)
         _record(
             comment,
             actor,
@@ -109,6 +111,7 @@ def comment_delete(*, comment, expected_version, actor):
         )
         if not updated:
             raise _lost_race(comment)
+        _count(comment, -1)
         comment.revisions.all().delete()
         comment.refresh_from_db()
         _record(
@@ -217,6 +220,14 @@ def _notify(comment, actor, kind, recipients, what):
             target_type="comment",
             target_id=comment.pk,
             text=f"{actor.username} {what} on {_about(comment)}",
+        )
+
+
+def _count(comment, change):
+    """Keep the grid's count of standing comments on the unit (if the target is one)."""
+    if comment.target_type == Comment.TargetType.UNIT:
+        unit_counts_add(
+            project_id=comment.project_id, unit_ids=[comment.target_id], comments=change
         )
 
 

@@ -23,6 +23,7 @@ from annotations.models import (
 from annotations.policies import authorize
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST, unit_label, units_for_project
 from annotations.services.events import event_record
+from annotations.services.unit_counts import unit_counts_add
 from server.concurrency import stale
 from server.errors import InvalidTransition, NotFound, ValidationFailed
 from workers.models import Artifact
@@ -130,6 +131,7 @@ def hypothesis_revise(
         ).update(**_stored(after), version=F("version") + 1, updated_at=timezone.now())
         if not updated:
             raise refusal(hypothesis, "revised", expected_version=expected_version)
+        open_units_uncount(hypothesis)
         HypothesisUnit.objects.filter(hypothesis=hypothesis).delete()
         _record_units(hypothesis, unit_rows)
         hypothesis.refresh_from_db()
@@ -156,6 +158,7 @@ def hypothesis_withdraw(*, hypothesis, expected_version, actor):
         ).update(status=Hypothesis.Status.WITHDRAWN, updated_at=timezone.now())
         if not updated:
             raise refusal(hypothesis, "withdrawn", expected_version=expected_version)
+        open_units_uncount(hypothesis)
         event_record(
             project=hypothesis.project,
             actor=actor,
@@ -332,8 +335,22 @@ def _stored(content):
     }
 
 
+def open_units_uncount(hypothesis):
+    """The units of ``hypothesis``, open until now, no longer have it open (it was closed,
+    or its units are about to be replaced); called after the conditional update that
+    changed it, so only the one writer that won does this."""
+    unit_counts_add(
+        project_id=hypothesis.project_id,
+        unit_ids=HypothesisUnit.objects.filter(hypothesis=hypothesis).values_list(
+            "unit_id", flat=True
+        ),
+        open_hypotheses=-1,
+    )
+
+
 def _record_units(hypothesis, unit_rows):
-    """One row per unit, with the unit's accepted group as of now."""
+    """One row per unit, with the unit's accepted group as of now; the hypothesis is open, so
+    each unit counts it."""
     current = dict(
         Assignment.objects.filter(
             project_id=hypothesis.project_id, unit_id__in=[unit.pk for unit in unit_rows]
@@ -345,4 +362,9 @@ def _record_units(hypothesis, unit_rows):
             for unit in unit_rows
         ],
         batch_size=500,
+    )
+    unit_counts_add(
+        project_id=hypothesis.project_id,
+        unit_ids=[unit.pk for unit in unit_rows],
+        open_hypotheses=1,
     )

@@ -9,6 +9,8 @@ and, so that every object's history shows the change, one event per created or c
 and per unit that changed group (written in bulk, pointing at the import event).
 """
 
+from collections import Counter
+
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -30,6 +32,7 @@ from annotations.selectors.exports import PATH_SEPARATOR
 from annotations.services.events import event_record, events_record
 from annotations.services.import_circuits import CircuitImport, project_group_paths
 from annotations.services.import_files import KEEP, GroupSpec, read_import_file
+from annotations.services.unit_counts import unit_counts_add_open_hypotheses
 from server.errors import Conflict, ValidationFailed
 from workers.models import Artifact, Layer, Unit
 
@@ -568,6 +571,7 @@ class _Changes:
             ),
             batch_size=BATCH_SIZE,
         )
+        self._count_open_units(created)
         Review.objects.bulk_create(
             (
                 Review(
@@ -592,6 +596,18 @@ class _Changes:
                 {"status": hypothesis.status, "import": import_event},
             )
             for hypothesis in created
+        )
+
+    def _count_open_units(self, created):
+        """The grid's open-hypothesis counts of the units that imported open hypotheses name."""
+        unit_counts_add_open_hypotheses(
+            project_id=self.project.pk,
+            open_hypotheses_by_unit=Counter(
+                unit_id
+                for hypothesis, (_, _, unit_ids, _) in zip(created, self.hypotheses, strict=True)
+                if hypothesis.status == Hypothesis.Status.OPEN
+                for unit_id in unit_ids
+            ),
         )
 
     def _event(self, verb, target_type, target_id, label, before, after):

@@ -16,7 +16,7 @@ from annotations.services.assignments import assignments_apply
 from annotations.services.comments import mentioned_members
 from annotations.services.events import event_record
 from annotations.services.groups import group_create
-from annotations.services.hypotheses import refusal
+from annotations.services.hypotheses import open_units_uncount, refusal
 from annotations.services.notifications import notify
 from server.errors import Conflict, ValidationFailed
 
@@ -167,6 +167,7 @@ def _close(hypothesis, status, **fields):
     ).update(status=status, **fields)
     if not updated:
         raise refusal(hypothesis, "reviewed", expected_version=hypothesis.version)
+    open_units_uncount(hypothesis)
 
 
 def _proposed_group(hypothesis, *, project, actor):

@@ -17,6 +17,7 @@ from annotations.models import (
     Role,
 )
 from annotations.services.markdown import render_markdown
+from annotations.services.unit_counts import unit_counts_add
 from tests.factories.workers import LayerFactory, NetworkFactory
 
 PASSWORD = "correct horse battery staple"
@@ -61,6 +62,7 @@ class CommentFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Comment
+        skip_postgeneration_save = True
 
     parent = None
     project = factory.Maybe(
@@ -79,6 +81,12 @@ class CommentFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(UserFactory)
     body = "Looks like a curve detector."
     body_html = factory.LazyAttribute(lambda comment: render_markdown(comment.body))
+
+    @factory.post_generation
+    def counted(comment, create, extracted, **kwargs):
+        """A standing comment on a unit counts in the layer grid, as ``comment_post`` keeps it."""
+        if create and comment.target_type == Comment.TargetType.UNIT and not comment.deleted_at:
+            unit_counts_add(project_id=comment.project_id, unit_ids=[comment.target_id], comments=1)
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):
@@ -114,11 +122,20 @@ class HypothesisUnitFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = HypothesisUnit
+        skip_postgeneration_save = True
 
     hypothesis = factory.SubFactory(HypothesisFactory)
     unit = factory.LazyAttribute(
         lambda row: LayerFactory(network=row.hypothesis.network).units.first()
     )
+
+    @factory.post_generation
+    def counted(row, create, extracted, **kwargs):
+        """An open hypothesis counts in the layer grid, as the hypothesis services keep it."""
+        if create and row.hypothesis.status == Hypothesis.Status.OPEN:
+            unit_counts_add(
+                project_id=row.hypothesis.project_id, unit_ids=[row.unit_id], open_hypotheses=1
+            )
 
 
 class ReviewFactory(factory.django.DjangoModelFactory):

@@ -8,12 +8,11 @@ from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Comment, Role
 from annotations.selectors.grid import _sprite_index
+from annotations.services.comments import comment_delete, comment_post
+from annotations.services.hypotheses import hypothesis_create, hypothesis_withdraw
 from tests.factories.annotations import (
     AssignmentFactory,
-    CommentFactory,
     GroupFactory,
-    HypothesisFactory,
-    HypothesisUnitFactory,
     MembershipFactory,
     ProjectFactory,
     ProjectNetworkFactory,
@@ -58,17 +57,31 @@ def unit(layer, index):
     return layer.units.get(index=index)
 
 
+def author_in(project):
+    user = UserFactory()
+    MembershipFactory(project=project, user=user, role=Role.ANNOTATOR)
+    return user
+
+
+# Through the services, which keep the grid's counts (``UnitCounts``) as they write.
 def comment_on(project, target, body="Looks like a curve."):
-    return CommentFactory(
-        project=project, target_type=Comment.TargetType.UNIT, target_id=target.pk, body=body
+    return comment_post(
+        project=project,
+        target_type=Comment.TargetType.UNIT,
+        target_id=target.pk,
+        body=body,
+        actor=author_in(project),
     )
 
 
 def open_hypothesis_on(project, layer, *units, title="Curve detectors"):
-    hypothesis = HypothesisFactory(project=project, network=layer.network, title=title)
-    for target in units:
-        HypothesisUnitFactory(hypothesis=hypothesis, unit=target)
-    return hypothesis
+    return hypothesis_create(
+        project=project,
+        network=layer.network,
+        title=title,
+        units=[f"{layer.name}:{target.index}" for target in units],
+        actor=author_in(project),
+    )
 
 
 def test_the_grid_lists_every_unit_with_its_group_and_counts(viewer, project, layer):
@@ -90,10 +103,11 @@ def test_the_grid_lists_every_unit_with_its_group_and_counts(viewer, project, la
 
 def test_deleted_comments_and_closed_hypotheses_do_not_count(viewer, project, layer):
     comment = comment_on(project, unit(layer, 1))
-    Comment.objects.filter(pk=comment.pk).update(deleted_at="2026-01-01T00:00:00Z")
+    comment_delete(comment=comment, expected_version=comment.version, actor=comment.author)
     hypothesis = open_hypothesis_on(project, layer, unit(layer, 1))
-    hypothesis.status = "rejected"
-    hypothesis.save()
+    hypothesis_withdraw(
+        hypothesis=hypothesis, expected_version=hypothesis.version, actor=hypothesis.author
+    )
 
     row = viewer.get(GRID).json()["results"][1]
 
