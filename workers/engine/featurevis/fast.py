@@ -1,7 +1,8 @@
 """A render-optimised copy of a network: batch norms folded, channels-last, on one device.
 
-Its 1×1 convolutions are matrix products over the channels, and its ReLUs are Rectifiers,
-which can redirect their gradient early in a render (see relu.py).
+Its 1×1 convolutions are matrix products over the channels (pointwise.py), its ReLUs are
+Rectifiers, which can redirect their gradient early in a render (relu.py), and a convolution
+followed by a Rectifier runs as one kernel on CPU (fused.py).
 
 Built once per (network, device) and cached beside the network, so that repeated renders
 pay for it once. The network itself is left untouched.
@@ -12,9 +13,10 @@ import weakref
 from itertools import pairwise
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from workers.engine.featurevis.fused import fuse_rectifiers
+from workers.engine.featurevis.pointwise import replace_pointwise_convolutions
 from workers.engine.featurevis.relu import replace_rectifiers
 from workers.engine.networks import LoadedNetwork
 
@@ -80,50 +82,12 @@ def fold_batch_norms(module: nn.Module) -> int:
     return folded
 
 
-class PointwiseConv(nn.Module):
-    """A 1×1 convolution computed as one matrix product over the channels of each position.
-
-    On channels-last maps the channels are the innermost axis, so this is a single GEMM with
-    the bias fused in. torch's own 1×1 path on CPU (one thread, batches under 16) first
-    broadcasts the bias into a channels-last output, which costs more than the product.
-    """
-
-    def __init__(self, conv: nn.Conv2d):
-        super().__init__()
-        self.weight = nn.Parameter(conv.weight.detach().flatten(1).clone())
-        self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x.permute(0, 2, 3, 1), self.weight, self.bias).permute(0, 3, 1, 2)
-
-
-def _pointwise(module: nn.Module) -> bool:
-    """Whether the module is a plain 1×1 convolution: stride 1, no padding, one group."""
-    return (
-        type(module) is nn.Conv2d
-        and module.kernel_size == (1, 1)
-        and module.stride == (1, 1)
-        and module.padding in ((0, 0), "valid")
-        and module.groups == 1
-    )
-
-
-def replace_pointwise_convolutions(module: nn.Module) -> int:
-    """Swap every plain 1×1 Conv2d submodule for a PointwiseConv, in place; returns how many."""
-    replaced = 0
-    for parent in list(module.modules()):
-        for name, child in list(parent.named_children()):
-            if _pointwise(child):
-                setattr(parent, name, PointwiseConv(child))
-                replaced += 1
-    return replaced
-
-
 def render_copy(network: LoadedNetwork, device: torch.device) -> LoadedNetwork:
     """The network as renders run it on `device`: frozen, batch norms folded, channels-last.
 
-    Its 1×1 convolutions are PointwiseConvs and its ReLUs Rectifiers. Cached per (network,
-    device); it shares the network's layers and preprocessing.
+    Its 1×1 convolutions are PointwiseConvs, its ReLUs Rectifiers, fused with the convolution
+    before them where there is one. Cached per (network, device); it shares the network's
+    layers and preprocessing.
     """
     copies = _COPIES.setdefault(network, {})
     if device not in copies:
@@ -131,6 +95,7 @@ def render_copy(network: LoadedNetwork, device: torch.device) -> LoadedNetwork:
         fold_batch_norms(module)
         replace_pointwise_convolutions(module)
         replace_rectifiers(module)
+        fuse_rectifiers(module)
         for parameter in module.parameters():
             parameter.requires_grad_(False)
         # A shallow copy keeps the layer table and the capture; only the module differs.

@@ -17,20 +17,44 @@ from torch import nn
 REDIRECT_STEPS = 16
 
 
-def _true_gradient(grad: torch.Tensor, x: torch.Tensor, high: float | None) -> torch.Tensor:
-    """The gradient of relu (high None) or hardtanh(0, high), in one pass as torch has it."""
+def _true_gradient(grad: torch.Tensor, y: torch.Tensor, high: float | None) -> torch.Tensor:
+    """The gradient of relu (high None) or hardtanh(0, high), from the output y, in one pass.
+
+    From the output because 0 < y < high exactly where 0 < x < high, and y <= 0 (>= high)
+    exactly where x <= 0 (>= high): torch's kernels give the same result on either.
+    """
     if high is None:
-        return torch.ops.aten.threshold_backward(grad, x, 0.0)
-    return torch.ops.aten.hardtanh_backward(grad, x, 0.0, high)
+        return torch.ops.aten.threshold_backward(grad, y, 0.0)
+    return torch.ops.aten.hardtanh_backward(grad, y, 0.0, high)
 
 
-def _redirected_gradient(grad: torch.Tensor, x: torch.Tensor, high: float | None) -> torch.Tensor:
-    """The gradient let through except where it would push x further out of range."""
+def _redirected_gradient(grad: torch.Tensor, y: torch.Tensor, high: float | None) -> torch.Tensor:
+    """The gradient let through except where it would push the input further out of range."""
     # The loss is minimised: a positive gradient lowers the output, a negative one raises it.
-    away = (x <= 0.0) & (grad > 0)
+    away = (y <= 0.0) & (grad > 0)
     if high is not None:
-        away |= (x >= high) & (grad < 0)
+        away |= (y >= high) & (grad < 0)
     return grad.masked_fill(away, 0)
+
+
+def rectified_gradient(
+    grad: torch.Tensor, y: torch.Tensor, high: float | None, redirect: bool
+) -> torch.Tensor:
+    """The input gradient of a rectifier with output y; redirected for silent images if asked.
+
+    An image is silent when its true gradient is zero everywhere; only those are redirected.
+    """
+    true = _true_gradient(grad, y, high)
+    if not redirect:
+        return true
+    silent = torch.count_nonzero(true, dim=tuple(range(1, grad.dim()))).eq(0)
+    # A device sync, but only in the first REDIRECT_STEPS steps of a render.
+    if not silent.any():
+        return true
+    # Only the silent images need the redirected gradient, and most images are not.
+    rows = silent.nonzero().flatten()
+    true[rows] = _redirected_gradient(grad[rows], y[rows], high)
+    return true
 
 
 class _RedirectedClamp(torch.autograd.Function):
@@ -38,22 +62,15 @@ class _RedirectedClamp(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, high: float | None) -> torch.Tensor:
-        ctx.save_for_backward(x)
+        y = x.clamp(0.0, high)
+        ctx.save_for_backward(y)
         ctx.high = high
-        return x.clamp(0.0, high)
+        return y
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        (x,) = ctx.saved_tensors
-        true = _true_gradient(grad, x, ctx.high)
-        silent = torch.count_nonzero(true, dim=tuple(range(1, grad.dim()))).eq(0)
-        # A device sync, but only in the first REDIRECT_STEPS steps of a render.
-        if not silent.any():
-            return true, None
-        # Only the silent images need the redirected gradient, and most images are not.
-        rows = silent.nonzero().flatten()
-        true[rows] = _redirected_gradient(grad[rows], x[rows], ctx.high)
-        return true, None
+        (y,) = ctx.saved_tensors
+        return rectified_gradient(grad, y, ctx.high, redirect=True), None
 
 
 class Rectifier(nn.Module):

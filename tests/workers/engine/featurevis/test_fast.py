@@ -1,16 +1,15 @@
 import torch
 from torch import nn
 
-from workers.engine.featurevis.fast import (
-    PointwiseConv,
-    fold_batch_norms,
-    render_copy,
-    replace_pointwise_convolutions,
-)
+from workers.engine.featurevis.fast import fold_batch_norms, render_copy
+from workers.engine.featurevis.fused import Rectified, RectifiedConv
+from workers.engine.featurevis.pointwise import PointwiseConv, replace_pointwise_convolutions
 
 CPU = torch.device("cpu")
 # MobileNetV2: the stem, 2 in the first block, 3 in each of the other 16, the last 1×1 conv.
 MOBILENET_BATCH_NORMS = 52
+# Every ReLU6: the stem, 1 in the first block, 2 in each of the other 16, the last conv.
+MOBILENET_RECTIFIERS = 35
 # The first block's projection, the expansion and projection of the other 16, the last conv.
 MOBILENET_POINTWISE = 34
 
@@ -102,6 +101,13 @@ def test_strided_padded_or_grouped_convolutions_stay():
     assert replace_pointwise_convolutions(module) == 0
 
 
+def test_render_copy_fuses_every_rectifier_of_mobilenet_with_its_convolution(small_mobilenet):
+    module = render_copy(small_mobilenet, CPU).module
+
+    assert sum(type(m) is RectifiedConv for m in module.modules()) == MOBILENET_RECTIFIERS
+    assert sum(type(m) is Rectified for m in module.modules()) == MOBILENET_RECTIFIERS
+
+
 def test_render_copy_leaves_the_network_untouched(tiny_network):
     render_copy(tiny_network, CPU)
 
@@ -119,6 +125,8 @@ def test_render_copy_has_no_trainable_parameters(tiny_network):
 
 
 def test_render_copy_is_channels_last(tiny_network):
-    weight = render_copy(tiny_network, CPU).module[1][0].weight
+    module = render_copy(tiny_network, CPU).module
+    weights = [m.weight for m in module.modules() if isinstance(m, nn.Conv2d)]
 
-    assert weight.is_contiguous(memory_format=torch.channels_last)
+    assert len(weights) == 2
+    assert all(weight.is_contiguous(memory_format=torch.channels_last) for weight in weights)
