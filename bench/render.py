@@ -31,7 +31,9 @@ from workers.engine.capture import capture_by_hooks
 from workers.engine.featurevis.allocator import keep_freed_memory
 from workers.engine.featurevis.batch import item_generator
 from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_convolutions
+from workers.engine.featurevis.fused import fuse_rectifiers
 from workers.engine.featurevis.param import image_param
+from workers.engine.featurevis.relu import replace_rectifiers
 from workers.engine.featurevis.render import DEFAULT_BATCH, render_units
 from workers.engine.featurevis.transforms import (
     apply_transforms,
@@ -137,15 +139,29 @@ def _channels_last_forward(module, preprocess, path, images):
     return _stopped_forward(module, preprocess, path, images)
 
 
+def _frozen(module):
+    for parameter in module.parameters():
+        parameter.requires_grad_(False)
+    return module
+
+
 def ablation_modules(network):
-    """(name, module, forward, batch) for each rung of the ladder, cumulative."""
+    """(name, module, forward, batch) for each rung of the ladder, cumulative.
+
+    Every rung after the first is frozen: folding makes new convolutions, whose weights
+    would otherwise be trainable again.
+    """
     trainable = LucentStyle(network).module
-    frozen = copy.deepcopy(network.module)
+    frozen = _frozen(copy.deepcopy(network.module))
     folded = copy.deepcopy(network.module)
     fold_batch_norms(folded)
+    folded = _frozen(folded)
     channels_last = copy.deepcopy(folded).to(memory_format=torch.channels_last)
     pointwise = copy.deepcopy(channels_last)
     replace_pointwise_convolutions(pointwise)
+    fused = copy.deepcopy(pointwise)
+    replace_rectifiers(fused)
+    fuse_rectifiers(fused)
     batch = DEFAULT_BATCH["cpu"]
     return [
         ("lucent: whole network, weight gradients, batch 1", trainable, _full_forward, 1),
@@ -154,7 +170,8 @@ def ablation_modules(network):
         ("+ batch norms folded", folded, _stopped_forward, 1),
         ("+ channels-last", channels_last, _channels_last_forward, 1),
         ("+ 1x1 convolutions as matrix products", pointwise, _channels_last_forward, 1),
-        (f"+ batch of {batch}", pointwise, _channels_last_forward, batch),
+        ("+ convolution and ReLU6 in one kernel", fused, _channels_last_forward, 1),
+        (f"+ batch of {batch}", fused, _channels_last_forward, batch),
     ]
 
 
