@@ -124,7 +124,23 @@ def can(user, action, obj):
         return user.is_superuser or USER_ACTIONS.get(action, False)
     if user.is_superuser:
         return action not in ("hypothesis.review", "link.review") or _not_own(user, None, obj)
-    role = _role_for(user, obj)
+    return _role_allows(user, action, obj, _role_for(user, obj))
+
+
+def can_in_role(user, action, project, *, role):
+    """``can(user, action, project)`` for a caller that read the user's ``role`` in
+    ``project`` (None for a non-member) in the same query as the project, saving the policy
+    a query of its own."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return can(user, action, project)
+    return _role_allows(user, action, project, role)
+
+
+def _role_allows(user, action, obj, role):
     if role not in ACTION_ROLES[action]:
         return False
     rule = OBJECT_RULES.get(action)

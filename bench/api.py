@@ -134,9 +134,17 @@ class Seed:
         self.taxonomy()
         self.hypotheses()
         self.comments()
+        self.unit_counts()
         self.counts["seconds"] = round(time.perf_counter() - started, 1)
         analyze()
         return self
+
+    def unit_counts(self):
+        """The grid's per-unit counts, which the services keep as they write and a bulk load
+        must rebuild (bulk_create goes around the services)."""
+        from annotations.services.unit_counts import unit_counts_rebuild
+
+        unit_counts_rebuild(project_id=self.project.pk)
 
     def people(self):
         from django.contrib.auth import get_user_model

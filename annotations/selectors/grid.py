@@ -1,8 +1,9 @@
 """The layer grid: every unit of a layer with its group and what people are saying about it.
 
-A page costs a fixed number of queries whatever its size: the project, network and layer in
-one; how many units match the filters in a second; the page itself (each unit's group and
-its open-hypothesis and comment counts) in a third; the layer's sprite sheets in a fourth.
+A page costs a fixed number of queries whatever its size: the project, network and layer and
+the reader's role in one; the page itself (each unit's group and its open-hypothesis and
+comment counts, and how many units match the filters) in a second; the layer's sprite sheets
+in a third.
 """
 
 import functools
@@ -17,11 +18,12 @@ from annotations.models import (
     Comment,
     Group,
     HypothesisUnit,
+    Membership,
     Project,
     ProjectNetwork,
     UnitCounts,
 )
-from annotations.policies import can
+from annotations.policies import can_in_role
 from annotations.selectors.projects import project_get_for_user
 from server.errors import NotFound, ValidationFailed
 from workers.models import Artifact, Layer, Network, Unit
@@ -56,7 +58,10 @@ class GridRow:
 _LAYER_SQL = """
 SELECT project.*, (
     SELECT layer.id FROM {layer} layer WHERE layer.network_id = network.id AND layer.name = %s
-) AS layer_id
+) AS layer_id, (
+    SELECT membership.role FROM {membership} membership
+    WHERE membership.project_id = project.id AND membership.user_id = %s
+) AS user_role
 FROM {project} project
 JOIN {project_network} link ON link.project_id = project.id
 JOIN {network} network ON network.id = link.network_id
@@ -73,9 +78,15 @@ def grid_layer_get_for_user(*, user, slug, network_name, layer_name):
         project=_table(Project),
         project_network=_table(ProjectNetwork),
         network=_table(Network),
+        membership=_table(Membership),
     )
-    project = next(iter(Project.objects.raw(sql, [layer_name, slug, network_name])), None)
-    if project is None or project.layer_id is None or not can(user, "project.view", project):
+    params = [layer_name, user.pk, slug, network_name]
+    project = next(iter(Project.objects.raw(sql, params)), None)
+    if (
+        project is None
+        or project.layer_id is None
+        or not can_in_role(user, "project.view", project, role=project.user_role)
+    ):
         # The slow path, for errors only: the same answer as every other project endpoint.
         project_get_for_user(user=user, slug=slug)
         raise NotFound(f"No layer {network_name}/{layer_name} in this project.")
@@ -178,17 +189,22 @@ def _text_matches(project, text):
 
 
 # One statement for the whole page. The ORM builds the page of unit ids (filters, order,
-# LIMIT/OFFSET); the rest is SQL because the ORM spends longer compiling the joins than the
+# LIMIT/OFFSET); the rest is SQL because the ORM spends longer compiling the lookups than the
 # database spends running them. The counts are read, not counted: ``UnitCounts`` keeps them
-# (annotations/services/unit_counts.py), one row per unit that has any.
+# (annotations/services/unit_counts.py), one row per unit that has any. Each lookup is a
+# correlated subquery so that PostgreSQL makes one index probe per unit of the page: as
+# joins it hashes the project's whole count and assignment tables (2.6 ms against 1.3 ms).
 _PAGE_SQL = """
 WITH page (unit_id, unit_index, total) AS ({units})
 SELECT page.total, page.unit_index, grp.id, grp.name, grp.color,
-    COALESCE(counts.open_hypotheses, 0), COALESCE(counts.comments, 0)
+    COALESCE((SELECT counts.open_hypotheses FROM {unit_counts} counts
+        WHERE counts.project_id = %s AND counts.unit_id = page.unit_id), 0),
+    COALESCE((SELECT counts.comments FROM {unit_counts} counts
+        WHERE counts.project_id = %s AND counts.unit_id = page.unit_id), 0)
 FROM page
-LEFT JOIN {assignment} a ON a.project_id = %s AND a.unit_id = page.unit_id
-LEFT JOIN {group} grp ON grp.id = a.group_id
-LEFT JOIN {unit_counts} counts ON counts.project_id = %s AND counts.unit_id = page.unit_id
+LEFT JOIN {group} grp ON grp.id = (
+    SELECT a.group_id FROM {assignment} a WHERE a.project_id = %s AND a.unit_id = page.unit_id
+)
 ORDER BY page.unit_index
 """
 
@@ -206,7 +222,7 @@ def _rows(*, project, units, start, stop):
         assignment=_table(Assignment),
         unit_counts=_table(UnitCounts),
     )
-    params = (*units_params, project.pk, project.pk)
+    params = (*units_params, project.pk, project.pk, project.pk)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()

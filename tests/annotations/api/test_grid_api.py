@@ -170,9 +170,9 @@ def test_the_grid_is_a_constant_number_of_queries(viewer, project):
         response = viewer.get(GRID, {"page_size": 300})
 
     assert len(response.json()["results"]) == 300
-    # the project with its network and layer, the viewer's role, the page with its count, the
-    # sprite sheets
-    assert len(many) == len(few) == 4
+    # the project with its network and layer and the viewer's role, the page with its count,
+    # the sprite sheets
+    assert len(many) == len(few) == 3
 
 
 def test_the_grid_pages_through_the_layer(viewer, layer):
@@ -227,6 +227,14 @@ def test_a_layer_outside_the_project_is_404(viewer, layer):
     response = viewer.get("/api/v1/projects/early-vision/grid/elsewhere/mixed3b/")
 
     assert response.status_code == 404
+
+
+def test_a_superuser_who_is_no_member_sees_the_grid(api_client, layer):
+    api_client.force_authenticate(UserFactory(is_superuser=True))
+
+    response = api_client.get(GRID)
+
+    assert (response.status_code, response.json()["count"]) == (200, 8)
 
 
 def test_a_non_member_gets_404(api_client, layer):
