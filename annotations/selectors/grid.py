@@ -53,15 +53,26 @@ class GridRow:
     comments: int
 
 
+@dataclass(frozen=True)
+class GridSprite:
+    """The newest sprite sheet of a layer for one job kind, and its layout (None when the job
+    wrote no index)."""
+
+    kind: str
+    artifact_id: int
+    job_id: int
+    layout: dict | None
+
+
 # Written out because building the same query with the ORM (a join through the project's
 # networks and a subquery for the layer) takes longer than running it, on every grid request.
 _LAYER_SQL = """
-SELECT project.*, (
+SELECT {project_columns}, (
     SELECT layer.id FROM {layer} layer WHERE layer.network_id = network.id AND layer.name = %s
-) AS layer_id, (
+), (
     SELECT membership.role FROM {membership} membership
     WHERE membership.project_id = project.id AND membership.user_id = %s
-) AS user_role
+)
 FROM {project} project
 JOIN {project_network} link ON link.project_id = project.id
 JOIN {network} network ON network.id = link.network_id
@@ -69,32 +80,40 @@ WHERE project.slug = %s AND network.name = %s
 """
 
 
+@functools.cache
+def _project_columns():
+    return [field.attname for field in Project._meta.concrete_fields]
+
+
 def grid_layer_get_for_user(*, user, slug, network_name, layer_name):
     """Layer ``layer_name`` of network ``network_name`` in project ``slug``, if ``user`` may see
     the project: NotFound for a missing or hidden project (as ``project_get_for_user``) and for
-    a network or layer the project does not study."""
+    a network or layer the project does not study. One query, the user's role included."""
+    columns = _project_columns()
     sql = _LAYER_SQL.format(
+        project_columns=", ".join(f"project.{connection.ops.quote_name(c)}" for c in columns),
         layer=_table(Layer),
         project=_table(Project),
         project_network=_table(ProjectNetwork),
         network=_table(Network),
         membership=_table(Membership),
     )
-    params = [layer_name, user.pk, slug, network_name]
-    project = next(iter(Project.objects.raw(sql, params)), None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [layer_name, user.pk, slug, network_name])
+        found = cursor.fetchone()
+    if found is not None:
+        *values, layer_id, role = found
+        project = Project.from_db(connection.alias, columns, values)
     if (
-        project is None
-        or project.layer_id is None
-        or not can_in_role(user, "project.view", project, role=project.user_role)
+        found is None
+        or layer_id is None
+        or not can_in_role(user, "project.view", project, role=role)
     ):
         # The slow path, for errors only: the same answer as every other project endpoint.
         project_get_for_user(user=user, slug=slug)
         raise NotFound(f"No layer {network_name}/{layer_name} in this project.")
     return GridLayer(
-        project=project,
-        network_name=network_name,
-        layer_id=project.layer_id,
-        layer_name=layer_name,
+        project=project, network_name=network_name, layer_id=layer_id, layer_name=layer_name
     )
 
 
@@ -231,37 +250,42 @@ def _rows(*, project, units, start, stop):
 
 def grid_sprites(*, layer_id, unit_indices):
     """For each job kind, the newest sprite sheet of the layer and its layout (the sprite
-    index: tile size, columns and the tile position of each unit in ``unit_indices``; None
-    when the job wrote no index): ``{kind: (artifact, layout)}``. One query, and one small
-    file read per kind the first time the process sees it."""
+    index: tile size, columns and the tile position of each unit in ``unit_indices``), as
+    ``GridSprite``s. One query, and one small file read per kind the first time the process
+    sees it."""
     artifacts = (
         Artifact.objects.filter(
             layer_id=layer_id,
             unit=None,
             kind__in=[Artifact.Kind.LAYER_SPRITE, Artifact.Kind.LAYER_INDEX],
         )
-        .select_related("job")
-        .only("job_id", "kind", "variant", "file", "sha256", "job__kind")
         .order_by("job__kind", "-job__created_at", "-job_id")
+        .values_list("pk", "job_id", "job__kind", "kind", "variant", "file", "sha256")
     )
     newest = {}
     indexes = {}
-    for artifact in artifacts:
-        if artifact.kind == Artifact.Kind.LAYER_INDEX:
-            indexes[(artifact.job_id, artifact.variant)] = artifact
+    for artifact_id, job_id, job_kind, kind, variant, name, sha256 in artifacts:
+        if kind == Artifact.Kind.LAYER_INDEX:
+            indexes[(job_id, variant)] = (artifact_id, name, sha256)
         else:
-            newest.setdefault(artifact.job.kind, artifact)
+            newest.setdefault(job_kind, (artifact_id, job_id, variant))
     wanted = frozenset(unit_indices)
-    return {
-        kind: (sprite, _layout(indexes.get((sprite.job_id, sprite.variant)), wanted))
-        for kind, sprite in newest.items()
-    }
+    return [
+        GridSprite(
+            kind=job_kind,
+            artifact_id=artifact_id,
+            job_id=job_id,
+            layout=_layout(indexes.get((job_id, variant)), wanted),
+        )
+        for job_kind, (artifact_id, job_id, variant) in newest.items()
+    ]
 
 
 def _layout(index_artifact, unit_indices):
+    """``index_artifact``: (id, file name, sha256) of a sprite index, or None."""
     if index_artifact is None:
         return None
-    layout = _sprite_index(index_artifact.pk, index_artifact.file.name, index_artifact.sha256)
+    layout = _sprite_index(*index_artifact)
     # A page shows some of the layer's units; the sheet's index lists every one of them.
     return {**layout, "units": [unit for unit in layout["units"] if unit["index"] in unit_indices]}
 

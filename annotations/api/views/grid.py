@@ -127,17 +127,17 @@ class LayerGridView(APIView):
         )
         sprites = [
             {
-                "kind": kind,
+                "kind": sprite.kind,
                 "job": sprite.job_id,
                 "sprite_url": reverse(
-                    "workers-api:artifact-download", kwargs={"artifact_id": sprite.pk}
+                    "workers-api:artifact-download", kwargs={"artifact_id": sprite.artifact_id}
                 ),
-                "sprite_index_url": f"{sprite_index_url}?kind={kind}&job={sprite.job_id}",
-                "layout": layout,
+                "sprite_index_url": f"{sprite_index_url}?kind={sprite.kind}&job={sprite.job_id}",
+                "layout": sprite.layout,
             }
-            for kind, (sprite, layout) in grid_sprites(
+            for sprite in grid_sprites(
                 layer_id=grid_layer.layer_id, unit_indices=[row.index for row in page]
-            ).items()
+            )
         ]
         response = paginator.get_paginated_response(rows)
         response.data["network"] = network
