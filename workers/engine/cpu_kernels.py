@@ -69,13 +69,21 @@ def _block(values):
     return high, low, total, above
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, fastmath=FAST_MATH, cache=True)
 def _first(values, start, target):
-    """The first position from `start` on holding `target` (one that is known to be there)."""
-    for index in range(start, min(start + BLOCK, values.shape[0])):
-        if values[index] == target:
-            return index
-    return start
+    """The offset from `start` of the first `target` in values[start:], one known to be in
+    the next BLOCK values, as a min reduction over them, which vectorizes (a loop that stops
+    at the match runs one compare and branch per value).
+
+    A row's values may run on into the next rows: their matches come later, so they never
+    win, and a full BLOCK-long window keeps a short row's search in vector instructions.
+    """
+    window = values[start : start + BLOCK]
+    # Float offsets keep the lanes 32 bits wide, as the count of `_block`; BLOCK is exact.
+    first = np.float32(BLOCK)
+    for index in range(window.shape[0]):
+        first = _minimum(first, np.float32(index) if window[index] == target else np.float32(BLOCK))
+    return np.int64(first)
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=FAST_MATH, cache=True)
@@ -87,10 +95,13 @@ def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active):
     map that does not is left at -1, saving its search.
     """
     images, channels, positions = maps.shape
+    # The searches read on past a row's end (see `_first`), so they take the maps flat.
+    flat = maps.reshape(images * channels * positions)
     for index in numba.prange(images * channels):
         image = index // channels
         unit = index - image * channels
         row = maps[image, unit]
+        offset = index * positions
         high = row[0]
         low = row[0]
         high_block = 0
@@ -111,11 +122,11 @@ def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active):
         maximum[unit, image] = high
         minimum[unit, image] = low
         if bars is None or high > bars[0][unit]:
-            argmax[unit, image] = _first(row, high_block, high)
+            argmax[unit, image] = high_block + _first(flat, offset + high_block, high)
         else:
             argmax[unit, image] = -1
         if bars is None or low < bars[1][unit]:
-            argmin[unit, image] = _first(row, low_block, low)
+            argmin[unit, image] = low_block + _first(flat, offset + low_block, low)
         else:
             argmin[unit, image] = -1
         sums[unit, image] = total

@@ -66,9 +66,10 @@ class _RunningExamples:
         units = sum(layer.channels for layer in layers)
         ends = itertools.accumulate(layer.channels for layer in layers)
         # Each layer's units on the joint axis.
-        self.unit_slices = [
-            slice(end - layer.channels, end) for end, layer in zip(ends, layers, strict=True)
-        ]
+        self.unit_slices = {
+            layer.name: slice(end - layer.channels, end)
+            for end, layer in zip(ends, layers, strict=True)
+        }
         self.layers = layers
         self.k = k
         self.top = empty_ranked(units, device)
@@ -79,21 +80,29 @@ class _RunningExamples:
         self.images = 0
         self.map_sizes: dict[str, tuple[int, int]] = {}
 
-    def add(self, maps: dict[str, torch.Tensor], images: torch.Tensor):
-        """Fold one batch's maps (dataset indices `images`) into the running examples."""
+    def add(self, network: LoadedNetwork, images: torch.Tensor, indices: torch.Tensor):
+        """Run one batch of images (dataset indices `indices`) and fold its maps in.
+
+        Each layer's map is reduced as soon as the forward makes it, while it is still in
+        cache, and then dropped: the pass holds per-map statistics, never the batch's maps.
+        """
         # Once a unit's top-k is full, only a map that beats its k-th can enter.
         full = self.top.values.shape[1] == self.k
         bars = (self.top.values[:, -1], self.bottom.values[:, -1]) if full else None
-        per_layer = [
-            map_statistics(
-                maps[layer.name],
-                bars=None if bars is None else tuple(bar[units] for bar in bars),
+        per_layer: dict[str, MapStatistics] = {}
+
+        def reduce(name: str, maps: torch.Tensor):
+            units = self.unit_slices[name]
+            per_layer[name] = map_statistics(
+                maps, bars=None if bars is None else (bars[0][units], bars[1][units])
             )
-            for layer, units in zip(self.layers, self.unit_slices, strict=True)
-        ]
+            self.map_sizes[name] = tuple(maps.shape[2:])
+
+        network.stream_activations(images, [layer.name for layer in self.layers], reduce)
         # [U, B]: every layer's units on one axis, the batch's images along dim 1.
-        joint = MapStatistics(*(torch.cat(fields) for fields in zip(*per_layer, strict=True)))
-        seen = images.expand_as(joint.argmax)
+        ordered = (per_layer[layer.name] for layer in self.layers)
+        joint = MapStatistics(*(torch.cat(fields) for fields in zip(*ordered, strict=True)))
+        seen = indices.expand_as(joint.argmax)
         top = Ranked(joint.maximum, seen, joint.argmax)
         bottom = Ranked(joint.minimum, seen, joint.argmin)
         self.top = merge_ranked(self.top, top, self.k, descending=True)
@@ -101,8 +110,7 @@ class _RunningExamples:
         self.sums += joint.sum.sum(dim=1)
         self.active += joint.active.sum(dim=1)
         self.maximum = torch.maximum(self.maximum, joint.maximum.amax(dim=1))
-        self.images += len(images)
-        self.map_sizes = {layer.name: tuple(maps[layer.name].shape[2:]) for layer in self.layers}
+        self.images += len(indices)
 
     def results(self) -> dict[str, LayerExamples]:
         """Every layer's examples and statistics, moved to the CPU."""
@@ -184,10 +192,7 @@ def dataset_examples(
         for indices, images in batches:
             if should_stop is not None and should_stop():
                 break
-            maps = network.activations(images, [layer.name for layer in layers])
-            running.add(maps, torch.as_tensor(indices, device=network.device))
-            # Free this batch's maps before the next forward allocates its own.
-            del maps
+            running.add(network, images, torch.as_tensor(indices, device=network.device))
             if progress is not None:
                 progress(running.images)
     return running.results()

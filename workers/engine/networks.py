@@ -12,7 +12,7 @@ from torch import nn
 
 from workers.engine.architectures import BUILTIN
 from workers.engine.architectures.spec import Architecture, receptive_fields
-from workers.engine.capture import capture_by_hooks, capture_outputs, named_outputs
+from workers.engine.capture import OnMap, capture_by_hooks, capture_outputs, named_outputs
 from workers.engine.errors import (
     DeviceUnavailable,
     InvalidTorchScript,
@@ -34,7 +34,9 @@ MIN_INPUT_SIZE = 32
 TORCHSCRIPT_KIND = "layer"
 DEVICE_CHOICES = "use auto, cpu, cuda or cuda:N"
 
-Capture = Callable[[nn.Module, torch.Tensor, Sequence[str]], dict[str, torch.Tensor]]
+# Called as capture(module, inputs, names) or, for `stream_activations`, with on_map=… too
+# (`capture.capture_by_hooks` and `capture.capture_outputs` take both).
+Capture = Callable[..., dict[str, torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,25 @@ class LoadedNetwork:
             self.layer(name)
         inputs = self.preprocess(images.to(self.device))
         return self._capture(self.module, inputs, list(dict.fromkeys(layer_names)))
+
+    def stream_activations(
+        self, images: torch.Tensor, layer_names: Sequence[str], on_map: OnMap
+    ) -> None:
+        """Hand each named layer's map [B, C, H, W] to on_map(name, map) as the forward makes it.
+
+        Like `activations`, but nothing keeps a map once on_map returns, so a caller that
+        reduces each map there holds one map at a time instead of all of them. Built-in
+        networks call on_map from their hooks, in forward order; TorchScript networks after
+        the forward, in the order of `layer_names`.
+        """
+        if images.dim() != 4 or images.shape[1] != 3:
+            raise ValueError(f"images must be [B, 3, H, W]; got {tuple(images.shape)}.")
+        if isinstance(layer_names, str) or not layer_names:
+            raise ValueError("layer_names must be a non-empty list of layer names.")
+        for name in layer_names:
+            self.layer(name)
+        inputs = self.preprocess(images.to(self.device))
+        self._capture(self.module, inputs, list(dict.fromkeys(layer_names)), on_map=on_map)
 
     def input_filters(self, layer_name: str) -> torch.Tensor:
         """Effective linear filters [C, 3, k, k] on [0, 1] RGB pixels of a first layer."""

@@ -198,22 +198,30 @@ def test_results_hold_k_examples_per_unit_and_layer_statistics():
 
 class _WatchedMaps:
     """A network whose maps are watched: at each forward it notes how many of the previous
-    batch's maps are still alive."""
+    batch's maps are still alive, and at each map how many of this batch's earlier ones are."""
 
     def __init__(self, network):
         self.network = network
         self.device = network.device
         self.previous = []
         self.alive_at_next_forward = []
+        self.alive_at_each_map = []
 
     def layer(self, name):
         return self.network.layer(name)
 
-    def activations(self, images, layer_names):
+    def stream_activations(self, images, layer_names, on_map):
         self.alive_at_next_forward.append(sum(ref() is not None for ref in self.previous))
-        maps = self.network.activations(images, layer_names)
-        self.previous = [weakref.ref(activation) for activation in maps.values()]
-        return maps
+        self.previous = []
+        alive_at_each_map = []
+
+        def watched(name, maps):
+            alive_at_each_map.append(sum(ref() is not None for ref in self.previous))
+            self.previous.append(weakref.ref(maps))
+            on_map(name, maps)
+
+        self.network.stream_activations(images, layer_names, watched)
+        self.alive_at_each_map.append(alive_at_each_map)
 
 
 def test_no_activation_map_outlives_its_batch():
@@ -223,6 +231,23 @@ def test_no_activation_map_outlives_its_batch():
 
     assert watched.alive_at_next_forward == [0, 0, 0, 0]
     assert [ref() for ref in watched.previous] == [None, None]
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "torch"])
+def test_the_pass_holds_no_map_after_reducing_it(small_mobilenet, monkeypatch, fused):
+    # Of the maps handed over before, only the running block's input is alive at each new
+    # one (the forward holds it); a pass that kept the batch's maps would hold them all.
+    _use_kernels(monkeypatch, fused)
+    watched = _WatchedMaps(small_mobilenet)
+    layers = ["features.0", "features.1.depthwise", "features.1", "features.2.expand"]
+    batches = [
+        (torch.arange(2), torch.rand(2, 3, 64, 64)),
+        (torch.arange(2, 4), torch.rand(2, 3, 64, 64)),
+    ]
+
+    dataset_examples(watched, layers, batches, k=1)
+
+    assert watched.alive_at_each_map == [[0, 1, 1, 1], [0, 1, 1, 1]]
 
 
 def test_a_pass_runs_the_network_once_per_batch():

@@ -106,6 +106,16 @@ def test_equal_extremes_in_different_blocks_give_the_first_position():
     assert statistics.argmin.item() == BLOCK - 1
 
 
+def test_a_short_maps_positions_never_come_from_the_next_map():
+    # The kernel's searches read on past a map's end, into maps that hold the same extremes.
+    maps = torch.tensor([[-2.0, 1.0, 5.0], [5.0, 5.0, 1.0], [-2.0, 5.0, -2.0]]).view(1, 3, 1, 3)
+
+    statistics = map_statistics(maps, fused=True)
+
+    assert statistics.argmax.flatten().tolist() == [2, 0, 1]
+    assert statistics.argmin.flatten().tolist() == [0, 2, 0]
+
+
 def test_a_map_with_a_nan_is_left_to_torch_which_propagates_it():
     maps = _signed((2, 3, 4, 4))
     maps[1, 2, 3, 0] = float("nan")
