@@ -27,14 +27,21 @@ def convolutions():
             ("3x3 stride 2", frozen(nn.Conv2d(5, 7, 3, stride=2, padding=1))),
             ("depthwise", frozen(nn.Conv2d(5, 5, 3, padding=1, groups=5))),
             ("depthwise stride 2", frozen(nn.Conv2d(5, 5, 3, stride=2, padding=1, groups=5))),
+            # Few input channels: the input gradient is a GEMM and col2im.
+            ("RGB 3x3 stride 2", frozen(nn.Conv2d(3, 7, 3, stride=2, padding=1))),
+            ("RGB 5x5 stride 2 unpadded", frozen(nn.Conv2d(3, 4, 5, stride=2))),
         ]
 
 
 NAMES = [name for name, _ in convolutions()]
 
 
-def maps(channels_last: bool = True) -> torch.Tensor:
-    x = torch.randn(3, 5, 9, 8, generator=torch.Generator().manual_seed(1)) * 3
+def input_channels(convolution: nn.Module) -> int:
+    return convolution.weight.shape[1] * getattr(convolution, "groups", 1)
+
+
+def maps(channels_last: bool = True, channels: int = 5) -> torch.Tensor:
+    x = torch.randn(3, channels, 9, 8, generator=torch.Generator().manual_seed(1)) * 3
     return x.contiguous(memory_format=CHANNELS_LAST) if channels_last else x
 
 
@@ -61,7 +68,7 @@ def fused_and_unfused(convolution: nn.Module, high: float | None):
 @pytest.mark.parametrize(("name", "convolution"), convolutions(), ids=NAMES)
 def test_fused_value_and_input_gradient_equal_the_unfused(name, convolution, high):
     fused, unfused = fused_and_unfused(convolution, high)
-    x = maps()
+    x = maps(channels=input_channels(convolution))
     upstream = torch.randn_like(unfused(x))
 
     y, grad = value_and_gradient(fused, x, upstream)
@@ -76,7 +83,7 @@ def test_fused_value_and_input_gradient_equal_the_unfused(name, convolution, hig
 def test_fused_redirected_gradient_equals_the_unfused(name, convolution):
     fused, unfused = fused_and_unfused(convolution, 6.0)
     # Images far below zero: silent everywhere, so only the redirect moves them.
-    x = maps() - 40.0
+    x = maps(channels=input_channels(convolution)) - 40.0
     upstream = -torch.ones_like(unfused(x))
 
     with redirected(fused), redirected(unfused):
