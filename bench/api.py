@@ -727,6 +727,26 @@ def targets(results):
     }
 
 
+def grid_count_problems(client, urls, seed):
+    """Units of the whole-layer grid whose comment or open-hypothesis count differs from a
+    recount of the rows themselves (the grid reads counts kept as rows change)."""
+    from annotations.services.unit_counts import unit_counts_counted
+
+    counted = unit_counts_counted(project_id=seed.project.pk)
+    grid_layer = next(layer for layer in seed.layers if layer.name == GRID_LAYER)
+    unit_ids = {unit.index: unit.pk for unit in seed.units_by_layer[grid_layer.pk]}
+    zero = {"comments": 0, "open_hypotheses": 0}
+    wrong = [
+        row["address"]
+        for row in client.get(urls["grid_whole_layer"]).json()["results"]
+        if counted.get(unit_ids[row["index"]], zero)
+        != {"comments": row["comments"], "open_hypotheses": row["open_hypotheses"]}
+    ]
+    return (
+        [f"grid: counts differ from a recount for {len(wrong)} units: {wrong[:5]}"] if wrong else []
+    )
+
+
 def problems_of(checks, expected, concurrent_result):
     problems = [
         f"{label}: status {check['status']}"
@@ -786,7 +806,8 @@ def run(sizes, repeats, threads, workers, concurrent_requests):
         "(1 would be as fast as the health endpoint)",
         "targets": targets(in_process),
         "concurrent": concurrent_result,
-        "problems": problems_of(checks, expected_results(seed), concurrent_result),
+        "problems": problems_of(checks, expected_results(seed), concurrent_result)
+        + grid_count_problems(client, urls, seed),
         "repeats": repeats,
         "machine": measure.machine_facts(
             database={
