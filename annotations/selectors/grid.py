@@ -26,7 +26,7 @@ from annotations.models import (
 from annotations.policies import can_in_role
 from annotations.selectors.projects import project_get_for_user
 from server.errors import NotFound, ValidationFailed
-from workers.models import Artifact, Layer, Network, Unit
+from workers.models import Artifact, Job, Layer, Network, Unit
 
 STATUSES = ("unlabelled", "labelled", "under_review")
 
@@ -130,6 +130,8 @@ class GridUnits:
         self.units = _matching_units(
             project=project, layer_id=layer_id, group=group, status=status, text=text
         )
+        # The grid as first opened: the whole layer, whose page query is written out.
+        self.whole_layer = layer_id if group is None and status is None and not text else None
         self._expected = None
         self._read = None
 
@@ -139,9 +141,7 @@ class GridUnits:
     def count(self):
         if self._expected is not None:
             offset, limit = self._expected
-            rows, total = _rows(
-                project=self.project, units=self.units, start=offset, stop=offset + limit
-            )
+            rows, total = self._rows(start=offset, stop=offset + limit)
             if rows:
                 self._read = (offset, rows)
                 return total
@@ -157,7 +157,23 @@ class GridUnits:
         # the same rows either way.
         if self._read is not None and page.start == self._read[0]:
             return self._read[1]
-        return _rows(project=self.project, units=self.units, start=page.start, stop=page.stop)[0]
+        return self._rows(start=page.start, stop=page.stop)[0]
+
+    def _rows(self, *, start, stop):
+        if self.whole_layer is not None and stop is not None:
+            units_sql = _LAYER_UNITS_SQL.format(
+                unit=_table(Unit), index=connection.ops.quote_name("index")
+            )
+            return _rows(
+                project=self.project,
+                units_sql=units_sql,
+                units_params=(self.whole_layer, max(stop - start, 0), start),
+            )
+        if stop is not None and start >= stop:
+            return [], None
+        page = self.units.annotate(total=Window(Count("pk"))).values_list("pk", "index", "total")
+        units_sql, units_params = page[start:stop].query.sql_with_params()
+        return _rows(project=self.project, units_sql=units_sql, units_params=units_params)
 
 
 def _matching_units(*, project, layer_id, group, status, text):
@@ -228,13 +244,18 @@ ORDER BY page.unit_index
 """
 
 
-def _rows(*, project, units, start, stop):
-    """``GridRow``s of ``units[start:stop]`` (an ordered queryset of units), and how many
-    units there are in all (None for an empty page: a window counts the rows before LIMIT)."""
-    if stop is not None and start >= stop:
-        return [], None
-    page = units.annotate(total=Window(Count("pk"))).values_list("pk", "index", "total")
-    units_sql, units_params = page[start:stop].query.sql_with_params()
+# The page of an unfiltered grid, as the ORM would write it from ``_matching_units`` (the
+# ORM takes about as long to compile it as PostgreSQL takes to run it).
+_LAYER_UNITS_SQL = """
+SELECT unit.id, unit.{index}, COUNT(*) OVER () FROM {unit} unit
+WHERE unit.layer_id = %s ORDER BY unit.{index} LIMIT %s OFFSET %s
+"""
+
+
+def _rows(*, project, units_sql, units_params):
+    """``GridRow``s of the page of units that ``units_sql`` selects (id, index, and how many
+    match in all), and that total (None for an empty page: a window counts the rows before
+    LIMIT)."""
     sql = _PAGE_SQL.format(
         units=units_sql,
         group=_table(Group),
@@ -248,20 +269,26 @@ def _rows(*, project, units, start, stop):
     return [GridRow(*row[1:]) for row in found], (found[0][0] if found else None)
 
 
+_SPRITES_SQL = """
+SELECT artifact.id, artifact.job_id, job.kind, artifact.kind, artifact.variant, artifact.file,
+    artifact.sha256
+FROM {artifact} artifact JOIN {job} job ON job.id = artifact.job_id
+WHERE artifact.layer_id = %s AND artifact.unit_id IS NULL AND artifact.kind IN (%s, %s)
+ORDER BY job.kind, job.created_at DESC, artifact.job_id DESC
+"""
+
+
 def grid_sprites(*, layer_id, unit_indices):
     """For each job kind, the newest sprite sheet of the layer and its layout (the sprite
     index: tile size, columns and the tile position of each unit in ``unit_indices``), as
     ``GridSprite``s. One query, and one small file read per kind the first time the process
     sees it."""
-    artifacts = (
-        Artifact.objects.filter(
-            layer_id=layer_id,
-            unit=None,
-            kind__in=[Artifact.Kind.LAYER_SPRITE, Artifact.Kind.LAYER_INDEX],
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SPRITES_SQL.format(artifact=_table(Artifact), job=_table(Job)),
+            [layer_id, Artifact.Kind.LAYER_SPRITE.value, Artifact.Kind.LAYER_INDEX.value],
         )
-        .order_by("job__kind", "-job__created_at", "-job_id")
-        .values_list("pk", "job_id", "job__kind", "kind", "variant", "file", "sha256")
-    )
+        artifacts = cursor.fetchall()
     newest = {}
     indexes = {}
     for artifact_id, job_id, job_kind, kind, variant, name, sha256 in artifacts:
