@@ -13,7 +13,9 @@ its own visualization against its best dataset example (the demo photos), and th
 units that respond more to their own visualization than to any other of the layer's; for
 both renderers. Sprite sheets go to bench/results/.
 
-MobileNetV2 with its real ImageNet weights; pure engine, no Django.
+MobileNetV2 with its real ImageNet weights by default (--network inception_v1 takes random
+weights: the speed does not depend on them); CPU by default, --device cuda on a GPU, where
+--sweep also times one whole render of every unit of several layers. Pure engine, no Django.
 """
 
 import argparse
@@ -29,7 +31,7 @@ import torch
 from workers.engine.architectures import BUILTIN
 from workers.engine.capture import capture_by_hooks
 from workers.engine.featurevis.allocator import keep_freed_memory
-from workers.engine.featurevis.batch import item_generator
+from workers.engine.featurevis.batch import CUDA_GRAPHS, GRAPH_FROM, item_generator
 from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_convolutions
 from workers.engine.featurevis.fused import fuse_rectifiers
 from workers.engine.featurevis.param import image_param
@@ -54,6 +56,8 @@ QUALITY_LAYERS = ("features.2", "features.3")
 LR = 0.05
 SEED = 0
 TARGET_SPEED_RATIO = 3.0
+SWEEP_LAYERS = ("conv2d0", "conv2d1", "conv2d2", "mixed3a", "mixed3b")
+SWEEP_TARGET_SECONDS = 15.0
 RESULTS = measure.ROOT / "bench" / "results"
 ABLATION_WARMUP = 2
 SPEED_MEANING = "candidate units/s / baseline units/s; above 1 means the candidate is faster"
@@ -65,12 +69,19 @@ SPEED_MEANING = "candidate units/s / baseline units/s; above 1 means the candida
 class LucentStyle:
     """A copy of the network as Lucent renders it: eval mode, weights left trainable."""
 
-    def __init__(self, network):
+    def __init__(self, network, architecture=ARCH):
         self.module = copy.deepcopy(network.module).eval()
         for parameter in self.module.parameters():
             parameter.requires_grad_(True)
         self.preprocess = network.preprocess
-        self.paths = {layer.name: layer.module for layer in BUILTIN[ARCH].layers}
+        self.device = network.device
+        self.paths = {layer.name: layer.module for layer in BUILTIN[architecture].layers}
+
+
+def synchronize(device):
+    """Wait for the device's queued work, so that a stopwatch around it measures it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def _keep_output(features, name, _module, _inputs, output):
@@ -96,10 +107,8 @@ def lucent_render(baseline, layer, unit, *, steps, size):
     the hooks are removed afterwards, so that repeated renders do not slow down (Lucent #45).
     """
     generators = [item_generator(SEED, unit, "positive")]
-    values, to_rgb = image_param(
-        "fft", generators, size, decorrelate=True, device=torch.device("cpu")
-    )
-    matrices = transform_matrices(draw_transforms(generators, steps), size)
+    values, to_rgb = image_param("fft", generators, size, decorrelate=True, device=baseline.device)
+    matrices = transform_matrices(draw_transforms(generators, steps), size).to(baseline.device)
     optimizer = torch.optim.Adam([values], lr=LR)
     features, handles = hook_every_module(baseline.module)
     try:
@@ -114,7 +123,9 @@ def lucent_render(baseline, layer, unit, *, steps, size):
         for handle in handles:
             handle.remove()
     with torch.no_grad():
-        return to_rgb(values)
+        image = to_rgb(values)
+    synchronize(baseline.device)
+    return image
 
 
 # The ablation: one optimisation step per image, the candidate's changes added one at a time.
@@ -222,14 +233,30 @@ def ablation(network, layer, *, size, steps, repeats):
 # Speed: whole layers, batched against one at a time.
 
 
-def speed(network, layer, *, units, baseline_units, steps, size, repeats, ablation_steps):
+def speed(
+    network,
+    layer,
+    *,
+    units,
+    baseline_units,
+    steps,
+    size,
+    repeats,
+    ablation_steps,
+    architecture=ARCH,
+):
     """One JSON object comparing units per second on one layer."""
     channels = network.layer(layer).channels
     candidate_units = list(range(min(units or channels, channels)))
     baseline_sample = candidate_units[:baseline_units]
-    baseline = LucentStyle(network)
-    # One-off costs (first use of each shape) are paid before timing, with the same shapes.
-    render_units(network, layer, candidate_units[: DEFAULT_BATCH["cpu"]], steps=2, size=size)
+    baseline = LucentStyle(network, architecture)
+    device = network.device
+    # One-off costs (first use of each shape) are paid before timing, with the same shapes:
+    # on CUDA also the capture of a step as a graph, which renders longer than GRAPH_FROM do.
+    if device.type == "cuda":
+        render_units(network, layer, candidate_units, steps=min(steps, GRAPH_FROM + 2), size=size)
+    else:
+        render_units(network, layer, candidate_units[: DEFAULT_BATCH["cpu"]], steps=2, size=size)
     lucent_render(baseline, layer, baseline_sample[0], steps=2, size=size)
     candidate_seconds, baseline_seconds = [], []
     for round_number in range(repeats):
@@ -261,7 +288,7 @@ def speed(network, layer, *, units, baseline_units, steps, size, repeats, ablati
     return {
         "name": "render_speed",
         "layer": layer,
-        "measured": f"feature visualizations of {ARCH} {layer} (channel objective, {steps} "
+        "measured": f"feature visualizations of {architecture} {layer} (channel objective, {steps} "
         f"steps, {size} px, FFT + decorrelated colour, standard transforms per image), "
         "wall time of whole renders",
         "units": "seconds per render call; units per second",
@@ -276,7 +303,7 @@ def speed(network, layer, *, units, baseline_units, steps, size, repeats, ablati
         "candidate": {
             "label": "render_units over the layer",
             "units_rendered": len(candidate_units),
-            "batch_size": DEFAULT_BATCH["cpu"],
+            "batch_size": DEFAULT_BATCH[device.type],
             **measure.summary(candidate_seconds, digits=3),
             "units_per_second": round(candidate_rate, 4),
         },
@@ -285,11 +312,75 @@ def speed(network, layer, *, units, baseline_units, steps, size, repeats, ablati
         "round_ratios": round_ratios,
         "target_ratio": TARGET_SPEED_RATIO,
         "meets_target": ratio is not None and ratio >= TARGET_SPEED_RATIO,
-        "ablation": ablation(network, layer, size=size, steps=ablation_steps, repeats=repeats),
+        "ablation": (
+            ablation(network, layer, size=size, steps=ablation_steps, repeats=repeats)
+            if device.type == "cpu"
+            else "skipped: the ladder measures the CPU changes, one image-step at a time"
+        ),
         "ablation_steps": ablation_steps,
         "steps": steps,
         "size": size,
         "repeats": repeats,
+        "device": device_facts(device),
+        "machine": measure.machine_facts(),
+    }
+
+
+def device_facts(device):
+    """What the renders ran on."""
+    if device.type != "cuda":
+        return {"type": "cpu"}
+    return {
+        "type": "cuda",
+        "name": torch.cuda.get_device_name(device),
+        "cuda": torch.version.cuda,
+        "cuda_graphs": CUDA_GRAPHS,
+    }
+
+
+# Sweep: every unit of several layers, one layer after another, as a job renders them.
+
+
+def sweep(network, layers, *, steps, size, repeats, architecture):
+    """One JSON object: wall time of rendering every unit of the layers, cold and warm.
+
+    The first round is the process's first render of these shapes (cuDNN heuristics, FFT
+    plans, graph captures); the later rounds repeat it as a long-running worker would.
+    """
+    rounds = []
+    for round_number in range(repeats + 1):
+        seconds = {}
+        for layer in layers:
+            units = list(range(network.layer(layer).channels))
+            measure.log(f"render sweep: round {round_number}, {layer}, {len(units)} units")
+            record = []
+            with measure.stopwatch(record):
+                render_units(network, layer, units, steps=steps, size=size)
+            seconds[layer] = round(record[0], 3)
+        rounds.append(seconds)
+    warm = [sum(per_layer.values()) for per_layer in rounds[1:]]
+    total_units = sum(network.layer(layer).channels for layer in layers)
+    return {
+        "name": "render_sweep",
+        "measured": f"wall time of render_units over every unit of {architecture} "
+        f"{', '.join(layers)} ({total_units} units, channel objective, {steps} steps, "
+        f"{size} px), one layer after another in one process",
+        "units": total_units,
+        "cold_seconds": round(sum(rounds[0].values()), 3),
+        "warm_seconds": measure.summary(warm, digits=3) if warm else None,
+        "per_layer_seconds": rounds,
+        "units_per_second_warm": round(total_units / measure.median(warm), 2) if warm else None,
+        "target_seconds": SWEEP_TARGET_SECONDS,
+        # The target is for InceptionV1's first five layers at 512 steps and 128 px only.
+        "meets_target": (
+            bool(warm) and measure.median(warm) < SWEEP_TARGET_SECONDS
+            if (architecture, tuple(layers), steps, size)
+            == ("inception_v1", SWEEP_LAYERS, 512, 128)
+            else None
+        ),
+        "steps": steps,
+        "size": size,
+        "device": device_facts(network.device),
         "machine": measure.machine_facts(),
     }
 
@@ -402,6 +493,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run of under a minute")
     parser.add_argument("--quality", action="store_true", help="compare image quality instead")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="time one render of every unit of the layers (default InceptionV1 conv2d0…mixed3b)",
+    )
+    parser.add_argument(
+        "--network",
+        default=ARCH,
+        choices=sorted(BUILTIN),
+        help="built-in architecture (mobilenet_v2: its bundled weights; others: random)",
+    )
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (cpu)")
     parser.add_argument("--steps", type=int, default=512, help="optimisation steps (512)")
     parser.add_argument("--size", type=int, default=128, help="image side in pixels (128)")
     parser.add_argument("--layers", help="comma-separated layer names")
@@ -425,10 +528,27 @@ def main(argv=None):
         args.steps, args.size, args.units, args.repeats, args.ablation_steps = 4, 48, 8, 1, 2
         args.baseline_units = 4 if args.quality else 1
     default_layers = QUALITY_LAYERS if args.quality else SPEED_LAYERS
+    if args.sweep:
+        default_layers = SWEEP_LAYERS
     layers = args.layers.split(",") if args.layers else list(default_layers)
 
-    measure.log("render: loading the network")
-    network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH))
+    measure.log(f"render: loading {args.network}")
+    if args.network == ARCH:
+        network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH))
+    else:
+        network = load_builtin(args.network, random_seed=SEED)
+    network.to(args.device)
+    if args.sweep:
+        result = sweep(
+            network,
+            layers,
+            steps=args.steps,
+            size=args.size,
+            repeats=args.repeats,
+            architecture=args.network,
+        )
+        measure.emit(result)
+        return 0
     for layer in layers:
         if args.quality:
             result = quality(
@@ -449,6 +569,7 @@ def main(argv=None):
                 size=args.size,
                 repeats=args.repeats,
                 ablation_steps=args.ablation_steps,
+                architecture=args.network,
             )
         result["allocator"] = f"{allocator}, both sides"
         measure.emit(result)

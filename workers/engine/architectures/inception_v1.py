@@ -83,9 +83,12 @@ def _lrn(x: torch.Tensor, *, linear: bool = False) -> torch.Tensor:
     """
     if linear:
         return x
-    band = _channel_band(x.shape[1], x)
-    sums = torch.matmul(x.square().movedim(1, -1), band).movedim(-1, 1)
-    return x * (sums * (LRN_ALPHA / LRN_SIZE) + LRN_K).pow(-LRN_BETA)
+    # In the maps' own precision: under bf16 autocast, pow would write float32 maps and the
+    # layers after it would read them and cast them back.
+    with torch.autocast(x.device.type, enabled=False):
+        band = _channel_band(x.shape[1], x)
+        sums = torch.matmul(x.square().movedim(1, -1), band).movedim(-1, 1)
+        return x * (sums * (LRN_ALPHA / LRN_SIZE) + LRN_K).pow(-LRN_BETA)
 
 
 class InceptionV1(nn.Module):

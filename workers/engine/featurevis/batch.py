@@ -24,6 +24,11 @@ from workers.engine.featurevis.transforms import (
 from workers.engine.networks import LoadedNetwork
 
 CURVE_EVERY = 8
+# On CUDA: eager steps on a side stream before a step is captured as a CUDA graph, and the
+# fewest steps worth capturing for (redirected steps, warm-up, at least one replay).
+GRAPH_WARMUP = 3
+GRAPH_FROM = REDIRECT_STEPS + GRAPH_WARMUP
+CUDA_GRAPHS = True
 
 
 @dataclass(frozen=True)
@@ -105,40 +110,119 @@ def _targets(
     return Targets(units=units, directions=directions)
 
 
+class _Step:
+    """One optimisation step of a batch: RGB images, transforms, forward, objective, Adam.
+
+    The transform matrices of the current step are copied into one buffer first, so that a
+    CUDA graph captured from a step reads the next step's matrices when replayed.
+    """
+
+    def __init__(
+        self,
+        network: LoadedNetwork,
+        items: Sequence[RenderItem],
+        settings: RenderSettings,
+        *,
+        graphs: bool,
+    ):
+        device = network.device
+        generators = [item_generator(settings.seed, item.unit, item.variant) for item in items]
+        self.values, self.to_rgb = image_param(
+            settings.param,
+            generators,
+            settings.size,
+            decorrelate=settings.decorrelate,
+            device=device,
+        )
+        self.matrices = (
+            transform_matrices(draw_transforms(generators, settings.steps), settings.size).to(
+                device
+            )
+            if settings.transforms
+            else None
+        )
+        self.matrix = None if self.matrices is None else torch.empty_like(self.matrices[0])
+        self.network = network
+        self.settings = settings
+        self.targets = _targets(items, settings, device)
+        self.objective = OBJECTIVES[settings.objective]
+        # A capturable Adam keeps its step count on the device, as graph replays need.
+        self.optimizer = torch.optim.Adam([self.values], lr=settings.lr, capturable=graphs)
+        self.out_size = transformed_size(settings.size)
+
+    def __call__(self, step: int, *, redirect: bool) -> torch.Tensor:
+        """Take optimisation step `step`; the batch's objectives [B] before it."""
+        self.optimizer.zero_grad(set_to_none=True)
+        return self.body(step, redirect=redirect)
+
+    def body(self, step: int | None, *, redirect: bool) -> torch.Tensor:
+        """The step without zeroing gradients (a captured step writes them afresh)."""
+        images = self.to_rgb(self.values)
+        if self.matrix is not None:
+            if step is not None:
+                self.matrix.copy_(self.matrices[step])
+            images = apply_transforms(images, self.matrix, self.out_size)
+        with redirected(self.network.module, enabled=redirect):
+            maps = target_maps(self.network, images, self.settings.layer)
+        objectives = self.objective(maps, self.targets)
+        (-objectives.sum()).backward()
+        self.optimizer.step()
+        return objectives.detach()
+
+
+def _graph_of(
+    step: _Step, first: int
+) -> tuple[torch.cuda.CUDAGraph, torch.Tensor, list[torch.Tensor]]:
+    """Warm up on a side stream with steps first… and capture one step without redirection.
+
+    Returns the graph, the objectives tensor its replays write and the warm-up steps'
+    objectives. Warm-up steps are real steps of the optimisation; the captured step is not
+    (capturing runs no kernel).
+    """
+    side = torch.cuda.Stream(step.values.device)
+    side.wait_stream(torch.cuda.current_stream(step.values.device))
+    with torch.cuda.stream(side):
+        warmed = [step(first + offset, redirect=False) for offset in range(GRAPH_WARMUP)]
+    torch.cuda.current_stream(step.values.device).wait_stream(side)
+    step.optimizer.zero_grad(set_to_none=True)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        objectives = step.body(None, redirect=False)
+    return graph, objectives, warmed
+
+
 def _optimise(
     network: LoadedNetwork, items: Sequence[RenderItem], settings: RenderSettings
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Final images [B, 3, size, size] in [0, 1] and sampled objectives [B, samples]."""
-    device = network.device
-    generators = [item_generator(settings.seed, item.unit, item.variant) for item in items]
-    values, to_rgb = image_param(
-        settings.param, generators, settings.size, decorrelate=settings.decorrelate, device=device
-    )
-    matrices = (
-        transform_matrices(draw_transforms(generators, settings.steps), settings.size).to(device)
-        if settings.transforms
-        else None
-    )
-    targets = _targets(items, settings, device)
-    objective = OBJECTIVES[settings.objective]
-    optimizer = torch.optim.Adam([values], lr=settings.lr)
+    """Final images [B, 3, size, size] in [0, 1] and sampled objectives [B, samples].
+
+    On CUDA, the steps after the redirected-gradient ones replay a CUDA graph of one step:
+    the same kernels on the same buffers, without Python or launch costs in between.
+    """
+    graphs = CUDA_GRAPHS and network.device.type == "cuda" and settings.steps > GRAPH_FROM
+    step = _Step(network, items, settings, graphs=graphs)
     sampled = set(curve_steps(settings.steps))
     samples = []
-    out_size = transformed_size(settings.size)
-    for step in range(settings.steps):
-        optimizer.zero_grad(set_to_none=True)
-        images = to_rgb(values)
-        if matrices is not None:
-            images = apply_transforms(images, matrices[step], out_size)
-        with redirected(network.module, enabled=step < REDIRECT_STEPS):
-            maps = target_maps(network, images, settings.layer)
-        objectives = objective(maps, targets)
-        (-objectives.sum()).backward()
-        optimizer.step()
-        if step in sampled:
-            samples.append(objectives.detach())
+
+    def record(index: int, objectives: torch.Tensor):
+        if index in sampled:
+            samples.append(objectives.clone())
+
+    eager = REDIRECT_STEPS if graphs else settings.steps
+    for index in range(eager):
+        record(index, step(index, redirect=index < REDIRECT_STEPS))
+    if graphs:
+        graph, objectives, warmed = _graph_of(step, eager)
+        for offset, warm in enumerate(warmed):
+            record(eager + offset, warm)
+        for index in range(eager + GRAPH_WARMUP, settings.steps):
+            if step.matrix is not None:
+                step.matrix.copy_(step.matrices[index])
+            graph.replay()
+            record(index, objectives)
+        del graph
     with torch.no_grad():
-        return to_rgb(values), torch.stack(samples, dim=1)
+        return step.to_rgb(step.values), torch.stack(samples, dim=1)
 
 
 def _final_stats(
