@@ -6,7 +6,8 @@ candidate is ``dataset_examples`` over all 52 studied layers (k = 10): hooks, pe
 reductions, running top-k and bottom-k, statistics. The baseline is the bare module forward,
 no hooks, its output dropped. Images are decoded once, before either side runs; decoding is
 timed on its own, and so is one pass reading the images from disk with and without
-prefetching. Pure engine, no Django.
+prefetching. Pure engine, no Django. CPU by default; --device cuda runs both sides on a GPU
+(the pass then takes its PyTorch path: the numba kernels are CPU-only).
 """
 
 import argparse
@@ -32,11 +33,18 @@ K = 10
 QUICK_BATCHES = 2
 
 
+def synchronize(device):
+    """Wait for the GPU's queued work, so that a timed block includes it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def bare_forward(network, loaded):
     """The network's forward over every batch, nothing kept."""
     with torch.inference_mode():
         for _, images in loaded:
             network.module(network.preprocess(images))
+    synchronize(network.device)
 
 
 def top_k_pass(network, layer_names, loaded):
@@ -49,7 +57,7 @@ def outputs_agree(network, layer_names, loaded):
     examples = top_k_pass(network, layer_names, loaded)[layer_names[-1]]
     with torch.inference_mode():
         outputs = [network.module(network.preprocess(images)) for _, images in loaded]
-    return torch.equal(examples.stats.max, torch.cat(outputs).amax(dim=(0, 2, 3)))
+    return torch.equal(examples.stats.max, torch.cat(outputs).amax(dim=(0, 2, 3)).cpu())
 
 
 def decode_all(dataset, images, *, prefetch=False):
@@ -96,12 +104,19 @@ def per_second(count, samples):
     return round(count / measure.median(samples), 2)
 
 
-def run(repeats, images, from_disk, kernels):
+def device_facts(device):
+    if device.type != "cuda":
+        return {"type": "cpu"}
+    return {"type": "cuda", "name": torch.cuda.get_device_name(device), "cuda": torch.version.cuda}
+
+
+def run(repeats, images, from_disk, kernels, device):
     measure.log("dataset examples: loading the network and the demo dataset")
-    first_call = kernels_first_call() if kernels == "auto" else None
+    on_cpu = device.type == "cpu"
+    first_call = kernels_first_call() if kernels == "auto" and on_cpu else None
     if kernels == "pytorch":
         use_pytorch_only()
-    network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH))
+    network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH)).to(device)
     layer_names = [layer.name for layer in network.layers]
     dataset = demo_dataset(size=SIZE)
     images = min(images, len(dataset))
@@ -110,6 +125,8 @@ def run(repeats, images, from_disk, kernels):
     for _ in range(repeats):
         with measure.stopwatch(decode):
             loaded = decode_all(dataset, images)
+    # Both sides read the batches where they run.
+    loaded = [(indices, pixels.to(device)) for indices, pixels in loaded]
     count = sum(len(indices) for indices, _ in loaded)
     agree = outputs_agree(network, layer_names, loaded)
 
@@ -157,7 +174,7 @@ def run(repeats, images, from_disk, kernels):
             "ratio": measure.ratio(measure.median(baseline_cpu), measure.median(candidate_cpu)),
         },
         "kernels": kernels,
-        "kernels_used": kernels == "auto" and fused_available(torch.zeros(1, 1, 1, 1)),
+        "kernels_used": on_cpu and kernels == "auto" and fused_available(torch.zeros(1, 1, 1, 1)),
         "kernels_first_call_seconds": first_call,
         "threads": torch.get_num_threads(),
         "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
@@ -169,6 +186,7 @@ def run(repeats, images, from_disk, kernels):
         "outputs_agree": agree,
         "images": count,
         "repeats": repeats,
+        "device": device_facts(device),
         "machine": measure.machine_facts(),
     }
     if from_disk:
@@ -213,6 +231,7 @@ def main(argv=None):
         help="auto: numba kernels where they apply (float32 on the CPU); pytorch: PyTorch "
         "reductions and the sort merge only, the path a GPU takes (auto)",
     )
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (cpu)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -224,7 +243,10 @@ def main(argv=None):
         parser.error("--batches must be at least 1")
     images = sys.maxsize if batch_count is None else batch_count * BATCH
 
-    result = run(repeats, images, from_disk=batch_count is None, kernels=args.kernels)
+    device = torch.device(args.device)
+    result = run(
+        repeats, images, from_disk=batch_count is None, kernels=args.kernels, device=device
+    )
     measure.emit(result)
     if not result["outputs_agree"]:
         measure.log("dataset examples: the pass and the bare forward computed different maps")
