@@ -55,7 +55,8 @@ SPEED_LAYERS = ("features.1", "features.3", "features.6")
 QUALITY_LAYERS = ("features.2", "features.3")
 LR = 0.05
 SEED = 0
-TARGET_SPEED_RATIO = 3.0
+# Acceptance 1 asks 3x on this project's CPU machine; on a GPU the goal is 100x.
+TARGET_SPEED_RATIO = {"cpu": 3.0, "cuda": 100.0}
 SWEEP_LAYERS = ("conv2d0", "conv2d1", "conv2d2", "mixed3a", "mixed3b")
 SWEEP_TARGET_SECONDS = 15.0
 RESULTS = measure.ROOT / "bench" / "results"
@@ -310,8 +311,8 @@ def speed(
         "ratio": ratio,
         "ratio_meaning": SPEED_MEANING,
         "round_ratios": round_ratios,
-        "target_ratio": TARGET_SPEED_RATIO,
-        "meets_target": ratio is not None and ratio >= TARGET_SPEED_RATIO,
+        "target_ratio": TARGET_SPEED_RATIO[device.type],
+        "meets_target": ratio is not None and ratio >= TARGET_SPEED_RATIO[device.type],
         "ablation": (
             ablation(network, layer, size=size, steps=ablation_steps, repeats=repeats)
             if device.type == "cpu"
