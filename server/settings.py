@@ -304,6 +304,10 @@ ATLAS_DATASET_BATCH_SIZE = env_int("ATLAS_DATASET_BATCH_SIZE", 32)
 # Where the worker keeps networks it loaded; one network at a time per GPU by default.
 ATLAS_NETWORK_CACHE_SIZE = env_int("ATLAS_NETWORK_CACHE_SIZE", 2)
 ATLAS_MAX_UPLOAD_BYTES = env_int("ATLAS_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# How long a rendered layer-grid page stays in the cache (0: no grid cache). Pages are keyed by
+# the project's change count, so this only bounds how long a page can outlive a change whose
+# count was lost (a process dying between COMMIT and counting it).
+ATLAS_GRID_CACHE_SECONDS = env_int("ATLAS_GRID_CACHE_SECONDS", 30)
 # Who may see and act on the catalog: the workers app asks this module (see workers/access.py).
 ATLAS_ACCESS_POLICY = "annotations.policies"
 

@@ -1,6 +1,7 @@
 from annotations.models.circuits import Circuit, CircuitEdge, CircuitNode, UnitLink
 from annotations.models.comments import Comment, CommentRevision
 from annotations.models.events import Event
+from annotations.models.grid_changes import ProjectChanges
 from annotations.models.hypotheses import Hypothesis, HypothesisUnit, Review
 from annotations.models.notifications import Notification
 from annotations.models.projects import Membership, Project, ProjectNetwork, Role
@@ -22,6 +23,7 @@ __all__ = [
     "Membership",
     "Notification",
     "Project",
+    "ProjectChanges",
     "ProjectNetwork",
     "Release",
     "ReleaseAssignment",

@@ -1,9 +1,9 @@
 """The layer grid: every unit of a layer with its group and what people are saying about it.
 
-A page costs a fixed number of queries whatever its size: the project, network and layer and
-the reader's role in one; the page itself (each unit's group and its open-hypothesis and
-comment counts, and how many units match the filters) in a second; the layer's sprite sheets
-in a third.
+A page costs a fixed number of queries whatever its size: the project, network and layer, the
+reader's role and the project's change count in one; the layer's sprite sheets in a second;
+the page itself (each unit's group and its open-hypothesis and comment counts, and how many
+units match the filters) in a third.
 """
 
 import functools
@@ -20,6 +20,7 @@ from annotations.models import (
     HypothesisUnit,
     Membership,
     Project,
+    ProjectChanges,
     ProjectNetwork,
     UnitCounts,
 )
@@ -41,6 +42,10 @@ class GridLayer:
     network_name: str
     layer_id: int
     layer_name: str
+    # The reader's role in the project (None for a staff reader who is not a member).
+    role: str | None
+    # How many committed changes the project has had (``ProjectChanges``; 0 before the first).
+    changes: int
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ SELECT {project_columns}, (
 ), (
     SELECT membership.role FROM {membership} membership
     WHERE membership.project_id = project.id AND membership.user_id = %s
+), (
+    SELECT changes.count FROM {project_changes} changes WHERE changes.project_id = project.id
 )
 FROM {project} project
 JOIN {project_network} link ON link.project_id = project.id
@@ -88,7 +95,8 @@ def _project_columns():
 def grid_layer_get_for_user(*, user, slug, network_name, layer_name):
     """Layer ``layer_name`` of network ``network_name`` in project ``slug``, if ``user`` may see
     the project: NotFound for a missing or hidden project (as ``project_get_for_user``) and for
-    a network or layer the project does not study. One query, the user's role included."""
+    a network or layer the project does not study. One query, the user's role and the
+    project's change count included."""
     columns = _project_columns()
     sql = _LAYER_SQL.format(
         project_columns=", ".join(f"project.{connection.ops.quote_name(c)}" for c in columns),
@@ -97,12 +105,13 @@ def grid_layer_get_for_user(*, user, slug, network_name, layer_name):
         project_network=_table(ProjectNetwork),
         network=_table(Network),
         membership=_table(Membership),
+        project_changes=_table(ProjectChanges),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [layer_name, user.pk, slug, network_name])
         found = cursor.fetchone()
     if found is not None:
-        *values, layer_id, role = found
+        *values, layer_id, role, changes = found
         project = Project.from_db(connection.alias, columns, values)
     if (
         found is None
@@ -113,7 +122,12 @@ def grid_layer_get_for_user(*, user, slug, network_name, layer_name):
         project_get_for_user(user=user, slug=slug)
         raise NotFound(f"No layer {network_name}/{layer_name} in this project.")
     return GridLayer(
-        project=project, network_name=network_name, layer_id=layer_id, layer_name=layer_name
+        project=project,
+        network_name=network_name,
+        layer_id=layer_id,
+        layer_name=layer_name,
+        role=role,
+        changes=changes or 0,
     )
 
 
@@ -278,17 +292,24 @@ ORDER BY job.kind, job.created_at DESC, artifact.job_id DESC
 """
 
 
-def grid_sprites(*, layer_id, unit_indices):
-    """For each job kind, the newest sprite sheet of the layer and its layout (the sprite
-    index: tile size, columns and the tile position of each unit in ``unit_indices``), as
-    ``GridSprite``s. One query, and one small file read per kind the first time the process
-    sees it."""
+def grid_sprite_artifacts(*, layer_id):
+    """The layer's sprite sheets and sprite indexes, every job's, as tuples (artifact id, job
+    id, job kind, artifact kind, variant, file name, sha256) in the order ``grid_sprites``
+    wants. One query. Everything the grid shows of the sprites follows from these rows (an
+    artifact's file never changes), so they also key a cached grid page."""
     with connection.cursor() as cursor:
         cursor.execute(
             _SPRITES_SQL.format(artifact=_table(Artifact), job=_table(Job)),
             [layer_id, Artifact.Kind.LAYER_SPRITE.value, Artifact.Kind.LAYER_INDEX.value],
         )
-        artifacts = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def grid_sprites(*, artifacts, unit_indices):
+    """For each job kind, the newest sprite sheet among ``artifacts`` (from
+    ``grid_sprite_artifacts``) and its layout (the sprite index: tile size, columns and the
+    tile position of each unit in ``unit_indices``), as ``GridSprite``s. One small file read
+    per kind the first time the process sees it."""
     newest = {}
     indexes = {}
     for artifact_id, job_id, job_kind, kind, variant, name, sha256 in artifacts:

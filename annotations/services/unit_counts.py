@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Count, F
 
 from annotations.models import Comment, Hypothesis, HypothesisUnit, UnitCounts
+from annotations.services.grid_changes import project_changed
 from workers.models import Unit
 
 # Rows per INSERT: four parameters each, well under SQLite's limit on parameters.
@@ -94,7 +95,9 @@ def _decrement(project_id, unit_ids, comments, open_hypotheses):
 def unit_counts_rebuild(*, project_id):
     """Recount every unit of the project from the comments and hypotheses themselves, for
     rows written around the services (a bulk load). Call where no other writer changes the
-    project meanwhile: the counts are read, then written."""
+    project meanwhile: the counts are read, then written. The grid shows the counts, so this
+    counts as a change of the project (it writes no event)."""
+    project_changed(project_id=project_id)
     UnitCounts.objects.filter(project_id=project_id).delete()
     UnitCounts.objects.bulk_create(
         [

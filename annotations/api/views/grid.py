@@ -1,5 +1,34 @@
-"""The layer grid: a page of units with their group, counts and sprite-sheet positions."""
+"""The layer grid: a page of units with their group, counts and sprite-sheet positions.
 
+Rendered pages are cached (Django's cache, for ``ATLAS_GRID_CACHE_SECONDS``) as the bytes
+sent, keyed by everything the page is made of: the project and its change count, the layer,
+the layer's sprite artifacts, the reader's role, the media type and the whole request URL
+(host, path and every query parameter: page, page size, filters, text; ``next`` and
+``previous`` are built from it). Why a cached page is never stale:
+
+- Every change the grid shows (assignments, groups, comments, hypotheses, imports, counts)
+  writes events, and each transaction that does raises the project's change count once,
+  after it commits (``annotations/services/grid_changes.py``). The units of a layer never
+  change after the network is registered. Sprite artifacts are written by workers, which
+  know nothing of projects: instead of a counter, their rows are read on every request (one
+  small query) and are part of the key, and the page's sprites are built from those rows.
+- A request reads the change count first (with the project lookup), then the page. The count
+  is raised only after its change commits, so a request that read the new count also reads
+  the change; one that read the old count may store a page made before or after the change
+  under the old count, which no later request asks for.
+- A request inside a transaction neither reads nor stores pages: it may see its own writes,
+  whose count has not been raised yet.
+- The one hole is a process that dies between COMMIT and raising the count: its change is
+  then shown after at most ``ATLAS_GRID_CACHE_SECONDS``.
+"""
+
+import functools
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -9,6 +38,7 @@ from annotations.selectors.grid import (
     STATUSES,
     GridUnits,
     grid_layer_get_for_user,
+    grid_sprite_artifacts,
     grid_sprites,
 )
 from server.pagination import AtlasPagination
@@ -94,6 +124,13 @@ class LayerGridView(APIView):
         grid_layer = grid_layer_get_for_user(
             user=request.user, slug=slug, network_name=network, layer_name=layer
         )
+        sprite_artifacts = grid_sprite_artifacts(layer_id=grid_layer.layer_id)
+        cache_key = _cache_key(request, grid_layer, sprite_artifacts)
+        if cache_key is not None:
+            cached = cache.get(cache_key)
+            if cached is not None:
+                content_type, content = cached
+                return HttpResponse(content, content_type=content_type)
         query = GridQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
@@ -136,11 +173,47 @@ class LayerGridView(APIView):
                 "layout": sprite.layout,
             }
             for sprite in grid_sprites(
-                layer_id=grid_layer.layer_id, unit_indices=[row.index for row in page]
+                artifacts=sprite_artifacts, unit_indices=[row.index for row in page]
             )
         ]
         response = paginator.get_paginated_response(rows)
         response.data["network"] = network
         response.data["layer"] = layer
         response.data["sprites"] = sprites
+        if cache_key is not None:
+            response.add_post_render_callback(functools.partial(_cache_store, cache_key))
         return response
+
+
+def _cache_key(request, grid_layer, sprite_artifacts):
+    """The cache key of this request's page, or None where pages are not cached: the cache
+    turned off, a request inside a transaction (see the module's docstring), or a rendering
+    other than JSON (the browsable API)."""
+    if (
+        settings.ATLAS_GRID_CACHE_SECONDS <= 0
+        or connection.in_atomic_block
+        or request.accepted_renderer.format != "json"
+    ):
+        return None
+    made_of = repr(
+        (
+            grid_layer.changes,
+            grid_layer.layer_id,
+            grid_layer.role,
+            request.accepted_media_type,
+            request.build_absolute_uri(),
+            sprite_artifacts,
+        )
+    )
+    digest = hashlib.sha256(made_of.encode()).hexdigest()
+    return f"grid:{grid_layer.project.pk}:{digest}"
+
+
+def _cache_store(cache_key, response):
+    """Keep a rendered page (called once the response is rendered)."""
+    if response.status_code == 200:
+        cache.set(
+            cache_key,
+            (response["Content-Type"], response.content),
+            settings.ATLAS_GRID_CACHE_SECONDS,
+        )
