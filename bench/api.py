@@ -14,6 +14,7 @@ changes with its page size. See bench/API.md.
 """
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -65,6 +66,21 @@ HEALTH = "health"
 AUTH_ME = "auth_me"
 TARGET_GRID_P95_MS = 50
 TARGET_THROUGHPUT_RATIO = 0.5
+# Rows read with a parameter of their own on every request, so that every read misses the
+# grid's page cache (the key holds the whole URL) and makes, stores and sends the page: what
+# a reader pays for the first read after a change. The other grid rows read the same page
+# again and again, as several researchers viewing one layer do: cache hits, but for the
+# first read and after each ATLAS_GRID_CACHE_SECONDS (the TTL).
+MISSES = {"grid_uncached": "grid", "grid_whole_layer_uncached": "grid_whole_layer"}
+_miss_numbers = itertools.count()
+
+
+def request_url(label, url):
+    """The URL to send for ``label``: ``url`` itself, or with a parameter never sent before
+    for a row that must miss the grid's cache."""
+    if label not in MISSES:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}miss={next(_miss_numbers)}"
 
 
 def layer_widths(total_units):
@@ -510,6 +526,8 @@ def endpoints(seed):
         AUTH_ME: "/api/v1/auth/me/",
         "grid": grid,
         "grid_whole_layer": f"{grid}?page_size={grid_layer.channels}",
+        "grid_uncached": grid,
+        "grid_whole_layer_uncached": f"{grid}?page_size={grid_layer.channels}",
         "unit_card": f"/api/v1/networks/{NETWORK}/units/{GRID_LAYER}:{unit.index}/card/",
         "review_queue": f"/api/v1/projects/{PROJECT}/review-queue/",
         "activity_feed": f"/api/v1/projects/{PROJECT}/events/",
@@ -524,6 +542,8 @@ def expected_results(seed):
         AUTH_ME: None,
         "grid": min(256, grid_layer.channels),
         "grid_whole_layer": grid_layer.channels,
+        "grid_uncached": min(256, grid_layer.channels),
+        "grid_whole_layer_uncached": grid_layer.channels,
         "unit_card": None,
         "review_queue": 50,
         "activity_feed": 50,
@@ -549,7 +569,7 @@ def check_responses(client, urls):
     checks = {}
     for label, url in urls.items():
         with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
+            response = client.get(request_url(label, url))
         body = response.json()
         checks[label] = {
             "status": response.status_code,
@@ -583,9 +603,9 @@ def sequential(client, urls, repeats):
     rotating order."""
     from django.db import connection
 
-    for url in urls.values():
+    for label, url in urls.items():
         for _ in range(WARM_UP_REQUESTS):
-            client.get(url)
+            client.get(request_url(label, url))
     total = {label: [] for label in urls}
     sql = {label: [] for label in urls}
     labels = list(urls)
@@ -594,9 +614,10 @@ def sequential(client, urls, repeats):
         for round_number in range(repeats):
             shift = round_number % len(labels)
             for label in labels[shift:] + labels[:shift]:
+                url = request_url(label, urls[label])
                 timer.seconds = 0.0
                 with measure.stopwatch(total[label]):
-                    client.get(urls[label])
+                    client.get(url)
                 sql[label].append(timer.seconds)
     return {
         label: (measure.milliseconds(total[label]), measure.milliseconds(sql[label]))
@@ -656,7 +677,8 @@ def start_server(workers):
     raise RuntimeError("gunicorn did not answer within 60 seconds")
 
 
-def timed_get(url, token):
+def timed_get(base, label, url, token):
+    url = base + request_url(label, url)
     request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})  # noqa: S310
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
@@ -675,13 +697,18 @@ def concurrent(urls, token, *, requests, threads, workers, rounds=5):
         statuses = {label: set() for label in urls}
         per_round = max(threads, requests // rounds)
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for url in urls.values():
-                list(pool.map(lambda _, u=base + url: timed_get(u, token), range(threads)))
+            for label, url in urls.items():
+                list(
+                    pool.map(lambda _, x=label, u=url: timed_get(base, x, u, token), range(threads))
+                )
             for _ in range(rounds):
                 for label, url in urls.items():
                     started = time.perf_counter()
                     answers = list(
-                        pool.map(lambda _, u=base + url: timed_get(u, token), range(per_round))
+                        pool.map(
+                            lambda _, x=label, u=url: timed_get(base, x, u, token),
+                            range(per_round),
+                        )
                     )
                     wall[label] += time.perf_counter() - started
                     samples[label] += [ms for ms, _ in answers]
@@ -707,17 +734,25 @@ def concurrent(urls, token, *, requests, threads, workers, rounds=5):
 
 
 def targets(results):
-    grid = results["grid"]
+    """The grid's targets, judged on the ``grid`` row (the same page read again and again:
+    cache hits); the same figures for ``grid_uncached`` (every read a miss) beside them."""
+    grid, uncached = results["grid"], results["grid_uncached"]
     return {
+        "judged_on": "grid: a 256-unit page read repeatedly (grid page cache hits); "
+        "grid_uncached (every read a cache miss) is reported beside each target, not judged",
         "grid_p95_ms": {
             "target": TARGET_GRID_P95_MS,
             "value": grid["latency_ms"]["p95"],
             "met": grid["latency_ms"]["p95"] <= TARGET_GRID_P95_MS,
+            "uncached_value": uncached["latency_ms"]["p95"],
+            "uncached_met": uncached["latency_ms"]["p95"] <= TARGET_GRID_P95_MS,
         },
         "grid_throughput_ratio": {
             "target": TARGET_THROUGHPUT_RATIO,
             "value": grid["throughput_ratio"],
             "met": grid["throughput_ratio"] >= TARGET_THROUGHPUT_RATIO,
+            "uncached_value": uncached["throughput_ratio"],
+            "uncached_met": uncached["throughput_ratio"] >= TARGET_THROUGHPUT_RATIO,
         },
         # Not a target: the same ratio against an authenticated request, for reading the one
         # above (the health check skips authentication).
@@ -758,10 +793,13 @@ def problems_of(checks, expected, concurrent_result):
         for label, count in expected.items()
         if count is not None and checks[label]["results"] != count
     ]
-    if checks["grid"]["queries"] != checks["grid_whole_layer"]["queries"]:
+    if len({checks[label]["queries"] for label in ("grid", "grid_whole_layer", *MISSES)}) != 1:
         problems.append(
-            f"the grid runs {checks['grid']['queries']} queries for a page and "
-            f"{checks['grid_whole_layer']['queries']} for the whole layer"
+            "the grid's first reads run different numbers of queries: "
+            + ", ".join(
+                f"{label} {checks[label]['queries']}"
+                for label in ("grid", "grid_whole_layer", *MISSES)
+            )
         )
     if concurrent_result is not None:
         problems += [
@@ -782,6 +820,10 @@ def run(sizes, repeats, threads, workers, concurrent_requests):
     urls = endpoints(seed)
     client = Client(headers={"Authorization": f"Token {seed.token}"})
     checks = check_responses(client, urls)
+    # The page again, now from the grid's page cache (when it is on): fewer queries.
+    checks["grid"]["queries_when_cached"] = check_responses(client, {"grid": urls["grid"]})["grid"][
+        "queries"
+    ]
     in_process = sequential_results(sequential(client, urls, repeats))
     for label, result in in_process.items():
         result.update(url=urls[label], **checks[label])
@@ -799,6 +841,13 @@ def run(sizes, repeats, threads, workers, concurrent_requests):
         "token: sequentially through django.test.Client, and concurrently through gunicorn",
         "units": "milliseconds per request; requests per second",
         "seed": seed.counts,
+        "grid_cache": {
+            "seconds": settings.ATLAS_GRID_CACHE_SECONDS,
+            "backend": settings.CACHES["default"]["BACKEND"],
+            "rows": "grid and grid_whole_layer read one URL again and again (hits after the "
+            "first read); grid_uncached and grid_whole_layer_uncached add a parameter never "
+            "sent before to every request, so every read misses and stores the page",
+        },
         "baseline": {"label": "GET /api/v1/health/", **health},
         "candidate": in_process,
         "ratio": {label: value["throughput_ratio"] for label, value in in_process.items()},
