@@ -60,10 +60,10 @@ def outputs_agree(network, layer_names, loaded):
     return torch.equal(examples.stats.max, torch.cat(outputs).amax(dim=(0, 2, 3)).cpu())
 
 
-def decode_all(dataset, images, *, prefetch=False):
+def decode_all(dataset, images, batch, *, prefetch=False):
     """The first `images` of the dataset decoded into memory as the pass's batches."""
     loaded = []
-    for indices, pixels in batches(dataset, BATCH, prefetch=prefetch):
+    for indices, pixels in batches(dataset, batch, prefetch=prefetch):
         loaded.append((indices, pixels))
         if sum(len(indices) for indices, _ in loaded) >= images:
             break
@@ -110,7 +110,7 @@ def device_facts(device):
     return {"type": "cuda", "name": torch.cuda.get_device_name(device), "cuda": torch.version.cuda}
 
 
-def run(repeats, images, from_disk, kernels, device):
+def run(repeats, images, from_disk, kernels, device, batch=BATCH):
     measure.log("dataset examples: loading the network and the demo dataset")
     on_cpu = device.type == "cpu"
     first_call = kernels_first_call() if kernels == "auto" and on_cpu else None
@@ -124,7 +124,7 @@ def run(repeats, images, from_disk, kernels, device):
     decode = []
     for _ in range(repeats):
         with measure.stopwatch(decode):
-            loaded = decode_all(dataset, images)
+            loaded = decode_all(dataset, images, batch)
     # Both sides read the batches where they run.
     loaded = [(indices, pixels.to(device)) for indices, pixels in loaded]
     count = sum(len(indices) for indices, _ in loaded)
@@ -146,7 +146,7 @@ def run(repeats, images, from_disk, kernels, device):
     result = {
         "name": "dataset_examples",
         "measured": f"one dataset-examples pass over {count} demo images at {SIZE} px, batch "
-        f"{BATCH}, all {len(layer_names)} studied layers of {ARCH} "
+        f"{batch}, all {len(layer_names)} studied layers of {ARCH} "
         f"({sum(layer.channels for layer in network.layers)} units), k={K}",
         "units": "seconds per pass; throughput in images per second",
         "baseline": {
@@ -190,18 +190,18 @@ def run(repeats, images, from_disk, kernels, device):
         "machine": measure.machine_facts(),
     }
     if from_disk:
-        result["from_disk"] = passes_from_disk(network, layer_names, dataset)
+        result["from_disk"] = passes_from_disk(network, layer_names, dataset, batch)
     return result
 
 
-def passes_from_disk(network, layer_names, dataset):
+def passes_from_disk(network, layer_names, dataset, batch):
     """One pass over the whole dataset decoding as it goes, with and without prefetching."""
     seconds = {}
     for prefetch in (True, False):
         measure.log(f"dataset examples: one pass from disk, prefetch={prefetch}")
         record = []
         with measure.stopwatch(record):
-            top_k_pass(network, layer_names, batches(dataset, BATCH, prefetch=prefetch))
+            top_k_pass(network, layer_names, batches(dataset, batch, prefetch=prefetch))
         seconds["prefetch" if prefetch else "no_prefetch"] = round(record[0], 3)
     return {
         "label": f"one dataset_examples pass over all {len(dataset)} images, decoding as it "
@@ -232,6 +232,12 @@ def main(argv=None):
         "reductions and the sort merge only, the path a GPU takes (auto)",
     )
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (cpu)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH,
+        help=f"images per forward, the same on both sides (the job's default, {BATCH})",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -241,11 +247,18 @@ def main(argv=None):
     batch_count = QUICK_BATCHES if args.quick else args.batches
     if batch_count is not None and batch_count < 1:
         parser.error("--batches must be at least 1")
-    images = sys.maxsize if batch_count is None else batch_count * BATCH
+    if args.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
+    images = sys.maxsize if batch_count is None else batch_count * args.batch_size
 
     device = torch.device(args.device)
     result = run(
-        repeats, images, from_disk=batch_count is None, kernels=args.kernels, device=device
+        repeats,
+        images,
+        from_disk=batch_count is None,
+        kernels=args.kernels,
+        device=device,
+        batch=args.batch_size,
     )
     measure.emit(result)
     if not result["outputs_agree"]:
