@@ -20,6 +20,7 @@ import measure
 import torch
 
 from workers.engine import dataset_examples as dataset_examples_module
+from workers.engine.allocator import keep_freed_memory
 from workers.engine.dataset_examples import dataset_examples
 from workers.engine.datasets import batches, demo_dataset
 from workers.engine.map_statistics import fused_available, map_statistics
@@ -113,6 +114,9 @@ def device_facts(device):
 def run(repeats, images, from_disk, kernels, device, batch=BATCH):
     measure.log("dataset examples: loading the network and the demo dataset")
     on_cpu = device.type == "cpu"
+    # dataset_examples does this on CPU anyway (in the agreement check, before any timing);
+    # done first, so that both sides run with it throughout.
+    kept = on_cpu and keep_freed_memory()
     first_call = kernels_first_call() if kernels == "auto" and on_cpu else None
     if kernels == "pytorch":
         use_pytorch_only()
@@ -177,6 +181,7 @@ def run(repeats, images, from_disk, kernels, device, batch=BATCH):
         "kernels_used": on_cpu and kernels == "auto" and fused_available(torch.zeros(1, 1, 1, 1)),
         "kernels_first_call_seconds": first_call,
         "threads": torch.get_num_threads(),
+        "allocator": "glibc malloc keeps freed memory, both sides" if kept else "default malloc",
         "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
         "decode": {
             "label": "decoding the same images from the package files, no prefetch",

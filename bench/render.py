@@ -28,9 +28,9 @@ import measure
 import numpy as np
 import torch
 
+from workers.engine.allocator import keep_freed_memory
 from workers.engine.architectures import BUILTIN
 from workers.engine.capture import capture_by_hooks
-from workers.engine.featurevis.allocator import keep_freed_memory
 from workers.engine.featurevis.batch import CUDA_GRAPHS, GRAPH_FROM, item_generator
 from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_convolutions
 from workers.engine.featurevis.fused import fuse_rectifiers

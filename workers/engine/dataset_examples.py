@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from workers.engine.allocator import keep_freed_memory
 from workers.engine.map_statistics import MapStatistics, map_statistics
 from workers.engine.networks import LayerInfo, LoadedNetwork
 from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
@@ -178,7 +179,8 @@ def dataset_examples(
     device: where to run and keep the running top-k (the network moves there); default the
     network's device. progress(images seen) is called after each batch. should_stop() is
     asked before each batch; when it says True the pass ends and returns what it has found
-    (`LayerExamples.images` tells how far it got).
+    (`LayerExamples.images` tells how far it got). On CPU, the process's malloc keeps freed
+    memory from then on (see allocator.py).
     """
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k}.")
@@ -187,6 +189,8 @@ def dataset_examples(
     layers = [network.layer(name) for name in dict.fromkeys(layer_names)]
     if device is not None:
         network.to(device)
+    if network.device.type == "cpu":
+        keep_freed_memory()
     running = _RunningExamples(layers, k, network.device)
     with torch.inference_mode():
         for indices, images in batches:

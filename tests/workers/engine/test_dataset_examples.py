@@ -392,3 +392,12 @@ def test_crop_image_to_out_size_keeps_the_shape_on_white():
 
     assert tile.shape == (3, 4, 4)
     assert tile[0].tolist() == [[1.0, 0.0, 0.0, 1.0]] * 4
+
+
+def test_the_pass_on_cpu_keeps_freed_memory(monkeypatch):
+    calls = []
+    monkeypatch.setattr(dataset_examples_module, "keep_freed_memory", lambda: calls.append(True))
+
+    dataset_examples(_tiny_network(), ["relu"], _random_batches(), k=K)
+
+    assert calls == [True]

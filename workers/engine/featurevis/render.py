@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from workers.engine.featurevis.allocator import keep_freed_memory
+from workers.engine.allocator import keep_freed_memory
 from workers.engine.featurevis.batch import RenderItem, RenderSettings, UnitRender, render_batch
 from workers.engine.featurevis.fast import render_copy
 from workers.engine.featurevis.objectives import OBJECTIVES

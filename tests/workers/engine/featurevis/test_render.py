@@ -245,3 +245,12 @@ def test_requests_the_renderer_cannot_honour_are_rejected(tiny_network, argument
 
     with pytest.raises(ValueError, match=message):
         render_units(tiny_network, "second", **request)
+
+
+def test_rendering_on_cpu_keeps_freed_memory(tiny_network, monkeypatch):
+    calls = []
+    monkeypatch.setattr(render, "keep_freed_memory", lambda: calls.append(True))
+
+    render.render_units(tiny_network, "first", [0], steps=1, size=16)
+
+    assert calls == [True]
