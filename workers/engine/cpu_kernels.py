@@ -70,6 +70,28 @@ def _block(values):
 
 
 @numba.njit(nogil=True, fastmath=FAST_MATH, cache=True)
+def _clamped_block(values, out, lower, upper):
+    """`_block` of the values clamped to [lower, upper], which are written to `out`: an
+    activation (ReLU, ReLU6) and its statistics in one read of its input. Also the sum of the
+    values before clamping: LLVM's maxnum returns the number of a (NaN, number) pair, so a NaN
+    input would come out clamped, where PyTorch's clamp keeps it; that sum shows it."""
+    high = _minimum(_maximum(values[0], lower), upper)
+    low = high
+    total = np.float32(0)
+    above = np.float32(0)
+    raw = np.float32(0)
+    for index in range(values.shape[0]):
+        value = _minimum(_maximum(values[index], lower), upper)
+        out[index] = value
+        high = _maximum(high, value)
+        low = _minimum(low, value)
+        total += value
+        above += np.float32(1) if value > 0 else np.float32(0)
+        raw += values[index]
+    return high, low, total, above, raw
+
+
+@numba.njit(nogil=True, fastmath=FAST_MATH, cache=True)
 def _first(values, start, target):
     """The offset from `start` of the first `target` in values[start:], one known to be in
     the next BLOCK values, as a min reduction over them, which vectorizes (a loop that stops
@@ -87,29 +109,52 @@ def _first(values, start, target):
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=FAST_MATH, cache=True)
-def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active):
+def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active, clamp=None):
     """Per map of `maps` [B, C, N] (N ≥ 1): max, first argmax, min, first argmin, sum and
-    count above 0, written into the [C, B] output arrays (units first, as the top-k keeps them).
+    count above 0, written into the [B, C] output arrays (in the order the maps are read).
 
     bars: None, or per unit [C] a max to beat and a min to undercut; the argmax (argmin) of a
     map that does not is left at -1, saving its search.
+    clamp: None, or (out [B, C, N], lower, upper, raw sums [B · C]): the statistics are those
+    of the maps clamped to [lower, upper], which are written to `out` in the same read, and
+    each map's sum before clamping goes to raw sums (NaN there: the input held a NaN). numba
+    compiles each case on its own, so the plain one carries no trace of the other.
     """
     images, channels, positions = maps.shape
-    # The searches read on past a row's end (see `_first`), so they take the maps flat.
-    flat = maps.reshape(images * channels * positions)
+    # The searches read on past a row's end (see `_first`), so they take the maps flat; with
+    # a clamp they search the clamped values.
+    if clamp is None:
+        flat = maps.reshape(images * channels * positions)
+    else:
+        flat = clamp[0].reshape(images * channels * positions)
     for index in numba.prange(images * channels):
         image = index // channels
         unit = index - image * channels
         row = maps[image, unit]
         offset = index * positions
-        high = row[0]
-        low = row[0]
+        # An if statement, not a conditional expression: numba prunes the branch that does not
+        # type for a None clamp.
+        if clamp is None:  # noqa: SIM108
+            high = row[0]
+        else:
+            high = _minimum(_maximum(row[0], clamp[1]), clamp[2])
+        low = high
         high_block = 0
         low_block = 0
         total = 0.0
         above = 0
+        raw = 0.0
         for start in range(0, positions, BLOCK):
-            block_high, block_low, block_total, block_above = _block(row[start : start + BLOCK])
+            if clamp is None:
+                block_high, block_low, block_total, block_above = _block(row[start : start + BLOCK])
+            else:
+                block_high, block_low, block_total, block_above, block_raw = _clamped_block(
+                    row[start : start + BLOCK],
+                    clamp[0][image, unit, start : start + BLOCK],
+                    clamp[1],
+                    clamp[2],
+                )
+                raw += block_raw
             # Strictly greater: the first block that reaches the row's max holds its first position.
             if block_high > high:
                 high = block_high
@@ -119,18 +164,20 @@ def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active):
                 low_block = start
             total += block_total
             above += np.int64(block_above)
-        maximum[unit, image] = high
-        minimum[unit, image] = low
+        maximum[image, unit] = high
+        minimum[image, unit] = low
         if bars is None or high > bars[0][unit]:
-            argmax[unit, image] = high_block + _first(flat, offset + high_block, high)
+            argmax[image, unit] = high_block + _first(flat, offset + high_block, high)
         else:
-            argmax[unit, image] = -1
+            argmax[image, unit] = -1
         if bars is None or low < bars[1][unit]:
-            argmin[unit, image] = low_block + _first(flat, offset + low_block, low)
+            argmin[image, unit] = low_block + _first(flat, offset + low_block, low)
         else:
-            argmin[unit, image] = -1
-        sums[unit, image] = total
-        active[unit, image] = above
+            argmin[image, unit] = -1
+        sums[image, unit] = total
+        active[image, unit] = above
+        if clamp is not None:
+            clamp[3][index] = raw
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)

@@ -5,15 +5,18 @@ its map on each image, as in the Circuits articles and OpenAI Microscope. Betwee
 pass keeps only the running top-k and bottom-k and per-unit sums: O(units · k), never a map.
 """
 
+import contextlib
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from workers.engine.allocator import keep_freed_memory
-from workers.engine.map_statistics import MapStatistics, map_statistics
+from workers.engine.map_statistics import MapStatistics, clamped_statistics, map_statistics
 from workers.engine.networks import LayerInfo, LoadedNetwork
 from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
 
@@ -81,22 +84,38 @@ class _RunningExamples:
         self.images = 0
         self.map_sizes: dict[str, tuple[int, int]] = {}
 
+        # Statistics a layer's activation made with its map (see `_ActivationWithStatistics`),
+        # by layer: (the map, its statistics), taken by the layer's hook in the same batch.
+        self.made: dict[str, tuple[torch.Tensor, MapStatistics]] = {}
+        self._bars: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def bars_of(self, name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The layer's units' k-th kept max and min in this batch; None while not yet full."""
+        if self._bars is None:
+            return None
+        units = self.unit_slices[name]
+        return self._bars[0][units], self._bars[1][units]
+
     def add(self, network: LoadedNetwork, images: torch.Tensor, indices: torch.Tensor):
         """Run one batch of images (dataset indices `indices`) and fold its maps in.
 
-        Each layer's map is reduced as soon as the forward makes it, while it is still in
-        cache, and then dropped: the pass holds per-map statistics, never the batch's maps.
+        Each layer's map is reduced as soon as the forward makes it, and then dropped: the
+        pass holds per-map statistics, never the batch's maps. Layers that are a ReLU or
+        ReLU6 are reduced while the activation writes them (`_ActivationWithStatistics`),
+        others from their hook, right after they are made.
         """
         # Once a unit's top-k is full, only a map that beats its k-th can enter.
         full = self.top.values.shape[1] == self.k
-        bars = (self.top.values[:, -1], self.bottom.values[:, -1]) if full else None
+        self._bars = (self.top.values[:, -1], self.bottom.values[:, -1]) if full else None
+        self.made.clear()
         per_layer: dict[str, MapStatistics] = {}
 
         def reduce(name: str, maps: torch.Tensor):
-            units = self.unit_slices[name]
-            per_layer[name] = map_statistics(
-                maps, bars=None if bars is None else (bars[0][units], bars[1][units])
-            )
+            made = self.made.pop(name, None)
+            if made is not None and made[0] is maps:
+                per_layer[name] = made[1]
+            else:
+                per_layer[name] = map_statistics(maps, bars=self.bars_of(name))
             self.map_sizes[name] = tuple(maps.shape[2:])
 
         network.stream_activations(images, [layer.name for layer in self.layers], reduce)
@@ -150,6 +169,77 @@ class _RunningExamples:
         )
 
 
+class _ActivationWithStatistics(nn.Module):
+    """Stands in for a studied layer's ReLU or ReLU6 during a CPU pass: computes the
+    activation and its map's statistics in one read of its input (`clamped_statistics`), so
+    the map is reduced as it is written, not read again from memory by the layer's hook. The
+    statistics wait in `running.made` for the hook; where the kernel does not apply, the
+    original activation runs and the hook reduces its map as usual."""
+
+    def __init__(self, activation: nn.Module, bounds, layer: str, running: _RunningExamples):
+        super().__init__()
+        self.activation = activation
+        self.bounds = bounds
+        self.layer = layer
+        self.running = running
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        made = clamped_statistics(inputs, *self.bounds, bars=self.running.bars_of(self.layer))
+        if made is None:
+            return self.activation(inputs)
+        self.running.made[self.layer] = made
+        return made[0]
+
+
+def _clamp_bounds(module: nn.Module) -> tuple[float, float] | None:
+    """(lower, upper) of an activation that is a clamp (ReLU, ReLU6, Hardtanh), not in place."""
+    if getattr(module, "inplace", False):
+        return None
+    if type(module) is nn.ReLU:
+        return 0.0, math.inf
+    if isinstance(module, nn.Hardtanh):  # ReLU6 is Hardtanh(0, 6)
+        return float(module.min_val), float(module.max_val)
+    return None
+
+
+def _activation_of(module: nn.Module, path: str) -> tuple[nn.Module, str, tuple] | None:
+    """(parent, attribute name, bounds) of the clamp activation whose output is the module at
+    `path`'s output: that module itself, or the last child of a Sequential."""
+    owner, _, name = path.rpartition(".")
+    parent = module.get_submodule(owner)
+    target = getattr(parent, name)
+    if isinstance(target, nn.Sequential) and len(target) > 0:
+        parent, name, target = target, str(len(target) - 1), target[-1]
+    bounds = _clamp_bounds(target)
+    return None if bounds is None else (parent, name, bounds)
+
+
+@contextlib.contextmanager
+def _activations_with_statistics(
+    network: LoadedNetwork, layers: Sequence[LayerInfo], running: _RunningExamples
+) -> Iterator[None]:
+    """The studied layers' clamp activations replaced by `_ActivationWithStatistics` for the
+    duration of the pass and put back whatever happens. Only on CPU (the kernel's)."""
+    if network.module_paths is None or network.device.type != "cpu":
+        yield
+        return
+    swapped = []
+    try:
+        for layer in layers:
+            found = _activation_of(network.module, network.module_paths[layer.name])
+            if found is None:
+                continue
+            parent, name, bounds = found
+            original = getattr(parent, name)
+            stand_in = _ActivationWithStatistics(original, bounds, layer.name, running)
+            setattr(parent, name, stand_in)
+            swapped.append((parent, name, original))
+        yield
+    finally:
+        for parent, name, original in reversed(swapped):
+            setattr(parent, name, original)
+
+
 def _per_layer(ranked: Ranked, channels: Sequence[int]) -> list[Ranked]:
     """Candidates on the joint unit axis split back into one Ranked per layer, on the CPU."""
     splits = (tensor.cpu().split(channels) for tensor in ranked)
@@ -192,7 +282,7 @@ def dataset_examples(
     if network.device.type == "cpu":
         keep_freed_memory()
     running = _RunningExamples(layers, k, network.device)
-    with torch.inference_mode():
+    with torch.inference_mode(), _activations_with_statistics(network, layers, running):
         for indices, images in batches:
             if should_stop is not None and should_stop():
                 break

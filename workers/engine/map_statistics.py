@@ -10,6 +10,7 @@ float32 rounding.
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 try:
@@ -67,24 +68,66 @@ def map_statistics(
     return _reduced(maps, bars)
 
 
-def _fused(maps: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor] | None) -> MapStatistics:
-    """One read of each map, by the numba kernel, on as many threads as PyTorch uses."""
+def clamped_statistics(
+    inputs: torch.Tensor,
+    lower: float,
+    upper: float,
+    *,
+    bars: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, MapStatistics] | None:
+    """`inputs` [B, C, H, W] clamped to [lower, upper] (a ReLU: 0, inf; a ReLU6: 0, 6), and the
+    `map_statistics` of the result, from one read of `inputs` by the numba kernel.
+
+    The activation and the statistics of its map cost about what the activation alone does:
+    the map is reduced as it is written instead of being read again after. The clamped map
+    equals `torch.clamp`'s (a zero may come out as -0.0, which compares equal). None where
+    the kernel does not apply (see `fused_available`) or the map holds a NaN: the caller
+    then runs the activation and `map_statistics` as usual.
+    """
+    if inputs.dim() != 4 or inputs.shape[2] * inputs.shape[3] == 0:
+        raise ValueError(f"inputs must be [B, C, H, W] with H, W ≥ 1; got {tuple(inputs.shape)}.")
+    if not fused_available(inputs) or inputs.requires_grad:
+        return None
+    inputs = inputs.detach().contiguous()
+    clamped = torch.empty_like(inputs)
+    batch, channels = inputs.shape[:2]
+    raw_sums = torch.empty(batch * channels, dtype=torch.float64)
+    clamp = (
+        clamped.view(batch, channels, -1).numpy(),
+        np.float32(lower),
+        np.float32(upper),
+        raw_sums.numpy(),
+    )
+    statistics = _fused(inputs, bars, clamp=clamp)
+    if raw_sums.isnan().any():
+        return None
+    return clamped, statistics
+
+
+def _fused(
+    maps: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor] | None, clamp=None
+) -> MapStatistics:
+    """One read of each map, by the numba kernel, on as many threads as PyTorch uses; with
+    `clamp` (see `clamped_statistics`) the kernel also writes the clamped maps."""
     batch, channels = maps.shape[:2]
+    # Written image by image ([B, C], in the order the kernel reads the maps, so that its
+    # stores are sequential) and handed out as [C, B] views.
     statistics = MapStatistics(
-        maximum=torch.empty(channels, batch, dtype=maps.dtype),
-        argmax=torch.empty(channels, batch, dtype=torch.int64),
-        minimum=torch.empty(channels, batch, dtype=maps.dtype),
-        argmin=torch.empty(channels, batch, dtype=torch.int64),
-        sum=torch.empty(channels, batch, dtype=torch.float64),
-        active=torch.empty(channels, batch, dtype=torch.int64),
+        maximum=torch.empty(batch, channels, dtype=maps.dtype),
+        argmax=torch.empty(batch, channels, dtype=torch.int64),
+        minimum=torch.empty(batch, channels, dtype=maps.dtype),
+        argmin=torch.empty(batch, channels, dtype=torch.int64),
+        sum=torch.empty(batch, channels, dtype=torch.float64),
+        active=torch.empty(batch, channels, dtype=torch.int64),
     )
     cpu_kernels.set_threads(torch.get_num_threads())
     cpu_kernels.map_statistics(
         maps.detach().contiguous().view(batch, channels, -1).numpy(),
         None if bars is None else tuple(bar.to(maps.dtype).contiguous().numpy() for bar in bars),
         *(tensor.numpy() for tensor in statistics),
+        clamp,
     )
-    return statistics
+    return MapStatistics(*(tensor.T for tensor in statistics))
 
 
 def _reduced(maps: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor] | None) -> MapStatistics:

@@ -83,8 +83,12 @@ class LoadedNetwork:
         layers: Sequence[LayerInfo],
         input_filters: Mapping[str, Callable[[nn.Module], torch.Tensor]],
         input_size: int,
+        module_paths: Mapping[str, str] | None = None,
     ):
         self.module = _frozen(module)
+        # Per layer, the submodule whose output is its map (built-in networks); None where
+        # layers are not submodules (TorchScript).
+        self.module_paths = None if module_paths is None else dict(module_paths)
         self.preprocess = preprocess
         self.layers = list(layers)
         self.input_size = input_size
@@ -227,9 +231,8 @@ def load_builtin(
         raise ValueError("give exactly one of weights_path and random_seed.")
     _check_input_size(input_size)
     module = _builtin_module(spec, weights_path, random_seed)
-    capture = partial(
-        capture_by_hooks, module_paths={layer.name: layer.module for layer in spec.layers}
-    )
+    module_paths = {layer.name: layer.module for layer in spec.layers}
+    capture = partial(capture_by_hooks, module_paths=module_paths)
     fields = receptive_fields(spec.layers)
     plan = [_LayerPlan(layer.name, layer.kind, *fields[layer.name]) for layer in spec.layers]
     with torch.no_grad():
@@ -243,6 +246,7 @@ def load_builtin(
         layers=_layer_infos(plan, maps),
         input_filters=spec.input_filters,
         input_size=input_size,
+        module_paths=module_paths,
     )
 
 

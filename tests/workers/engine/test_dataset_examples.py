@@ -38,13 +38,15 @@ def _tiny_network():
         LayerInfo("relu", "conv", 0, 4, 6, 6, 3, 2),
         LayerInfo("mix", "conv", 1, 5, 6, 6, 7, 2),
     ]
+    paths = {"relu": "relu", "mix": "mix"}
     return LoadedNetwork(
         module,
         preprocess=lambda images: images * 2 - 1,
-        capture=partial(capture_by_hooks, module_paths={"relu": "relu", "mix": "mix"}),
+        capture=partial(capture_by_hooks, module_paths=paths),
         layers=layers,
         input_filters={},
         input_size=12,
+        module_paths=paths,
     )
 
 
@@ -86,6 +88,13 @@ def _use_kernels(monkeypatch, fused):
         dataset_examples_module, "map_statistics", partial(map_statistics, fused=fused)
     )
     monkeypatch.setattr(dataset_examples_module, "merge_ranked", partial(merge_ranked, fused=fused))
+    if not fused:
+        _without_fused_activations(monkeypatch)
+
+
+def _without_fused_activations(monkeypatch):
+    """No activation computes its map's statistics (None: the kernel "does not apply")."""
+    monkeypatch.setattr(dataset_examples_module, "clamped_statistics", lambda *args, **kw: None)
 
 
 @pytest.fixture(params=[True, False], ids=["fused", "torch"])
@@ -203,6 +212,7 @@ class _WatchedMaps:
     def __init__(self, network):
         self.network = network
         self.device = network.device
+        self.module, self.module_paths = network.module, network.module_paths
         self.previous = []
         self.alive_at_next_forward = []
         self.alive_at_each_map = []
@@ -401,3 +411,49 @@ def test_the_pass_on_cpu_keeps_freed_memory(monkeypatch):
     dataset_examples(_tiny_network(), ["relu"], _random_batches(), k=K)
 
     assert calls == [True]
+
+
+def test_a_relu_layer_is_reduced_by_its_activation_not_read_again(monkeypatch):
+    reduced_from_hooks = []
+    plain = dataset_examples_module.map_statistics
+    monkeypatch.setattr(
+        dataset_examples_module,
+        "map_statistics",
+        lambda maps, **kwargs: reduced_from_hooks.append(maps.shape[1]) or plain(maps, **kwargs),
+    )
+
+    dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
+
+    # Only `mix` (5 units, a convolution) is read again by its hook, once per batch.
+    assert reduced_from_hooks == [5] * len(BATCH_INDICES)
+
+
+def test_the_pass_gives_the_same_results_with_and_without_fused_activations(monkeypatch):
+    fused = dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
+    _without_fused_activations(monkeypatch)
+    plain = dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
+
+    for layer in ("relu", "mix"):
+        for ranked in ("top", "bottom"):
+            for field in ("values", "images", "positions"):
+                expected = getattr(getattr(plain[layer], ranked), field)
+                assert torch.equal(getattr(getattr(fused[layer], ranked), field), expected)
+        torch.testing.assert_close(fused[layer].stats.mean, plain[layer].stats.mean)
+        assert torch.equal(fused[layer].stats.fraction_active, plain[layer].stats.fraction_active)
+
+
+def test_the_activations_are_put_back_after_the_pass_and_after_a_failure():
+    network = _tiny_network()
+    relu = network.module.relu
+
+    dataset_examples(network, ["relu", "mix"], _random_batches(), k=K)
+    assert network.module.relu is relu
+
+    def failing_batches():
+        yield from _random_batches()[:1]
+        raise OSError("unreadable image")
+
+    with pytest.raises(OSError):
+        dataset_examples(network, ["relu", "mix"], failing_batches(), k=K)
+    assert network.module.relu is relu
+    assert not network.module.relu._forward_hooks

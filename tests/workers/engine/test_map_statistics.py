@@ -7,7 +7,7 @@ import torch
 
 from workers.engine import map_statistics as statistics_module
 from workers.engine.cpu_kernels import BLOCK
-from workers.engine.map_statistics import fused_available, map_statistics
+from workers.engine.map_statistics import clamped_statistics, fused_available, map_statistics
 
 ROOT = Path(__file__).resolve().parents[3]
 # Positions per map: one block, several blocks with a short last one, and a single position.
@@ -211,3 +211,56 @@ def test_bars_keep_only_the_positions_of_maps_that_beat_them(fused):
     assert torch.equal(statistics.argmax, torch.where(beats, expected["argmax"], -1))
     assert torch.equal(statistics.argmin, torch.where(undercuts, expected["argmin"], -1))
     assert torch.equal(statistics.maximum, expected["maximum"])
+
+
+# (lower, upper) of a ReLU6 and of a ReLU.
+CLAMPS = [(0.0, 6.0), (0.0, float("inf"))]
+
+
+@pytest.mark.parametrize("bounds", CLAMPS, ids=["relu6", "relu"])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("kind", MAPS)
+def test_clamped_statistics_equal_the_clamp_then_brute_force(kind, shape, bounds):
+    # Scaled so that ReLU6 caps some values: ties at both bounds.
+    inputs = MAPS[kind](shape) * 4
+
+    clamped, statistics = clamped_statistics(inputs, *bounds)
+
+    expected = inputs.clamp(*bounds)
+    assert torch.equal(clamped, expected)
+    _assert_equal_to_brute_force(statistics, expected)
+
+
+def test_clamped_statistics_keep_the_bars_rule():
+    inputs = _with_ties((4, 6, 5, 5)) * 3
+    expected = _brute_force(inputs.clamp(0, 6))
+    bars = (expected["maximum"].median(dim=1).values, expected["minimum"].median(dim=1).values)
+
+    _, statistics = clamped_statistics(inputs, 0.0, 6.0, bars=bars)
+
+    beats = expected["maximum"] > bars[0][:, None]
+    undercuts = expected["minimum"] < bars[1][:, None]
+    assert torch.equal(statistics.argmax, torch.where(beats, expected["argmax"], -1))
+    assert torch.equal(statistics.argmin, torch.where(undercuts, expected["argmin"], -1))
+
+
+def test_clamped_statistics_of_channels_last_inputs_are_those_of_their_values():
+    inputs = _signed((2, 5, 6, 7)) * 4
+
+    clamped, statistics = clamped_statistics(inputs.to(memory_format=torch.channels_last), 0, 6)
+
+    assert torch.equal(clamped, inputs.clamp(0, 6))
+    _assert_equal_to_brute_force(statistics, inputs.clamp(0, 6))
+
+
+def test_an_input_with_a_nan_is_left_to_the_activation():
+    # The kernel's clamp would turn a NaN into a bound; PyTorch's keeps it, so the caller must.
+    inputs = _signed((2, 3, 4, 4))
+    inputs[1, 2, 0, 3] = float("nan")
+
+    assert clamped_statistics(inputs, 0.0, 6.0) is None
+
+
+def test_clamped_statistics_apply_only_where_the_kernel_does():
+    assert clamped_statistics(_signed((1, 2, 3, 3)).double(), 0.0, 6.0) is None
+    assert clamped_statistics(_signed((1, 2, 3, 3)).requires_grad_(), 0.0, 6.0) is None
