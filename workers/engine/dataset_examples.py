@@ -270,7 +270,9 @@ def dataset_examples(
     network's device. progress(images seen) is called after each batch. should_stop() is
     asked before each batch; when it says True the pass ends and returns what it has found
     (`LayerExamples.images` tells how far it got). On CPU, the process's malloc keeps freed
-    memory from then on (see allocator.py).
+    memory from then on (see allocator.py), and while the pass runs the studied layers' ReLU
+    and ReLU6 modules are stand-ins that reduce their own maps (`_activations_with_statistics`):
+    the network must not be used by anything else (another thread) until it returns.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k}.")
