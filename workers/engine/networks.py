@@ -111,14 +111,8 @@ class LoadedNetwork:
         Runs the network only as deep as the deepest requested layer. Gradients flow back to
         the images when the caller has them enabled.
         """
-        if images.dim() != 4 or images.shape[1] != 3:
-            raise ValueError(f"images must be [B, 3, H, W]; got {tuple(images.shape)}.")
-        if isinstance(layer_names, str) or not layer_names:
-            raise ValueError("layer_names must be a non-empty list of layer names.")
-        for name in layer_names:
-            self.layer(name)
-        inputs = self.preprocess(images.to(self.device))
-        return self._capture(self.module, inputs, list(dict.fromkeys(layer_names)))
+        inputs, names = self._checked(images, layer_names)
+        return self._capture(self.module, inputs, names)
 
     def stream_activations(
         self, images: torch.Tensor, layer_names: Sequence[str], on_map: OnMap
@@ -130,14 +124,21 @@ class LoadedNetwork:
         networks call on_map from their hooks, in forward order; TorchScript networks after
         the forward, in the order of `layer_names`.
         """
+        inputs, names = self._checked(images, layer_names)
+        self._capture(self.module, inputs, names, on_map=on_map)
+
+    def _checked(
+        self, images: torch.Tensor, layer_names: Sequence[str]
+    ) -> tuple[torch.Tensor, list[str]]:
+        """The preprocessed images on the network's device and the layer names without
+        repeats, or ValueError / UnknownLayer for a request the forward cannot serve."""
         if images.dim() != 4 or images.shape[1] != 3:
             raise ValueError(f"images must be [B, 3, H, W]; got {tuple(images.shape)}.")
         if isinstance(layer_names, str) or not layer_names:
             raise ValueError("layer_names must be a non-empty list of layer names.")
         for name in layer_names:
             self.layer(name)
-        inputs = self.preprocess(images.to(self.device))
-        self._capture(self.module, inputs, list(dict.fromkeys(layer_names)), on_map=on_map)
+        return self.preprocess(images.to(self.device)), list(dict.fromkeys(layer_names))
 
     def input_filters(self, layer_name: str) -> torch.Tensor:
         """Effective linear filters [C, 3, k, k] on [0, 1] RGB pixels of a first layer."""
