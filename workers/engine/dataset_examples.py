@@ -16,7 +16,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from workers.engine.allocator import keep_freed_memory
-from workers.engine.map_statistics import MapStatistics, clamped_statistics, map_statistics
+from workers.engine.map_statistics import (
+    MapStatistics,
+    clamped_statistics,
+    empty_statistics,
+    map_statistics,
+)
 from workers.engine.networks import LayerInfo, LoadedNetwork
 from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
 
@@ -84,10 +89,11 @@ class _RunningExamples:
         self.images = 0
         self.map_sizes: dict[str, tuple[int, int]] = {}
 
-        # Statistics a layer's activation made with its map (see `_ActivationWithStatistics`),
-        # by layer: (the map, its statistics), taken by the layer's hook in the same batch.
-        self.made: dict[str, tuple[torch.Tensor, MapStatistics]] = {}
+        # The map each layer's activation reduced itself (see `_ActivationWithStatistics`),
+        # by layer, for its hook to recognise; and this batch's statistics of every unit.
+        self.made: dict[str, torch.Tensor] = {}
         self._bars: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._joint: MapStatistics | None = None
 
     def bars_of(self, name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The layer's units' k-th kept max and min in this batch; None while not yet full."""
@@ -96,32 +102,40 @@ class _RunningExamples:
         units = self.unit_slices[name]
         return self._bars[0][units], self._bars[1][units]
 
+    def out_of(self, name: str) -> MapStatistics:
+        """Where this batch's statistics of the layer's units go: [C, B] views of the joint."""
+        units = self.unit_slices[name]
+        return MapStatistics(*(field[units] for field in self._joint))
+
     def add(self, network: LoadedNetwork, images: torch.Tensor, indices: torch.Tensor):
         """Run one batch of images (dataset indices `indices`) and fold its maps in.
 
         Each layer's map is reduced as soon as the forward makes it, and then dropped: the
         pass holds per-map statistics, never the batch's maps. Layers that are a ReLU or
         ReLU6 are reduced while the activation writes them (`_ActivationWithStatistics`),
-        others from their hook, right after they are made.
+        others from their hook, right after they are made. Every layer writes its units'
+        rows of one joint [U, B] set of statistics, which one merge then takes in.
         """
         # Once a unit's top-k is full, only a map that beats its k-th can enter.
         full = self.top.values.shape[1] == self.k
         self._bars = (self.top.values[:, -1], self.bottom.values[:, -1]) if full else None
+        self._joint = empty_statistics(
+            self.sums.shape[0], len(indices), self.top.values.dtype, self.sums.device
+        )
         self.made.clear()
-        per_layer: dict[str, MapStatistics] = {}
+        reduced: set[str] = set()
 
         def reduce(name: str, maps: torch.Tensor):
-            made = self.made.pop(name, None)
-            if made is not None and made[0] is maps:
-                per_layer[name] = made[1]
-            else:
-                per_layer[name] = map_statistics(maps, bars=self.bars_of(name))
+            if self.made.pop(name, None) is not maps:
+                map_statistics(maps, bars=self.bars_of(name), out=self.out_of(name))
+            reduced.add(name)
             self.map_sizes[name] = tuple(maps.shape[2:])
 
         network.stream_activations(images, [layer.name for layer in self.layers], reduce)
-        # [U, B]: every layer's units on one axis, the batch's images along dim 1.
-        ordered = (per_layer[layer.name] for layer in self.layers)
-        joint = MapStatistics(*(torch.cat(fields) for fields in zip(*ordered, strict=True)))
+        missing = [layer.name for layer in self.layers if layer.name not in reduced]
+        if missing:
+            raise RuntimeError(f"the forward made no map for {', '.join(missing)}.")
+        joint = self._joint
         seen = indices.expand_as(joint.argmax)
         top = Ranked(joint.maximum, seen, joint.argmax)
         bottom = Ranked(joint.minimum, seen, joint.argmin)
@@ -173,8 +187,9 @@ class _ActivationWithStatistics(nn.Module):
     """Stands in for a studied layer's ReLU or ReLU6 during a CPU pass: computes the
     activation and its map's statistics in one read of its input (`clamped_statistics`), so
     the map is reduced as it is written, not read again from memory by the layer's hook. The
-    statistics wait in `running.made` for the hook; where the kernel does not apply, the
-    original activation runs and the hook reduces its map as usual."""
+    statistics go straight into the batch's joint statistics, and the hook, seeing the map
+    in `running.made`, leaves them; where the kernel does not apply, the original activation
+    runs and the hook reduces its map as usual."""
 
     def __init__(self, activation: nn.Module, bounds, layer: str, running: _RunningExamples):
         super().__init__()
@@ -184,10 +199,15 @@ class _ActivationWithStatistics(nn.Module):
         self.running = running
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        made = clamped_statistics(inputs, *self.bounds, bars=self.running.bars_of(self.layer))
+        made = clamped_statistics(
+            inputs,
+            *self.bounds,
+            bars=self.running.bars_of(self.layer),
+            out=self.running.out_of(self.layer),
+        )
         if made is None:
             return self.activation(inputs)
-        self.running.made[self.layer] = made
+        self.running.made[self.layer] = made[0]
         return made[0]
 
 

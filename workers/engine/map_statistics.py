@@ -41,6 +41,7 @@ def map_statistics(
     *,
     bars: tuple[torch.Tensor, torch.Tensor] | None = None,
     fused: bool | None = None,
+    out: MapStatistics | None = None,
 ) -> MapStatistics:
     """The statistics of every map of `maps` [B, C, H, W] (NaN-free, at least one position).
 
@@ -50,6 +51,8 @@ def map_statistics(
     enter a top-k are all there, and the kernel skips most searches.
     fused: use the one-pass kernel (True), PyTorch (False), or the kernel where it applies
     (None, the default).
+    out: [C, B] tensors of the fields' dtypes (`empty_statistics`) to write into and return,
+    instead of new ones; the kernel writes fastest into the transposes of [B, C] rows.
     """
     if maps.dim() != 4 or maps.shape[2] * maps.shape[3] == 0:
         raise ValueError(f"maps must be [B, C, H, W] with H, W ≥ 1; got {tuple(maps.shape)}.")
@@ -60,12 +63,33 @@ def map_statistics(
             f"the fused kernel needs numba and float32 maps on the CPU; got {maps.dtype} on "
             f"{maps.device.type}{'' if cpu_kernels else ', numba not installed'}."
         )
-    if fused:
-        statistics = _fused(maps, bars)
-        # A NaN anywhere makes its map's sum NaN; the kernel's max and min assume none.
-        if not statistics.sum.isnan().any():
-            return statistics
-    return _reduced(maps, bars)
+    if out is None:
+        out = empty_statistics(maps.shape[1], maps.shape[0], maps.dtype, maps.device)
+    # A NaN anywhere makes its map's sum NaN; the kernel's max and min assume none.
+    if fused and not np.isnan(_fused(maps, bars, out).numpy()).any():
+        return out
+    for field, value in zip(out, _reduced(maps, bars), strict=True):
+        field.copy_(value)
+    return out
+
+
+def empty_statistics(
+    channels: int, batch: int, dtype: torch.dtype, device: torch.device | str = "cpu"
+) -> MapStatistics:
+    """Uninitialised [C, B] statistics, each the transpose of a [B, C] tensor: laid out as
+    the kernel writes them (image by image, the order it reads the maps)."""
+
+    def empty(field_dtype):
+        return torch.empty(batch, channels, dtype=field_dtype, device=device).T
+
+    return MapStatistics(
+        maximum=empty(dtype),
+        argmax=empty(torch.int64),
+        minimum=empty(dtype),
+        argmin=empty(torch.int64),
+        sum=empty(torch.float64),
+        active=empty(torch.int64),
+    )
 
 
 def clamped_statistics(
@@ -74,9 +98,11 @@ def clamped_statistics(
     upper: float,
     *,
     bars: tuple[torch.Tensor, torch.Tensor] | None = None,
+    out: MapStatistics | None = None,
 ) -> tuple[torch.Tensor, MapStatistics] | None:
     """`inputs` [B, C, H, W] clamped to [lower, upper] (a ReLU: 0, inf; a ReLU6: 0, 6), and the
-    `map_statistics` of the result, from one read of `inputs` by the numba kernel.
+    `map_statistics` of the result (written into `out` when given), from one read of
+    `inputs` by the numba kernel.
 
     The activation and the statistics of its map cost about what the activation alone does:
     the map is reduced as it is written instead of being read again after. The clamped map
@@ -91,43 +117,40 @@ def clamped_statistics(
     inputs = inputs.detach().contiguous()
     clamped = torch.empty_like(inputs)
     batch, channels = inputs.shape[:2]
-    raw_sums = torch.empty(batch * channels, dtype=torch.float64)
+    if out is None:
+        out = empty_statistics(channels, batch, inputs.dtype)
+    raw_sums = np.empty(batch * channels, dtype=np.float64)
     clamp = (
         clamped.view(batch, channels, -1).numpy(),
         np.float32(lower),
         np.float32(upper),
-        raw_sums.numpy(),
+        raw_sums,
     )
-    statistics = _fused(inputs, bars, clamp=clamp)
-    if raw_sums.isnan().any():
+    _fused(inputs, bars, out, clamp=clamp)
+    if np.isnan(raw_sums).any():
         return None
-    return clamped, statistics
+    return clamped, out
 
 
 def _fused(
-    maps: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor] | None, clamp=None
-) -> MapStatistics:
-    """One read of each map, by the numba kernel, on as many threads as PyTorch uses; with
-    `clamp` (see `clamped_statistics`) the kernel also writes the clamped maps."""
+    maps: torch.Tensor,
+    bars: tuple[torch.Tensor, torch.Tensor] | None,
+    out: MapStatistics,
+    clamp=None,
+) -> torch.Tensor:
+    """One read of each map by the numba kernel, on as many threads as PyTorch uses, into
+    `out`; with `clamp` (see `clamped_statistics`) the kernel also writes the clamped maps.
+    Returns the sums, [B, C], for the caller's NaN check."""
     batch, channels = maps.shape[:2]
-    # Written image by image ([B, C], in the order the kernel reads the maps, so that its
-    # stores are sequential) and handed out as [C, B] views.
-    statistics = MapStatistics(
-        maximum=torch.empty(batch, channels, dtype=maps.dtype),
-        argmax=torch.empty(batch, channels, dtype=torch.int64),
-        minimum=torch.empty(batch, channels, dtype=maps.dtype),
-        argmin=torch.empty(batch, channels, dtype=torch.int64),
-        sum=torch.empty(batch, channels, dtype=torch.float64),
-        active=torch.empty(batch, channels, dtype=torch.int64),
-    )
     cpu_kernels.set_threads(torch.get_num_threads())
+    # The kernel writes [image, unit]: the transposes of out's [C, B] fields.
     cpu_kernels.map_statistics(
         maps.detach().contiguous().view(batch, channels, -1).numpy(),
         None if bars is None else tuple(bar.to(maps.dtype).contiguous().numpy() for bar in bars),
-        *(tensor.numpy() for tensor in statistics),
+        *(field.T.numpy() for field in out),
         clamp,
     )
-    return MapStatistics(*(tensor.T for tensor in statistics))
+    return out.sum.T
 
 
 def _reduced(maps: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor] | None) -> MapStatistics:

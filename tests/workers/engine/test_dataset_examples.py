@@ -457,3 +457,15 @@ def test_the_activations_are_put_back_after_the_pass_and_after_a_failure():
         dataset_examples(network, ["relu", "mix"], failing_batches(), k=K)
     assert network.module.relu is relu
     assert not network.module.relu._forward_hooks
+
+
+class _SkipsALayer(_WatchedMaps):
+    """A network whose forward never makes `mix`'s map (as a broken capture would)."""
+
+    def stream_activations(self, images, layer_names, on_map):
+        self.network.stream_activations(images, ["relu"], on_map)
+
+
+def test_a_layer_the_forward_never_made_is_an_error_not_garbage():
+    with pytest.raises(RuntimeError, match="no map for mix"):
+        dataset_examples(_SkipsALayer(_tiny_network()), ["relu", "mix"], _random_batches(), k=K)

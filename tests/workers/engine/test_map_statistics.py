@@ -7,7 +7,13 @@ import torch
 
 from workers.engine import map_statistics as statistics_module
 from workers.engine.cpu_kernels import BLOCK
-from workers.engine.map_statistics import clamped_statistics, fused_available, map_statistics
+from workers.engine.map_statistics import (
+    MapStatistics,
+    clamped_statistics,
+    empty_statistics,
+    fused_available,
+    map_statistics,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 # Positions per map: one block, several blocks with a short last one, and a single position.
@@ -264,3 +270,48 @@ def test_an_input_with_a_nan_is_left_to_the_activation():
 def test_clamped_statistics_apply_only_where_the_kernel_does():
     assert clamped_statistics(_signed((1, 2, 3, 3)).double(), 0.0, 6.0) is None
     assert clamped_statistics(_signed((1, 2, 3, 3)).requires_grad_(), 0.0, 6.0) is None
+
+
+def _joint_with_sentinels(channels_before, channels, channels_after, batch):
+    """Joint [U, B] statistics filled with sentinels, and the [C, B] rows of one layer."""
+    joint = empty_statistics(channels_before + channels + channels_after, batch, torch.float32)
+    for field in joint:
+        field.fill_(-7)
+    rows = slice(channels_before, channels_before + channels)
+    return joint, MapStatistics(*(field[rows] for field in joint)), rows
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["kernel", "torch"])
+def test_statistics_written_into_rows_of_a_joint_set_touch_nothing_else(fused):
+    maps = _with_ties((3, 4, 5, 5))
+    joint, rows_out, rows = _joint_with_sentinels(2, 4, 3, batch=3)
+
+    returned = map_statistics(maps, fused=fused, out=rows_out)
+
+    expected = map_statistics(maps, fused=fused)
+    for field, got, want in zip(MapStatistics._fields, returned, expected, strict=True):
+        assert torch.equal(got, want), field
+    for field in joint:
+        assert (field[: rows.start] == -7).all() and (field[rows.stop :] == -7).all()
+
+
+def test_a_map_with_a_nan_is_written_into_out_by_torch():
+    maps = _signed((2, 3, 4, 4))
+    maps[0, 1, 2, 2] = float("nan")
+    _, rows_out, _ = _joint_with_sentinels(1, 3, 1, batch=2)
+
+    map_statistics(maps, fused=True, out=rows_out)
+
+    assert rows_out.maximum[1, 0].isnan()
+    assert torch.equal(rows_out.maximum[:, 1], map_statistics(maps[1:], fused=False).maximum[:, 0])
+
+
+def test_clamped_statistics_written_into_rows_of_a_joint_set():
+    inputs = _signed((3, 4, 6, 6)) * 4
+    joint, rows_out, rows = _joint_with_sentinels(3, 4, 2, batch=3)
+
+    clamped, returned = clamped_statistics(inputs, 0.0, 6.0, out=rows_out)
+
+    assert returned is rows_out
+    _assert_equal_to_brute_force(rows_out, inputs.clamp(0, 6))
+    assert (joint.maximum[: rows.start] == -7).all() and (joint.sum[rows.stop :] == -7).all()
