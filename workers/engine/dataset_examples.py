@@ -17,6 +17,7 @@ from torch import nn
 
 from workers.engine.allocator import keep_freed_memory
 from workers.engine.map_statistics import (
+    SHORT_MAP,
     MapStatistics,
     clamped_statistics,
     empty_statistics,
@@ -188,8 +189,8 @@ class _ActivationWithStatistics(nn.Module):
     activation and its map's statistics in one read of its input (`clamped_statistics`), so
     the map is reduced as it is written, not read again from memory by the layer's hook. The
     statistics go straight into the batch's joint statistics, and the hook, seeing the map
-    in `running.made`, leaves them; where the kernel does not apply, the original activation
-    runs and the hook reduces its map as usual."""
+    in `running.made`, leaves them. Short maps (up to SHORT_MAP positions), and maps the
+    kernel does not apply to, are left to the original activation and the hook, as usual."""
 
     def __init__(self, activation: nn.Module, bounds, layer: str, running: _RunningExamples):
         super().__init__()
@@ -199,12 +200,14 @@ class _ActivationWithStatistics(nn.Module):
         self.running = running
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        made = clamped_statistics(
-            inputs,
-            *self.bounds,
-            bars=self.running.bars_of(self.layer),
-            out=self.running.out_of(self.layer),
-        )
+        made = None
+        if inputs.dim() == 4 and inputs.shape[2] * inputs.shape[3] > SHORT_MAP:
+            made = clamped_statistics(
+                inputs,
+                *self.bounds,
+                bars=self.running.bars_of(self.layer),
+                out=self.running.out_of(self.layer),
+            )
         if made is None:
             return self.activation(inputs)
         self.running.made[self.layer] = made[0]

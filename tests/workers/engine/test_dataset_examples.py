@@ -88,8 +88,15 @@ def _use_kernels(monkeypatch, fused):
         dataset_examples_module, "map_statistics", partial(map_statistics, fused=fused)
     )
     monkeypatch.setattr(dataset_examples_module, "merge_ranked", partial(merge_ranked, fused=fused))
-    if not fused:
+    if fused:
+        _fuse_every_activation(monkeypatch)
+    else:
         _without_fused_activations(monkeypatch)
+
+
+def _fuse_every_activation(monkeypatch):
+    """Activations reduce their maps however short (the tiny network's are 6 × 6)."""
+    monkeypatch.setattr(dataset_examples_module, "SHORT_MAP", 0)
 
 
 def _without_fused_activations(monkeypatch):
@@ -413,7 +420,8 @@ def test_the_pass_on_cpu_keeps_freed_memory(monkeypatch):
     assert calls == [True]
 
 
-def test_a_relu_layer_is_reduced_by_its_activation_not_read_again(monkeypatch):
+def _hook_reductions(monkeypatch):
+    """The channel counts of the maps that hooks reduce, in order."""
     reduced_from_hooks = []
     plain = dataset_examples_module.map_statistics
     monkeypatch.setattr(
@@ -421,6 +429,12 @@ def test_a_relu_layer_is_reduced_by_its_activation_not_read_again(monkeypatch):
         "map_statistics",
         lambda maps, **kwargs: reduced_from_hooks.append(maps.shape[1]) or plain(maps, **kwargs),
     )
+    return reduced_from_hooks
+
+
+def test_a_relu_layer_is_reduced_by_its_activation_not_read_again(monkeypatch):
+    _fuse_every_activation(monkeypatch)
+    reduced_from_hooks = _hook_reductions(monkeypatch)
 
     dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
 
@@ -428,7 +442,17 @@ def test_a_relu_layer_is_reduced_by_its_activation_not_read_again(monkeypatch):
     assert reduced_from_hooks == [5] * len(BATCH_INDICES)
 
 
+def test_a_short_relu_map_is_left_to_its_hook(monkeypatch):
+    reduced_from_hooks = _hook_reductions(monkeypatch)
+
+    dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
+
+    # 6 × 6 maps are under SHORT_MAP: `relu` (4 units) and `mix` are both reduced by hooks.
+    assert reduced_from_hooks == [4, 5] * len(BATCH_INDICES)
+
+
 def test_the_pass_gives_the_same_results_with_and_without_fused_activations(monkeypatch):
+    _fuse_every_activation(monkeypatch)
     fused = dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
     _without_fused_activations(monkeypatch)
     plain = dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from workers.engine import map_statistics as statistics_module
-from workers.engine.cpu_kernels import BLOCK
+from workers.engine.cpu_kernels import BLOCK, SHORT
 from workers.engine.map_statistics import (
     MapStatistics,
     clamped_statistics,
@@ -315,3 +315,31 @@ def test_clamped_statistics_written_into_rows_of_a_joint_set():
     assert returned is rows_out
     _assert_equal_to_brute_force(rows_out, inputs.clamp(0, 6))
     assert (joint.maximum[: rows.start] == -7).all() and (joint.sum[rows.stop :] == -7).all()
+
+
+def test_a_short_map_whose_extremes_lie_past_its_first_window():
+    # Up to SHORT positions a map is read in one loop and searched window by window.
+    assert BLOCK < 200 <= SHORT
+    maps = torch.zeros(2, 2, 1, 200)
+    maps[1, 0, 0, [150, 190]] = 5.0
+    maps[1, 0, 0, [130, 199]] = -5.0
+
+    statistics = map_statistics(maps, fused=True)
+
+    assert statistics.argmax[0, 1].item() == 150
+    assert statistics.argmin[0, 1].item() == 130
+    assert statistics.argmax[1, 1].item() == 0  # all zeros: the first position
+
+
+def test_a_short_map_of_nans_only_ends_and_is_left_to_torch():
+    maps = _signed((2, 2, 7, 7))
+    maps[0, 1] = float("nan")
+
+    statistics = map_statistics(maps, fused=True)
+
+    assert statistics.maximum[1, 0].isnan()
+    assert torch.equal(statistics.maximum[0], map_statistics(maps, fused=False).maximum[0])
+
+
+def test_the_short_map_limits_agree():
+    assert statistics_module.SHORT_MAP == SHORT
