@@ -246,17 +246,20 @@ def merge_ranked(kept, batch, merged, descending):
 
     kept, batch and merged are (values, images, positions) tuples of [U, ·] arrays; kept is
     ranked best first, the batch in image order, merged is written. Stable: a candidate goes
-    after the kept ones and earlier batch ones it only equals.
+    after the kept ones and earlier batch ones it only equals. merged may be kept itself
+    (the same arrays, as wide as kept): the merge then happens in place, copying nothing.
     """
     kept_values, kept_images, kept_positions = kept
     batch_values, batch_images, batch_positions = batch
     values, images, positions = merged
     k = values.shape[1]
+    in_place = values is kept_values
     for unit in numba.prange(values.shape[0]):
         count = min(kept_values.shape[1], k)
-        values[unit, :count] = kept_values[unit, :count]
-        images[unit, :count] = kept_images[unit, :count]
-        positions[unit, :count] = kept_positions[unit, :count]
+        if not in_place:
+            values[unit, :count] = kept_values[unit, :count]
+            images[unit, :count] = kept_images[unit, :count]
+            positions[unit, :count] = kept_positions[unit, :count]
         for column in range(batch_values.shape[1]):
             value = batch_values[unit, column]
             slot = count

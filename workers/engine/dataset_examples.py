@@ -140,8 +140,9 @@ class _RunningExamples:
         seen = indices.expand_as(joint.argmax)
         top = Ranked(joint.maximum, seen, joint.argmax)
         bottom = Ranked(joint.minimum, seen, joint.argmin)
-        self.top = merge_ranked(self.top, top, self.k, descending=True)
-        self.bottom = merge_ranked(self.bottom, bottom, self.k, descending=False)
+        # In place once full (on the CPU kernel): the kept tensors are this object's alone.
+        self.top = merge_ranked(self.top, top, self.k, descending=True, in_place=True)
+        self.bottom = merge_ranked(self.bottom, bottom, self.k, descending=False, in_place=True)
         self.sums += joint.sum.sum(dim=1)
         self.active += joint.active.sum(dim=1)
         self.maximum = torch.maximum(self.maximum, joint.maximum.amax(dim=1))

@@ -33,18 +33,26 @@ def empty_ranked(units: int, device: torch.device) -> Ranked:
 
 
 def merge_ranked(
-    kept: Ranked, batch: Ranked, k: int, *, descending: bool, fused: bool | None = None
+    kept: Ranked,
+    batch: Ranked,
+    k: int,
+    *,
+    descending: bool,
+    fused: bool | None = None,
+    in_place: bool = False,
 ) -> Ranked:
     """The k best per unit of the kept candidates [U, ≤ k] (best first) and a batch's [U, B].
 
     fused: the numba kernel (True), the sort (False), or the kernel where it applies (None).
+    in_place: where the kernel runs and kept already holds k per unit (contiguous), merge
+    into kept's own tensors and return kept: no new tensors, no copy of what stays.
     """
     if fused is None:
         fused = _fused_available(kept, batch)
     if fused and not _fused_available(kept, batch):
         raise ValueError("the fused merge needs numba and float32 / int64 candidates on the CPU.")
     if fused:
-        return _inserted(kept, batch, k, descending=descending)
+        return _inserted(kept, batch, k, descending=descending, in_place=in_place)
     return _sorted(kept, batch, k, descending=descending)
 
 
@@ -58,15 +66,18 @@ def _fused_available(kept: Ranked, batch: Ranked) -> bool:
     )
 
 
-def _inserted(kept: Ranked, batch: Ranked, k: int, *, descending: bool) -> Ranked:
+def _inserted(kept: Ranked, batch: Ranked, k: int, *, descending: bool, in_place: bool) -> Ranked:
     """The merge by the numba kernel: one insertion per candidate, most rejected at a glance."""
     units = kept.values.shape[0]
     width = min(kept.values.shape[1] + batch.values.shape[1], k)
-    merged = Ranked(
-        torch.empty(units, width, dtype=kept.values.dtype),
-        torch.empty(units, width, dtype=torch.int64),
-        torch.empty(units, width, dtype=torch.int64),
-    )
+    if in_place and kept.values.shape[1] == width and all(t.is_contiguous() for t in kept):
+        merged = kept
+    else:
+        merged = Ranked(
+            torch.empty(units, width, dtype=kept.values.dtype),
+            torch.empty(units, width, dtype=torch.int64),
+            torch.empty(units, width, dtype=torch.int64),
+        )
     cpu_kernels.set_threads(torch.get_num_threads())
     cpu_kernels.merge_ranked(
         tuple(tensor.numpy() for tensor in kept),

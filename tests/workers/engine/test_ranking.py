@@ -31,12 +31,12 @@ def _brute_force(candidates, k, *, descending):
     )
 
 
-def _run(batch_sizes, *, descending, fused):
+def _run(batch_sizes, *, descending, fused, in_place=False):
     """Merge batches of the given sizes one after the other, as the pass does."""
     kept, seen, everything = empty_ranked(UNITS, torch.device("cpu")), 0, []
     for number, size in enumerate(batch_sizes):
         batch = _candidates(size, seed=number, first_image=seen)
-        kept = merge_ranked(kept, batch, K, descending=descending, fused=fused)
+        kept = merge_ranked(kept, batch, K, descending=descending, fused=fused, in_place=in_place)
         seen += size
         everything.append(batch)
     joined = Ranked(*(torch.cat(fields, dim=1) for fields in zip(*everything, strict=True)))
@@ -52,6 +52,28 @@ def test_merging_batch_by_batch_equals_brute_force_over_all(fused, descending, b
     assert torch.equal(kept.values, expected.values)
     assert torch.equal(kept.images, expected.images)
     assert torch.equal(kept.positions, expected.positions)
+
+
+@pytest.mark.parametrize("batch_sizes", [[3, 1, 6, 4], [12, 12, 12]])
+@pytest.mark.parametrize("descending", [True, False], ids=["top", "bottom"])
+def test_merging_in_place_equals_brute_force_over_all(descending, batch_sizes):
+    kept, expected = _run(batch_sizes, descending=descending, fused=True, in_place=True)
+
+    assert all(torch.equal(mine, theirs) for mine, theirs in zip(kept, expected, strict=True))
+
+
+def test_in_place_merges_into_the_kept_tensors_once_they_hold_k():
+    first = _candidates(K - 2, seed=1, first_image=0)
+    kept = merge_ranked(empty_ranked(UNITS, torch.device("cpu")), first, K, descending=True)
+    # Not yet k wide: a new, wider set.
+    widened = merge_ranked(kept, _candidates(4, seed=2, first_image=K), K, descending=True)
+    assert widened.values.shape[1] == K
+
+    merged = merge_ranked(
+        widened, _candidates(5, seed=3, first_image=2 * K), K, descending=True, in_place=True
+    )
+
+    assert all(mine is theirs for mine, theirs in zip(merged, widened, strict=True))
 
 
 def test_the_kernel_reads_a_transposed_batch():
