@@ -110,8 +110,9 @@ def clamped_statistics(
     `map_statistics` of the result (written into `out` when given), from one read of
     `inputs` by the numba kernel.
 
-    The activation and the statistics of its map cost about what the activation alone does:
-    the map is reduced as it is written instead of being read again after. The clamped map
+    On long maps the activation and the statistics of its map cost about what the activation
+    alone does: the map is reduced as it is written instead of being read again after (on
+    short ones, up to SHORT_MAP positions, they do not; see there). The clamped map
     equals `torch.clamp`'s (a zero may come out as -0.0, which compares equal). None where
     the kernel does not apply (see `fused_available`) or the map holds a NaN: the caller
     then runs the activation and `map_statistics` as usual.
