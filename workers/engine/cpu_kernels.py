@@ -16,7 +16,7 @@ from numba.extending import intrinsic
 # reached it. Its float32 sum and count stay exact enough (count exact; sum to ~1e-7).
 BLOCK = 128
 # Maps of at most this many positions are reduced in one loop (see `map_statistics`;
-# `map_statistics.SHORT_MAP` is the same number).
+# `map_statistics.SHORT_MAP` is this number).
 SHORT = 2 * BLOCK
 # LLVM vectorizes max/min reductions only without NaNs and signed zeros, and sums only when
 # it may reorder them. Callers check the sums for NaN (see `map_statistics`).
@@ -144,10 +144,11 @@ def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active, c
         flat = maps.reshape(images * channels * positions)
     else:
         flat = clamp[0].reshape(images * channels * positions)
-    if positions <= SHORT:
+    if clamp is None and positions <= SHORT:
         # Short maps (7 × 7, 14 × 14): one loop over the whole map, then a search from its
         # start. The blocks' bookkeeping below costs them more than their reads (17 against
-        # 9.5 ns for a 7 × 7 map).
+        # 9.5 ns for a 7 × 7 map). Clamped maps always take the blocks: for short ones the
+        # caller runs the activation and then this (see `map_statistics.SHORT_MAP`).
         rows = maps.reshape(images * channels, positions)
         for index in numba.prange(images * channels):
             image = index // channels
@@ -155,19 +156,11 @@ def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active, c
             row = rows[index]
             offset = index * positions
             high = row[0]
-            if clamp is not None:
-                high = _minimum(_maximum(high, clamp[1]), clamp[2])
-                out_row = clamp[0].reshape(images * channels, positions)[index]
             low = high
             total = np.float32(0)
             above = np.float32(0)
-            raw = np.float32(0)
             for position in range(positions):
                 value = row[position]
-                if clamp is not None:
-                    raw += value
-                    value = _minimum(_maximum(value, clamp[1]), clamp[2])
-                    out_row[position] = value
                 high = _maximum(high, value)
                 low = _minimum(low, value)
                 total += value
@@ -184,8 +177,6 @@ def map_statistics(maps, bars, maximum, argmax, minimum, argmin, sums, active, c
                 argmin[image, unit] = -1
             sums[image, unit] = total
             active[image, unit] = np.int64(above)
-            if clamp is not None:
-                clamp[3][index] = raw
         return
     for index in numba.prange(images * channels):
         image = index // channels

@@ -22,7 +22,7 @@ except ImportError:  # numba is pinned in requirements.txt; PyTorch still does t
 # Maps of at most this many positions (7 × 7, 14 × 14 in MobileNetV2) are reduced in one loop
 # each (the kernel's short path); for them the activation and then `map_statistics` is faster
 # than `clamped_statistics` (32 × 960 maps of 7 × 7: 1.0 against 1.6 ms).
-SHORT_MAP = 256
+SHORT_MAP = 256 if cpu_kernels is None else cpu_kernels.SHORT
 
 
 class MapStatistics(NamedTuple):
