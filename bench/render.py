@@ -31,6 +31,7 @@ import torch
 from workers.engine.allocator import keep_freed_memory
 from workers.engine.architectures import BUILTIN
 from workers.engine.capture import capture_by_hooks
+from workers.engine.featurevis import compiled
 from workers.engine.featurevis.batch import CUDA_GRAPHS, GRAPH_FROM, item_generator
 from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_convolutions
 from workers.engine.featurevis.fused import fuse_rectifiers
@@ -336,6 +337,8 @@ def device_facts(device):
         "name": torch.cuda.get_device_name(device),
         "cuda": torch.version.cuda,
         "cuda_graphs": CUDA_GRAPHS,
+        "compiled": device.type in compiled.COMPILE_DEVICES,
+        "torch": torch.__version__,
     }
 
 
@@ -520,7 +523,14 @@ def main(argv=None):
     parser.add_argument(
         "--ablation-steps", type=int, default=8, help="timed steps per ablation rung (8)"
     )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="compile the batched renders' network on CUDA (featurevis/compiled.py)",
+    )
     args = parser.parse_args(argv)
+    if args.compile:
+        compiled.COMPILE_DEVICES.add("cuda")
     if args.threads:
         torch.set_num_threads(args.threads)
     # render_units does this on CPU anyway; done first, so both sides run with it throughout.

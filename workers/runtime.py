@@ -31,10 +31,13 @@ def device():
     if _device is None:
         import torch
 
+        from workers.engine.featurevis import compiled
         from workers.engine.networks import resolve_device
 
         if settings.ATLAS_TORCH_THREADS:
             torch.set_num_threads(settings.ATLAS_TORCH_THREADS)
+        if settings.ATLAS_COMPILE_RENDERS:
+            compiled.COMPILE_DEVICES.add("cuda")
         _device = resolve_device(settings.ATLAS_DEVICE)
     return _device
 

@@ -3,6 +3,7 @@ import torch
 
 from tests.factories.workers import NetworkFactory
 from workers import runtime
+from workers.engine.featurevis import compiled
 from workers.services.networks import network_register
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,18 @@ def test_a_random_network_loads_with_its_recorded_seed():
 
 def test_the_device_comes_from_the_setting():
     assert runtime.device_name() == "cpu"
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(False, set()), (True, {"cuda"})])
+def test_renders_compile_on_cuda_only_when_the_setting_says_so(
+    settings, monkeypatch, setting, expected
+):
+    settings.ATLAS_COMPILE_RENDERS = setting
+    monkeypatch.setattr(compiled, "COMPILE_DEVICES", set())
+
+    runtime.device()
+
+    assert expected == compiled.COMPILE_DEVICES
 
 
 def test_the_worker_id_names_host_and_process():

@@ -91,6 +91,11 @@ def _lrn(x: torch.Tensor, *, linear: bool = False) -> torch.Tensor:
         return x * (sums * (LRN_ALPHA / LRN_SIZE) + LRN_K).pow(-LRN_BETA)
 
 
+# One opaque call when torch.fx traces the network (engine/truncated.py): its autocast block
+# reads the device of its input, which a trace does not know.
+torch.fx.wrap("_lrn")
+
+
 class InceptionV1(nn.Module):
     """InceptionV1 whose studied layers are the outputs of modules named like the papers."""
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch._dynamo.exc import TorchDynamoException
 
+from workers.engine.featurevis.compiled import compiled_forward, give_up
 from workers.engine.featurevis.objectives import (
     OBJECTIVES,
     Targets,
@@ -91,11 +93,20 @@ def curve_steps(steps: int) -> list[int]:
     return sorted({*range(0, steps, CURVE_EVERY), steps - 1})
 
 
-def target_maps(network: LoadedNetwork, images: torch.Tensor, layer: str) -> torch.Tensor:
-    """The layer's float32 maps of [0, 1] images, bf16-autocast on CUDA."""
+def target_maps(
+    network: LoadedNetwork, images: torch.Tensor, layer: str, forward=None
+) -> torch.Tensor:
+    """The layer's float32 maps of [0, 1] images, bf16-autocast on CUDA.
+
+    forward: preprocessed images → the layer's maps (a compiled cut network, compiled.py);
+    by default the network runs with hooks.
+    """
     channels_last = images.contiguous(memory_format=torch.channels_last)
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=network.device.type == "cuda"):
-        maps = network.activations(channels_last, [layer])[layer]
+        if forward is None:
+            maps = network.activations(channels_last, [layer])[layer]
+        else:
+            maps = forward(network.preprocess(channels_last))
     return maps.float()
 
 
@@ -149,6 +160,8 @@ class _Step:
         # A capturable Adam keeps its step count on the device, as graph replays need.
         self.optimizer = torch.optim.Adam([self.values], lr=settings.lr, capturable=graphs)
         self.out_size = transformed_size(settings.size)
+        # The steps that do not redirect run the compiled network where there is one.
+        self.forward = compiled_forward(network, settings.layer)
 
     def __call__(self, step: int, *, redirect: bool) -> torch.Tensor:
         """Take optimisation step `step`; the batch's objectives [B] before it."""
@@ -162,12 +175,22 @@ class _Step:
             if step is not None:
                 self.matrix.copy_(self.matrices[step])
             images = apply_transforms(images, self.matrix, self.out_size)
-        with redirected(self.network.module, enabled=redirect):
-            maps = target_maps(self.network, images, self.settings.layer)
-        objectives = self.objective(maps, self.targets)
+        objectives = self.objective(self._maps(images, redirect=redirect), self.targets)
         (-objectives.sum()).backward()
         self.optimizer.step()
         return objectives.detach()
+
+    def _maps(self, images: torch.Tensor, *, redirect: bool) -> torch.Tensor:
+        """The target layer's maps: compiled when not redirecting, if it compiles."""
+        layer = self.settings.layer
+        if self.forward is not None and not redirect:
+            try:
+                return target_maps(self.network, images, layer, forward=self.forward)
+            except TorchDynamoException as error:
+                give_up(self.network, layer, error)
+                self.forward = None
+        with redirected(self.network.module, enabled=redirect):
+            return target_maps(self.network, images, layer)
 
 
 def _graph_of(

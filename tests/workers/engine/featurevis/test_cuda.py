@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from workers.engine.featurevis import batch
+from workers.engine.featurevis import batch, compiled
 from workers.engine.featurevis.fast import render_copy
 from workers.engine.featurevis.render import render_units
 from workers.engine.networks import load_builtin
@@ -78,6 +78,21 @@ def test_graphed_mixed_layer_renders_reach_the_eager_objective(inception, monkey
     graphed = _render(inception, "mixed3b", units, monkeypatch, graphs=True)
     eager = _render(inception, "mixed3b", units, monkeypatch, graphs=False)
     for ours, theirs in zip(graphed, eager, strict=True):
+        reached = dict(ours.curve)
+        assert ours.curve[-1][1] > reached[16] > ours.curve[0][1]
+        assert ours.curve[-1][1] > 0.8 * theirs.curve[-1][1]
+
+
+def test_compiled_renders_reach_the_eager_networks_objective(inception, monkeypatch):
+    # The same optimisation with the network compiled (fused kernels, other bf16 rounding)
+    # as with it eager: the graphed steps read the compiled network's maps, and it compiled.
+    units = [3, 9, 200, 479]
+    monkeypatch.setattr(compiled, "COMPILE_DEVICES", {"cuda"})
+    with_compile = _render(inception, "mixed3b", units, monkeypatch, graphs=True)
+    assert compiled._FORWARDS[render_copy(inception, torch.device("cuda"))]["mixed3b"] is not None
+    monkeypatch.setattr(compiled, "COMPILE_DEVICES", set())
+    eager = _render(inception, "mixed3b", units, monkeypatch, graphs=True)
+    for ours, theirs in zip(with_compile, eager, strict=True):
         reached = dict(ours.curve)
         assert ours.curve[-1][1] > reached[16] > ours.curve[0][1]
         assert ours.curve[-1][1] > 0.8 * theirs.curve[-1][1]
