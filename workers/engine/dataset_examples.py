@@ -17,7 +17,6 @@ from torch import nn
 
 from workers.engine.allocator import keep_freed_memory
 from workers.engine.map_statistics import (
-    SHORT_MAP,
     MapStatistics,
     clamped_statistics,
     empty_statistics,
@@ -190,8 +189,8 @@ class _ActivationWithStatistics(nn.Module):
     activation and its map's statistics in one read of its input (`clamped_statistics`), so
     the map is reduced as it is written, not read again from memory by the layer's hook. The
     statistics go straight into the batch's joint statistics, and the hook, seeing the map
-    in `running.made`, leaves them. Short maps (up to SHORT_MAP positions), and maps the
-    kernel does not apply to, are left to the original activation and the hook, as usual."""
+    in `running.made`, leaves them. Maps the kernel does not apply to (not float32 on the
+    CPU, or holding a NaN) are left to the original activation and the hook, as usual."""
 
     def __init__(self, activation: nn.Module, bounds, layer: str, running: _RunningExamples):
         super().__init__()
@@ -202,7 +201,7 @@ class _ActivationWithStatistics(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         made = None
-        if inputs.dim() == 4 and inputs.shape[2] * inputs.shape[3] > SHORT_MAP:
+        if inputs.dim() == 4 and inputs.shape[2] * inputs.shape[3] > 0:
             made = clamped_statistics(
                 inputs,
                 *self.bounds,

@@ -19,12 +19,6 @@ except ImportError:  # numba is pinned in requirements.txt; PyTorch still does t
     cpu_kernels = None
 
 
-# Maps of at most this many positions (7 × 7, 14 × 14 in MobileNetV2) are reduced in one loop
-# each (the kernel's short path); for them the activation and then `map_statistics` is faster
-# than `clamped_statistics` (32 × 960 maps of 7 × 7: 1.0 against 1.6 ms).
-SHORT_MAP = 256 if cpu_kernels is None else cpu_kernels.SHORT
-
-
 class MapStatistics(NamedTuple):
     """Statistics of [B, C, H, W] maps, each [C, B] (units first, as the running top-k keeps
     them); positions are flat (y · W + x), the first in row-major order among equal values."""
@@ -110,9 +104,8 @@ def clamped_statistics(
     `map_statistics` of the result (written into `out` when given), from one read of
     `inputs` by the numba kernel.
 
-    On long maps the activation and the statistics of its map cost about what the activation
-    alone does: the map is reduced as it is written instead of being read again after (on
-    short ones, up to SHORT_MAP positions, they do not; see there). The clamped map
+    The activation and the statistics of its map cost a little more than the activation
+    alone: the map is reduced as it is written instead of being read again after. The clamped map
     equals `torch.clamp`'s (a zero may come out as -0.0, which compares equal). None where
     the kernel does not apply (see `fused_available`) or the map holds a NaN: the caller
     then runs the activation and `map_statistics` as usual.

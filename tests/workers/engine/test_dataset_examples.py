@@ -88,15 +88,8 @@ def _use_kernels(monkeypatch, fused):
         dataset_examples_module, "map_statistics", partial(map_statistics, fused=fused)
     )
     monkeypatch.setattr(dataset_examples_module, "merge_ranked", partial(merge_ranked, fused=fused))
-    if fused:
-        _fuse_every_activation(monkeypatch)
-    else:
+    if not fused:
         _without_fused_activations(monkeypatch)
-
-
-def _fuse_every_activation(monkeypatch):
-    """Activations reduce their maps however short (the tiny network's are 6 × 6)."""
-    monkeypatch.setattr(dataset_examples_module, "SHORT_MAP", 0)
 
 
 def _without_fused_activations(monkeypatch):
@@ -433,7 +426,6 @@ def _hook_reductions(monkeypatch):
 
 
 def test_a_relu_layer_is_reduced_by_its_activation_not_read_again(monkeypatch):
-    _fuse_every_activation(monkeypatch)
     reduced_from_hooks = _hook_reductions(monkeypatch)
 
     dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
@@ -442,17 +434,20 @@ def test_a_relu_layer_is_reduced_by_its_activation_not_read_again(monkeypatch):
     assert reduced_from_hooks == [5] * len(BATCH_INDICES)
 
 
-def test_a_short_relu_map_is_left_to_its_hook(monkeypatch):
+def test_a_relu_map_holding_a_nan_is_left_to_the_relu_and_its_hook(monkeypatch):
     reduced_from_hooks = _hook_reductions(monkeypatch)
+    batches = _random_batches()
+    batches[1][1][0, :, 5, 5] = float("nan")
 
-    dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
+    results = dataset_examples(_tiny_network(), ["relu", "mix"], batches, k=K)
 
-    # 6 × 6 maps are under SHORT_MAP: `relu` (4 units) and `mix` are both reduced by hooks.
-    assert reduced_from_hooks == [4, 5] * len(BATCH_INDICES)
+    # The kernel's clamp would turn the NaN into a number: in the batch holding one, `relu`
+    # (4 units) is reduced from its hook after torch's ReLU, which keeps it.
+    assert reduced_from_hooks == [5, 4, 5, 5, 5]
+    assert results["relu"].stats.mean.isnan().any()
 
 
 def test_the_pass_gives_the_same_results_with_and_without_fused_activations(monkeypatch):
-    _fuse_every_activation(monkeypatch)
     fused = dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)
     _without_fused_activations(monkeypatch)
     plain = dataset_examples(_tiny_network(), ["relu", "mix"], _random_batches(), k=K)

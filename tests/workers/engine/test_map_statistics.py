@@ -339,7 +339,3 @@ def test_a_short_map_of_nans_only_ends_and_is_left_to_torch():
 
     assert statistics.maximum[1, 0].isnan()
     assert torch.equal(statistics.maximum[0], map_statistics(maps, fused=False).maximum[0])
-
-
-def test_the_short_map_limits_agree():
-    assert statistics_module.SHORT_MAP == SHORT
