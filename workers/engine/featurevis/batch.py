@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch._dynamo.exc import TorchDynamoException
 
-from workers.engine.featurevis.compiled import compiled_forward, give_up
+from workers.engine.featurevis.compiled import Forward, compiled_forward, give_up
 from workers.engine.featurevis.objectives import (
     OBJECTIVES,
     Targets,
@@ -94,7 +94,7 @@ def curve_steps(steps: int) -> list[int]:
 
 
 def target_maps(
-    network: LoadedNetwork, images: torch.Tensor, layer: str, forward=None
+    network: LoadedNetwork, images: torch.Tensor, layer: str, forward: Forward | None = None
 ) -> torch.Tensor:
     """The layer's float32 maps of [0, 1] images, bf16-autocast on CUDA.
 
