@@ -13,7 +13,6 @@ architectures' own modules (and the render copy's replacements, which branch on 
 and dtype of their input) need not be traceable themselves.
 """
 
-import torch
 from torch import fx, nn
 
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
@@ -67,17 +66,3 @@ def truncated_module(module: nn.Module, path: str) -> fx.GraphModule:
 def called_modules(cut: fx.GraphModule) -> list[str]:
     """Paths of the submodules the cut module's forward calls, in order."""
     return [str(node.target) for node in cut.graph.nodes if node.op == "call_module"]
-
-
-def same_maps(cut: fx.GraphModule, module: nn.Module, path: str, inputs: torch.Tensor) -> bool:
-    """Whether the cut module's output equals what a hook on `path` sees (for checks)."""
-    seen = []
-    handle = module.get_submodule(path).register_forward_hook(
-        lambda _m, _a, output: seen.append(output)
-    )
-    try:
-        with torch.no_grad():
-            module(inputs)
-            return torch.equal(cut(inputs), seen[0])
-    finally:
-        handle.remove()

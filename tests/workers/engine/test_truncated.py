@@ -6,12 +6,21 @@ from torch import nn
 
 from workers.engine.featurevis.fast import render_copy
 from workers.engine.networks import load_builtin
-from workers.engine.truncated import (
-    TruncationError,
-    called_modules,
-    same_maps,
-    truncated_module,
-)
+from workers.engine.truncated import TruncationError, called_modules, truncated_module
+
+
+def same_maps(cut, module, path, inputs):
+    """Whether the cut module's output equals what a hook on `path` sees."""
+    seen = []
+    handle = module.get_submodule(path).register_forward_hook(
+        lambda _m, _a, output: seen.append(output)
+    )
+    try:
+        with torch.no_grad():
+            module(inputs)
+            return torch.equal(cut(inputs), seen[0])
+    finally:
+        handle.remove()
 
 
 class Raises(nn.Module):
