@@ -5,6 +5,9 @@
 #   bash bench/gpu.sh          # stage 1: CUDA tests, the 1,056-unit sweep compiled and eager,
 #                              #          the dataset pass (about 8 minutes on an H100)
 #   bash bench/gpu.sh ratios   # stage 2: batched against one-at-a-time on both networks
+#   bash bench/gpu.sh step     # one mixed3b step under each GPU option (bench/gpu_step.py)
+#                              # and a profile of the fastest, the compiled sweep, the CUDA
+#                              # tests and the dataset pass (about 6 minutes on an H200)
 #
 # Each step has its own time limit and writes its JSON and log under $OUT (or bench/results
 # when $OUT is not set) as it finishes, so a step cut short loses only itself. The device
@@ -33,6 +36,18 @@ if [ "${1:-}" = ratios ]; then
     step ratios_inception 280 python bench/render.py --network inception_v1 --device cuda \
         --layers conv2d0,conv2d2,mixed3b --repeats 1 --compile
     step ratios_mobilenet 250 python bench/render.py --device cuda --repeats 1 --compile
+    exit 0
+fi
+
+if [ "${1:-}" = step ]; then
+    step gpu_step 150 python bench/gpu_step.py --stems s2d
+    step sweep_compiled 150 python bench/render.py --sweep --network inception_v1 --device cuda \
+        --repeats 1 --compile
+    step cuda_tests 150 python -m pytest --noconftest -o addopts="" -q -p no:cacheprovider \
+        tests/workers/engine/featurevis/test_cuda.py
+    step dataset_examples 60 python bench/dataset_examples.py --device cuda --repeats 3
+    # At most 8 files come back from a lent machine: the tests' two go in one.
+    cat "$OUT/cuda_tests.log" >> "$OUT/cuda_tests.json" && rm "$OUT/cuda_tests.log"
     exit 0
 fi
 

@@ -31,7 +31,7 @@ import torch
 from workers.engine.allocator import keep_freed_memory
 from workers.engine.architectures import BUILTIN
 from workers.engine.capture import capture_by_hooks
-from workers.engine.featurevis import compiled
+from workers.engine.featurevis import compiled, fast
 from workers.engine.featurevis.batch import CUDA_GRAPHS, GRAPH_FROM, item_generator
 from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_convolutions
 from workers.engine.featurevis.fused import fuse_rectifiers
@@ -338,6 +338,8 @@ def device_facts(device):
         "cuda": torch.version.cuda,
         "cuda_graphs": CUDA_GRAPHS,
         "compiled": device.type in compiled.COMPILE_DEVICES,
+        "space_to_depth_stem": device.type in fast.SPACE_TO_DEPTH_DEVICES,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,
         "torch": torch.__version__,
     }
 
@@ -528,9 +530,23 @@ def main(argv=None):
         action="store_true",
         help="compile the batched renders' network on CUDA (featurevis/compiled.py)",
     )
+    parser.add_argument(
+        "--plain-stem",
+        action="store_true",
+        help="keep the strided first convolution as it is on CUDA (featurevis/stem.py)",
+    )
+    parser.add_argument(
+        "--cudnn-benchmark",
+        action="store_true",
+        help="let cuDNN time its algorithms for each convolution shape",
+    )
     args = parser.parse_args(argv)
     if args.compile:
         compiled.COMPILE_DEVICES.add("cuda")
+    if args.plain_stem:
+        fast.SPACE_TO_DEPTH_DEVICES.clear()
+    if args.cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True
     if args.threads:
         torch.set_num_threads(args.threads)
     # render_units does this on CPU anyway; done first, so both sides run with it throughout.

@@ -8,14 +8,14 @@ import numpy as np
 import torch
 from torch._dynamo.exc import TorchDynamoException
 
-from workers.engine.featurevis.compiled import Forward, compiled_forward, give_up
+from workers.engine.featurevis.compiled import compiled_front, float_maps, front_key, give_up
 from workers.engine.featurevis.objectives import (
     OBJECTIVES,
     Targets,
     direction_maps,
     unit_maps,
 )
-from workers.engine.featurevis.param import image_param
+from workers.engine.featurevis.param import colour_matrix, finish_images, image_source
 from workers.engine.featurevis.relu import REDIRECT_STEPS, redirected
 from workers.engine.featurevis.transforms import (
     apply_transforms,
@@ -93,21 +93,9 @@ def curve_steps(steps: int) -> list[int]:
     return sorted({*range(0, steps, CURVE_EVERY), steps - 1})
 
 
-def target_maps(
-    network: LoadedNetwork, images: torch.Tensor, layer: str, forward: Forward | None = None
-) -> torch.Tensor:
-    """The layer's float32 maps of [0, 1] images, bf16-autocast on CUDA.
-
-    forward: preprocessed images → the layer's maps (a compiled cut network, compiled.py);
-    by default the network runs with hooks.
-    """
-    channels_last = images.contiguous(memory_format=torch.channels_last)
-    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=network.device.type == "cuda"):
-        if forward is None:
-            maps = network.activations(channels_last, [layer])[layer]
-        else:
-            maps = forward(network.preprocess(channels_last))
-    return maps.float()
+def target_maps(network: LoadedNetwork, images: torch.Tensor, layer: str) -> torch.Tensor:
+    """The layer's float32 maps of [0, 1] images, bf16-autocast on CUDA, by the hooked network."""
+    return float_maps(images, lambda pixels: network.activations(pixels, [layer])[layer])
 
 
 def _targets(
@@ -125,7 +113,9 @@ class _Step:
     """One optimisation step of a batch: RGB images, transforms, forward, objective, Adam.
 
     The transform matrices of the current step are copied into one buffer first, so that a
-    CUDA graph captured from a step reads the next step's matrices when replayed.
+    CUDA graph captured from a step reads the next step's matrices when replayed. The steps
+    that do not redirect run everything after the image parameterization through one
+    compiled `Front` where there is one (compiled.py).
     """
 
     def __init__(
@@ -138,13 +128,10 @@ class _Step:
     ):
         device = network.device
         generators = [item_generator(settings.seed, item.unit, item.variant) for item in items]
-        self.values, self.to_rgb = image_param(
-            settings.param,
-            generators,
-            settings.size,
-            decorrelate=settings.decorrelate,
-            device=device,
+        self.values, self.raw = image_source(
+            settings.param, generators, settings.size, device=device
         )
+        self.colour = colour_matrix().to(device) if settings.decorrelate else None
         self.matrices = (
             transform_matrices(draw_transforms(generators, settings.steps), settings.size).to(
                 device
@@ -157,11 +144,19 @@ class _Step:
         self.settings = settings
         self.targets = _targets(items, settings, device)
         self.objective = OBJECTIVES[settings.objective]
-        # A capturable Adam keeps its step count on the device, as graph replays need.
-        self.optimizer = torch.optim.Adam([self.values], lr=settings.lr, capturable=graphs)
+        # A capturable Adam keeps its step count on the device, as graph replays need; on
+        # CUDA one fused kernel updates the whole batch (foreach Adam takes several passes).
+        self.optimizer = torch.optim.Adam(
+            [self.values], lr=settings.lr, capturable=graphs, fused=device.type == "cuda"
+        )
         self.out_size = transformed_size(settings.size)
-        # The steps that do not redirect run the compiled network where there is one.
-        self.forward = compiled_forward(network, settings.layer)
+        out_size = self.out_size if settings.transforms else None
+        self.front_key = front_key(settings.layer, self.colour, out_size)
+        self.front = compiled_front(network, settings.layer, colour=self.colour, out_size=out_size)
+
+    def to_rgb(self, values: torch.Tensor) -> torch.Tensor:
+        """The batch's RGB images in [0, 1] from its parameters."""
+        return finish_images(self.raw(values), self.colour)
 
     def __call__(self, step: int, *, redirect: bool) -> torch.Tensor:
         """Take optimisation step `step`; the batch's objectives [B] before it."""
@@ -170,27 +165,28 @@ class _Step:
 
     def body(self, step: int | None, *, redirect: bool) -> torch.Tensor:
         """The step without zeroing gradients (a captured step writes them afresh)."""
-        images = self.to_rgb(self.values)
-        if self.matrix is not None:
-            if step is not None:
-                self.matrix.copy_(self.matrices[step])
-            images = apply_transforms(images, self.matrix, self.out_size)
-        objectives = self.objective(self._maps(images, redirect=redirect), self.targets)
+        if self.matrix is not None and step is not None:
+            self.matrix.copy_(self.matrices[step])
+        objectives = self.objective(self._maps(redirect=redirect), self.targets)
         (-objectives.sum()).backward()
         self.optimizer.step()
         return objectives.detach()
 
-    def _maps(self, images: torch.Tensor, *, redirect: bool) -> torch.Tensor:
-        """The target layer's maps: compiled when not redirecting, if it compiles."""
-        layer = self.settings.layer
-        if self.forward is not None and not redirect:
+    def _maps(self, *, redirect: bool) -> torch.Tensor:
+        """The target layer's maps of this step's images: compiled when not redirecting, if
+        it compiles."""
+        raw = self.raw(self.values)
+        if self.front is not None and not redirect:
             try:
-                return target_maps(self.network, images, layer, forward=self.forward)
+                return self.front(raw, self.matrix)
             except TorchDynamoException as error:
-                give_up(self.network, layer, error)
-                self.forward = None
+                give_up(self.network, self.front_key, error)
+                self.front = None
+        images = finish_images(raw, self.colour)
+        if self.matrix is not None:
+            images = apply_transforms(images, self.matrix, self.out_size)
         with redirected(self.network.module, enabled=redirect):
-            return target_maps(self.network, images, layer)
+            return target_maps(self.network, images, self.settings.layer)
 
 
 def _graph_of(

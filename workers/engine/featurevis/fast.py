@@ -18,7 +18,12 @@ from torch import nn
 from workers.engine.featurevis.fused import fuse_rectifiers
 from workers.engine.featurevis.pointwise import replace_pointwise_convolutions
 from workers.engine.featurevis.relu import replace_rectifiers
+from workers.engine.featurevis.stem import replace_strided_stems
 from workers.engine.networks import LoadedNetwork
+
+# Devices whose render copies compute a strided first convolution space-to-depth (stem.py):
+# the GPU, where its input gradient is otherwise slow; CPUs have the oneDNN path of fused.py.
+SPACE_TO_DEPTH_DEVICES = {"cuda"}
 
 _COPIES: "weakref.WeakKeyDictionary[LoadedNetwork, dict[torch.device, LoadedNetwork]]" = (
     weakref.WeakKeyDictionary()
@@ -95,6 +100,8 @@ def render_copy(network: LoadedNetwork, device: torch.device) -> LoadedNetwork:
         fold_batch_norms(module)
         replace_pointwise_convolutions(module)
         replace_rectifiers(module)
+        if device.type in SPACE_TO_DEPTH_DEVICES:
+            replace_strided_stems(module)
         fuse_rectifiers(module)
         for parameter in module.parameters():
             parameter.requires_grad_(False)

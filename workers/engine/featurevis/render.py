@@ -146,20 +146,27 @@ def _render_groups(
     on_batch: OnBatch | None,
     should_stop: Callable[[], bool] | None,
 ) -> list[UnitRender]:
-    """Render `capacity` groups per batch, halving it and retrying when memory runs out."""
+    """Render up to `capacity` groups per batch, halving it and retrying when memory runs out.
+
+    The groups left are split into batches of equal size (within one): 480 units at a
+    capacity of 256 make two batches of 240, not 256 and 224, so that a layer's batches share
+    one shape (one compile, one set of cuDNN and FFT plans) and none is a small remainder.
+    """
     total = sum(len(group) for group in groups)
     renders: list[UnitRender] = []
     start = 0
     while start < len(groups):
         if should_stop is not None and should_stop():
             break
-        chunk = groups[start : start + capacity]
+        left = len(groups) - start
+        batches = -(-left // capacity)
+        chunk = groups[start : start + -(-left // batches)]
         try:
             batch = render_batch(network, [item for group in chunk for item in group], settings)
         except torch.OutOfMemoryError:
             if len(chunk) == 1:
                 raise
-            capacity = len(chunk) // 2
+            capacity = (len(chunk) + 1) // 2
             continue
         renders.extend(batch)
         start += len(chunk)

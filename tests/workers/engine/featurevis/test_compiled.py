@@ -14,6 +14,7 @@ from workers.engine.featurevis import batch, compiled
 from workers.engine.featurevis.fast import render_copy
 from workers.engine.featurevis.relu import REDIRECT_STEPS
 from workers.engine.featurevis.render import render_units
+from workers.engine.featurevis.transforms import transformed_size
 from workers.engine.networks import LayerInfo, LoadedNetwork, load_builtin
 
 from .conftest import NeverRuns
@@ -30,14 +31,14 @@ def compiling(monkeypatch):
 
 
 @pytest.fixture
-def forwards_used(monkeypatch):
-    """Counts target_maps calls by whether they ran a compiled forward."""
-    used = {"compiled": 0, "hooked": 0}
+def hooked_forwards(monkeypatch):
+    """Counts the forwards of the hooked network (the steps and final maps not compiled)."""
+    used = {"hooked": 0}
     original = batch.target_maps
 
-    def counting(network, images, layer, forward=None):
-        used["hooked" if forward is None else "compiled"] += 1
-        return original(network, images, layer, forward)
+    def counting(network, images, layer):
+        used["hooked"] += 1
+        return original(network, images, layer)
 
     monkeypatch.setattr(batch, "target_maps", counting)
     return used
@@ -54,23 +55,33 @@ def _same_renders(ours, theirs):
 
 
 def test_nothing_compiles_unless_asked():
-    assert compiled.compiled_forward(render_copy(_inception(), CPU), "mixed3a") is None
+    network = render_copy(_inception(), CPU)
+
+    assert compiled.compiled_front(network, "mixed3a", colour=None, out_size=None) is None
 
 
 @pytest.mark.parametrize(
-    ("architecture", "layer"), [("inception_v1", "mixed3a"), ("mobilenet_v2", "features.3")]
+    ("architecture", "layer", "transforms"),
+    [
+        ("inception_v1", "mixed3a", False),
+        ("mobilenet_v2", "features.3", False),
+        ("inception_v1", "conv2d2", True),
+    ],
 )
 def test_compiled_steps_render_what_eager_steps_render(
-    architecture, layer, compiling, forwards_used
+    architecture, layer, transforms, compiling, hooked_forwards
 ):
     network = load_builtin(architecture, random_seed=0, input_size=64)
-    with_compile = render_units(network, layer, [0, 3, 7], **FEW)
-    # After the redirected steps, every step ran the compiled network.
-    assert forwards_used["compiled"] == STEPS - REDIRECT_STEPS
-    assert compiled._FORWARDS[render_copy(network, CPU)][layer] is not None
+    settings = {**FEW, "transforms": transforms}
+    with_compile = render_units(network, layer, [0, 3, 7], **settings)
+    # The hooked network ran the redirected steps and the final maps; the compiled front
+    # every other step.
+    assert hooked_forwards["hooked"] == REDIRECT_STEPS + 1
+    out_size = transformed_size(FEW["size"]) if transforms else None
+    assert compiled._FORWARDS[render_copy(network, CPU)][(layer, True, out_size)] is not None
     compiled.COMPILE_DEVICES.clear()
 
-    _same_renders(with_compile, render_units(network, layer, [0, 3, 7], **FEW))
+    _same_renders(with_compile, render_units(network, layer, [0, 3, 7], **settings))
 
 
 def test_a_failing_compile_falls_back_to_the_eager_network(monkeypatch, compiling, caplog):
@@ -82,19 +93,19 @@ def test_a_failing_compile_falls_back_to_the_eager_network(monkeypatch, compilin
     with caplog.at_level(logging.WARNING, logger=compiled.__name__):
         with_fallback = render_units(network, "conv2d2", [1, 2], **FEW)
 
-    assert compiled._FORWARDS[render_copy(network, CPU)]["conv2d2"] is None
+    assert compiled._FORWARDS[render_copy(network, CPU)][("conv2d2", True, None)] is None
     assert "rendering conv2d2 eagerly: torch.compile failed" in caplog.text
     compiled.COMPILE_DEVICES.clear()
     _same_renders(with_fallback, render_units(network, "conv2d2", [1, 2], **FEW))
 
 
-def test_a_network_without_module_paths_renders_eagerly(tiny_network, compiling, forwards_used):
+def test_a_network_without_module_paths_renders_eagerly(tiny_network, compiling, hooked_forwards):
     render_units(tiny_network, "second", [0], **FEW)
 
-    assert forwards_used["compiled"] == 0
+    assert hooked_forwards["hooked"] == STEPS + 1
 
 
-def test_the_compiled_network_stops_at_the_target_layer(compiling, forwards_used):
+def test_the_compiled_network_stops_at_the_target_layer(compiling, hooked_forwards):
     module = nn.Sequential(
         nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU()),
         nn.Sequential(nn.Conv2d(4, 6, 3, stride=2, padding=1), nn.ReLU()),
@@ -115,5 +126,5 @@ def test_the_compiled_network_stops_at_the_target_layer(compiling, forwards_used
     )
     (result,) = render_units(network, "second", [0], **FEW)
 
-    assert forwards_used["compiled"] == STEPS - REDIRECT_STEPS
+    assert hooked_forwards["hooked"] == REDIRECT_STEPS + 1
     assert np.isfinite(result.final_activation.max)

@@ -11,6 +11,8 @@ import torch
 from workers.engine.featurevis import batch, compiled
 from workers.engine.featurevis.fast import render_copy
 from workers.engine.featurevis.render import render_units
+from workers.engine.featurevis.stem import SpaceToDepthConv
+from workers.engine.featurevis.transforms import transformed_size
 from workers.engine.networks import load_builtin
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -89,13 +91,28 @@ def test_compiled_renders_reach_the_eager_networks_objective(inception, monkeypa
     units = [3, 9, 200, 479]
     monkeypatch.setattr(compiled, "COMPILE_DEVICES", {"cuda"})
     with_compile = _render(inception, "mixed3b", units, monkeypatch, graphs=True)
-    assert compiled._FORWARDS[render_copy(inception, torch.device("cuda"))]["mixed3b"] is not None
+    key = ("mixed3b", True, transformed_size(48))
+    assert compiled._FORWARDS[render_copy(inception, torch.device("cuda"))][key] is not None
     monkeypatch.setattr(compiled, "COMPILE_DEVICES", set())
     eager = _render(inception, "mixed3b", units, monkeypatch, graphs=True)
     for ours, theirs in zip(with_compile, eager, strict=True):
         reached = dict(ours.curve)
         assert ours.curve[-1][1] > reached[16] > ours.curve[0][1]
         assert ours.curve[-1][1] > 0.8 * theirs.curve[-1][1]
+
+
+def test_the_render_copys_stem_is_space_to_depth_and_computes_the_same_maps(inception):
+    copy = render_copy(inception, torch.device("cuda"))
+    assert isinstance(copy.module.conv2d0_pre_relu_conv, SpaceToDepthConv)
+    images = torch.rand(4, 3, 116, 116, device="cuda", generator=None)
+    with torch.no_grad():
+        ours = copy.activations(images, ["conv2d0", "mixed3a"])
+        theirs = inception.activations(images, ["conv2d0", "mixed3a"])
+    for layer in ("conv2d0", "mixed3a"):
+        # float32 on both sides, but TF32 may round either side's convolution products.
+        scale = theirs[layer].abs().max().item()
+        assert scale > 0
+        assert (ours[layer] - theirs[layer]).abs().max().item() <= 1e-2 * scale
 
 
 def test_no_hooks_remain_after_graphed_renders(inception, monkeypatch):

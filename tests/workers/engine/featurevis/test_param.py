@@ -6,6 +6,7 @@ import torch
 from workers.engine.featurevis.param import (
     COLOUR_CORRELATION_SQRT,
     colour_matrix,
+    colour_sums,
     decorrelate_colour,
     fft_coefficients,
     image_param,
@@ -35,6 +36,8 @@ def test_decorrelate_colour_multiplies_the_channel_vectors_by_the_matrix_transpo
     expected = (images.permute(0, 2, 3, 1) @ matrix.T).permute(0, 3, 1, 2)
 
     torch.testing.assert_close(decorrelate_colour(images, matrix), expected)
+    # The weighted sums the GPU takes compute the same product.
+    torch.testing.assert_close(colour_sums(images, matrix), expected)
 
 
 def test_spectrum_scale_is_one_over_frequency_capped_at_one_over_the_size():

@@ -167,6 +167,22 @@ def test_on_batch_is_called_once_per_batch_with_progress(tiny_network):
     assert calls == [([0, 1], 2, 5), ([2, 3], 4, 5), ([4], 5, 5)]
 
 
+def test_a_layer_is_split_into_batches_of_equal_size(tiny_network):
+    sizes = []
+
+    render_units(
+        tiny_network,
+        "second",
+        [0, 1, 2, 3, 4, 5],
+        batch_size=4,
+        on_batch=lambda renders, done, total: sizes.append(len(renders)),
+        **FEW,
+    )
+
+    # Two batches are needed; 3 and 3 images, not 4 and 2 (one shape to compile and plan).
+    assert sizes == [3, 3]
+
+
 def test_diversity_batches_hold_whole_groups(tiny_network):
     calls = []
 
@@ -214,7 +230,9 @@ def test_out_of_memory_halves_the_batch_and_retries_it(tiny_network, monkeypatch
 
     results = render_units(tiny_network, "second", [0, 1, 2, 3, 4], batch_size=4, **FEW)
 
-    assert attempts == [4, 2, 2, 1]
+    # Five units at four per batch: two batches of equal size (3 and 2); the first runs out
+    # of memory, and the five left go in batches of at most 2.
+    assert attempts == [3, 2, 2, 1]
     assert [r.unit for r in results] == [0, 1, 2, 3, 4]
 
 
