@@ -14,10 +14,11 @@ Only the steps that do not redirect ReLU gradients use it (the graphed ones on C
 batch.py); the first steps run the eager network with its hooks. A network that cannot be
 traced, or a compile that fails, falls back to the eager network, with a warning.
 
-Off by default. Measured on an H100 (bench/GPU.md): InceptionV1's first five layers, all 1,056
-units at 512 steps, take 19.9 s with the network compiled against 25.8 s eager once compiled,
-but the process's first render of each layer and batch shape spends 10-40 s compiling (106 s
-against 27 s for the first sweep). That pays in a long-lived GPU worker, not for a one-off job.
+Off by default. Measured (bench/GPU.md): on an H200, a mixed3b step of 240 images takes
+7.2 ms compiled against 11.1 ms eager, and InceptionV1's first five layers, all 1,056 units at
+512 steps, 14.6 s once compiled; but the process's first render of each layer and batch shape
+spends 10-40 s compiling (60-80 s over those five layers). That pays in a long-lived GPU
+worker, not for a one-off job.
 """
 
 import logging

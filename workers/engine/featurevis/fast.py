@@ -1,8 +1,9 @@
 """A render-optimised copy of a network: batch norms folded, channels-last, on one device.
 
 Its 1×1 convolutions are matrix products over the channels (pointwise.py), its ReLUs are
-Rectifiers, which can redirect their gradient early in a render (relu.py), and a convolution
-followed by a Rectifier runs as one kernel on CPU (fused.py).
+Rectifiers, which can redirect their gradient early in a render (relu.py), a convolution
+followed by a Rectifier runs as one kernel on CPU (fused.py), and on the GPU its strided first
+convolution runs space-to-depth (stem.py).
 
 Built once per (network, device) and cached beside the network, so that repeated renders
 pay for it once. The network itself is left untouched.
