@@ -4,6 +4,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workers.engine.featurevis.swap import replace_submodules
+
 
 def onednn_applies(x: torch.Tensor, module: nn.Module) -> bool:
     """Whether the oneDNN kernels serve: float32 channels-last CPU maps, frozen weights."""
@@ -75,10 +77,6 @@ def _pointwise(module: nn.Module) -> bool:
 
 def replace_pointwise_convolutions(module: nn.Module) -> int:
     """Swap every plain 1×1 Conv2d submodule for a PointwiseConv, in place; returns how many."""
-    replaced = 0
-    for parent in list(module.modules()):
-        for name, child in list(parent.named_children()):
-            if _pointwise(child):
-                setattr(parent, name, PointwiseConv(child))
-                replaced += 1
-    return replaced
+    return replace_submodules(
+        module, lambda child: PointwiseConv(child) if _pointwise(child) else None
+    )

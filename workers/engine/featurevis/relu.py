@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workers.engine.featurevis.swap import replace_submodules
+
 REDIRECT_STEPS = 16
 
 
@@ -89,13 +91,13 @@ class Rectifier(nn.Module):
 
 def replace_rectifiers(module: nn.Module) -> int:
     """Swap every nn.ReLU and nn.ReLU6 submodule for a Rectifier, in place; returns how many."""
-    replaced = 0
-    for parent in list(module.modules()):
-        for name, child in list(parent.named_children()):
-            if type(child) in (nn.ReLU, nn.ReLU6):
-                setattr(parent, name, Rectifier(6.0 if type(child) is nn.ReLU6 else None))
-                replaced += 1
-    return replaced
+
+    def rectifier(child: nn.Module) -> Rectifier | None:
+        if type(child) not in (nn.ReLU, nn.ReLU6):
+            return None
+        return Rectifier(6.0 if type(child) is nn.ReLU6 else None)
+
+    return replace_submodules(module, rectifier)
 
 
 @contextmanager

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workers.engine.featurevis.swap import replace_submodules
+
 # Convolutions with at most this many input channels and a stride are rewritten.
 FEW_CHANNELS = 4
 
@@ -100,10 +102,6 @@ def replace_strided_stems(module: nn.Module) -> int:
 
     The module's weights must be frozen (render copies). Returns how many it replaced.
     """
-    replaced = 0
-    for parent in list(module.modules()):
-        for name, child in list(parent.named_children()):
-            if applies(child):
-                setattr(parent, name, SpaceToDepthConv(child))
-                replaced += 1
-    return replaced
+    return replace_submodules(
+        module, lambda child: SpaceToDepthConv(child) if applies(child) else None
+    )
