@@ -40,6 +40,12 @@ logger = logging.getLogger(__name__)
 COMPILE_DEVICES: set[str] = set()
 BACKEND = "inductor"
 
+# Dynamo keeps at most `recompile_limit` compiled versions of one function (8 by default) and
+# then runs it eagerly, with one warning. Every layer, colour option, transform size and batch
+# shape is a version of `Front.forward`, so a worker rendering a network's layers one after
+# another would pass 8 soon and lose the compiled steps; render compiles run with this room.
+COMPILED_VERSIONS = 1024
+
 Forward = Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
 # (layer, colour transform or not, side of the transformed images or None)
 FrontKey = tuple[str, bool, int | None]
@@ -110,8 +116,20 @@ def compiled_front(
             forwards[key] = None
         else:
             front = Front(cut, network.preprocess, colour, out_size)
-            forwards[key] = torch.compile(front, backend=BACKEND, dynamic=False)
+            forwards[key] = _with_room(torch.compile(front, backend=BACKEND, dynamic=False))
     return forwards[key]
+
+
+def _with_room(compiled: Forward) -> Forward:
+    """The compiled front, called with room for COMPILED_VERSIONS versions of it."""
+
+    def forward(raw: torch.Tensor, matrices: torch.Tensor | None) -> torch.Tensor:
+        with torch._dynamo.config.patch(
+            recompile_limit=COMPILED_VERSIONS, accumulated_recompile_limit=COMPILED_VERSIONS
+        ):
+            return compiled(raw, matrices)
+
+    return forward
 
 
 def give_up(network: LoadedNetwork, key: FrontKey, error: Exception) -> None:

@@ -84,6 +84,29 @@ def test_compiled_steps_render_what_eager_steps_render(
     _same_renders(with_compile, render_units(network, layer, [0, 3, 7], **settings))
 
 
+def test_every_layer_a_worker_renders_compiles_past_dynamos_default_limit(
+    monkeypatch, compiling, hooked_forwards
+):
+    # Dynamo stops compiling a function after 8 versions of it by default; every layer is a
+    # version of Front.forward, and a worker renders more layers than that.
+    compiles = []
+
+    def counting(graph, example_inputs):
+        compiles.append(graph)
+        return graph.forward
+
+    monkeypatch.setattr(compiled, "BACKEND", counting)
+    network = _inception()
+    layers = [layer.name for layer in network.layers[:10]]
+    for layer in layers:
+        render_units(network, layer, [0, 1], **FEW)
+
+    assert len(layers) == 10
+    assert len(compiles) == len(layers)
+    # Only the redirected steps and the final maps of each render ran the hooked network.
+    assert hooked_forwards["hooked"] == len(layers) * (REDIRECT_STEPS + 1)
+
+
 def test_a_failing_compile_falls_back_to_the_eager_network(monkeypatch, compiling, caplog):
     def broken(graph, example_inputs):
         raise RuntimeError("no compiler here")
