@@ -37,7 +37,7 @@ from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_c
 from workers.engine.featurevis.fused import fuse_rectifiers
 from workers.engine.featurevis.param import image_param
 from workers.engine.featurevis.relu import replace_rectifiers
-from workers.engine.featurevis.render import DEFAULT_BATCH, render_units
+from workers.engine.featurevis.render import DEFAULT_BATCH, VARIANTS, render_units
 from workers.engine.featurevis.transforms import (
     apply_transforms,
     draw_transforms,
@@ -101,14 +101,17 @@ def hook_every_module(module):
     return features, handles
 
 
-def lucent_render(baseline, layer, unit, *, steps, size):
-    """Lucent's render_vis loop for one unit's channel objective; the final [1, 3, s, s] image.
+def lucent_render(baseline, layer, unit, *, steps, size, objective="channel"):
+    """Lucent's render_vis loop for one unit; the final [1, 3, s, s] image.
+
+    objective: "channel" (the spatial mean of the unit's map, Lucent's `channel`) or
+    "neuron" (its centre position, Lucent's `neuron`: the lower-right of the centre 2 × 2).
 
     The same start and transforms as the candidate's render of the unit (same generator).
     Unlike Lucent, images are not upsampled to 224 px, so both sides see the same sizes, and
     the hooks are removed afterwards, so that repeated renders do not slow down (Lucent #45).
     """
-    generators = [item_generator(SEED, unit, "positive")]
+    generators = [item_generator(SEED, unit, VARIANTS[objective])]
     values, to_rgb = image_param("fft", generators, size, decorrelate=True, device=baseline.device)
     matrices = transform_matrices(draw_transforms(generators, steps), size).to(baseline.device)
     optimizer = torch.optim.Adam([values], lr=LR)
@@ -118,7 +121,10 @@ def lucent_render(baseline, layer, unit, *, steps, size):
             optimizer.zero_grad()
             images = apply_transforms(to_rgb(values), matrices[step], transformed_size(size))
             baseline.module(baseline.preprocess(images))
-            loss = -features[baseline.paths[layer]][:, unit].mean()
+            maps = features[baseline.paths[layer]][:, unit]
+            if objective == "neuron":
+                maps = maps[:, maps.shape[1] // 2, maps.shape[2] // 2]
+            loss = -maps.mean()
             loss.backward()
             optimizer.step()
     finally:
@@ -446,18 +452,19 @@ def save_sheet(layer, renderer, units, rgbs):
     return str(path.relative_to(measure.ROOT))
 
 
-def quality(network, layer, *, units, baseline_units, steps, size):
+def quality(network, layer, *, units, baseline_units, steps, size, objective="channel"):
     """One JSON object comparing the two renderers' visualizations of one layer."""
     channels = network.layer(layer).channels
     all_units = list(range(min(units or channels, channels)))
     sample = all_units[: baseline_units or len(all_units)]
     measure.log(f"render quality: {layer}, batched, {len(all_units)} units")
-    batched = [r.rgb for r in render_units(network, layer, all_units, steps=steps, size=size)]
+    renders = render_units(network, layer, all_units, objective=objective, steps=steps, size=size)
+    batched = [render.rgb for render in renders]
     baseline = LucentStyle(network)
     lucent = []
     for unit in sample:
         measure.log(f"render quality: {layer}, baseline unit {unit}")
-        image = lucent_render(baseline, layer, unit, steps=steps, size=size)
+        image = lucent_render(baseline, layer, unit, steps=steps, size=size, objective=objective)
         lucent.append((image[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
     dataset_maxima, dataset = best_dataset_maxima(network, layer)
     batched_all = visualization_quality(network, layer, all_units, batched, dataset_maxima)
@@ -465,13 +472,14 @@ def quality(network, layer, *, units, baseline_units, steps, size):
         network, layer, sample, batched[: len(sample)], dataset_maxima
     )
     lucent_sample = visualization_quality(network, layer, sample, lucent, dataset_maxima)
+    suffix = "" if objective == "channel" else f"_{objective}"
     return {
         "name": "render_quality",
         "layer": layer,
-        "measured": f"{ARCH} {layer}, channel objective, {steps} steps, {size} px, evaluated "
+        "measured": f"{ARCH} {layer}, {objective} objective, {steps} steps, {size} px, evaluated "
         "without transforms: median over units of the spatial max on the unit's own "
         "visualization / on its best dataset example (units whose best is positive); share "
-        "of units whose spatial mean (the objective), or spatial max, is largest on their "
+        "of units whose spatial mean (the channel objective), or spatial max, is largest on their "
         "own visualization among the layer's",
         "dataset": dataset,
         "candidate": {
@@ -485,8 +493,8 @@ def quality(network, layer, *, units, baseline_units, steps, size):
             "units_rendered": f"{len(sample)} of {channels} (the first ones)",
         },
         "sprite_sheets": {
-            "candidate": save_sheet(layer, "batched", all_units, batched),
-            "baseline": save_sheet(layer, "lucent", sample, lucent),
+            "candidate": save_sheet(layer, f"batched{suffix}", all_units, batched),
+            "baseline": save_sheet(layer, f"lucent{suffix}", sample, lucent),
         },
         "targets": "candidate within 5% of baseline on both; median ratio > 1.3; share > 0.85",
         "steps": steps,
@@ -514,6 +522,12 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=512, help="optimisation steps (512)")
     parser.add_argument("--size", type=int, default=128, help="image side in pixels (128)")
     parser.add_argument("--layers", help="comma-separated layer names")
+    parser.add_argument(
+        "--objective",
+        default="channel",
+        choices=("channel", "neuron"),
+        help="with --quality: the objective both renderers optimise (channel)",
+    )
     parser.add_argument("--units", type=int, help="first N units of each layer (all)")
     parser.add_argument(
         "--baseline-units",
@@ -585,6 +599,7 @@ def main(argv=None):
                 baseline_units=args.baseline_units,
                 steps=args.steps,
                 size=args.size,
+                objective=args.objective,
             )
         else:
             result = speed(
