@@ -8,7 +8,13 @@ import numpy as np
 import torch
 from torch._dynamo.exc import TorchDynamoException
 
-from workers.engine.featurevis.compiled import compiled_front, float_maps, front_key, give_up
+from workers.engine.featurevis.compiled import (
+    compiled_front,
+    float_maps,
+    front_key,
+    give_up,
+    step_images,
+)
 from workers.engine.featurevis.objectives import (
     OBJECTIVES,
     Targets,
@@ -18,7 +24,6 @@ from workers.engine.featurevis.objectives import (
 from workers.engine.featurevis.param import colour_matrix, finish_images, image_source
 from workers.engine.featurevis.relu import REDIRECT_STEPS, redirected
 from workers.engine.featurevis.transforms import (
-    apply_transforms,
     draw_transforms,
     transform_matrices,
     transformed_size,
@@ -149,10 +154,12 @@ class _Step:
         self.optimizer = torch.optim.Adam(
             [self.values], lr=settings.lr, capturable=graphs, fused=device.type == "cuda"
         )
-        self.out_size = transformed_size(settings.size)
-        out_size = self.out_size if settings.transforms else None
-        self.front_key = front_key(settings.layer, self.colour, out_size)
-        self.front = compiled_front(network, settings.layer, colour=self.colour, out_size=out_size)
+        # The side of the transformed images, None without transforms.
+        self.out_size = transformed_size(settings.size) if settings.transforms else None
+        self.front_key = front_key(settings.layer, self.colour, self.out_size)
+        self.front = compiled_front(
+            network, settings.layer, colour=self.colour, out_size=self.out_size
+        )
 
     def to_rgb(self, values: torch.Tensor) -> torch.Tensor:
         """The batch's RGB images in [0, 1] from its parameters."""
@@ -182,9 +189,7 @@ class _Step:
             except TorchDynamoException as error:
                 give_up(self.network, self.front_key, error)
                 self.front = None
-        images = finish_images(raw, self.colour)
-        if self.matrix is not None:
-            images = apply_transforms(images, self.matrix, self.out_size)
+        images = step_images(raw, self.colour, self.matrix, self.out_size)
         with redirected(self.network.module, enabled=redirect):
             return target_maps(self.network, images, self.settings.layer)
 

@@ -63,6 +63,18 @@ def float_maps(images: torch.Tensor, maps_of: Callable[[torch.Tensor], torch.Ten
     return maps.float()
 
 
+def step_images(
+    raw: torch.Tensor,
+    colour: torch.Tensor | None,
+    matrices: torch.Tensor | None,
+    out_size: int | None,
+) -> torch.Tensor:
+    """What the network sees in a render step: raw images coloured and squashed to [0, 1],
+    then randomly transformed (unless out_size is None)."""
+    images = finish_images(raw, colour)
+    return images if out_size is None else apply_transforms(images, matrices, out_size)
+
+
 class Front(nn.Module):
     """Raw images and transform matrices → the target layer's float32 maps.
 
@@ -84,9 +96,7 @@ class Front(nn.Module):
         self.out_size = out_size
 
     def forward(self, raw: torch.Tensor, matrices: torch.Tensor | None) -> torch.Tensor:
-        images = finish_images(raw, self.colour)
-        if self.out_size is not None:
-            images = apply_transforms(images, matrices, self.out_size)
+        images = step_images(raw, self.colour, matrices, self.out_size)
         return float_maps(images, lambda pixels: self.cut(self.preprocess(pixels)))
 
 
