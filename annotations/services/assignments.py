@@ -7,8 +7,9 @@ nothing), one event per unit.
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
-from annotations.models import Assignment, Event, Group
+from annotations.models import Assignment, Event, Group, Project
 from annotations.policies import authorize
 from annotations.services.events import events_record
 from server.errors import Conflict, ValidationFailed
@@ -69,6 +70,10 @@ def assignments_apply(
         )
     _check(project, changes)
     with transaction.atomic():
+        # Writers of a project's assignments take turns on the project row (as imports and
+        # group changes do): locking the existing rows alone lets two writers both find a unit
+        # unassigned and both insert it. After the lock, the rows read are the committed ones.
+        Project.objects.select_for_update().get(pk=project.pk)
         unit_ids = [unit.pk for unit, _ in changes]
         current = {
             row.unit_id: row
@@ -119,6 +124,8 @@ def assignments_apply(
                     source=source,
                     hypothesis_id=hypothesis_id,
                     assigned_by=actor,
+                    # update() skips auto_now.
+                    assigned_at=timezone.now(),
                     version=F("version") + 1,
                 )
             events.append(

@@ -1,6 +1,9 @@
 """Direct assignment (without a hypothesis): one unit, or many units of one network at once."""
 
+from datetime import UTC, datetime
+
 import pytest
+from django.utils import timezone
 
 from annotations.models import Assignment, Event, Role
 from annotations.services.groups import unit_assign, units_assign
@@ -79,6 +82,22 @@ def test_many_units_go_into_a_group_at_once(annotator, layer, curves):
         (7, curves.pk),
     ]
     assert Event.objects.filter(verb="unit.assigned").count() == 3
+
+
+def test_moving_a_unit_to_another_group_sets_assigned_at_to_now(
+    annotator, layer, curves, monkeypatch
+):
+    unit = layer.units.get(index=3)
+    earlier = AssignmentFactory(group=GroupFactory(project=annotator.project), unit=unit)
+    Assignment.objects.filter(pk=earlier.pk).update(assigned_at=datetime(2020, 1, 1, tzinfo=UTC))
+    moment = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    assignment = unit_assign(
+        project=annotator.project, unit=unit, group=curves, actor=annotator.user
+    )
+
+    assert (assignment.group_id, assignment.assigned_at) == (curves.pk, moment)
 
 
 def test_an_unknown_unit_anywhere_changes_nothing(annotator, layer, curves):
