@@ -207,6 +207,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "credentials": env_str("ATLAS_CREDENTIALS_THROTTLE", "10/minute"),
     },
+    # Proxies in front of the web process that append to X-Forwarded-For; with 0 the throttles
+    # count REMOTE_ADDR and ignore the header, which any client can forge.
+    "NUM_PROXIES": env_int("ATLAS_NUM_PROXIES", 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
