@@ -44,10 +44,13 @@ class JobKind:
     params: dict[str, Param]
     run: Callable
     check: Callable = field(default=lambda params, network, layer: None)
-    # Refuses an actor who may not read what the parameters name (another network).
+    # Refuses an actor who may not read what the parameters name (another network, a
+    # dataset) with the answer a missing one gets; runs before ``check`` looks inside them.
     authorize: Callable = field(default=lambda params, actor: None)
 
-    def clean_params(self, params, *, network, layer):
+    def clean_params(self, params, *, network, layer, actor=None):
+        """The parameters typed and completed with defaults, every object they name authorized
+        for ``actor`` (None: the system itself), then checked against the network."""
         if not isinstance(params, dict):
             raise ValidationFailed("params must be an object.", fields={"params": ["An object."]})
         unknown = sorted(set(params) - set(self.params))
@@ -58,6 +61,8 @@ class JobKind:
             name: spec.clean(name, params[name]) if name in params else spec.default
             for name, spec in self.params.items()
         }
+        if actor is not None:
+            self.authorize(cleaned, actor)
         self.check(cleaned, network, layer)
         return cleaned
 

@@ -169,6 +169,21 @@ def test_a_network_the_actor_cannot_see_is_refused_like_a_missing_one(photos, mo
     assert Job.objects.count() == 0
 
 
+def test_a_hidden_network_with_no_such_layer_is_refused_like_a_missing_network(
+    photos, mobilenet, inception
+):
+    user = UserFactory()
+    link = ProjectNetworkFactory(network=mobilenet)
+    MembershipFactory(project=link.project, user=user, role=Role.ANNOTATOR)
+
+    with pytest.raises(ValidationFailed) as hidden:
+        request_universality(mobilenet, actor=user, other_network="inception", other_layer="nope")
+
+    assert hidden.value.detail == "Invalid parameter other_network: no network 'inception'"
+    assert hidden.value.fields == {"params.other_network": ["no network 'inception'"]}
+    assert Job.objects.count() == 0
+
+
 @pytest.fixture
 def viewer(api_client, mobilenet, inception):
     """A user whose project studies both networks."""

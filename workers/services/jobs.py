@@ -58,9 +58,7 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
             fields={"layer": [f"No layer {layer_name!r} in {network.name}."]},
         )
     units = _validate_units(layer, unit_indices)
-    clean_params = job_kind.clean_params(params or {}, network=network, layer=layer)
-    if actor is not None:
-        job_kind.authorize(clean_params, actor)
+    clean_params = job_kind.clean_params(params or {}, network=network, layer=layer, actor=actor)
     params_hash = _canonical_hash(clean_params)
     request_hash = _canonical_hash(
         {
