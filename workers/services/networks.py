@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 BUNDLED_PREFIX = "bundled:"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 MIN_INPUT_SIZE, MAX_INPUT_SIZE = 32, 1024
+# The catalog stores the seed in a 32-bit integer column.
+MAX_RANDOM_SEED = 2**31 - 1
 UNIT_BATCH_SIZE = 5000
 
 
@@ -49,6 +51,12 @@ def _validate_request(
         fields["arch"] = [f"Unknown architecture {arch!r}; built-in ones are: {known}."]
     if torchscript is not None and arch:
         fields["arch"] = ["A TorchScript file carries its own architecture; leave arch empty."]
+    if random_seed is not None and (
+        isinstance(random_seed, bool)
+        or not isinstance(random_seed, int)
+        or not 0 <= random_seed <= MAX_RANDOM_SEED
+    ):
+        fields["random_seed"] = [f"Must be an integer from 0 to {MAX_RANDOM_SEED}."]
     if not isinstance(input_size, int) or not MIN_INPUT_SIZE <= input_size <= MAX_INPUT_SIZE:
         fields["input_size"] = [f"Must be an integer from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}."]
     if fields:

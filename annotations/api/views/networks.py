@@ -1,6 +1,5 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,8 +8,10 @@ from annotations.selectors.networks import project_networks
 from annotations.selectors.projects import project_get_for_user
 from annotations.services.networks import project_network_register
 from server.pagination import AtlasPagination
+from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
 from server.schema import ERROR
 from workers.api.serializers import NetworkOutputSerializer
+from workers.services.networks import MAX_RANDOM_SEED
 
 
 class NetworkRegisterInputSerializer(serializers.Serializer):
@@ -19,7 +20,9 @@ class NetworkRegisterInputSerializer(serializers.Serializer):
     weights = serializers.FileField(required=False, help_text="A state dict (.pt, .safetensors).")
     bundled_weights = serializers.BooleanField(required=False, default=False)
     random_weights = serializers.BooleanField(required=False, default=False)
-    seed = serializers.IntegerField(required=False, default=0)
+    seed = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=MAX_RANDOM_SEED
+    )
     torchscript = serializers.FileField(required=False)
     input_size = serializers.IntegerField(required=False, default=224)
     description = serializers.CharField(required=False, default="", allow_blank=True)
@@ -29,7 +32,8 @@ class ProjectNetworksView(APIView):
     """The networks a project studies; registering a new one adds it to the project."""
 
     pagination_class = AtlasPagination
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [AtlasMultiPartParser, AtlasFormParser, AtlasJSONParser]
+    body_limit_setting = "ATLAS_MAX_UPLOAD_BYTES"
 
     @extend_schema(
         operation_id="projects_networks_list",

@@ -105,3 +105,16 @@ def test_a_malformed_registration_is_400_with_field_errors(client_as):
     assert response.status_code == 400
     assert set(response.json()["fields"]) == {"name", "arch"}
     assert Network.objects.count() == 0
+
+
+def test_a_seed_out_of_range_is_400_on_the_seed_field(client_as):
+    client = client_as(Role.OWNER)
+
+    response = client.post(
+        "/api/v1/projects/early-vision/networks/", {**RANDOM_INCEPTION, "seed": 10**30}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert list(response.json()["fields"]) == ["seed"]
+    assert Network.objects.count() == 0

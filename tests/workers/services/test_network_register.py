@@ -207,3 +207,11 @@ def test_a_failure_while_creating_units_leaves_no_rows_and_no_file(monkeypatch, 
         network_register(name="net", arch="inception_v1", weights=weights, input_size=64)
 
     assert_nothing_left_behind()
+
+
+def test_a_seed_out_of_range_is_refused_before_anything_is_built():
+    with pytest.raises(ValidationFailed) as error:
+        network_register(name="net", arch="inception_v1", random_seed=2**31, input_size=64)
+
+    assert list(error.value.fields) == ["random_seed"]
+    assert Network.objects.count() == 0
