@@ -1,4 +1,4 @@
-"""``GET /api/v1/health/``: the database, the broker and the workers that are alive."""
+"""``GET /api/v1/health/``: the database, the broker, the cache and the workers that are alive."""
 
 import logging
 
@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from server.cache import cache_reachable
 from server.celery import app as celery_app
 from workers.services.heartbeats import live_workers
 
@@ -52,6 +53,7 @@ class HealthView(APIView):
                     "status": serializers.ChoiceField(choices=["ok", "degraded"]),
                     "database": serializers.DictField(),
                     "broker": serializers.DictField(),
+                    "cache": serializers.DictField(),
                     "workers": serializers.ListField(child=serializers.DictField()),
                 },
             )
@@ -61,6 +63,7 @@ class HealthView(APIView):
     def get(self, request):
         database = database_ok()
         broker = broker_ok()
+        cache = cache_reachable()
         workers = (
             [
                 {
@@ -75,12 +78,13 @@ class HealthView(APIView):
             if database
             else []
         )
-        healthy = database and broker
+        healthy = database and broker and cache
         return Response(
             {
                 "status": "ok" if healthy else "degraded",
                 "database": {"ok": database, "vendor": connection.vendor},
                 "broker": {"ok": broker, "transport": broker_kind()},
+                "cache": {"ok": cache},
                 "workers": workers,
             },
             status=200 if healthy else 503,

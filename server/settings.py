@@ -232,11 +232,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Throttles count in the cache; a per-process memory cache is enough for one web process,
-# production with several gunicorn workers points ATLAS_CACHE_URL at Redis.
+# production with several gunicorn workers points ATLAS_CACHE_URL at Redis. While Redis is
+# unreachable the web keeps serving from each process's memory (server/cache.py).
 CACHE_URL = env_str("ATLAS_CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            "BACKEND": "server.cache.FallbackRedisCache",
+            "LOCATION": CACHE_URL,
+            "RETRY_SECONDS": env_float("ATLAS_CACHE_RETRY_SECONDS", 5.0),
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 2.0},
+        }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
