@@ -4,7 +4,7 @@ import re
 
 from server.errors import PreconditionRequired, ValidationFailed, VersionConflict
 
-_ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
+_ETAG = re.compile(r'^(W/)?"(\d+)"$')
 
 
 def etag(version):
@@ -13,7 +13,8 @@ def etag(version):
 
 def expected_version(request):
     """The version the client last saw, from ``If-Match``: 428 when missing, 400 when not a
-    version this API handed out."""
+    version this API handed out, 412 for a weak ETag (If-Match compares strongly, RFC 9110
+    13.1.1, so a weak ETag never matches)."""
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired(
@@ -26,7 +27,13 @@ def expected_version(request):
             'If-Match must be an ETag this API sent, like "3".',
             fields={"If-Match": ["Not a version ETag."]},
         )
-    return int(match.group(1))
+    weak, version = match.groups()
+    if weak:
+        raise VersionConflict(
+            "If-Match compares ETags strongly, so a weak ETag never matches.",
+            fields={"If-Match": ['A weak ETag never matches; send the ETag as it came, like "1".']},
+        )
+    return int(version)
 
 
 def stale(model_name, current_version):

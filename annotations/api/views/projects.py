@@ -14,12 +14,12 @@ from server.concurrency import expected_version, with_etag
 from server.pagination import AtlasPagination
 from server.schema import ERROR
 
-POLICY_FIELDS = frozenset({"assignments_need_review", "required_approvals"})
 IF_MATCH = OpenApiParameter(
     "If-Match",
     location=OpenApiParameter.HEADER,
-    description='The ETag of the project as you last read it, like `"3"`; required to change '
-    "the review policy.",
+    required=True,
+    description='The ETag of the project as you last read it, like `"3"`; required for every '
+    "change.",
 )
 ETAG = OpenApiParameter(
     "ETag",
@@ -80,20 +80,17 @@ class ProjectDetailView(APIView):
             428: ERROR,
         },
         parameters=[IF_MATCH, ETAG],
-        description="Change the name, description or review policy. Owners only. A policy "
-        "change (`assignments_need_review`, `required_approvals`) needs If-Match (else 428); "
-        "any change with a stale If-Match gives 412.",
+        description="Change the name, description or review policy. Owners only. Every change "
+        "needs If-Match with the ETag you last read (else 428); a stale or weak one gives 412.",
     )
     def patch(self, request, slug):
         project = project_get_for_user(user=request.user, slug=slug, action="project.update")
         serializer = ProjectUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        conditional = "If-Match" in request.headers or not POLICY_FIELDS.isdisjoint(data)
         project = project_update(
             project=project,
             actor=request.user,
-            expected_version=expected_version(request) if conditional else None,
-            **data,
+            expected_version=expected_version(request),
+            **serializer.validated_data,
         )
         return with_etag(Response(ProjectOutputSerializer(project).data), project.version)

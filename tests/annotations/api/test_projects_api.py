@@ -139,7 +139,9 @@ def test_owner_patches_the_name_and_the_version_goes_up(api_client):
     owner = MembershipFactory(role=Role.OWNER, project__slug="curves", project__name="Curves")
     api_client.force_authenticate(owner.user)
 
-    response = api_client.patch("/api/v1/projects/curves/", {"name": "Curve detectors"})
+    response = api_client.patch(
+        "/api/v1/projects/curves/", {"name": "Curve detectors"}, HTTP_IF_MATCH='"1"'
+    )
 
     assert response.status_code == 200
     assert (response.json()["name"], response.json()["version"], response.json()["role"]) == (
@@ -216,6 +218,45 @@ def test_a_policy_change_without_if_match_is_a_428_and_changes_nothing(api_clien
     assert response.status_code == 428
     assert Project.objects.values_list("assignments_need_review", "version").get() == (False, 1)
     assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change", [{"name": "Mine"}, {"description": "Mine"}], ids=["name", "description"]
+)
+def test_a_name_or_description_change_without_if_match_is_a_428_and_changes_nothing(
+    api_client, change
+):
+    owner = MembershipFactory(
+        role=Role.OWNER, project__slug="curves", project__name="Curves", project__description=""
+    )
+    api_client.force_authenticate(owner.user)
+
+    response = api_client.patch("/api/v1/projects/curves/", change)
+
+    assert (response.status_code, response.json()) == (
+        428,
+        {
+            "detail": "This change needs an If-Match header with the ETag you last read.",
+            "code": "precondition_required",
+            "fields": {"If-Match": ["Required."]},
+        },
+    )
+    assert Project.objects.values_list("name", "description", "version").get() == (
+        "Curves",
+        "",
+        1,
+    )
+    assert not Event.objects.exists()
+
+
+def test_a_change_with_a_weak_if_match_is_a_412_and_changes_nothing(api_client):
+    owner = MembershipFactory(role=Role.OWNER, project__slug="curves", project__name="Curves")
+    api_client.force_authenticate(owner.user)
+
+    response = api_client.patch("/api/v1/projects/curves/", {"name": "Mine"}, HTTP_IF_MATCH='W/"1"')
+
+    assert (response.status_code, response.json()["code"]) == (412, "version_conflict")
+    assert Project.objects.values_list("name", "version").get() == ("Curves", 1)
 
 
 def test_a_change_with_a_stale_if_match_is_a_412(api_client):
