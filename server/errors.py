@@ -5,7 +5,9 @@ response reads ``{"detail": str, "code": str, "fields": {field: [messages]}}``.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -57,6 +59,11 @@ class PreconditionRequired(DomainError):
     code = "precondition_required"
 
 
+class RequestTooLarge(DomainError):
+    status = 413
+    code = "request_too_large"
+
+
 def error_body(detail, code, fields=None):
     return {"detail": detail, "code": code, "fields": fields or {}}
 
@@ -80,7 +87,17 @@ def _flatten_fields(data):
     return fields
 
 
+def _request_error(exc):
+    """Django's refusals of a request body as domain errors, or None for any other error."""
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge("The request body is too large.")
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return ValidationFailed("The request sends too many fields.", code="too_many_fields")
+    return None
+
+
 def api_exception_handler(exc, context):
+    exc = _request_error(exc) or exc
     if isinstance(exc, DomainError):
         return Response(error_body(exc.detail, exc.code, exc.fields), status=exc.status)
     if isinstance(exc, Http404):
@@ -98,3 +115,35 @@ def api_exception_handler(exc, context):
         codes = exc.get_codes() if isinstance(exc, drf_exceptions.APIException) else "error"
         response.data = error_body(str(detail), codes if isinstance(codes, str) else "error")
     return response
+
+
+# Django's own error pages (``handler400`` and friends in server/urls.py): under /api/ they
+# answer in the JSON error shape too, for what fails before or outside a DRF view (an
+# unmatched URL, a body Django refused while reading it); pages keep Django's HTML.
+
+
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
+def _json_error(error):
+    return JsonResponse(error_body(error.detail, error.code, error.fields), status=error.status)
+
+
+def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
+    error = _request_error(exception)
+    if _is_api(request):
+        return _json_error(error or ValidationFailed("Bad request.", code="bad_request"))
+    return defaults.bad_request(request, exception, template_name)
+
+
+def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
+    if _is_api(request):
+        return _json_error(NotFound("Not found."))
+    return defaults.page_not_found(request, exception, template_name)
+
+
+def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
+    if _is_api(request):
+        return JsonResponse(error_body("A server error occurred.", "server_error"), status=500)
+    return defaults.server_error(request, template_name)

@@ -1,6 +1,43 @@
 from rest_framework.pagination import PageNumberPagination
 
+from server.errors import ValidationFailed
+
+
+def _positive_int(request, name, maximum=None):
+    """The query parameter ``name`` as an integer in ``1..maximum``, None when absent; a 400
+    naming the parameter otherwise (a wrong page size is an error, not a silent default)."""
+    raw = request.query_params.getlist(name)
+    if not raw:
+        return None
+    message = f"A whole number from 1 to {maximum}." if maximum else "A whole number from 1."
+    if len(raw) > 1:
+        raise ValidationFailed(f"{name} is given more than once.", fields={name: [message]})
+    try:
+        value = int(raw[0])
+    except ValueError:
+        value = 0
+    if value < 1 or (maximum is not None and value > maximum):
+        raise ValidationFailed(f"Invalid {name}.", fields={name: [message]})
+    return value
+
 
 class AtlasPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
+    last_page_strings = ()
+
+    def get_page_size(self, request):
+        return _positive_int(request, self.page_size_query_param, self.max_page_size) or (
+            self.page_size
+        )
+
+    def get_page_number(self, request, paginator):
+        return _positive_int(request, self.page_query_param) or 1
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters

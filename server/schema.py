@@ -1,7 +1,9 @@
 """Pieces of the OpenAPI description shared by every app's endpoints."""
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 
 
 class ApiErrorSerializer(serializers.Serializer):
@@ -13,3 +15,62 @@ class ApiErrorSerializer(serializers.Serializer):
 
 
 ERROR = OpenApiResponse(ApiErrorSerializer, description='`{"detail", "code", "fields"}`')
+
+_ERROR_DESCRIPTIONS = {
+    "400": "Invalid input: a parameter or a field of the body (`fields` names which).",
+    "401": "Authentication failed: an invalid, expired or revoked token.",
+    "403": "Signed in but not allowed (role, CSRF for session sign-in).",
+    "404": "Not found, or not visible to you (both answer alike); for lists, a page past the end.",
+    "409": "Conflicts with the current state (a duplicate name, an invalid transition).",
+    "412": "The If-Match version is stale: someone changed it since you read it.",
+    "413": "The request body is too large.",
+    "415": "The body's Content-Type is not one this operation accepts.",
+    "428": "If-Match is required for this change.",
+    "429": "Too many attempts; retry after the time in Retry-After.",
+}
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+_WRITE_METHODS = _BODY_METHODS | {"DELETE"}
+
+
+class AtlasAutoSchema(AutoSchema):
+    """drf-spectacular's schema plus every error status an operation can answer, each in the
+    one error shape: which ones follow from what the operation takes (path, query, body,
+    If-Match), whether it writes, and whether it is throttled or anonymous."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        responses = operation.setdefault("responses", {})
+        for code in self._error_codes(operation):
+            if code not in responses:
+                response = self._get_response_for_code(ApiErrorSerializer, code)
+                response["description"] = _ERROR_DESCRIPTIONS[code]
+                responses[code] = response
+        return operation
+
+    def _error_codes(self, operation):
+        parameters = operation.get("parameters", [])
+        where = {parameter["in"] for parameter in parameters}
+        headers = {
+            parameter["name"].lower() for parameter in parameters if parameter["in"] == "header"
+        }
+        codes = ["401"]  # an invalid token is refused before any permission check
+        if not self._is_anonymous():
+            codes.append("403")
+        if "path" in where or "query" in where:
+            codes.append("404")
+        if "query" in where or "requestBody" in operation:
+            codes.append("400")
+        if self.method in _BODY_METHODS:
+            codes += ["400", "413", "415"]
+        if self.method in _WRITE_METHODS:
+            codes += ["403", "404", "409"]
+        if "if-match" in headers:
+            codes += ["412", "428"]
+        if self.view.get_throttles():
+            codes.append("429")
+        return sorted(set(codes))
+
+    def _is_anonymous(self):
+        return all(isinstance(permission, AllowAny) for permission in self.view.get_permissions())

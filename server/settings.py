@@ -108,6 +108,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a body (the CSRF check reads form posts).
+    "server.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -203,8 +205,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "server.pagination.AtlasPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "server.schema.AtlasAutoSchema",
     "EXCEPTION_HANDLER": "server.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "server.parsers.AtlasJSONParser",
+        "server.parsers.AtlasFormParser",
+        "server.parsers.AtlasMultiPartParser",
+    ],
+    "DEFAULT_METADATA_CLASS": "server.metadata.AtlasMetadata",
     "DEFAULT_THROTTLE_RATES": {
         "credentials": env_str("ATLAS_CREDENTIALS_THROTTLE", "10/minute"),
     },
@@ -291,6 +299,11 @@ ATLAS_DEVICE = env_str("ATLAS_DEVICE", "auto")
 ATLAS_JOB_LEASE_SECONDS = env_float("ATLAS_JOB_LEASE_SECONDS", 120.0)
 ATLAS_HEARTBEAT_SECONDS = env_float("ATLAS_HEARTBEAT_SECONDS", 15.0)
 ATLAS_JOB_MAX_ATTEMPTS = env_int("ATLAS_JOB_MAX_ATTEMPTS", 3)
+# A job that meets a transient error (a dropped database connection) goes back to the queue
+# without spending an attempt, at most this many times, after a backoff that doubles from
+# ATLAS_JOB_TRANSIENT_BACKOFF_SECONDS (capped at a minute); then it fails.
+ATLAS_JOB_MAX_TRANSIENT_RETRIES = env_int("ATLAS_JOB_MAX_TRANSIENT_RETRIES", 8)
+ATLAS_JOB_TRANSIENT_BACKOFF_SECONDS = env_float("ATLAS_JOB_TRANSIENT_BACKOFF_SECONDS", 2.0)
 ATLAS_SWEEP_SECONDS = env_float("ATLAS_SWEEP_SECONDS", 30.0)
 # A queued job whose message may have been lost (broker restart) is sent again after this.
 ATLAS_REQUEUE_QUEUED_AFTER_SECONDS = env_float("ATLAS_REQUEUE_QUEUED_AFTER_SECONDS", 600.0)
@@ -319,6 +332,9 @@ ATLAS_DATASET_BATCH_SIZE = env_int("ATLAS_DATASET_BATCH_SIZE", 32)
 # Where the worker keeps networks it loaded; one network at a time per GPU by default.
 ATLAS_NETWORK_CACHE_SIZE = env_int("ATLAS_NETWORK_CACHE_SIZE", 2)
 ATLAS_MAX_UPLOAD_BYTES = env_int("ATLAS_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# Request bodies (server/middleware.py): JSON and forms, then taxonomy import files.
+ATLAS_MAX_JSON_BYTES = env_int("ATLAS_MAX_JSON_BYTES", 2 * 1024**2)
+ATLAS_MAX_IMPORT_BYTES = env_int("ATLAS_MAX_IMPORT_BYTES", 64 * 1024**2)
 # How long a rendered layer-grid page stays in the cache (0: no grid cache). Pages are keyed by
 # the project's change count, so this only bounds how long a page can outlive a change whose
 # count was lost (a process dying between COMMIT and counting it).

@@ -13,3 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+handler400 = "server.errors.bad_request"
+handler404 = "server.errors.page_not_found"
+handler500 = "server.errors.server_error"

@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,6 +31,7 @@ from annotations.services.imports import taxonomy_import
 from annotations.services.releases import release_create
 from server.errors import NotFound, ValidationFailed
 from server.pagination import AtlasPagination
+from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
 from server.schema import ERROR
 
 READ_ERRORS = {400: ERROR, 401: ERROR, 404: ERROR}
@@ -108,7 +108,8 @@ class ExportView(APIView):
 
 
 class ImportView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [AtlasJSONParser, AtlasMultiPartParser, AtlasFormParser]
+    body_limit_setting = "ATLAS_MAX_IMPORT_BYTES"
 
     @extend_schema(
         operation_id="projects_import",

@@ -1,0 +1,93 @@
+"""Request body parsers that refuse what the rest of the service cannot store or walk.
+
+Every text the API takes passes through here first: a JSON document nested deeper than
+``MAX_JSON_DEPTH`` (Python's parser would otherwise overflow the stack on a few thousand
+brackets) and any string holding a NUL character (PostgreSQL's text type cannot store one)
+are refused with a 400 in the one error shape, naming the field.
+"""
+
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+# The module, not its names: DRF reads the parser settings while server.errors imports DRF.
+from server import errors
+
+# Deeper than any document the API describes (an import file nests five levels), far below
+# the interpreter's recursion limit for the parser and for everything that walks the result.
+MAX_JSON_DEPTH = 64
+NUL = "\x00"
+
+
+def _path(parts):
+    return ".".join(str(part) for part in parts) or "non_field_errors"
+
+
+def check_text_tree(value, *, max_depth=MAX_JSON_DEPTH):
+    """Raise ValidationFailed if ``value`` (parsed JSON or form fields) nests deeper than
+    ``max_depth`` or holds a NUL character in any key or string."""
+    pending = [(value, (), 1)]
+    while pending:
+        item, where, depth = pending.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                raise _nul_error(_path(where))
+        elif isinstance(item, dict | list):
+            if depth > max_depth:
+                raise errors.ValidationFailed(
+                    f"The document nests deeper than {max_depth} levels.",
+                    code="too_deep",
+                    fields={_path(where): [f"Nested deeper than {max_depth} levels."]},
+                )
+            entries = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, entry in entries:
+                if isinstance(key, str) and NUL in key:
+                    raise _nul_error(_path(where))
+                pending.append((entry, (*where, key), depth + 1))
+
+
+def check_form_fields(fields):
+    """Raise ValidationFailed if a form field's name or any of its values holds a NUL."""
+    for name, values in fields.lists():
+        if NUL in name or any(NUL in value for value in values):
+            raise _nul_error(name)
+
+
+def _nul_error(field):
+    return errors.ValidationFailed(
+        "Text may not contain NUL characters.",
+        code="null_character",
+        fields={field: ["Text may not contain NUL (\\u0000) characters."]},
+    )
+
+
+class AtlasJSONParser(parsers.JSONParser):
+    """DRF's JSON parser, bounded in depth and refusing NUL characters."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(
+                f"JSON parse error - the document nests deeper than {MAX_JSON_DEPTH} levels."
+            ) from None
+        check_text_tree(data)
+        return data
+
+
+class AtlasFormParser(parsers.FormParser):
+    """DRF's form parser, refusing NUL characters in field names and values."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        check_form_fields(data)
+        return data
+
+
+class AtlasMultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser, refusing NUL characters in the text fields (files are the
+    business of whoever reads them)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        check_form_fields(result.data)
+        return result

@@ -1,0 +1,80 @@
+"""The API's body parsers refuse what the service cannot walk or store, in the one error
+shape: JSON nested past any sensible depth, and NUL characters in any text."""
+
+import pytest
+
+from tests.factories.annotations import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(api_client):
+    api_client.force_authenticate(UserFactory())
+    return api_client
+
+
+def test_json_nested_deeper_than_the_interpreter_can_parse_is_a_400(signed_in):
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = signed_in.post("/api/v1/projects/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert response.json()["fields"] == {}
+
+
+def test_json_nested_deeper_than_the_limit_is_a_400_naming_where(signed_in):
+    body = '{"name": "Curves", "slug": "curves", "extra": ' + "[" * 70 + "]" * 70 + "}"
+
+    response = signed_in.post("/api/v1/projects/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_deep"
+    assert list(response.json()["fields"]) == ["extra" + ".0" * 63]
+
+
+def test_a_nul_character_in_a_json_string_is_a_400_naming_the_field(signed_in):
+    body = '{"name": "Curves", "slug": "curves", "description": "bad\\u0000text"}'
+
+    response = signed_in.post("/api/v1/projects/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Text may not contain NUL characters.",
+        "code": "null_character",
+        "fields": {"description": ["Text may not contain NUL (\\u0000) characters."]},
+    }
+
+
+def test_a_nul_character_in_a_json_key_is_a_400(signed_in):
+    body = '{"name": "Curves", "slug": "curves", "a\\u0000b": 1}'
+
+    response = signed_in.post("/api/v1/projects/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "null_character"
+
+
+def test_a_nul_character_in_a_form_field_is_a_400_naming_the_field(signed_in):
+    response = signed_in.post(
+        "/api/v1/projects/",
+        "name=Curves&slug=curves&description=bad%00text",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "null_character"
+    assert list(response.json()["fields"]) == ["description"]
+
+
+def test_a_nul_character_in_a_multipart_text_field_is_a_400_naming_the_field(signed_in):
+    response = signed_in.post(
+        "/api/v1/projects/",
+        {"name": "Curves", "slug": "curves", "description": "bad\x00text"},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "null_character"
+    assert list(response.json()["fields"]) == ["description"]
