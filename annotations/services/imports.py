@@ -63,8 +63,8 @@ def taxonomy_import(*, project, network, actor, format, content, dry_run=False):
                 return report
             report["event"] = changes.apply()
     except IntegrityError as error:
-        # A unit was given a group between the check and the write (direct assignments do
-        # not take the project lock that imports and group changes take).
+        # A unit was given a group between the check and the write by a writer that did not
+        # take the project lock (every assignment service does).
         raise Conflict(
             "The taxonomy changed while the file was imported; nothing was imported. Try again.",
             code="import_conflict",
