@@ -83,7 +83,8 @@ def _client_as(caller, project):
 
 def _call(client, endpoint, slug):
     method, path, body = ENDPOINTS[endpoint]
-    return getattr(client, method)(path.format(slug=slug), body)
+    # Every project change needs If-Match; the other endpoints ignore it.
+    return getattr(client, method)(path.format(slug=slug), body, HTTP_IF_MATCH='"1"')
 
 
 def _state(project):
@@ -140,7 +141,7 @@ def test_superuser_who_is_not_a_member_may_write():
     client = APIClient()
     client.force_authenticate(UserFactory(is_superuser=True))
 
-    response = client.patch("/api/v1/projects/curves/", {"name": "Renamed"})
+    response = client.patch("/api/v1/projects/curves/", {"name": "Renamed"}, HTTP_IF_MATCH='"1"')
 
     assert (response.status_code, response.json()["role"]) == (200, None)
     assert Project.objects.values_list("name", flat=True).get(pk=project.pk) == "Renamed"
