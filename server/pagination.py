@@ -5,7 +5,8 @@ from server.errors import ValidationFailed
 
 def _positive_int(request, name, maximum=None):
     """The query parameter ``name`` as an integer in ``1..maximum``, None when absent; a 400
-    naming the parameter otherwise (a wrong page size is an error, not a silent default)."""
+    naming the parameter otherwise (a wrong page size is an error, not a silent default).
+    Pages keep DRF's answers: a number past the end, or no page number, is a 404."""
     raw = request.query_params.getlist(name)
     if not raw:
         return None
@@ -24,15 +25,11 @@ def _positive_int(request, name, maximum=None):
 class AtlasPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
-    last_page_strings = ()
 
     def get_page_size(self, request):
         return _positive_int(request, self.page_size_query_param, self.max_page_size) or (
             self.page_size
         )
-
-    def get_page_number(self, request, paginator):
-        return _positive_int(request, self.page_query_param) or 1
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
