@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from server.cache import cache_reachable
 from server.celery import app as celery_app
+from server.schema import ERROR
 from workers.services.heartbeats import live_workers
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,10 @@ def broker_kind():
 
 
 class HealthView(APIView):
+    """Liveness for anyone (load balancers, uptime probes); what stands behind it, worker
+    hostnames and pids included, only for staff."""
+
     permission_classes = [AllowAny]
-    authentication_classes = []
 
     @extend_schema(
         responses={
@@ -51,41 +54,42 @@ class HealthView(APIView):
                 name=f"Health{code}",
                 fields={
                     "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-                    "database": serializers.DictField(),
-                    "broker": serializers.DictField(),
-                    "cache": serializers.DictField(),
-                    "workers": serializers.ListField(child=serializers.DictField()),
+                    "database": serializers.DictField(required=False),
+                    "broker": serializers.DictField(required=False),
+                    "cache": serializers.DictField(required=False),
+                    "workers": serializers.ListField(child=serializers.DictField(), required=False),
                 },
             )
             for code in (200, 503)
         }
+        | {401: ERROR},
+        description="`status` for anyone; the database, broker, cache and live workers only "
+        "for staff users. A token or session is optional, but a bad token is refused (401).",
     )
     def get(self, request):
         database = database_ok()
         broker = broker_ok()
         cache = cache_reachable()
-        workers = (
-            [
-                {
-                    "hostname": worker.hostname,
-                    "pid": worker.pid,
-                    "queues": worker.queues,
-                    "device": worker.device,
-                    "last_seen": worker.last_seen.isoformat(),
-                }
-                for worker in live_workers()
-            ]
-            if database
-            else []
-        )
         healthy = database and broker and cache
-        return Response(
-            {
-                "status": "ok" if healthy else "degraded",
+        body = {"status": "ok" if healthy else "degraded"}
+        if request.user.is_staff:
+            body |= {
                 "database": {"ok": database, "vendor": connection.vendor},
                 "broker": {"ok": broker, "transport": broker_kind()},
                 "cache": {"ok": cache},
-                "workers": workers,
-            },
-            status=200 if healthy else 503,
-        )
+                "workers": _live_workers() if database else [],
+            }
+        return Response(body, status=200 if healthy else 503)
+
+
+def _live_workers():
+    return [
+        {
+            "hostname": worker.hostname,
+            "pid": worker.pid,
+            "queues": worker.queues,
+            "device": worker.device,
+            "last_seen": worker.last_seen.isoformat(),
+        }
+        for worker in live_workers()
+    ]

@@ -217,12 +217,14 @@ def test_repeating_a_finished_request_returns_the_same_job(researcher, workers):
     assert Job.objects.count() == 1
 
 
-def test_health_lists_the_live_worker_with_its_queues_and_device(researcher, workers):
+def test_health_lists_the_live_worker_with_its_queues_and_device_to_staff(workers):
+    staff = APIClient()
+    staff.force_authenticate(UserFactory(is_staff=True))
     worker = workers()
 
-    wait_for(lambda: researcher.get("/api/v1/health/").json()["workers"], worker, timeout=60)
+    wait_for(lambda: staff.get("/api/v1/health/").json()["workers"], worker, timeout=60)
 
-    health = researcher.get("/api/v1/health/").json()
+    health = staff.get("/api/v1/health/").json()
     assert health["status"] == "ok"
     assert [(w["queues"], w["device"]) for w in health["workers"]] == [(["default", "gpu"], "cpu")]
 
