@@ -4,12 +4,15 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from annotations.models import Project, Role
+from server import text_limits
 from workers.models import Network
 
 
 class TokenObtainInputSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    username = serializers.CharField(max_length=text_limits.USERNAME)
+    password = serializers.CharField(
+        max_length=text_limits.PASSWORD, trim_whitespace=False, style={"input_type": "password"}
+    )
 
 
 class TokenOutputSerializer(serializers.Serializer):
@@ -42,14 +45,18 @@ class MeOutputSerializer(serializers.Serializer):
 class ProjectCreateInputSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=Project._meta.get_field("slug").max_length)
     name = serializers.CharField(max_length=Project._meta.get_field("name").max_length)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_limits.DESCRIPTION
+    )
 
 
 class ProjectUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(
         required=False, max_length=Project._meta.get_field("name").max_length
     )
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=text_limits.DESCRIPTION
+    )
     assignments_need_review = serializers.BooleanField(
         required=False,
         help_text="Whether units change group only through reviewed hypotheses (owners excepted).",

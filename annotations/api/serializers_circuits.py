@@ -8,6 +8,7 @@ from annotations.models import Circuit, CircuitEdge, UnitLink
 from annotations.services.assignments import unit_label
 from annotations.services.circuits import DIRECTIONS, MAX_GROW
 from annotations.services.markdown import render_markdown
+from server import text_limits
 from workers.models import Network
 
 NAME_MAX_LENGTH = Circuit._meta.get_field("name").max_length
@@ -21,7 +22,11 @@ class CircuitCreateInputSerializer(serializers.Serializer):
     )
     name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     description = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Markdown."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=text_limits.DESCRIPTION,
+        help_text="Markdown.",
     )
 
     def __init__(self, *args, project=None, **kwargs):
@@ -32,16 +37,23 @@ class CircuitCreateInputSerializer(serializers.Serializer):
 
 class CircuitUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=NAME_MAX_LENGTH)
-    description = serializers.CharField(required=False, allow_blank=True, help_text="Markdown.")
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=text_limits.DESCRIPTION, help_text="Markdown."
+    )
 
 
 class CircuitNodeInputSerializer(serializers.Serializer):
-    unit = serializers.CharField(help_text='A unit of the circuit\'s network, like "mixed3b:379".')
-    role = serializers.CharField(required=False, allow_blank=True, default="")
+    unit = serializers.CharField(
+        max_length=text_limits.ADDRESS,
+        help_text='A unit of the circuit\'s network, like "mixed3b:379".',
+    )
+    role = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_limits.NOTE
+    )
 
 
 class CircuitNodeUpdateInputSerializer(serializers.Serializer):
-    role = serializers.CharField(allow_blank=True)
+    role = serializers.CharField(allow_blank=True, max_length=text_limits.NOTE)
 
 
 class CircuitEdgeInputSerializer(serializers.Serializer):
@@ -120,14 +132,18 @@ class LinkCreateInputSerializer(serializers.Serializer):
     """Two units (``{network, unit}`` each) or two group ids."""
 
     unit_a = serializers.DictField(
-        child=serializers.CharField(),
+        child=serializers.CharField(max_length=text_limits.ADDRESS),
         required=False,
         help_text='{"network": "inceptionv1", "unit": "mixed3b:379"}',
     )
-    unit_b = serializers.DictField(child=serializers.CharField(), required=False)
+    unit_b = serializers.DictField(
+        child=serializers.CharField(max_length=text_limits.ADDRESS), required=False
+    )
     group_a = serializers.IntegerField(required=False)
     group_b = serializers.IntegerField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_limits.NOTE
+    )
     correlation = serializers.FloatField(
         required=False, allow_null=True, default=None, min_value=-1.0, max_value=1.0
     )
@@ -135,7 +151,9 @@ class LinkCreateInputSerializer(serializers.Serializer):
 
 class LinkReviewInputSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=("confirm", "reject"))
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_limits.NOTE
+    )
 
 
 class LinkUnitOutputSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from annotations.models import Release
+from server import text_limits
 
 RELEASE_NAME_LENGTH = Release._meta.get_field("name").max_length
 
@@ -89,7 +90,11 @@ class ImportReportOutputSerializer(serializers.Serializer):
 class ReleaseCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=RELEASE_NAME_LENGTH, help_text="Like v1.")
     notes = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Markdown."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=text_limits.DESCRIPTION,
+        help_text="Markdown.",
     )
 
 

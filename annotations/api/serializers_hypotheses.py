@@ -4,15 +4,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotations.api.serializers_taxonomy import ColorField
 from annotations.models import Hypothesis, Review
 from annotations.services.assignments import unit_label
 from annotations.services.hypotheses import (
-    COLOR,
     DEFAULT_COLOR,
     GROUP_NAME_MAX_LENGTH,
     TITLE_MAX_LENGTH,
 )
 from annotations.services.markdown import render_markdown
+from server import text_limits
 from workers.models import Network
 
 
@@ -21,17 +22,21 @@ class NewGroupInputSerializer(serializers.Serializer):
     parent = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="A group id; null: at the root."
     )
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    color = serializers.RegexField(COLOR, required=False, default=DEFAULT_COLOR)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_limits.DESCRIPTION
+    )
+    color = ColorField(required=False, default=DEFAULT_COLOR)
 
 
 class HypothesisReviseInputSerializer(serializers.Serializer):
     """Every field optional: what is left out stays as it is."""
 
     title = serializers.CharField(required=False, max_length=TITLE_MAX_LENGTH)
-    text = serializers.CharField(required=False, allow_blank=True, help_text="Markdown.")
+    text = serializers.CharField(
+        required=False, allow_blank=True, max_length=text_limits.BODY, help_text="Markdown."
+    )
     units = serializers.ListField(
-        child=serializers.CharField(),
+        child=serializers.CharField(max_length=text_limits.ADDRESS),
         required=False,
         help_text='Unit addresses of the hypothesis\' network, like "mixed3b:379".',
     )
@@ -80,7 +85,9 @@ class HypothesisCreateInputSerializer(HypothesisReviseInputSerializer):
 
 class ReviewInputSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=Review.Verdict.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_limits.DESCRIPTION
+    )
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -1,13 +1,31 @@
 """Input and output shapes of the taxonomy, assignment and history endpoints."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotations.colors import COLOR_PATTERN, is_color
 from annotations.models import Assignment, Group
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST
+from server import text_limits
 
-COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 NAME_LENGTH = Group._meta.get_field("name").max_length
 SOURCE_HELP = f"How the unit got its group: {', '.join(Assignment.Source.values)}."
+
+
+@extend_schema_field({"type": "string", "pattern": COLOR_PATTERN, "example": "#1f77b4"})
+class ColorField(serializers.CharField):
+    """A colour written ``#rrggbb``, taken as sent (surrounding whitespace is refused)."""
+
+    default_error_messages = {"invalid_color": "Write a color as #rrggbb."}
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not is_color(value):
+            self.fail("invalid_color")
+        return value
 
 
 class LayerScopeInputSerializer(serializers.Serializer):
@@ -23,9 +41,13 @@ class LayerScopeOutputSerializer(serializers.Serializer):
 class GroupCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_LENGTH)
     description = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Markdown."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=text_limits.DESCRIPTION,
+        help_text="Markdown.",
     )
-    color = serializers.RegexField(COLOR_PATTERN, required=False, default="#888888")
+    color = ColorField(required=False, default="#888888")
     order = serializers.IntegerField(required=False, default=0)
     parent = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Parent group id; null: root."
@@ -37,8 +59,10 @@ class GroupCreateInputSerializer(serializers.Serializer):
 
 class GroupUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=NAME_LENGTH)
-    description = serializers.CharField(required=False, allow_blank=True, help_text="Markdown.")
-    color = serializers.RegexField(COLOR_PATTERN, required=False)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=text_limits.DESCRIPTION, help_text="Markdown."
+    )
+    color = ColorField(required=False)
     order = serializers.IntegerField(required=False)
     layer = LayerScopeInputSerializer(
         required=False, allow_null=True, help_text="Limit the group to one layer; null lifts it."
@@ -98,7 +122,9 @@ class GroupUnitOutputSerializer(serializers.Serializer):
 
 class UnitGroupInputSerializer(serializers.Serializer):
     group = serializers.IntegerField(allow_null=True, help_text="A group id; null: no group.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_limits.NOTE
+    )
 
 
 class UnitGroupOutputSerializer(serializers.Serializer):
@@ -120,13 +146,15 @@ class UnitGroupOutputSerializer(serializers.Serializer):
 class AssignmentsInputSerializer(serializers.Serializer):
     network = serializers.SlugField(max_length=100, help_text="A network the project studies.")
     units = serializers.ListField(
-        child=serializers.CharField(max_length=220),
+        child=serializers.CharField(max_length=text_limits.ADDRESS),
         min_length=1,
         max_length=MAX_UNITS_PER_REQUEST,
         help_text="Unit addresses like 'mixed3b:379'.",
     )
     group = serializers.IntegerField(allow_null=True, help_text="A group id; null: no group.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=text_limits.NOTE
+    )
 
 
 class AssignmentsOutputSerializer(serializers.Serializer):

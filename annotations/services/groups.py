@@ -6,13 +6,12 @@ UPDATE. Changes to the shape of a project's tree (create, move, merge, delete) a
 project's row lock first, so two moves at once cannot build a cycle between them.
 """
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotations.colors import is_color
 from annotations.models import Assignment, Event, Group, Project, ProjectNetwork
 from annotations.policies import ACTION_ROLES, authorize, can, role_in_project
 from annotations.services.assignments import assignments_apply, unit_label, units_for_project
@@ -20,7 +19,6 @@ from annotations.services.events import event_record, events_record
 from server.concurrency import stale
 from server.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 EDITABLE = frozenset({"name", "description", "color", "order", "layer"})
 
 
@@ -266,7 +264,7 @@ def _clean(values):
             Group._meta.get_field(field).clean(value, None)
         except ValidationError as error:
             fields[field] = error.messages
-    if "color" in values and not COLOR.match(str(values["color"])):
+    if "color" in values and not is_color(values["color"]):
         fields["color"] = ["Write a color as #rrggbb."]
     if fields:
         raise ValidationFailed("The group has invalid fields.", fields=fields)

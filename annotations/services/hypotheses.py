@@ -6,12 +6,11 @@ revision makes a new version, so reviews of earlier versions (approvals included
 count.
 """
 
-import re
-
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotations.colors import is_color
 from annotations.models import (
     Assignment,
     Circuit,
@@ -31,7 +30,6 @@ from workers.models import Artifact
 # A revision leaves out what it does not change (None clears a proposal or the group).
 UNCHANGED = object()
 
-COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_COLOR = Group._meta.get_field("color").default
 GROUP_NAME_MAX_LENGTH = Group._meta.get_field("name").max_length
 TITLE_MAX_LENGTH = Hypothesis._meta.get_field("title").max_length
@@ -282,7 +280,7 @@ def _new_group_problems(new_group, groups):
         problems.append(f"The name has at most {GROUP_NAME_MAX_LENGTH} characters.")
     if new_group["parent"] is not None and new_group["parent"] not in groups:
         problems.append(f"No group {new_group['parent']} in this project.")
-    if not COLOR.match(new_group["color"]):
+    if not is_color(new_group["color"]):
         problems.append("The color reads like #1f77b4.")
     return problems
 

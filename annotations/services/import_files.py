@@ -12,9 +12,11 @@ from pathlib import Path
 
 import jsonschema
 
+from annotations.colors import is_color
 from annotations.models import Group
 from annotations.selectors.exports import PATH_SEPARATOR
 from server.errors import ValidationFailed
+from server.parsers import MAX_JSON_DEPTH, NUL, check_text_tree
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "taxonomy-export-v1.schema.json"
 SIMPLE_CSV_COLUMNS = ("layer", "unit", "group", "parent_group", "description")
@@ -103,6 +105,9 @@ def read_import_file(*, format, content):
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise _malformed(f"The file is not UTF-8 text ({error.reason}).") from error
+    if NUL in content:
+        line = content.count("\n", 0, content.index(NUL)) + 1
+        raise _malformed(f"The file holds a NUL character (line {line}).")
     if format == "json":
         return _read_json(content)
     if format == "csv":
@@ -155,6 +160,17 @@ def _read_json(content):
         document = json.loads(content)
     except ValueError as error:
         raise _malformed(f"Not JSON: {error}.") from error
+    except RecursionError:
+        raise _malformed(f"Not JSON: nested deeper than {MAX_JSON_DEPTH} levels.") from None
+    try:
+        # Escaped NULs (\u0000) and runaway nesting, refused as in any API body.
+        check_text_tree(document)
+    except ValidationFailed as refusal:
+        raise ValidationFailed(
+            f"Malformed file: {refusal.detail} Nothing was imported.",
+            code="import_invalid",
+            fields=refusal.fields,
+        ) from None
     problems = Problems()
     validator, unit_validator = _schema_validators()
     units = document.get("units") if isinstance(document, dict) else None
@@ -255,6 +271,9 @@ def _json_groups(groups, plan, problems):
                 f"Two groups named {path[-1]!r} under the same parent ({taken[path]} and "
                 f"{where}): the names collide.",
             )
+            continue
+        if not is_color(group["color"]):
+            problems.add(where, f"color {group['color']!r} is not written #rrggbb.")
             continue
         taken[path] = where
         plan.group_paths_by_id[group_id] = path

@@ -168,9 +168,15 @@ def test_create_with_a_bad_color_is_a_400(client):
     response = client.post(GROUPS, {"name": "Curves", "color": "orange"})
 
     assert response.status_code == 400
-    assert response.json()["fields"] == {
-        "color": ["This value does not match the required pattern."]
-    }
+    assert response.json()["fields"] == {"color": ["Write a color as #rrggbb."]}
+    assert not Group.objects.exists()
+
+
+def test_create_with_a_color_followed_by_a_newline_is_a_400(client):
+    response = client.post(GROUPS, {"name": "Curves", "color": "#AABBCC\n"})
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"color": ["Write a color as #rrggbb."]}
     assert not Group.objects.exists()
 
 
