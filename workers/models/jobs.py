@@ -38,8 +38,12 @@ class Job(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(default=0.0)
     progress_message = models.CharField(max_length=200, blank=True)
+    # Claims that ended with the worker lost (or that are running now); a claim given back
+    # after a transient error (a dropped database connection) is not counted.
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=3)
+    # Claims given back after a transient error, bounded by ATLAS_JOB_MAX_TRANSIENT_RETRIES.
+    transient_retries = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=40, blank=True)
@@ -52,6 +56,7 @@ class Job(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the job was last handed to the broker; null while that failed (the sweep sends it).
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

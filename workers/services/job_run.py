@@ -3,11 +3,12 @@
 import logging
 import time
 
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from workers import runtime
 from workers.engine.errors import EngineError
 from workers.jobkinds import JOB_KINDS
+from workers.models import Job
 from workers.services.artifacts import ArtifactBatch
 from workers.services.jobs import (
     JobCancelled,
@@ -24,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 # Errors worth another try: the database or the network hiccupped, not the job itself.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+# Tries to give a job back after a transient error, a second apart and then two, before
+# leaving it to the lease sweep (which counts it as a lost worker).
+RELEASE_TRIES = 3
 
 
 class TransientJobError(Exception):
@@ -71,10 +75,12 @@ def job_run(*, job_id, worker=None, on_progress=None):
         return "failed"
     except TRANSIENT_ERRORS as error:
         logger.warning("job %s: transient error %r; giving it back to the queue", job_id, error)
-        try:
-            job_release(job=job, worker=worker)
-        except DatabaseError:
-            logger.exception("job %s: could not release; the lease sweep will requeue it", job_id)
+        status = _give_back(job, worker, error)
+        if status == Job.Status.FAILED:
+            artifacts.discard()
+            return "failed"
+        if status is None:
+            return None
         raise TransientJobError(str(error)) from error
     except Exception as error:
         logger.exception("job %s failed", job_id)
@@ -87,3 +93,24 @@ def job_run(*, job_id, worker=None, on_progress=None):
             timings=timings,
         )
         return "failed"
+
+
+def _give_back(job, worker, error):
+    """``job_release`` on a fresh connection, retried briefly: the error that brought us here
+    has usually broken this thread's connection, and a release that fails leaves the job to
+    the lease sweep, which would spend an attempt on it."""
+    kind = "database" if isinstance(error, DatabaseError) else "network"
+    message = " ".join(str(error).split())
+    cause = f"a transient {kind} error: {type(error).__name__}: {message}"
+    for number in range(1, RELEASE_TRIES + 1):
+        # Inside a transaction (a caller's, or a test's) the connection is not ours to drop.
+        if not connection.in_atomic_block:
+            connection.close()
+        try:
+            return job_release(job=job, worker=worker, cause=cause)
+        except DatabaseError:
+            logger.warning("job %s: release %d of %d failed", job.pk, number, RELEASE_TRIES)
+            if number < RELEASE_TRIES:
+                time.sleep(number)
+    logger.error("job %s: could not give it back; the lease sweep will requeue it", job.pk)
+    return Job.Status.RUNNING

@@ -30,10 +30,20 @@ def _canonical_hash(payload):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _enqueue_after_commit(job_id):
+def _enqueue_after_commit(job_id, *, countdown=None):
+    transaction.on_commit(lambda: _enqueue(job_id, countdown))
+
+
+def _enqueue(job_id, countdown):
+    """Hand the job to the broker. When the broker cannot take it, the job stays queued with
+    no ``enqueued_at`` and the next sweep sends it: the request that made it still succeeds."""
     from workers.tasks import run_job
 
-    transaction.on_commit(lambda: run_job.apply_async(args=[job_id]))
+    try:
+        run_job.apply_async(args=[job_id], countdown=countdown)
+    except Exception as error:  # kombu, redis and socket errors alike: the row is the job
+        logger.warning("job %s: the broker refused it (%r); the sweep will send it", job_id, error)
+        Job.objects.filter(pk=job_id, status=Status.QUEUED).update(enqueued_at=None)
 
 
 def job_request(*, network, kind, layer_name, unit_indices=None, params=None, actor, enqueue=True):
@@ -195,10 +205,11 @@ class ProgressReporter:
 
 def job_succeed(*, job, worker, timings):
     now = timezone.now()
+    retried = job.transient_retries
     return _running_by(job, worker).update(
         status=Status.SUCCEEDED,
         progress=1.0,
-        progress_message="done",
+        progress_message=f"done, retried {retried}x after transient errors" if retried else "done",
         finished_at=now,
         lease_expires_at=None,
         timings=timings,
@@ -222,14 +233,43 @@ def job_mark_cancelled(*, job, worker):
     )
 
 
-def job_release(*, job, worker):
-    """Give a running job back to the queue (transient failure); the attempt still counts."""
-    released = _running_by(job, worker).update(
-        status=Status.QUEUED, lease_expires_at=None, worker="", enqueued_at=timezone.now()
+TRANSIENT_BACKOFF_MAX_SECONDS = 60.0
+
+
+def job_release(*, job, worker, cause):
+    """Give a running job back to the queue after a transient error (``cause`` says which),
+    without spending its attempt, to run again after a backoff; fail it instead once its
+    transient retries are used up. Returns the job's new status, or None if it was not ours.
+    """
+    now = timezone.now()
+    limit = settings.ATLAS_JOB_MAX_TRANSIENT_RETRIES
+    retry = job.transient_retries + 1
+    with transaction.atomic():
+        released = (
+            _running_by(job, worker)
+            .filter(transient_retries__lt=limit)
+            .update(
+                status=Status.QUEUED,
+                attempts=F("attempts") - 1,
+                transient_retries=F("transient_retries") + 1,
+                lease_expires_at=None,
+                worker="",
+                enqueued_at=now,
+                progress_message=f"retried after {cause}"[:200],
+            )
+        )
+        if released:
+            backoff = settings.ATLAS_JOB_TRANSIENT_BACKOFF_SECONDS * 2 ** (retry - 1)
+            _enqueue_after_commit(job.pk, countdown=min(backoff, TRANSIENT_BACKOFF_MAX_SECONDS))
+            return Status.QUEUED
+    failed = _running_by(job, worker).update(
+        status=Status.FAILED,
+        error_code="transient_errors",
+        error=f"Gave up after {limit} retries after transient errors; the last: {cause}"[:5000],
+        finished_at=now,
+        lease_expires_at=None,
     )
-    if released:
-        _enqueue_after_commit(job.pk)
-    return released
+    return Status.FAILED if failed else None
 
 
 def job_cancel(*, job, actor):

@@ -21,9 +21,14 @@ UNITS = 32
 
 @pytest.fixture(autouse=True)
 def sent(monkeypatch):
-    ids = []
-    monkeypatch.setattr(job_services, "_enqueue_after_commit", ids.append)
-    return ids
+    """Job ids handed to the broker (after commit), with the delay each was sent with."""
+    sends = []
+    monkeypatch.setattr(
+        job_services,
+        "_enqueue_after_commit",
+        lambda job_id, countdown=None: sends.append((job_id, countdown)),
+    )
+    return sends
 
 
 @pytest.fixture
@@ -170,16 +175,100 @@ def test_a_job_cancelled_while_running_stops_and_records_nothing(mobilenet, monk
     assert stored_files() == []
 
 
-def test_a_transient_database_error_gives_the_job_back_to_the_queue(mobilenet, monkeypatch, sent):
+def failing_first(monkeypatch, times, error=None):
+    """The first ``times`` runs of first-layer jobs raise ``error`` (a dropped database
+    connection by default); later ones work."""
+    error = error or OperationalError("connection reset")
+    real = first_layer.first_layer_weight_images
+    calls = []
+
     def flaky(*args, **kwargs):
-        raise OperationalError("connection reset")
+        calls.append(1)
+        if len(calls) <= times:
+            raise error
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(first_layer, "first_layer_weight_images", flaky)
+
+
+def test_a_transient_database_error_gives_the_job_back_without_spending_an_attempt(
+    mobilenet, monkeypatch, sent, settings
+):
+    settings.ATLAS_JOB_TRANSIENT_BACKOFF_SECONDS = 2.0
+    failing_first(monkeypatch, 1)
     job = request(mobilenet)
 
     with pytest.raises(TransientJobError):
         job_run(job_id=job.pk)
 
     job.refresh_from_db()
-    assert (job.status, job.attempts, job.worker) == ("queued", 1, "")
-    assert sent == [job.pk, job.pk]
+    assert (job.status, job.attempts, job.transient_retries, job.worker) == ("queued", 0, 1, "")
+    assert job.progress_message == (
+        "retried after a transient database error: OperationalError: connection reset"
+    )
+    assert sent == [(job.pk, None), (job.pk, 2.0)]
+
+
+def test_a_job_hit_by_three_transient_errors_succeeds_on_its_first_attempt(mobilenet, monkeypatch):
+    failing_first(monkeypatch, 3)
+    job = request(mobilenet)
+    for _ in range(3):
+        with pytest.raises(TransientJobError):
+            job_run(job_id=job.pk)
+
+    assert job_run(job_id=job.pk) == "succeeded"
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.transient_retries) == ("succeeded", 1, 3)
+    assert job.progress_message == "done, retried 3x after transient errors"
+    assert Artifact.objects.filter(job=job).count() == 2 * UNITS + 2
+
+
+def test_the_backoff_between_transient_retries_doubles_up_to_a_minute(
+    mobilenet, monkeypatch, sent, settings
+):
+    settings.ATLAS_JOB_TRANSIENT_BACKOFF_SECONDS = 10.0
+    failing_first(monkeypatch, 4)
+    job = request(mobilenet)
+
+    for _ in range(4):
+        with pytest.raises(TransientJobError):
+            job_run(job_id=job.pk)
+
+    assert [countdown for _, countdown in sent] == [None, 10.0, 20.0, 40.0, 60.0]
+
+
+def test_a_job_out_of_transient_retries_fails_and_says_why(mobilenet, monkeypatch, sent, settings):
+    settings.ATLAS_JOB_MAX_TRANSIENT_RETRIES = 2
+    failing_first(monkeypatch, 3)
+    job = request(mobilenet)
+    for _ in range(2):
+        with pytest.raises(TransientJobError):
+            job_run(job_id=job.pk)
+
+    assert job_run(job_id=job.pk) == "failed"
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.transient_retries) == ("failed", 1, 2)
+    assert job.error_code == "transient_errors"
+    assert job.error == (
+        "Gave up after 2 retries after transient errors; the last: a transient database "
+        "error: OperationalError: connection reset"
+    )
+    assert len(sent) == 3
+    assert stored_files() == []
+
+
+def test_a_dropped_network_connection_is_retried_as_a_transient_network_error(
+    mobilenet, monkeypatch
+):
+    failing_first(monkeypatch, 1, error=ConnectionResetError("peer reset"))
+    job = request(mobilenet)
+
+    with pytest.raises(TransientJobError):
+        job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.progress_message == (
+        "retried after a transient network error: ConnectionResetError: peer reset"
+    )

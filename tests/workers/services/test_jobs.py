@@ -2,11 +2,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from annotations.models import Role
 from server.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from tests.factories.annotations import MembershipFactory, ProjectNetworkFactory, UserFactory
 from tests.factories.workers import JobFactory, LayerFactory
+from workers import tasks
 from workers.models import Job
 from workers.services import jobs as job_services
 from workers.services.jobs import (
@@ -328,3 +330,41 @@ def test_sweep_resends_a_job_queued_long_ago(settings, sent):
 
     assert result == {"requeued": [], "failed": [], "resent": [stale.pk]}
     assert sent == [stale.pk]
+
+
+class UnreachableBroker:
+    """Stands in for the ``run_job`` task while the broker is down: every send fails."""
+
+    def apply_async(self, args, countdown=None):
+        raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_a_job_the_broker_refuses_is_kept_queued_with_no_enqueue_time(
+    first_layer, annotator, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tasks, "run_job", UnreachableBroker())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job, created = job_request(
+            network=first_layer.network,
+            kind="first_layer_weights",
+            layer_name="features.0",
+            actor=annotator,
+        )
+
+    job.refresh_from_db()
+    assert created is True
+    assert (job.status, job.enqueued_at, job.attempts) == (Status.QUEUED, None, 0)
+
+
+def test_the_sweep_sends_a_job_the_broker_refused_at_once(settings, sent):
+    settings.ATLAS_REQUEUE_QUEUED_AFTER_SECONDS = 600
+    refused = JobFactory(enqueued_at=None)
+    JobFactory(enqueued_at=timezone.now() - timedelta(seconds=30))
+
+    result = jobs_sweep()
+
+    refused.refresh_from_db()
+    assert result == {"requeued": [], "failed": [], "resent": [refused.pk]}
+    assert sent == [refused.pk]
+    assert refused.enqueued_at is not None
