@@ -331,6 +331,10 @@ ATLAS_RENDER_BATCH_SIZE = env_int("ATLAS_RENDER_BATCH_SIZE", 0)
 ATLAS_DATASET_BATCH_SIZE = env_int("ATLAS_DATASET_BATCH_SIZE", 32)
 # Where the worker keeps networks it loaded; one network at a time per GPU by default.
 ATLAS_NETWORK_CACHE_SIZE = env_int("ATLAS_NETWORK_CACHE_SIZE", 2)
+# A registered TorchScript model is inspected (one forward pass) in a child process of the
+# worker with this much address space and this much wall-clock time; past either it fails.
+ATLAS_INSPECT_MEMORY_MB = env_int("ATLAS_INSPECT_MEMORY_MB", 4096)
+ATLAS_INSPECT_TIMEOUT_SECONDS = env_float("ATLAS_INSPECT_TIMEOUT_SECONDS", 120.0)
 ATLAS_MAX_UPLOAD_BYTES = env_int("ATLAS_MAX_UPLOAD_BYTES", 2 * 1024**3)
 # Request bodies (server/middleware.py): JSON and forms, then taxonomy import files.
 ATLAS_MAX_JSON_BYTES = env_int("ATLAS_MAX_JSON_BYTES", 2 * 1024**2)

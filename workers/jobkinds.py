@@ -47,6 +47,10 @@ class JobKind:
     # Refuses an actor who may not read what the parameters name (another network, a
     # dataset) with the answer a missing one gets; runs before ``check`` looks inside them.
     authorize: Callable = field(default=lambda params, actor: None)
+    # False for a job the system creates itself (inspect_network), never POST /jobs/.
+    requestable: bool = True
+    # False for a job that must not load the network into the worker (inspect_network).
+    loads_network: bool = True
 
     def clean_params(self, params, *, network, layer, actor=None):
         """The parameters typed and completed with defaults, every object they name authorized
@@ -157,6 +161,12 @@ def _run_universality(job, network, artifacts, report):
     return render_universality(job, network, artifacts, report)
 
 
+def _run_inspect_network(job, network, artifacts, report):
+    from workers.services.network_inspection import network_inspect
+
+    return network_inspect(job=job, report=report)
+
+
 def _run_weights(job, network, artifacts, report):
     from workers.renderers.weights import render_weights
 
@@ -240,4 +250,16 @@ JOB_KINDS = {
         check=_other_layer_exists,
         authorize=_other_network_visible,
     ),
+    "inspect_network": JobKind(
+        name="inspect_network",
+        description="A newly registered network's layers, measured from one forward pass "
+        "(a TorchScript file's in a child process under time and memory limits), and its "
+        "layer and unit rows.",
+        params={},
+        run=_run_inspect_network,
+        requestable=False,
+        loads_network=False,
+    ),
 }
+
+REQUESTABLE_KINDS = sorted(name for name, kind in JOB_KINDS.items() if kind.requestable)

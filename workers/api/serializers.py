@@ -3,7 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from workers.jobkinds import JOB_KINDS
+from workers.jobkinds import REQUESTABLE_KINDS
 from workers.models import Artifact, Job, Layer, Network, Unit
 
 
@@ -22,6 +22,7 @@ class NetworkOutputSerializer(serializers.ModelSerializer):
             "random_seed",
             "input_size",
             "description",
+            "status",
             "created_at",
             "layer_count",
             "unit_count",
@@ -64,7 +65,7 @@ class UnitOutputSerializer(serializers.ModelSerializer):
 
 class JobInputSerializer(serializers.Serializer):
     network = serializers.SlugField(help_text="The network's name.")
-    kind = serializers.ChoiceField(choices=sorted(JOB_KINDS))
+    kind = serializers.ChoiceField(choices=REQUESTABLE_KINDS)
     layer = serializers.CharField(max_length=100)
     units = serializers.ListField(
         child=serializers.IntegerField(min_value=0),
@@ -78,7 +79,9 @@ class JobInputSerializer(serializers.Serializer):
 
 class JobOutputSerializer(serializers.ModelSerializer):
     network = serializers.CharField(source="network.name")
-    layer = serializers.CharField(source="layer.name")
+    layer = serializers.CharField(
+        source="layer.name", allow_null=True, help_text="None for a job on the whole network."
+    )
     units = serializers.JSONField(source="unit_indices")
     created_by = serializers.CharField(source="created_by.username", default=None)
     artifacts_url = serializers.SerializerMethodField()

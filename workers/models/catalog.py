@@ -9,6 +9,13 @@ class Network(models.Model):
         BUILTIN = "builtin", "built-in architecture"
         TORCHSCRIPT = "torchscript", "TorchScript file"
 
+    class Status(models.TextChoices):
+        # A worker's inspect_network job is measuring its layers; it has no layers yet.
+        INSPECTING = "inspecting"
+        READY = "ready"
+        # The inspection failed (its job says why); registering the name again replaces it.
+        FAILED = "failed"
+
     name = models.SlugField(max_length=100, unique=True)
     source = models.CharField(max_length=20, choices=Source.choices)
     arch = models.CharField(max_length=40, blank=True)
@@ -19,6 +26,7 @@ class Network(models.Model):
     random_seed = models.IntegerField(null=True, blank=True)
     input_size = models.PositiveIntegerField(default=224)
     description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -14,6 +14,7 @@ class Job(models.Model):
         DATASET_EXAMPLES = "dataset_examples", "dataset examples"
         WEIGHTS = "weights", "weights from the previous layer"
         UNIVERSALITY = "universality", "correlation with another layer's units"
+        INSPECT_NETWORK = "inspect_network", "inspection of a newly registered network"
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -27,7 +28,10 @@ class Job(models.Model):
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="jobs")
-    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="jobs")
+    # None for a job on the whole network (inspect_network, which creates the layers).
+    layer = models.ForeignKey(
+        Layer, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
     # None targets every unit of the layer; otherwise the sorted unit indices.
     unit_indices = models.JSONField(null=True, blank=True)
     params = models.JSONField(default=dict)

@@ -50,10 +50,12 @@ def job_run(*, job_id, worker=None, on_progress=None):
     timings = {}
     started = time.perf_counter()
     try:
-        network = runtime.network_for(job.network)
+        job_kind = JOB_KINDS[job.kind]
+        # inspect_network runs a user's model only in a limited child process, never here.
+        network = runtime.network_for(job.network) if job_kind.loads_network else None
         timings["load_seconds"] = round(time.perf_counter() - started, 4)
         report(0, 1, "network loaded", force=True)
-        timings.update(JOB_KINDS[job.kind].run(job, network, artifacts, report) or {})
+        timings.update(job_kind.run(job, network, artifacts, report) or {})
         timings["total_seconds"] = round(time.perf_counter() - started, 4)
         with transaction.atomic():
             artifacts.commit()

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from server.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from workers import access
-from workers.jobkinds import JOB_KINDS
+from workers.jobkinds import JOB_KINDS, REQUESTABLE_KINDS
 from workers.models import Job
 
 logger = logging.getLogger(__name__)
@@ -55,10 +55,16 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
     if actor is not None and not access.can(actor, "job.create", network):
         raise PermissionDenied("You may not create jobs for this network.")
     job_kind = JOB_KINDS.get(kind)
-    if job_kind is None:
-        known = ", ".join(sorted(JOB_KINDS))
+    if job_kind is None or not job_kind.requestable:
+        known = ", ".join(REQUESTABLE_KINDS)
         raise ValidationFailed(
             f"Unknown job kind {kind!r}.", fields={"kind": [f"One of: {known}."]}
+        )
+    if network.status != network.Status.READY:
+        raise ValidationFailed(
+            f"Network {network.name} is {network.status}: it has no layers to render yet.",
+            code="network_not_ready",
+            fields={"network": [f"The network is {network.status}, not ready."]},
         )
     layer = network.layers.filter(name=layer_name).first()
     if layer is None:
@@ -103,6 +109,23 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
     if enqueue:
         _enqueue_after_commit(job.pk)
     return job, True
+
+
+def job_request_inspection(*, network, actor):
+    """Queue the inspect_network job of a network being registered (after commit)."""
+    job = Job.objects.create(
+        kind=Job.Kind.INSPECT_NETWORK,
+        network=network,
+        layer=None,
+        params={},
+        params_hash=_canonical_hash({}),
+        request_hash=_canonical_hash({"kind": Job.Kind.INSPECT_NETWORK, "network": network.pk}),
+        max_attempts=settings.ATLAS_JOB_MAX_ATTEMPTS,
+        created_by=actor,
+        enqueued_at=timezone.now(),
+    )
+    _enqueue_after_commit(job.pk)
+    return job
 
 
 def _validate_units(layer, unit_indices):

@@ -1,4 +1,9 @@
-"""Registering a network: validate its source with the engine, then create every row at once."""
+"""Registering a network and creating its layer and unit rows in bulk.
+
+Through the API a registration is a request: checked and stored here, then measured by a
+worker's inspect_network job (``network_inspection``), so that the web process never imports
+torch nor runs a user's model. The command line registers at once (``network_register``).
+"""
 
 import hashlib
 import logging
@@ -13,9 +18,9 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from server.errors import Conflict, ValidationFailed
-from workers.engine import networks as engine_networks
 from workers.engine.errors import EngineError
 from workers.models import Layer, Network, Unit
+from workers.services.jobs import job_request_inspection
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +30,9 @@ MIN_INPUT_SIZE, MAX_INPUT_SIZE = 32, 1024
 # The catalog stores the seed in a 32-bit integer column.
 MAX_RANDOM_SEED = 2**31 - 1
 UNIT_BATCH_SIZE = 5000
+# The engine's built-in architectures (``workers.engine.architectures``), named here so that
+# checking a request needs no torch.
+ARCHITECTURES = ("mobilenet_v2", "inception_v1")
 
 
 def _validate_request(
@@ -46,8 +54,8 @@ def _validate_request(
             "Give exactly one of: a weights file, the bundled weights, random "
             "weights (a seed), or a TorchScript file."
         ]
-    if torchscript is None and arch not in engine_networks.ARCHITECTURES:
-        known = ", ".join(sorted(engine_networks.ARCHITECTURES))
+    if torchscript is None and arch not in ARCHITECTURES:
+        known = ", ".join(sorted(ARCHITECTURES))
         fields["arch"] = [f"Unknown architecture {arch!r}; built-in ones are: {known}."]
     if torchscript is not None and arch:
         fields["arch"] = ["A TorchScript file carries its own architecture; leave arch empty."]
@@ -61,7 +69,7 @@ def _validate_request(
         fields["input_size"] = [f"Must be an integer from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}."]
     if fields:
         raise ValidationFailed("The network cannot be registered as asked.", fields=fields)
-    if Network.objects.filter(name=name).exists():
+    if Network.objects.filter(name=name).exclude(status=Network.Status.FAILED).exists():
         raise Conflict(f"A network named {name!r} is already registered.", code="name_taken")
 
 
@@ -88,27 +96,30 @@ def _local_copy(source):
         yield path
 
 
-def _load(*, arch, weights_path, bundled_weights, random_seed, torchscript_path, input_size):
-    try:
-        if torchscript_path is not None:
-            return engine_networks.load_torchscript(torchscript_path, input_size=input_size)
-        if bundled_weights:
-            weights_path = engine_networks.bundled_weights_path(arch)
-        return engine_networks.load_builtin(
-            arch, weights_path=weights_path, random_seed=random_seed, input_size=input_size
-        )
-    except EngineError as error:
-        raise ValidationFailed(
-            str(error), code=error.code, fields={"file": [str(error)]}
-        ) from error
-
-
 def _sha256(path):
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _measured(**source):
+    """The layers of a network to register, measured here (the command line)."""
+    from workers.services.network_inspection import source_layers
+
+    try:
+        return source_layers(**source, on_wait=lambda: None)
+    except EngineError as error:
+        raise ValidationFailed(
+            str(error), code=error.code, fields={"file": [str(error)]}
+        ) from error
+
+
+def _store(path, *, name, sha256, is_torchscript):
+    suffix = ".ts" if is_torchscript else (Path(path).suffix or ".pt")
+    with Path(path).open("rb") as handle:
+        return default_storage.save(f"networks/{name}/{sha256[:16]}/weights{suffix}", File(handle))
 
 
 def network_register(
@@ -124,12 +135,12 @@ def network_register(
     actor=None,
     progress=None,
 ):
-    """Register a network and create its layers and units, all or nothing.
+    """Register a network and create its layers and units here and now, all or nothing.
 
     ``weights`` and ``torchscript`` are local paths or uploaded files; they are loaded only with
-    ``torch.load(weights_only=True)``, safetensors or ``torch.jit.load`` and copied into the
-    artifact storage so that workers on other machines find them. ``progress(step, done, total)``
-    is called as the rows are created.
+    ``torch.load(weights_only=True)``, safetensors, or ``torch.jit.load`` in a limited child
+    process, and copied into the artifact storage so that workers on other machines find them.
+    ``progress(step, done, total)`` is called as the rows are created.
     """
     _validate_request(
         name=name,
@@ -140,9 +151,17 @@ def network_register(
         torchscript=torchscript,
         input_size=input_size,
     )
+    about = {
+        "name": name,
+        "random_seed": random_seed,
+        "input_size": input_size,
+        "description": description,
+        "actor": actor,
+        "progress": progress,
+    }
     upload = weights if weights is not None else torchscript
     if upload is None:
-        loaded = _load(
+        layers, sha256 = _measured(
             arch=arch,
             weights_path=None,
             bundled_weights=bundled_weights,
@@ -150,27 +169,19 @@ def network_register(
             torchscript_path=None,
             input_size=input_size,
         )
-        stored_name, sha256 = "", ""
-        if bundled_weights:
-            stored_name = BUNDLED_PREFIX + arch
-            sha256 = _sha256(engine_networks.bundled_weights_path(arch))
+        stored_name = BUNDLED_PREFIX + arch if bundled_weights else ""
         return _create_rows(
-            name=name,
             arch=arch,
             source=Network.Source.BUILTIN,
             stored_name=stored_name,
             sha256=sha256,
-            random_seed=random_seed,
-            input_size=input_size,
-            description=description,
-            actor=actor,
-            layers=loaded.layers,
-            progress=progress,
+            layers=layers,
+            **about,
         )
 
+    is_torchscript = torchscript is not None
     with _local_copy(upload) as path:
-        is_torchscript = torchscript is not None
-        loaded = _load(
+        layers, _ = _measured(
             arch=arch,
             weights_path=None if is_torchscript else path,
             bundled_weights=False,
@@ -179,28 +190,79 @@ def network_register(
             input_size=input_size,
         )
         sha256 = _sha256(path)
-        suffix = ".ts" if is_torchscript else (path.suffix or ".pt")
-        with path.open("rb") as handle:
-            stored_name = default_storage.save(
-                f"networks/{name}/{sha256[:16]}/weights{suffix}", File(handle)
-            )
+        stored_name = _store(path, name=name, sha256=sha256, is_torchscript=is_torchscript)
     try:
         return _create_rows(
-            name=name,
             arch="" if is_torchscript else arch,
             source=Network.Source.TORCHSCRIPT if is_torchscript else Network.Source.BUILTIN,
             stored_name=stored_name,
             sha256=sha256,
-            random_seed=None,
-            input_size=input_size,
-            description=description,
-            actor=actor,
-            layers=loaded.layers,
-            progress=progress,
+            layers=layers,
+            **about,
         )
     except BaseException:
         default_storage.delete(stored_name)
         raise
+
+
+def network_register_request(
+    *,
+    name,
+    arch="",
+    weights=None,
+    bundled_weights=False,
+    random_seed=None,
+    torchscript=None,
+    input_size=224,
+    description="",
+    actor=None,
+):
+    """Record a network to register and queue the worker job that inspects it; returns
+    ``(network, job)``. The network has no layers until the job succeeds (status
+    ``inspecting``, then ``ready``, or ``failed`` with the job's error). A failed network of
+    the same name is replaced. Runs no model and imports no torch.
+    """
+    _validate_request(
+        name=name,
+        arch=arch,
+        weights=weights,
+        bundled_weights=bundled_weights,
+        random_seed=random_seed,
+        torchscript=torchscript,
+        input_size=input_size,
+    )
+    is_torchscript = torchscript is not None
+    upload = weights if weights is not None else torchscript
+    stored_name, sha256 = (BUNDLED_PREFIX + arch if bundled_weights else ""), ""
+    if upload is not None:
+        with _local_copy(upload) as path:
+            sha256 = _sha256(path)
+            stored_name = _store(path, name=name, sha256=sha256, is_torchscript=is_torchscript)
+    try:
+        with transaction.atomic():
+            Network.objects.filter(name=name, status=Network.Status.FAILED).delete()
+            network = Network.objects.create(
+                name=name,
+                source=Network.Source.TORCHSCRIPT if is_torchscript else Network.Source.BUILTIN,
+                arch="" if is_torchscript else arch,
+                weights=stored_name,
+                weights_sha256=sha256,
+                random_seed=random_seed,
+                input_size=input_size,
+                description=description,
+                status=Network.Status.INSPECTING,
+                created_by=actor,
+            )
+            job = job_request_inspection(network=network, actor=actor)
+    except BaseException as error:
+        if upload is not None:
+            default_storage.delete(stored_name)
+        if isinstance(error, IntegrityError):
+            raise Conflict(
+                f"A network named {name!r} is already registered.", code="name_taken"
+            ) from error
+        raise
+    return network, job
 
 
 def _create_rows(
@@ -217,8 +279,6 @@ def _create_rows(
     layers,
     progress,
 ):
-    progress = progress or (lambda step, done, total: None)
-    total_units = sum(info.channels for info in layers)
     try:
         with transaction.atomic():
             network = Network.objects.create(
@@ -230,35 +290,56 @@ def _create_rows(
                 random_seed=random_seed,
                 input_size=input_size,
                 description=description,
+                status=Network.Status.INSPECTING,
                 created_by=actor,
             )
-            layer_rows = Layer.objects.bulk_create(
-                [
-                    Layer(
-                        network=network,
-                        name=info.name,
-                        kind=info.kind,
-                        order=info.order,
-                        channels=info.channels,
-                        height=info.height,
-                        width=info.width,
-                        receptive_field=info.receptive_field,
-                        stride=info.stride,
-                    )
-                    for info in layers
-                ]
-            )
-            created = 0
-            for layer in layer_rows:
-                Unit.objects.bulk_create(
-                    [Unit(network=network, layer=layer, index=i) for i in range(layer.channels)],
-                    batch_size=UNIT_BATCH_SIZE,
-                )
-                created += layer.channels
-                progress("units", created, total_units)
+            network_layers_create(network=network, layers=layers, progress=progress)
     except IntegrityError as error:
         raise Conflict(
             f"A network named {name!r} is already registered.", code="name_taken"
         ) from error
-    logger.info("registered network %s: %d layers", name, len(layer_rows))
+    network.refresh_from_db()
     return network
+
+
+def network_layers_create(*, network, layers, sha256=None, progress=None):
+    """Create the layer and unit rows of a network being inspected and mark it ready; a no-op
+    returning False when it is not being inspected (a second delivery of its job).
+
+    ``layers`` are ``LayerInfo``-like; ``sha256`` records the bundled weights' hash.
+    """
+    progress = progress or (lambda step, done, total: None)
+    ready = {"status": Network.Status.READY}
+    if sha256:
+        ready["weights_sha256"] = sha256
+    with transaction.atomic():
+        inspecting = Network.objects.filter(pk=network.pk, status=Network.Status.INSPECTING)
+        if not inspecting.update(**ready):
+            return False
+        layer_rows = Layer.objects.bulk_create(
+            [
+                Layer(
+                    network=network,
+                    name=info.name,
+                    kind=info.kind,
+                    order=info.order,
+                    channels=info.channels,
+                    height=info.height,
+                    width=info.width,
+                    receptive_field=info.receptive_field,
+                    stride=info.stride,
+                )
+                for info in layers
+            ]
+        )
+        total_units = sum(info.channels for info in layers)
+        created = 0
+        for layer in layer_rows:
+            Unit.objects.bulk_create(
+                [Unit(network=network, layer=layer, index=i) for i in range(layer.channels)],
+                batch_size=UNIT_BATCH_SIZE,
+            )
+            created += layer.channels
+            progress("units", created, total_units)
+    logger.info("registered network %s: %d layers", network.name, len(layer_rows))
+    return True

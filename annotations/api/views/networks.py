@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -6,17 +7,17 @@ from rest_framework.views import APIView
 from annotations.api.serializers import ProjectNetworkOutputSerializer
 from annotations.selectors.networks import project_networks
 from annotations.selectors.projects import project_get_for_user
-from annotations.services.networks import project_network_register
+from annotations.services.networks import project_network_request
 from server.pagination import AtlasPagination
 from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
 from server.schema import ERROR
-from workers.api.serializers import NetworkOutputSerializer
-from workers.services.networks import MAX_RANDOM_SEED
+from workers.api.serializers import JobOutputSerializer, NetworkOutputSerializer
+from workers.services.networks import ARCHITECTURES, MAX_RANDOM_SEED
 
 
 class NetworkRegisterInputSerializer(serializers.Serializer):
     name = serializers.SlugField(max_length=100)
-    arch = serializers.ChoiceField(choices=["mobilenet_v2", "inception_v1"], required=False)
+    arch = serializers.ChoiceField(choices=ARCHITECTURES, required=False)
     weights = serializers.FileField(required=False, help_text="A state dict (.pt, .safetensors).")
     bundled_weights = serializers.BooleanField(required=False, default=False)
     random_weights = serializers.BooleanField(required=False, default=False)
@@ -26,6 +27,14 @@ class NetworkRegisterInputSerializer(serializers.Serializer):
     torchscript = serializers.FileField(required=False)
     input_size = serializers.IntegerField(required=False, default=224)
     description = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class NetworkRegistrationOutputSerializer(serializers.Serializer):
+    network = NetworkOutputSerializer(help_text="The network, status 'inspecting'.")
+    job = JobOutputSerializer(
+        help_text="The inspect_network job: when it succeeds the network is 'ready' with its "
+        "layers and units; when it fails the network is 'failed' and the job's error says why."
+    )
 
 
 class ProjectNetworksView(APIView):
@@ -51,17 +60,30 @@ class ProjectNetworksView(APIView):
     @extend_schema(
         operation_id="projects_networks_register",
         request={"multipart/form-data": NetworkRegisterInputSerializer},
-        responses={201: NetworkOutputSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        responses={
+            202: NetworkRegistrationOutputSerializer,
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
         description="Register a network from uploaded weights, the bundled weights, random "
-        "weights or a TorchScript file, and add it to the project. Weights are loaded only "
-        "with torch.load(weights_only=True), safetensors or torch.jit.load.",
+        "weights or a TorchScript file, and add it to the project. The request is checked and "
+        "the file stored at once; a worker's inspect_network job (in the answer, and at the "
+        "Location header) then measures the layers: weights load only with "
+        "torch.load(weights_only=True) or safetensors, and a TorchScript forward runs once in "
+        "a child process with a time and memory limit. While the job runs the network is "
+        "'inspecting' and has no layers; it becomes 'ready' with every layer and unit when the "
+        "job succeeds, or 'failed' with the reason in the job's error and error_code (such as "
+        "inspection_timeout, invalid_layer_name, unsafe_file); registering the same name again "
+        "replaces a failed network.",
     )
     def post(self, request, slug):
         project = project_get_for_user(user=request.user, slug=slug, action="network.register")
         payload = NetworkRegisterInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        network = project_network_register(
+        network, job = project_network_request(
             project=project,
             actor=request.user,
             name=data["name"],
@@ -73,8 +95,10 @@ class ProjectNetworksView(APIView):
             input_size=data["input_size"],
             description=data["description"],
         )
-        context = {"unit_counts": {network.pk: network.units.count()}}
-        network.layer_count = network.layers.count()
+        network.layer_count = 0
+        body = {"network": network, "job": job}
         return Response(
-            NetworkOutputSerializer(network, context=context).data, status=status.HTTP_201_CREATED
+            NetworkRegistrationOutputSerializer(body, context={"unit_counts": {}}).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("workers-api:job-detail", kwargs={"job_id": job.pk})},
         )

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from server.errors import DomainError
-from workers.jobkinds import JOB_KINDS
+from workers.jobkinds import REQUESTABLE_KINDS
 from workers.models import Job, Network
 from workers.services.job_run import TransientJobError, job_run
 from workers.services.jobs import job_request
@@ -46,7 +46,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--network", required=True)
         parser.add_argument("--layer", required=True)
-        parser.add_argument("--kind", required=True, choices=sorted(JOB_KINDS))
+        parser.add_argument("--kind", required=True, choices=REQUESTABLE_KINDS)
         parser.add_argument("--units", help="Indices and ranges, e.g. 0-15,40 (default: all).")
         parser.add_argument(
             "--param",
