@@ -96,7 +96,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens: hashed, expiring, named (annotations.ApiToken, a knox token model).
+    "knox",
     "django_filters",
     "drf_spectacular",
     "server",
@@ -198,7 +199,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "server.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -221,6 +222,14 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("ATLAS_NUM_PROXIES", 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# API tokens (django-rest-knox with annotations.ApiToken): sent as "Authorization: Token <secret>";
+# a token lives ATLAS_TOKEN_TTL_DAYS unless its owner asks for less when creating it.
+ATLAS_TOKEN_TTL_DAYS = env_int("ATLAS_TOKEN_TTL_DAYS", 90)
+if ATLAS_TOKEN_TTL_DAYS < 1:
+    raise ImproperlyConfigured(f"ATLAS_TOKEN_TTL_DAYS must be at least 1, got {ATLAS_TOKEN_TTL_DAYS}")
+KNOX_TOKEN_MODEL = "annotations.ApiToken"
+REST_KNOX = {"TOKEN_TTL": timedelta(days=ATLAS_TOKEN_TTL_DAYS), "AUTH_HEADER_PREFIX": "Token"}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Neuron Atlas API",

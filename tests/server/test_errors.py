@@ -1,4 +1,7 @@
+import json
+
 import pytest
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, Throttled
 
@@ -9,6 +12,7 @@ from server.errors import (
     ValidationFailed,
     VersionConflict,
     api_exception_handler,
+    server_error,
 )
 
 
@@ -61,3 +65,60 @@ def test_framework_errors_keep_their_status_and_get_a_code():
 
 def test_unknown_exceptions_are_left_to_django():
     assert api_exception_handler(RuntimeError("boom"), {}) is None
+
+
+def test_a_body_django_refused_as_too_big_is_a_413():
+    response = api_exception_handler(RequestDataTooBig("too big"), {})
+
+    assert response.status_code == 413
+    assert response.data == {
+        "detail": "The request body is too large.",
+        "code": "request_too_large",
+        "fields": {},
+    }
+
+
+@pytest.mark.django_db
+def test_an_unmatched_api_url_is_a_404_in_the_error_shape(client):
+    response = client.get("/api/v1/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "code": "not_found", "fields": {}}
+
+
+@pytest.mark.django_db
+def test_an_unmatched_page_url_is_still_an_html_404(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_too_many_form_fields_on_the_api_is_a_400_in_the_error_shape(client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    body = "&".join(f"field{number}=x" for number in range(10))
+
+    response = client.post(
+        "/api/v1/auth/token/", body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The request sends too many fields.",
+        "code": "too_many_fields",
+        "fields": {},
+    }
+
+
+@pytest.mark.django_db
+def test_a_server_error_under_the_api_is_a_500_in_the_error_shape(rf):
+    response = server_error(rf.get("/api/v1/projects/"))
+
+    assert response.status_code == 500
+    assert json.loads(response.content) == {
+        "detail": "A server error occurred.",
+        "code": "server_error",
+        "fields": {},
+    }
