@@ -15,10 +15,6 @@ class TokenObtainInputSerializer(serializers.Serializer):
     )
 
 
-class TokenOutputSerializer(serializers.Serializer):
-    token = serializers.CharField(source="key")
-
-
 class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
