@@ -122,9 +122,9 @@ class Seed:
     def people(self):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.hashers import make_password
-        from rest_framework.authtoken.models import Token
 
         from annotations.models import Membership, Project, Role
+        from annotations.services.tokens import token_create
 
         user_model = get_user_model()
         names = ["bench-owner"] + [f"bench-reviewer-{n}" for n in range(REVIEWERS)]
@@ -144,7 +144,7 @@ class Seed:
             ],
         )
         # The one who measures: a reviewer, so the review queue has something to show.
-        self.token = Token.objects.create(user=self.reviewers[0]).key
+        self.token = token_create(actor=self.reviewers[0], name="bench").secret
 
     def catalog(self):
         from annotations.models import ProjectNetwork

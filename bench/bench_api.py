@@ -27,18 +27,17 @@ def units_url(page_size, page=1):
 
 def build_catalog():
     """A project owner with a token and MobileNetV2 registered in their project."""
-    from rest_framework.authtoken.models import Token
-
     from annotations.services.accounts import user_create
     from annotations.services.networks import project_network_register
     from annotations.services.projects import project_create
+    from annotations.services.tokens import token_create
 
     owner = user_create(username="bench-owner", actor=None)
     project = project_create(slug="bench", name="Benchmark", actor=owner)
     project_network_register(
         project=project, actor=owner, name=NETWORK, arch="mobilenet_v2", bundled_weights=True
     )
-    return Token.objects.create(user=owner).key
+    return token_create(actor=owner, name="bench").secret
 
 
 def queries_of(client, url):

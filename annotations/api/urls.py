@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from annotations.api.views.auth import MeView, TokenView
+from annotations.api.views.auth import MeView, TokenDetailView, TokenListView, TokenView
 from annotations.api.views.grid import LayerGridView
 from annotations.api.views.members import MemberDetailView, MemberListView
 from annotations.api.views.networks import ProjectNetworksView
@@ -11,6 +11,8 @@ app_name = "annotations-api"
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/tokens/", TokenListView.as_view(), name="auth-token-list"),
+    path("auth/tokens/<int:token_id>/", TokenDetailView.as_view(), name="auth-token-detail"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("projects/", ProjectListView.as_view(), name="project-list"),
     path("projects/<slug:slug>/", ProjectDetailView.as_view(), name="project-detail"),

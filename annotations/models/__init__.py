@@ -7,9 +7,11 @@ from annotations.models.notifications import Notification
 from annotations.models.projects import Membership, Project, ProjectNetwork, Role
 from annotations.models.releases import Release, ReleaseAssignment, ReleaseGroup
 from annotations.models.taxonomy import Assignment, Group
+from annotations.models.tokens import ApiToken
 from annotations.models.unit_counts import UnitCounts
 
 __all__ = [
+    "ApiToken",
     "Assignment",
     "Circuit",
     "CircuitEdge",

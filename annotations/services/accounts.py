@@ -1,10 +1,9 @@
-"""Use cases for people's accounts: creating users, API tokens."""
+"""Use cases for people's accounts: creating users (API tokens: ``services/tokens.py``)."""
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.authtoken.models import Token
 
 from annotations.policies import authorize
 from server.errors import Conflict, ValidationFailed
@@ -41,23 +40,3 @@ def user_create(*, username, password=None, email="", is_superuser=False, actor)
             fields={"username": ["This username is taken."]},
         ) from error
     return user
-
-
-def token_issue(*, username, password):
-    """The API token of the user with these credentials, created on first use."""
-    user = authenticate(username=username, password=password)
-    if user is None:
-        raise ValidationFailed(
-            "Unable to sign in with the given username and password.", code="invalid_credentials"
-        )
-    return token_get_or_create(user=user)
-
-
-def token_get_or_create(*, user):
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
-
-
-def token_revoke(*, actor):
-    """Delete ``actor``'s API token; requests carrying it are refused from now on."""
-    Token.objects.filter(user=actor).delete()

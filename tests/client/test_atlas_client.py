@@ -6,9 +6,8 @@ import sys
 
 import pytest
 from atlas_client import Atlas, AtlasError, StaleVersion
-from rest_framework.authtoken.models import Token
 
-from annotations.models import Assignment, Event, Group, Hypothesis, Notification, Role
+from annotations.models import ApiToken, Assignment, Event, Group, Hypothesis, Notification, Role
 from tests.client.conftest import CLIENT_ROOT
 from tests.factories.annotations import (
     PASSWORD,
@@ -85,7 +84,7 @@ def test_login_holds_the_users_token_and_lists_their_projects(login, annotator):
 
     atlas = login(annotator)
 
-    assert atlas.token == Token.objects.get(user=annotator).key
+    assert ApiToken.objects.get(user=annotator).token_key == atlas.token[:15]
     assert [project["slug"] for project in atlas.projects()] == [PROJECT]
 
 

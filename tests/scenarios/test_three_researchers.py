@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Assignment, Event, Role
-from annotations.services.accounts import token_get_or_create
+from annotations.services.tokens import token_create
 from tests.factories.annotations import (
     GroupFactory,
     MembershipFactory,
@@ -21,7 +21,7 @@ PROJECT = "/api/v1/projects/early-vision"
 
 def client_for(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_get_or_create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(actor=user, name='tests').secret}")
     return client
 
 

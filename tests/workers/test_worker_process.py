@@ -21,8 +21,8 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from annotations.models import Role
-from annotations.services.accounts import token_get_or_create
 from annotations.services.networks import project_network_register
+from annotations.services.tokens import token_create
 from server.celery import app as celery_app
 from tests.factories.annotations import MembershipFactory, ProjectFactory, UserFactory
 from workers.models import Artifact, Job
@@ -142,7 +142,7 @@ def researcher():
         bundled_weights=True,
     )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_get_or_create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(actor=user, name='tests').secret}")
     return client
 
 
@@ -345,7 +345,7 @@ def comparing_researcher(tmp_path):
         Image.fromarray(pixels).save(folder / f"photo{number:02d}.png")
     dataset_register(name="photos", path=folder)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_get_or_create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(actor=user, name='tests').secret}")
     return client
 
 

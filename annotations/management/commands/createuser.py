@@ -1,11 +1,12 @@
 import sys
 
 from annotations.management.base import AtlasCommand
-from annotations.services.accounts import token_get_or_create, user_create
+from annotations.services.accounts import user_create
+from annotations.services.tokens import token_create
 
 
 class Command(AtlasCommand):
-    help = "Create a user; with --token, print their API token."
+    help = "Create a user; with --token, print a new API token for them."
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
@@ -19,7 +20,9 @@ class Command(AtlasCommand):
         )
         parser.add_argument("--email", default="")
         parser.add_argument("--superuser", action="store_true")
-        parser.add_argument("--token", action="store_true", help="Print the user's API token.")
+        parser.add_argument(
+            "--token", action="store_true", help="Print a new API token for the user."
+        )
 
     def handle(self, *args, **options):
         password = options["password"]
@@ -34,4 +37,4 @@ class Command(AtlasCommand):
         )
         self.stdout.write(f"Created user {user.username!r}.")
         if options["token"]:
-            self.stdout.write(token_get_or_create(user=user).key)
+            self.stdout.write(token_create(actor=user, name="createuser --token").secret)

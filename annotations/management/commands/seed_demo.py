@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from annotations.models import Project
-from annotations.services.accounts import token_get_or_create, user_create
+from annotations.services.accounts import user_create
 from annotations.services.networks import project_network_register
 from annotations.services.projects import project_create, project_network_link
+from annotations.services.tokens import token_create
 from workers.models import Network
 
 DEMO_USER = "demo"
@@ -54,11 +55,11 @@ class Command(BaseCommand):
             )
         else:
             project_network_link(project=project, network=network, actor=None)
-        token = token_get_or_create(user=user)
+        token = token_create(actor=user, name="Demo (seed_demo)")
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo login: user {DEMO_USER!r}, password {password!r} (kept in {credentials}); "
-                f"API token {token.key}"
+                f"API token {token.secret}"
             )
         )
         self.stdout.write(

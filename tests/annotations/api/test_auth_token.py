@@ -1,15 +1,30 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django.utils.crypto import get_random_string
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotations.api.throttles import CredentialsRateThrottle
-from annotations.models import Project
+from annotations.models import ApiToken, Project
+from annotations.services.tokens import token_create
 from tests.factories.annotations import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+def _iso(moment):
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def secret_of(user, name="tests"):
+    return token_create(actor=user, name=name).secret
+
+
 URL = "/api/v1/auth/token/"
+TOKENS = "/api/v1/auth/tokens/"
+ME = "/api/v1/auth/me/"
+INVALID_TOKEN = {"detail": "Invalid token.", "code": "authentication_failed", "fields": {}}
 INVALID_CREDENTIALS = {
     "detail": "Unable to sign in with the given username and password.",
     "code": "invalid_credentials",
@@ -17,23 +32,48 @@ INVALID_CREDENTIALS = {
 }
 
 
-def test_right_credentials_give_the_users_token(api_client):
-    user = UserFactory(username="olah")
+def test_right_credentials_give_a_new_token_that_authenticates(api_client):
+    UserFactory(username="olah")
 
     response = api_client.post(URL, {"username": "olah", "password": PASSWORD})
 
+    body = response.json()
+    token = ApiToken.objects.get()
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=user).key}
+    assert body == {
+        "id": token.pk,
+        "name": "Signed in with a password",
+        "prefix": body["token"][:8],
+        "created": _iso(token.created),
+        "expires": _iso(token.expiry),
+        "last_used": None,
+        "token": body["token"],
+    }
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    assert api_client.get(ME).json()["user"]["username"] == "olah"
 
 
-def test_asking_again_gives_the_same_token(api_client):
+def test_signing_in_again_gives_another_token(api_client):
     UserFactory(username="olah")
     first = api_client.post(URL, {"username": "olah", "password": PASSWORD}).json()
 
     again = api_client.post(URL, {"username": "olah", "password": PASSWORD}).json()
 
-    assert again == first
-    assert Token.objects.count() == 1
+    assert again["token"] != first["token"]
+    assert ApiToken.objects.count() == 2
+
+
+def test_sign_in_takes_a_name_and_a_shorter_life(api_client):
+    UserFactory(username="olah")
+
+    response = api_client.post(
+        URL,
+        {"username": "olah", "password": PASSWORD, "name": "laptop", "expires_in_days": 1},
+    )
+
+    assert response.status_code == 200
+    assert ApiToken.objects.values_list("name", flat=True).get() == "laptop"
+    assert ApiToken.objects.get().expiry <= timezone.now() + timedelta(days=1)
 
 
 def test_wrong_password_is_a_400_in_the_error_shape_and_creates_no_token(api_client):
@@ -43,7 +83,7 @@ def test_wrong_password_is_a_400_in_the_error_shape_and_creates_no_token(api_cli
 
     assert response.status_code == 400
     assert response.json() == INVALID_CREDENTIALS
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(api_client):
@@ -84,7 +124,7 @@ def test_attempts_beyond_the_rate_are_throttled_per_client_address(settings, mon
         "fields": {},
     }
     assert response["Retry-After"] == "60"
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_the_throttle_counts_each_client_address_apart(settings):
@@ -102,23 +142,20 @@ def test_the_throttle_counts_each_client_address_apart(settings):
     assert response.status_code == 200
 
 
-def test_delete_revokes_the_callers_token(api_client):
-    token = Token.objects.create(user=UserFactory())
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+def test_delete_revokes_the_token_the_request_carries(api_client):
+    user = UserFactory()
+    kept = token_create(actor=user, name="kept").token
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {secret_of(user)}")
 
     response = api_client.delete(URL)
 
     assert response.status_code == 204
-    assert not Token.objects.exists()
-    assert api_client.get("/api/v1/auth/me/").json() == {
-        "detail": "Invalid token.",
-        "code": "authentication_failed",
-        "fields": {},
-    }
+    assert list(ApiToken.objects.all()) == [kept]
+    assert api_client.get(ME).json() == INVALID_TOKEN
 
 
 def test_delete_without_credentials_is_refused(api_client):
-    Token.objects.create(user=UserFactory())
+    token_create(actor=UserFactory(), name="notebook")
 
     response = api_client.delete(URL)
 
@@ -128,13 +165,12 @@ def test_delete_without_credentials_is_refused(api_client):
         "code": "not_authenticated",
         "fields": {},
     }
-    assert Token.objects.count() == 1
+    assert ApiToken.objects.count() == 1
 
 
 def test_a_token_authenticates_writes_without_csrf():
-    token = Token.objects.create(user=UserFactory())
     client = APIClient(enforce_csrf_checks=True)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret_of(UserFactory())}")
 
     response = client.post("/api/v1/projects/", {"slug": "curves", "name": "Curves"})
 
@@ -181,3 +217,132 @@ def test_a_session_write_with_a_csrf_token_is_accepted():
 
     assert response.status_code == 201
     assert list(Project.objects.values_list("slug", flat=True)) == ["curves"]
+
+
+def test_an_expired_token_is_refused_and_deleted(api_client):
+    user = UserFactory()
+    secret = secret_of(user)
+    ApiToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+
+    response = api_client.get(ME)
+
+    assert (response.status_code, response.json()) == (401, INVALID_TOKEN)
+    assert not ApiToken.objects.exists()
+
+
+def test_a_token_of_an_inactive_user_is_refused(api_client):
+    user = UserFactory()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {secret_of(user)}")
+    user.is_active = False
+    user.save()
+
+    response = api_client.get(ME)
+
+    assert response.status_code == 401
+
+
+def test_using_a_token_records_when(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {secret_of(UserFactory())}")
+    before = timezone.now()
+
+    api_client.get(ME)
+
+    assert before <= ApiToken.objects.get().last_used <= timezone.now()
+
+
+def test_list_shows_my_live_tokens_without_their_secrets(api_client):
+    user = UserFactory()
+    notebook = token_create(actor=user, name="notebook")
+    expired = token_create(actor=user, name="expired").token
+    ApiToken.objects.filter(pk=expired.pk).update(expiry=timezone.now())
+    token_create(actor=UserFactory(), name="theirs")
+    api_client.force_authenticate(user)
+
+    response = api_client.get(TOKENS)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "count": 1,
+        "next": None,
+        "previous": None,
+        "results": [
+            {
+                "id": notebook.token.pk,
+                "name": "notebook",
+                "prefix": notebook.secret[:8],
+                "created": _iso(notebook.token.created),
+                "expires": _iso(notebook.token.expiry),
+                "last_used": None,
+            }
+        ],
+    }
+
+
+def test_create_returns_the_secret_once_and_it_authenticates(api_client):
+    api_client.force_authenticate(UserFactory(username="olah"))
+
+    response = api_client.post(TOKENS, {"name": "ci", "expires_in_days": 7})
+
+    body = response.json()
+    assert (response.status_code, body["name"], len(body["token"])) == (201, "ci", 64)
+    assert "token" not in api_client.get(TOKENS).json()["results"][0]
+    token_client = APIClient()
+    token_client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    assert token_client.get(ME).json()["user"]["username"] == "olah"
+
+
+def test_create_refuses_a_life_longer_than_the_configured_days(api_client, settings):
+    settings.ATLAS_TOKEN_TTL_DAYS = 30
+    api_client.force_authenticate(UserFactory())
+
+    response = api_client.post(TOKENS, {"name": "forever", "expires_in_days": 31})
+
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"expires_in_days": ["A whole number of days from 1 to 30."]},
+    )
+    assert not ApiToken.objects.exists()
+
+
+def test_create_needs_a_name(api_client):
+    api_client.force_authenticate(UserFactory())
+
+    response = api_client.post(TOKENS, {})
+
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"name": ["This field is required."]},
+    )
+
+
+def test_revoke_by_id_refuses_the_token_from_then_on(api_client):
+    user = UserFactory()
+    issued = token_create(actor=user, name="notebook")
+    api_client.force_authenticate(user)
+
+    response = api_client.delete(f"{TOKENS}{issued.token.pk}/")
+
+    token_client = APIClient()
+    token_client.credentials(HTTP_AUTHORIZATION=f"Token {issued.secret}")
+    assert response.status_code == 204
+    assert token_client.get(ME).json() == INVALID_TOKEN
+
+
+def test_revoking_another_users_token_is_a_404_and_keeps_it(api_client):
+    theirs = token_create(actor=UserFactory(), name="theirs").token
+    api_client.force_authenticate(UserFactory())
+
+    response = api_client.delete(f"{TOKENS}{theirs.pk}/")
+
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": "API token not found.", "code": "not_found", "fields": {}},
+    )
+    assert list(ApiToken.objects.all()) == [theirs]
+
+
+def test_token_list_needs_a_signed_in_user(api_client):
+    response = api_client.get(TOKENS)
+
+    assert response.status_code == 401

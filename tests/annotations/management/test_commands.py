@@ -5,9 +5,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
-from annotations.models import Membership, Project, Role
+from annotations.models import ApiToken, Membership, Project, Role
 from tests.factories.annotations import PASSWORD, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,11 +35,18 @@ def test_createuser_reads_the_password_from_stdin():
     assert User.objects.get().check_password(PASSWORD)
 
 
-def test_createuser_prints_the_token():
+def test_createuser_prints_a_token_that_authenticates_the_user():
     output = _run("createuser", "notebook", "--token")
 
-    token = Token.objects.get(user__username="notebook")
-    assert output == f"Created user 'notebook'.\n{token.key}\n"
+    created, secret = output.splitlines()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert created == "Created user 'notebook'."
+    assert client.get("/api/v1/auth/me/").json()["user"]["username"] == "notebook"
+    assert ApiToken.objects.values_list("user__username", "name").get() == (
+        "notebook",
+        "createuser --token",
+    )
 
 
 def test_createuser_makes_a_superuser():

@@ -1,8 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 
-from annotations.services.accounts import token_issue, token_revoke, user_create
+from annotations.services.accounts import user_create
 from server.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.factories.annotations import PASSWORD, UserFactory
 
@@ -67,45 +66,3 @@ def test_only_a_superuser_or_the_system_creates_users():
         user_create(username="intruder", password=PASSWORD, actor=UserFactory(username="olah"))
 
     assert list(User.objects.values_list("username", flat=True)) == ["olah"]
-
-
-def test_token_issue_creates_the_token_once_and_returns_it_again():
-    user = UserFactory(username="olah")
-
-    first = token_issue(username="olah", password=PASSWORD)
-    again = token_issue(username="olah", password=PASSWORD)
-
-    assert (first.user, again.key) == (user, first.key)
-    assert Token.objects.count() == 1
-
-
-def test_token_issue_refuses_a_wrong_password_without_creating_a_token():
-    UserFactory(username="olah")
-
-    with pytest.raises(ValidationFailed) as raised:
-        token_issue(username="olah", password="wrong")
-
-    assert (raised.value.code, raised.value.detail) == (
-        "invalid_credentials",
-        "Unable to sign in with the given username and password.",
-    )
-    assert not Token.objects.exists()
-
-
-def test_token_issue_refuses_an_inactive_user():
-    UserFactory(username="olah", is_active=False)
-
-    with pytest.raises(ValidationFailed):
-        token_issue(username="olah", password=PASSWORD)
-
-    assert not Token.objects.exists()
-
-
-def test_token_revoke_deletes_only_the_actors_token():
-    user = UserFactory()
-    other = Token.objects.create(user=UserFactory())
-    Token.objects.create(user=user)
-
-    token_revoke(actor=user)
-
-    assert list(Token.objects.all()) == [other]
