@@ -53,6 +53,20 @@ def membership_get(*, project, username):
     return membership
 
 
+def members_by_username(*, project, usernames):
+    """``{username: user}`` of the ``usernames`` that are members of ``project``; others (no
+    such user, or not a member) are left out."""
+    wanted = {name for name in usernames if isinstance(name, str) and name}
+    if not wanted:
+        return {}
+    return {
+        membership.user.username: membership.user
+        for membership in Membership.objects.filter(
+            project=project, user__username__in=wanted
+        ).select_related("user")
+    }
+
+
 def user_memberships(*, user):
     return (
         Membership.objects.filter(user=user)

@@ -7,10 +7,9 @@ unless the project has it already; a link whose other side is in a network the p
 not study, or a group it does not have, is skipped and counted.
 """
 
-from django.contrib.auth import get_user_model
-
 from annotations.models import Circuit, CircuitEdge, CircuitNode, Event, UnitLink
 from annotations.selectors.exports import group_paths_of
+from annotations.selectors.projects import members_by_username
 from workers.models import Unit
 
 NAME_MAX_LENGTH = Circuit._meta.get_field("name").max_length
@@ -25,10 +24,7 @@ class CircuitImport:
         usernames = {c.get("created_by") for c in plan.circuits} | {
             link.get(key) for link in plan.links for key in ("proposed_by", "reviewed_by")
         }
-        wanted = {name for name in usernames if isinstance(name, str) and name}
-        self.users = {
-            user.username: user for user in get_user_model().objects.filter(username__in=wanted)
-        }
+        self.users = members_by_username(project=project, usernames=usernames)
         self.circuits, self.circuits_unchanged = [], 0
         self._plan_circuits(plan.circuits, problems)
         self.names = set(self.existing) | {document["name"] for document, _ in self.circuits}

@@ -73,7 +73,8 @@ class UnitSpec:
     index: int
     group: tuple | None
     note: str = ""
-    # A username from the file (kept when that user exists here), or KEEP for the importer.
+    # A username from the file (kept when they are a member of the project), or KEEP for
+    # the importer.
     assigned_by: object = KEEP
 
 

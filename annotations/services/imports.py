@@ -7,11 +7,14 @@ added unless the project has them already (same title, author and units). Import
 file twice changes nothing the second time. An apply writes one ``taxonomy.imported`` event,
 and, so that every object's history shows the change, one event per created or changed group
 and per unit that changed group (written in bulk, pointing at the import event).
+
+The people a file names (who assigned a unit, wrote or reviewed a hypothesis, made a circuit or
+a link) are kept only when they are members of the project; anyone else becomes nobody, so a
+file cannot put work in the name of someone outside the team.
 """
 
 from collections import Counter
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,6 +32,7 @@ from annotations.models import (
 )
 from annotations.policies import authorize
 from annotations.selectors.exports import PATH_SEPARATOR
+from annotations.selectors.projects import members_by_username
 from annotations.services.events import event_record, events_record
 from annotations.services.import_circuits import CircuitImport, project_group_paths
 from annotations.services.import_files import KEEP, GroupSpec, read_import_file
@@ -291,7 +295,7 @@ class _Changes:
         usernames = {h.get("author") for h in self.plan.hypotheses} | {
             review.get("reviewer") for h in self.plan.hypotheses for review in h.get("reviews", [])
         }
-        self.users = _users(usernames)
+        self.users = members_by_username(project=self.project, usernames=usernames)
         existing = set()
         for hypothesis in Hypothesis.objects.filter(
             project=self.project, network=self.network
@@ -487,7 +491,10 @@ class _Changes:
         return groups
 
     def _apply_units(self, groups, import_event, events):
-        users = _users({unit.assigned_by for unit, *_ in self.assigned + self.moved})
+        users = members_by_username(
+            project=self.project,
+            usernames={unit.assigned_by for unit, *_ in self.assigned + self.moved},
+        )
         now = timezone.now()
 
         def assigned_by(unit):
@@ -621,13 +628,6 @@ class _Changes:
             before=before,
             after=after,
         )
-
-
-def _users(usernames):
-    wanted = {name for name in usernames if isinstance(name, str) and name}
-    if not wanted:
-        return {}
-    return {user.username: user for user in get_user_model().objects.filter(username__in=wanted)}
 
 
 def _new_group(new_group, groups, paths):

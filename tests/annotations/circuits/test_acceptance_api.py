@@ -125,7 +125,9 @@ def test_a_grown_circuit_goes_through_review_release_export_and_import(project, 
 
     copy = ProjectFactory(slug="copy")
     project_network_link(project=copy, network=mobilenet, actor=None)
-    MembershipFactory(project=copy, user=members[Role.OWNER], role=Role.OWNER)
+    # The same team: an import names only members of the project it goes into.
+    for role, user in members.items():
+        MembershipFactory(project=copy, user=user, role=role)
     imported = owner.post(
         "/api/v1/projects/copy/imports/",
         {"network": "mobilenet", "format": "json", "content": json.dumps(live)},

@@ -213,6 +213,9 @@ def test_confirmed_links_are_exported_and_imported_into_a_project_with_both_netw
     copy = ProjectFactory(slug="copy")
     for name in ("inception", "mobilenet"):
         ProjectNetworkFactory(project=copy, network=network_units(name).first().network)
+    # The same team: an import names only members of the project it goes into.
+    for role, user in people.items():
+        MembershipFactory(project=copy, user=user, role=role)
 
     report = taxonomy_import(
         project=copy,

@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from annotations.models import Review, Role
+from annotations.models import Membership, Review, Role
 from annotations.services.exports import taxonomy_export
 from tests.factories.annotations import (
     AssignmentFactory,
@@ -112,6 +112,15 @@ def new_project(network, owner):
     ProjectNetworkFactory(project=project, network=network)
     MembershipFactory(project=project, user=owner, role=Role.OWNER)
     return project
+
+
+def join_team(*, source, target):
+    """Make the members of ``source`` members of ``target`` too, with the same roles: an
+    import names only members of the project it goes into."""
+    for membership in source.memberships.all():
+        Membership.objects.get_or_create(
+            project=target, user=membership.user, defaults={"role": membership.role}
+        )
 
 
 def unit(network, layer, index):

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from annotations.models import Assignment, Group
 from annotations.services.releases import release_create
-from tests.annotations.exports.conftest import comparable, export_text
+from tests.annotations.exports.conftest import comparable, export_text, join_team
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,7 @@ def test_export_of_a_release(tmp_path, project, network, owner, taxonomy):
 def test_import_dry_run_then_apply(tmp_path, project, new_project, network, taxonomy):
     path = tmp_path / "taxonomy.json"
     path.write_text(export_text(project, network, "json"))
+    join_team(source=project, target=new_project)
     args = ["import_taxonomy", path, "--project", "copy", "--network", "inception"]
 
     dry = run(*args, "--format", "json", "--dry-run")

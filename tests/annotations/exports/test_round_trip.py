@@ -9,6 +9,7 @@ from tests.annotations.exports.conftest import (
     comparable_csv,
     export_document,
     export_text,
+    join_team,
 )
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_json_round_trip_gives_the_same_document(project, new_project, network, owner, taxonomy):
     exported = export_text(project, network, "json")
+    join_team(source=project, target=new_project)
 
     taxonomy_import(
         project=new_project, network=network, actor=owner, format="json", content=exported
