@@ -1,7 +1,6 @@
 """The Redis cache with a fallback: Redis being unreachable degrades the cache, not the web."""
 
 import logging
-import socket
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -19,15 +18,8 @@ from tests.factories.annotations import (
     UserFactory,
 )
 from tests.factories.workers import LayerFactory, NetworkFactory
+from tests.redis_server import RedisServer, unused_port
 from tests.server.test_settings import manage
-
-LIVE_REDIS = "redis://127.0.0.1:6379/13"
-
-
-def unused_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def redis_cache(location, **params):
@@ -37,6 +29,14 @@ def redis_cache(location, **params):
 @pytest.fixture(autouse=True)
 def _no_outage_remembered(monkeypatch):
     monkeypatch.setattr(fallback_cache, "_outages", {})
+
+
+@pytest.fixture
+def live_redis(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server.url()
+    server.stop()
 
 
 @pytest.fixture
@@ -80,8 +80,10 @@ def test_an_outage_is_logged_once_however_many_requests_meet_it(unreachable_loca
     assert caplog.records[0].getMessage().startswith("cache: Redis unreachable")
 
 
-def test_redis_is_used_again_once_it_answers_and_the_recovery_is_logged(monkeypatch, caplog):
-    backend = redis_cache(LIVE_REDIS, RETRY_SECONDS=0)
+def test_redis_is_used_again_once_it_answers_and_the_recovery_is_logged(
+    live_redis, monkeypatch, caplog
+):
+    backend = redis_cache(live_redis, RETRY_SECONDS=0)
     backend.set("page", "from redis")
 
     def refuse(*args, **kwargs):
@@ -98,11 +100,10 @@ def test_redis_is_used_again_once_it_answers_and_the_recovery_is_logged(monkeypa
     assert [record.getMessage() for record in caplog.records] == [
         "cache: Redis reachable again; the in-memory fallback is dropped"
     ]
-    backend.clear()
 
 
-def test_reachable_says_whether_redis_answers(unreachable_location):
-    assert redis_cache(LIVE_REDIS).reachable() is True
+def test_reachable_says_whether_redis_answers(live_redis, unreachable_location):
+    assert redis_cache(live_redis).reachable() is True
     assert redis_cache(unreachable_location).reachable() is False
 
 
