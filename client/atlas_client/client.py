@@ -31,18 +31,42 @@ class Atlas(CircuitMethods):
             self.page_size = page_size
 
     @classmethod
-    def login(cls, base_url, username, password, **options):
-        """A client holding the user's API token (created on first login)."""
+    def login(
+        cls, base_url, username, password, *, token_name=None, expires_in_days=None, **options
+    ):
+        """A client holding a new API token of the user (``token_name`` tells it apart in
+        ``tokens()``); ``logout()`` revokes it."""
         atlas = cls(base_url, **options)
-        answer = atlas._http.request(
-            "POST", "auth/token/", payload={"username": username, "password": password}
-        )
-        atlas._http.token = answer.body["token"]
+        payload = {"username": username, "password": password}
+        payload.update(_given(name=token_name, expires_in_days=expires_in_days))
+        atlas._http.token = atlas._http.request("POST", "auth/token/", payload=payload).body[
+            "token"
+        ]
         return atlas
 
     @property
     def token(self):
         return self._http.token
+
+    def logout(self):
+        """Revoke the API token this client holds."""
+        self._http.request("DELETE", "auth/token/")
+        self._http.token = None
+
+    # API tokens: each is shown once, when created; the server keeps only a hash.
+
+    def tokens(self):
+        """Your API tokens that have not expired (names, prefixes, expiry; never secrets)."""
+        return self._all("auth/tokens/")
+
+    def create_token(self, name, expires_in_days=None):
+        """A new API token for a notebook or a CI job; its ``token`` is the secret."""
+        payload = {"name": name, **_given(expires_in_days=expires_in_days)}
+        return self._http.request("POST", "auth/tokens/", payload=payload).body
+
+    def revoke_token(self, token):
+        """Revoke one of your API tokens (its id or dict)."""
+        self._http.request("DELETE", f"auth/tokens/{_id(token)}/")
 
     # The catalog and its renders.
 

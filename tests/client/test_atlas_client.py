@@ -88,6 +88,30 @@ def test_login_holds_the_users_token_and_lists_their_projects(login, annotator):
     assert [project["slug"] for project in atlas.projects()] == [PROJECT]
 
 
+def test_login_names_its_token_and_logout_revokes_it(login, annotator):
+    atlas = login(annotator, token_name="laptop")
+    assert [token["name"] for token in atlas.tokens()] == ["laptop"]
+
+    atlas.logout()
+
+    assert atlas.token is None
+    assert not ApiToken.objects.exists()
+
+
+def test_a_created_token_works_once_and_stops_when_revoked(live_server, login, annotator):
+    atlas = login(annotator)
+    ci = atlas.create_token("nightly export", expires_in_days=7)
+    notebook = Atlas(live_server.url, token=ci["token"])
+    assert [project["slug"] for project in notebook.projects()] == [PROJECT]
+
+    atlas.revoke_token(ci)
+
+    with pytest.raises(AtlasError) as caught:
+        notebook.projects()
+    assert (caught.value.status, caught.value.code) == (401, "authentication_failed")
+    assert "token" not in atlas.tokens()[0]
+
+
 def test_login_with_a_wrong_password_raises_atlas_error_from_the_error_shape(
     live_server, annotator
 ):
