@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -100,6 +101,8 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI's scripts and styles, served by the project (the CSP allows no other origin).
+    "drf_spectacular_sidecar",
     "server",
     "workers",
     "annotations",
@@ -117,6 +120,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -242,6 +246,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "workers.models.jobs.Job.Status",
         "HealthStatusEnum": ["ok", "degraded"],
@@ -360,6 +367,27 @@ ATLAS_ACCESS_POLICY = "annotations.policies"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+
+# Every page loads only what the project serves: module scripts and style sheets from files (no
+# inline script, style or handler), images from here and data: URLs (Swagger UI's icons), API
+# calls to this origin. Artifacts served from another origin (object storage) add it here.
+CSP_MEDIA_ORIGINS = env_list("ATLAS_CSP_MEDIA_ORIGINS", [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *CSP_MEDIA_ORIGINS],
+        "connect-src": [SELF, *CSP_MEDIA_ORIGINS],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- production hardening -----------------------------------------------------------------
 
