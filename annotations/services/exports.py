@@ -6,7 +6,6 @@ The JSON document follows ``annotations/schemas/taxonomy-export-v1.schema.json``
 """
 
 import base64
-import csv
 import io
 import itertools
 import json
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from annotations.formats.csv_cells import CsvWriter
 from annotations.policies import authorize
 from annotations.selectors.circuit_diagram import unit_pictures
 from annotations.selectors.exports import PATH_SEPARATOR, network_layers, taxonomy_for_export
@@ -192,7 +192,7 @@ def _csv_chunks(taxonomy, total, report):
     paths = {group["id"]: PATH_SEPARATOR.join(group["path"]) for group in taxonomy.groups()}
     under_review = taxonomy.units_under_review()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(CSV_HEADER)
     done = 0
     for _, layer, index, assignment in taxonomy.units():

@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 
 from annotations.colors import is_color
+from annotations.formats.csv_cells import csv_text
 from annotations.models import Group
 from annotations.selectors.exports import PATH_SEPARATOR
 from server.errors import ValidationFailed
@@ -335,7 +336,7 @@ def _read_rows(reader, columns, read_row, format):
             if len(values) < width:
                 problems.add(where, f"Line {line} has {len(values)} columns, not {width}.")
                 continue
-            row = {name: values[position].strip() for name, position in columns.items()}
+            row = {name: csv_text(values[position]).strip() for name, position in columns.items()}
             index = row["unit"]
             if not index.isdigit():
                 problems.add(where, f"Line {line}: unit {index!r} is not a unit index.")
