@@ -14,6 +14,7 @@ from server.errors import (
     api_exception_handler,
     server_error,
 )
+from tests.factories.annotations import MembershipFactory, ProjectNetworkFactory
 
 
 @pytest.mark.parametrize(
@@ -96,12 +97,14 @@ def test_an_unmatched_page_url_is_still_an_html_404(client):
 
 
 @pytest.mark.django_db
-def test_too_many_form_fields_on_the_api_is_a_400_in_the_error_shape(client, settings):
+def test_too_many_form_fields_on_the_api_is_a_400_in_the_error_shape(api_client, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    link = ProjectNetworkFactory(project__slug="curves", network__name="toy")
+    api_client.force_authenticate(MembershipFactory(project=link.project, role="reviewer").user)
     body = "&".join(f"field{number}=x" for number in range(10))
 
-    response = client.post(
-        "/api/v1/auth/token/", body, content_type="application/x-www-form-urlencoded"
+    response = api_client.post(
+        "/api/v1/projects/curves/imports/", body, content_type="application/x-www-form-urlencoded"
     )
 
     assert response.status_code == 400

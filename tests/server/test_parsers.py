@@ -3,7 +3,7 @@ shape: JSON nested past any sensible depth, and NUL characters in any text."""
 
 import pytest
 
-from tests.factories.annotations import UserFactory
+from tests.factories.annotations import MembershipFactory, ProjectNetworkFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,25 +56,33 @@ def test_a_nul_character_in_a_json_key_is_a_400(signed_in):
     assert response.json()["code"] == "null_character"
 
 
-def test_a_nul_character_in_a_form_field_is_a_400_naming_the_field(signed_in):
-    response = signed_in.post(
-        "/api/v1/projects/",
-        "name=Curves&slug=curves&description=bad%00text",
+@pytest.fixture
+def importer(api_client):
+    """A reviewer of a project: the import endpoint takes forms and multipart bodies."""
+    link = ProjectNetworkFactory(project__slug="curves", network__name="toy")
+    api_client.force_authenticate(MembershipFactory(project=link.project, role="reviewer").user)
+    return api_client
+
+
+def test_a_nul_character_in_a_form_field_is_a_400_naming_the_field(importer):
+    response = importer.post(
+        "/api/v1/projects/curves/imports/",
+        "network=toy&format=csv&content=layer%00",
         content_type="application/x-www-form-urlencoded",
     )
 
     assert response.status_code == 400
     assert response.json()["code"] == "null_character"
-    assert list(response.json()["fields"]) == ["description"]
+    assert list(response.json()["fields"]) == ["content"]
 
 
-def test_a_nul_character_in_a_multipart_text_field_is_a_400_naming_the_field(signed_in):
-    response = signed_in.post(
-        "/api/v1/projects/",
-        {"name": "Curves", "slug": "curves", "description": "bad\x00text"},
+def test_a_nul_character_in_a_multipart_text_field_is_a_400_naming_the_field(importer):
+    response = importer.post(
+        "/api/v1/projects/curves/imports/",
+        {"network": "toy", "format": "csv", "content": "layer\x00"},
         format="multipart",
     )
 
     assert response.status_code == 400
     assert response.json()["code"] == "null_character"
-    assert list(response.json()["fields"]) == ["description"]
+    assert list(response.json()["fields"]) == ["content"]
