@@ -8,6 +8,7 @@ from annotations.api.serializers import ProjectNetworkOutputSerializer
 from annotations.selectors.networks import project_networks
 from annotations.selectors.projects import project_get_for_user
 from annotations.services.networks import project_network_request
+from server import text_limits
 from server.pagination import AtlasPagination
 from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
 from server.schema import ERROR
@@ -26,7 +27,9 @@ class NetworkRegisterInputSerializer(serializers.Serializer):
     )
     torchscript = serializers.FileField(required=False)
     input_size = serializers.IntegerField(required=False, default=224)
-    description = serializers.CharField(required=False, default="", allow_blank=True)
+    description = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=text_limits.DESCRIPTION
+    )
 
 
 class NetworkRegistrationOutputSerializer(serializers.Serializer):
