@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import ApiToken
@@ -41,6 +42,14 @@ def token_create(*, actor, name, expires_in_days=None):
         )
     token, secret = ApiToken.objects.create(user=actor, expiry=timedelta(days=days), name=name)
     return IssuedToken(token=token, secret=secret)
+
+
+def token_rotate(*, actor, name, expires_in_days=None):
+    """A new API token named ``name`` for ``actor``, revoking their earlier tokens of that name
+    (a demo login seeded again, a CI job's token renewed)."""
+    with transaction.atomic():
+        ApiToken.objects.filter(user=actor, name=name).delete()
+        return token_create(actor=actor, name=name, expires_in_days=expires_in_days)
 
 
 def token_issue(*, username, password, name=NAME_ON_SIGN_IN, expires_in_days=None):

@@ -10,7 +10,7 @@ from annotations.models import Project
 from annotations.services.accounts import user_create
 from annotations.services.networks import project_network_register
 from annotations.services.projects import project_create, project_network_link
-from annotations.services.tokens import token_create
+from annotations.services.tokens import token_rotate
 from workers.models import Network
 
 DEMO_USER = "demo"
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             )
         else:
             project_network_link(project=project, network=network, actor=None)
-        token = token_create(actor=user, name="Demo (seed_demo)")
+        token = token_rotate(actor=user, name="Demo (seed_demo)")
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo login: user {DEMO_USER!r}, password {password!r} (kept in {credentials}); "

@@ -1,7 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
 
-from annotations.models import ProjectNetwork
+from annotations.models import ApiToken, ProjectNetwork
 from tests.factories.annotations import ProjectFactory
 from workers.models import Network
 
@@ -80,14 +81,20 @@ def test_an_unknown_project_is_refused_before_loading_anything():
     assert Network.objects.count() == 0
 
 
-def test_seed_demo_is_idempotent_and_prints_the_login(capsys):
+def test_seed_demo_is_idempotent_and_prints_the_login_with_a_fresh_token(capsys):
     call_command("seed_demo")
     first = capsys.readouterr().out
 
     call_command("seed_demo")
     second = capsys.readouterr().out
 
-    assert "demo login: user 'demo'" in first
-    assert first.splitlines()[-2:] == second.splitlines()[-2:]
+    login, token = second.splitlines()[-2].split("; API token ")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert login.startswith("demo login: user 'demo'")
+    assert first.splitlines()[-2].split("; API token ")[0] == login
+    assert first.splitlines()[-1] == second.splitlines()[-1]
+    assert client.get("/api/v1/auth/me/").json()["user"]["username"] == "demo"
+    assert ApiToken.objects.filter(user__username="demo").count() == 1
     assert Network.objects.get().name == "mobilenet-v2"
     assert ProjectNetwork.objects.get().project.slug == "demo"

@@ -7,7 +7,7 @@ from django.utils import timezone
 from annotations.models import ApiToken
 from annotations.selectors.tokens import token_get_for_user, tokens_of
 from annotations.services import tokens as token_services
-from annotations.services.tokens import token_create, token_issue, token_revoke
+from annotations.services.tokens import token_create, token_issue, token_revoke, token_rotate
 from server.errors import Conflict, NotFound, ValidationFailed
 from tests.factories.annotations import PASSWORD, UserFactory
 
@@ -139,3 +139,16 @@ def test_token_get_for_user_hides_another_users_token_as_not_found():
 
     with pytest.raises(NotFound):
         token_get_for_user(user=UserFactory(), token_id=token.pk)
+
+
+def test_token_rotate_replaces_the_actors_tokens_of_that_name_only():
+    user = UserFactory()
+    token_create(actor=user, name="demo")
+    kept = token_create(actor=user, name="laptop").token
+    theirs = token_create(actor=UserFactory(), name="demo").token
+
+    rotated = token_rotate(actor=user, name="demo").token
+
+    assert sorted(ApiToken.objects.values_list("pk", flat=True)) == sorted(
+        [kept.pk, theirs.pk, rotated.pk]
+    )
