@@ -53,13 +53,23 @@ def token_rotate(*, actor, name, expires_in_days=None):
 
 
 def token_issue(*, username, password, name=NAME_ON_SIGN_IN, expires_in_days=None):
-    """A new API token for the user with these credentials."""
+    """A new API token for the user with these credentials. At the live-token limit the
+    oldest token of the same name makes room, so a script that signs in on every run is never
+    locked out; tokens of other names are never touched."""
     user = authenticate(username=username, password=password)
     if user is None:
         raise ValidationFailed(
             "Unable to sign in with the given username and password.", code="invalid_credentials"
         )
-    return token_create(actor=user, name=name, expires_in_days=expires_in_days)
+    with transaction.atomic():
+        ApiToken.objects.filter(user=user, expiry__lte=timezone.now()).delete()
+        excess = ApiToken.objects.filter(user=user).count() - MAX_LIVE_TOKENS + 1
+        if excess > 0:
+            oldest = ApiToken.objects.filter(user=user, name=name).order_by("created", "id")
+            ApiToken.objects.filter(
+                pk__in=list(oldest.values_list("pk", flat=True)[:excess])
+            ).delete()
+        return token_create(actor=user, name=name, expires_in_days=expires_in_days)
 
 
 def token_revoke(*, token, actor):

@@ -83,6 +83,21 @@ def test_token_issue_gives_a_new_token_each_time():
     assert ApiToken.objects.count() == 2
 
 
+def test_token_issue_at_the_limit_replaces_the_oldest_sign_in_token_only(monkeypatch):
+    monkeypatch.setattr(token_services, "MAX_LIVE_TOKENS", 3)
+    user = UserFactory(username="olah")
+    ci = token_create(actor=user, name="ci").token
+    oldest = token_issue(username="olah", password=PASSWORD).token
+    newer = token_issue(username="olah", password=PASSWORD).token
+
+    newest = token_issue(username="olah", password=PASSWORD).token
+
+    assert sorted(ApiToken.objects.values_list("pk", flat=True)) == sorted(
+        [ci.pk, newer.pk, newest.pk]
+    )
+    assert not ApiToken.objects.filter(pk=oldest.pk).exists()
+
+
 def test_token_issue_refuses_a_wrong_password_without_creating_a_token():
     UserFactory(username="olah")
 
