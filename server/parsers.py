@@ -23,7 +23,7 @@ def _path(parts):
 
 
 def check_text_tree(value, *, max_depth=MAX_JSON_DEPTH):
-    """Raise ValidationFailed if ``value`` (parsed JSON or form fields) nests deeper than
+    """Raise ValidationFailed if ``value`` (a parsed JSON document) nests deeper than
     ``max_depth`` or holds a NUL character in any key or string."""
     pending = [(value, (), 1)]
     while pending:
