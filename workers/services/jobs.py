@@ -165,22 +165,25 @@ def job_claim(*, job_id, worker, device):
     Job.objects.filter(pk=job_id, status=Status.QUEUED, cancel_requested=True).update(
         status=Status.CANCELLED, finished_at=now
     )
-    claimed = claimable.filter(attempts__lt=F("max_attempts")).update(
-        status=Status.RUNNING,
-        attempts=F("attempts") + 1,
-        worker=worker,
-        device=device,
-        lease_expires_at=lease,
-        started_at=now,
-        finished_at=None,
-        progress=0.0,
-        progress_message="starting",
-        error="",
-        error_code="",
-    )
-    if not claimed:
-        return None
-    return Job.objects.select_related("network", "layer").get(pk=job_id)
+    # One transaction: a connection dropped between the claim and reading the job back must
+    # leave it queued for the task's retry, not running under a worker that never ran it.
+    with transaction.atomic():
+        claimed = claimable.filter(attempts__lt=F("max_attempts")).update(
+            status=Status.RUNNING,
+            attempts=F("attempts") + 1,
+            worker=worker,
+            device=device,
+            lease_expires_at=lease,
+            started_at=now,
+            finished_at=None,
+            progress=0.0,
+            progress_message="starting",
+            error="",
+            error_code="",
+        )
+        if not claimed:
+            return None
+        return Job.objects.select_related("network", "layer").get(pk=job_id)
 
 
 def _running_by(job, worker):

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -218,6 +219,21 @@ def test_claim_fails_a_job_that_used_up_its_attempts():
     assert job.status == Status.FAILED
     assert job.error_code == "attempts_exhausted"
     assert job.attempts == 3
+
+
+def test_a_claim_cut_off_before_reading_the_job_back_leaves_it_queued(monkeypatch):
+    job = JobFactory()
+
+    def dropped(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as outage:
+        outage.setattr(Job.objects, "select_related", dropped)
+        with pytest.raises(OperationalError):
+            job_claim(job_id=job.pk, worker="host:1", device="cpu")
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.worker) == (Status.QUEUED, 0, "")
 
 
 def test_cancel_of_a_queued_job_is_immediate():
