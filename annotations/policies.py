@@ -6,9 +6,11 @@ everything; anonymous and inactive users nothing. ``workers`` asks this module a
 catalog through ``settings.ATLAS_ACCESS_POLICY`` (see ``workers/access.py``).
 """
 
+from django.db.models import Q
+
 from annotations.models import Membership, Project, Role
 from server.errors import PermissionDenied
-from workers.models import Job, Network
+from workers.models import Dataset, Job, Network
 
 WRITERS = frozenset({Role.OWNER, Role.REVIEWER, Role.ANNOTATOR})
 REVIEWERS = frozenset({Role.OWNER, Role.REVIEWER})
@@ -160,6 +162,17 @@ def networks_visible_to(user):
     if user.is_superuser:
         return Network.objects.all()
     return Network.objects.filter(project_links__project__memberships__user=user).distinct()
+
+
+def datasets_visible_to(user):
+    """The registered datasets ``user`` may see and use: the public ones and those of the
+    projects they belong to."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Dataset.objects.none()
+    if user.is_superuser:
+        return Dataset.objects.all()
+    member = Dataset.objects.filter(project_links__project__memberships__user=user)
+    return Dataset.objects.filter(Q(public=True) | Q(pk__in=member.values("pk")))
 
 
 def _role_in_project(user, project):

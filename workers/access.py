@@ -5,6 +5,8 @@ named by ``settings.ATLAS_ACCESS_POLICY`` answers for the catalog, the way Djang
 authentication backends. It must provide:
 
 - ``networks_visible_to(user) -> QuerySet[Network]``: the networks the user may read;
+- ``datasets_visible_to(user) -> QuerySet[Dataset]``: the registered datasets the user may
+  read and use in jobs (``demo`` is built in and open to all);
 - ``can(user, action, obj) -> bool`` for ``obj`` a ``Network`` or a ``Job`` and ``action`` one
   of ``network.view``, ``job.view``, ``job.create``, ``job.cancel``.
 """
@@ -22,6 +24,10 @@ def _policy():
 
 def networks_visible_to(user):
     return _policy().networks_visible_to(user)
+
+
+def datasets_visible_to(user):
+    return _policy().datasets_visible_to(user)
 
 
 def can(user, action, obj):

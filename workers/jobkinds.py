@@ -99,7 +99,12 @@ def _known_dataset(params, network, layer):
 
     name = params["dataset"]
     if name != "demo" and not Dataset.objects.filter(name=name).exists():
-        raise _field_error("dataset", f"no dataset {name!r}; use 'demo' or register a folder")
+        raise _unknown_dataset(name)
+
+
+def _unknown_dataset(name):
+    # One answer for a dataset that does not exist and one the actor may not use.
+    return _field_error("dataset", f"no dataset {name!r}; use 'demo' or register a folder")
 
 
 def _earlier_source_layer(params, network, layer):
@@ -128,13 +133,22 @@ def _other_layer_exists(params, network, layer):
         raise _field_error("other_layer", f"{other_name} has no layer {other_layer!r}")
 
 
-def _other_network_visible(params, actor):
+def _dataset_visible(params, actor):
+    from workers import access
+
+    name = params["dataset"]
+    if name != "demo" and not access.datasets_visible_to(actor).filter(name=name).exists():
+        raise _unknown_dataset(name)
+
+
+def _other_network_and_dataset_visible(params, actor):
     from workers import access
 
     name = params["other_network"]
     if name and not access.networks_visible_to(actor).filter(name=name).exists():
         # The same answer as for a network that does not exist.
         raise _field_error("other_network", f"no network {name!r}")
+    _dataset_visible(params, actor)
 
 
 def _run_first_layer_weights(job, network, artifacts, report):
@@ -220,6 +234,7 @@ JOB_KINDS = {
         },
         run=_run_dataset_examples,
         check=_known_dataset,
+        authorize=_dataset_visible,
     ),
     "weights": JobKind(
         name="weights",
@@ -248,7 +263,7 @@ JOB_KINDS = {
         },
         run=_run_universality,
         check=_other_layer_exists,
-        authorize=_other_network_visible,
+        authorize=_other_network_and_dataset_visible,
     ),
     "inspect_network": JobKind(
         name="inspect_network",

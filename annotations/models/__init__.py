@@ -4,7 +4,13 @@ from annotations.models.events import Event
 from annotations.models.grid_changes import ProjectChanges
 from annotations.models.hypotheses import Hypothesis, HypothesisUnit, Review
 from annotations.models.notifications import Notification
-from annotations.models.projects import Membership, Project, ProjectNetwork, Role
+from annotations.models.projects import (
+    Membership,
+    Project,
+    ProjectDataset,
+    ProjectNetwork,
+    Role,
+)
 from annotations.models.releases import Release, ReleaseAssignment, ReleaseGroup
 from annotations.models.taxonomy import Assignment, Group
 from annotations.models.tokens import ApiToken
@@ -26,6 +32,7 @@ __all__ = [
     "Notification",
     "Project",
     "ProjectChanges",
+    "ProjectDataset",
     "ProjectNetwork",
     "Release",
     "ReleaseAssignment",

@@ -1,9 +1,10 @@
-"""Projects: teams studying networks, their members and roles, and the networks they study."""
+"""Projects: teams studying networks, their members and roles, the networks they study and
+the datasets they use."""
 
 from django.conf import settings
 from django.db import models
 
-from workers.models import Network
+from workers.models import Dataset, Network
 
 
 class Role(models.TextChoices):
@@ -73,3 +74,26 @@ class ProjectNetwork(models.Model):
 
     def __str__(self):
         return f"{self.network_id} in {self.project_id}"
+
+
+class ProjectDataset(models.Model):
+    """A registered dataset the project's members may see and use in jobs (a public dataset
+    needs no link)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="dataset_links")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="project_links")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "dataset_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "dataset"], name="project_dataset_unique_pair"
+            ),
+        ]
+
+    def __str__(self):
+        return f"dataset {self.dataset_id} in {self.project_id}"

@@ -37,7 +37,7 @@ def photos(tmp_path):
     for number in range(IMAGES):
         pixels = generator.integers(0, 256, (48, 56, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(folder / f"photo{number}.png")
-    return dataset_register(name="photos", path=folder)
+    return dataset_register(name="photos", path=folder, public=True)
 
 
 @pytest.fixture

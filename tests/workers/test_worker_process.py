@@ -343,7 +343,7 @@ def comparing_researcher(tmp_path):
     for number in range(UNIVERSALITY_IMAGES):
         pixels = generator.integers(0, 256, (64, 64, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(folder / f"photo{number:02d}.png")
-    dataset_register(name="photos", path=folder)
+    dataset_register(name="photos", path=folder, public=True)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(actor=user, name='tests').secret}")
     return client

@@ -81,12 +81,17 @@ class Unit(models.Model):
 
 
 class Dataset(models.Model):
-    """A local folder of images that dataset-example jobs read (``demo`` is built in)."""
+    """A local folder of images that dataset-example jobs read (``demo`` is built in).
+
+    Who may use it is the access policy's answer (``workers.access.datasets_visible_to``): a
+    public dataset every signed-in user, another the members of the projects it belongs to.
+    """
 
     name = models.SlugField(max_length=100, unique=True)
     path = models.CharField(max_length=500)
     image_count = models.PositiveIntegerField(default=0)
     description = models.TextField(blank=True)
+    public = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -11,8 +11,12 @@ from workers.models import Dataset
 from workers.services.networks import NAME_PATTERN
 
 
-def dataset_register(*, name, path, description="", actor=None):
-    """Record ``path`` (a folder of jpg/png/bmp/webp images, searched recursively) as ``name``."""
+def dataset_register(*, name, path, description="", public=False, actor=None):
+    """Record ``path`` (a folder of jpg/png/bmp/webp images, searched recursively) as ``name``.
+
+    A ``public`` dataset is open to every signed-in user; another only to the projects it is
+    added to (``annotations.services.datasets.project_dataset_register``).
+    """
     if not NAME_PATTERN.match(name or "") or name == "demo":
         raise ValidationFailed(
             "Invalid dataset name.",
@@ -31,6 +35,7 @@ def dataset_register(*, name, path, description="", actor=None):
             path=str(folder),
             image_count=len(images),
             description=description,
+            public=public,
             created_by=actor,
         )
     except IntegrityError as error:

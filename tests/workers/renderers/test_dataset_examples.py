@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-from django.core.management import CommandError, call_command
 from PIL import Image
 
 from server.errors import ValidationFailed
@@ -67,17 +66,6 @@ def test_a_missing_folder_is_refused(tmp_path):
 
     assert error.value.code == "dataset_missing"
     assert Dataset.objects.count() == 0
-
-
-def test_the_command_registers_a_folder(photos, capsys):
-    call_command("register_dataset", "--name", "photos", "--folder", str(photos))
-
-    assert "registered dataset photos: 7 images" in capsys.readouterr().out
-
-
-def test_the_command_refuses_the_reserved_name(photos):
-    with pytest.raises(CommandError, match="Invalid dataset name"):
-        call_command("register_dataset", "--name", "demo", "--folder", str(photos))
 
 
 def test_an_unknown_dataset_is_refused_at_request_time(network):
