@@ -9,7 +9,15 @@ applied, the approval is not recorded and the hypothesis stays open (409
 from django.db import transaction
 from django.utils import timezone
 
-from annotations.models import Assignment, Group, Hypothesis, HypothesisUnit, Notification, Review
+from annotations.models import (
+    Assignment,
+    Group,
+    Hypothesis,
+    HypothesisUnit,
+    Notification,
+    Project,
+    Review,
+)
 from annotations.policies import authorize
 from annotations.selectors.hypotheses import approvals_count
 from annotations.services.assignments import assignments_apply
@@ -43,6 +51,11 @@ def review_submit(*, hypothesis, expected_version, verdict, comment="", actor):
         )
     project = hypothesis.project
     with transaction.atomic():
+        if verdict == Review.Verdict.APPROVE:
+            # An approval may accept and assign, which locks the project (assignments_apply)
+            # and then unit counts; taking the project first keeps the order every other
+            # writer uses (project, then units), so an approval and an import cannot deadlock.
+            Project.objects.select_for_update().get(pk=project.pk)
         # The lock makes concurrent reviews of one hypothesis take turns, so each counts the
         # approvals committed before it and exactly one of them accepts.
         current = (
