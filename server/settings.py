@@ -212,11 +212,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "server.schema.AtlasAutoSchema",
     "EXCEPTION_HANDLER": "server.errors.api_exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "server.parsers.AtlasJSONParser",
-        "server.parsers.AtlasFormParser",
-        "server.parsers.AtlasMultiPartParser",
-    ],
+    # The API takes JSON bodies; the two file uploads (imports, networks) add multipart.
+    "DEFAULT_PARSER_CLASSES": ["server.parsers.AtlasJSONParser"],
     "DEFAULT_METADATA_CLASS": "server.metadata.AtlasMetadata",
     "DEFAULT_THROTTLE_RATES": {
         "credentials": env_str("ATLAS_CREDENTIALS_THROTTLE", "10/minute"),

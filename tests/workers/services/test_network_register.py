@@ -215,3 +215,28 @@ def test_a_seed_out_of_range_is_refused_before_anything_is_built():
 
     assert list(error.value.fields) == ["random_seed"]
     assert Network.objects.count() == 0
+
+
+class NamedMap(torch.nn.Module):
+    """A TorchScript model whose one map has the given name."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {self.name: x}
+
+
+@pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("layer_name", ["x" * 101, "conv\x001", "conv\n1"])
+def test_a_torchscript_layer_name_the_catalog_cannot_hold_is_refused(tmp_path, layer_name):
+    path = tmp_path / "model.ts"
+    torch.jit.script(NamedMap(layer_name)).save(str(path))
+
+    with pytest.raises(ValidationFailed) as error:
+        network_register(name="net", torchscript=path, input_size=32)
+
+    assert error.value.code == "invalid_layer_name"
+    assert list(error.value.fields) == ["file"]
+    assert_nothing_left_behind()
