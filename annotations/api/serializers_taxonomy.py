@@ -12,7 +12,9 @@ NAME_LENGTH = Group._meta.get_field("name").max_length
 SOURCE_HELP = f"How the unit got its group: {', '.join(Assignment.Source.values)}."
 
 
-@extend_schema_field({"type": "string", "pattern": COLOR_PATTERN, "example": "#1f77b4"})
+@extend_schema_field(
+    {"type": "string", "pattern": COLOR_PATTERN, "maxLength": 7, "example": "#1f77b4"}
+)
 class ColorField(serializers.CharField):
     """A colour written ``#rrggbb``, taken as sent (surrounding whitespace is refused)."""
 

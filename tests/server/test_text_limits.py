@@ -14,7 +14,7 @@ NOT_FREE_TEXT = {
     "MembershipAddInputRequest.username",
     "ImportInputRequest.content",
 }
-BOUNDED = {"maxLength", "enum", "format", "pattern"}
+BOUNDED = {"maxLength", "enum", "format"}
 
 
 def unbounded_strings(node, where):

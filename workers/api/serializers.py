@@ -64,7 +64,7 @@ class UnitOutputSerializer(serializers.ModelSerializer):
 
 
 class JobInputSerializer(serializers.Serializer):
-    network = serializers.SlugField(help_text="The network's name.")
+    network = serializers.SlugField(max_length=100, help_text="The network's name.")
     kind = serializers.ChoiceField(choices=REQUESTABLE_KINDS)
     layer = serializers.CharField(max_length=100)
     units = serializers.ListField(
