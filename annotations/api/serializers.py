@@ -100,5 +100,9 @@ class ProjectNetworkOutputSerializer(serializers.Serializer):
     name = serializers.SlugField()
     arch = serializers.CharField()
     source = serializers.ChoiceField(choices=Network.Source.choices)
+    status = serializers.ChoiceField(
+        choices=Network.Status.choices,
+        help_text="inspecting: a worker is measuring its layers; failed: see its inspect job.",
+    )
     layer_count = serializers.IntegerField()
     unit_count = serializers.IntegerField()

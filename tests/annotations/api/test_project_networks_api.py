@@ -29,6 +29,7 @@ def test_lists_the_projects_networks_with_their_counts(api_client):
                 "name": "inception-v1",
                 "arch": "inception_v1",
                 "source": "builtin",
+                "status": "ready",
                 "layer_count": 2,
                 "unit_count": 256,
             }
@@ -48,3 +49,18 @@ def test_costs_the_same_queries_for_many_networks(api_client, django_assert_num_
         response = api_client.get("/api/v1/projects/curves/networks/")
 
     assert [n["layer_count"] for n in response.json()["results"]] == [2, 2, 2, 2, 2]
+
+
+def test_a_network_being_inspected_is_listed_with_its_status_and_no_layers(api_client):
+    member = MembershipFactory(role=Role.VIEWER, project__slug="curves")
+    ProjectNetworkFactory(project=member.project, network__status="inspecting")
+    api_client.force_authenticate(member.user)
+
+    response = api_client.get("/api/v1/projects/curves/networks/")
+
+    network = response.json()["results"][0]
+    assert (network["status"], network["layer_count"], network["unit_count"]) == (
+        "inspecting",
+        0,
+        0,
+    )
