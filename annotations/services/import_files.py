@@ -16,6 +16,7 @@ from annotations.colors import is_color
 from annotations.formats.csv_cells import csv_text
 from annotations.models import Group
 from annotations.selectors.exports import PATH_SEPARATOR
+from server import text_limits
 from server.errors import ValidationFailed
 from server.parsers import MAX_JSON_DEPTH, NUL, check_text_tree
 
@@ -154,6 +155,7 @@ def _plainly_valid_unit(row):
         and {"layer", "unit", "group"} <= row.keys()
         and all(type(value) in UNIT_FIELDS[key] for key, value in row.items())
         and row["unit"] >= 0
+        and len(row.get("note", "")) <= text_limits.NOTE
     )
 
 
@@ -408,6 +410,13 @@ def _simple_row(rows, plan, problems):
                 where,
                 f"Line {line}: group {name!r} collides: here its parent is {parent or 'none'!r}, "
                 f"on line {first_line} it is {first or 'none'!r}.",
+            )
+            continue
+        if len(description) > text_limits.DESCRIPTION:
+            problems.add(
+                where,
+                f"Line {line}: the description is longer than {text_limits.DESCRIPTION} "
+                "characters.",
             )
             continue
         parents.setdefault(name, (parent, line))
