@@ -20,6 +20,7 @@ class FromFieldMixin:
 class ExportQuerySerializer(serializers.Serializer):
     network = serializers.SlugField(
         required=False,
+        allow_blank=True,
         help_text="The network to export; needed only when the project studies several.",
     )
     comments = serializers.BooleanField(

@@ -1,12 +1,13 @@
 import django_filters
 
+from server.filters import IntegerFilter
 from workers.models import Job, Unit
 
 
 class UnitFilter(django_filters.FilterSet):
     layer = django_filters.CharFilter(field_name="layer__name", help_text="Layer name.")
-    index_min = django_filters.NumberFilter(field_name="index", lookup_expr="gte")
-    index_max = django_filters.NumberFilter(field_name="index", lookup_expr="lte")
+    index_min = IntegerFilter(field_name="index", lookup_expr="gte")
+    index_max = IntegerFilter(field_name="index", lookup_expr="lte")
 
     class Meta:
         model = Unit

@@ -10,6 +10,7 @@ from annotations.api.serializers_taxonomy import EventOutputSerializer
 from annotations.models import Event
 from annotations.selectors.events import HISTORY_TARGET_TYPES, events_of, history_of
 from annotations.selectors.projects import project_get_for_user
+from server.filters import IntegerFilter
 from server.pagination import AtlasPagination
 from server.schema import ERROR
 
@@ -18,7 +19,7 @@ class EventFilter(django_filters.FilterSet):
     verb = django_filters.CharFilter(help_text='e.g. "group.renamed".')
     actor = django_filters.CharFilter(field_name="actor__username", help_text="A username.")
     target_type = django_filters.CharFilter()
-    target_id = django_filters.NumberFilter()
+    target_id = IntegerFilter()
     since = django_filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="At or after this moment."
     )
@@ -41,8 +42,13 @@ class FeedPagination(CursorPagination):
     max_page_size = 1000
 
 
+class FeedEventOutputSerializer(EventOutputSerializer):
+    """The feed's events: their own schema name, as the feed's page (a cursor, no count) is
+    not the history's (numbered, with a count)."""
+
+
 class EventListView(GenericAPIView):
-    serializer_class = EventOutputSerializer
+    serializer_class = FeedEventOutputSerializer
     filterset_class = EventFilter
     pagination_class = FeedPagination
 
@@ -54,7 +60,7 @@ class EventListView(GenericAPIView):
 
     @extend_schema(
         operation_id="projects_events_list",
-        responses={200: EventOutputSerializer(many=True), 400: ERROR, 401: ERROR, 404: ERROR},
+        responses={200: FeedEventOutputSerializer(many=True), 400: ERROR, 401: ERROR, 404: ERROR},
         description="The project's activity feed: every change, newest first. Paginated by "
         "cursor: follow `next` for older events (no total count; the log only grows).",
     )

@@ -31,6 +31,7 @@ from annotations.services.hypotheses import (
 )
 from annotations.services.reviews import review_submit
 from server.concurrency import expected_version, with_etag
+from server.filters import IntegerFilter
 from server.pagination import AtlasPagination
 from server.schema import ERROR
 
@@ -67,7 +68,7 @@ class HypothesisFilter(django_filters.FilterSet):
         validators=[RegexValidator(r"^[^:]+:\d+$", 'Write a unit as "layer:index".')],
         help_text='Hypotheses about this unit, like "mixed3b:379".',
     )
-    group = django_filters.NumberFilter(
+    group = IntegerFilter(
         method="filter_group", help_text="Hypotheses about, or proposing, this group id."
     )
 

@@ -67,7 +67,13 @@ class LinkListView(APIView):
     )
     def get(self, request, slug):
         project = project_get_for_user(user=request.user, slug=slug)
-        links = links_of(project=project, status=request.query_params.get("status"))
+        wanted = request.query_params.get("status") or None
+        if wanted is not None and wanted not in UnitLink.Status.values:
+            raise ValidationFailed(
+                f"No link status {wanted!r}.",
+                fields={"status": [f"One of: {', '.join(UnitLink.Status.values)}."]},
+            )
+        links = links_of(project=project, status=wanted)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(links, request, self)
         return paginator.get_paginated_response(LinkOutputSerializer(page, many=True).data)

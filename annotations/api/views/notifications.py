@@ -16,11 +16,12 @@ from annotations.selectors.notifications import (
     notifications_unread_count,
 )
 from annotations.services.notifications import notifications_mark_read
+from server.filters import StrictBooleanFilter
 from server.schema import ERROR
 
 
 class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(
+    unread = StrictBooleanFilter(
         field_name="read_at",
         lookup_expr="isnull",
         help_text="true: only unread notifications; false: only read ones.",
