@@ -91,3 +91,10 @@ def test_the_api_docs_load_without_a_csp_violation(browse):
 
 def test_the_admin_sign_in_page_loads_without_a_csp_violation(browse):
     assert violations_on(browse(None), "/admin/login/") == []
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/auth/user/", "/admin/auth/user/1/change/"])
+def test_the_admin_pages_load_without_a_csp_violation(browse, path):
+    admin = UserFactory(pk=1, is_staff=True, is_superuser=True)
+
+    assert violations_on(browse(admin), path) == []
