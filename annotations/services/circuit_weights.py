@@ -63,6 +63,12 @@ def _weight(result, row, column, source):
 
 
 def _compute(network, layer, **options):
+    if network.source == network.Source.TORCHSCRIPT:
+        # Loading one would run a user's model in the web process (DESIGN: only in workers).
+        raise _refused(
+            "Weights between units are read from built-in architectures only; this is a "
+            "TorchScript network."
+        )
     try:
         return unit_weights(network_for(network, on=CPU), layer, **options)
     except (UnsupportedLayer, ValueError, KeyError) as error:
