@@ -1,7 +1,7 @@
 """Pieces of the OpenAPI description shared by every app's endpoints."""
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -74,3 +74,15 @@ class AtlasAutoSchema(AutoSchema):
 
     def _is_anonymous(self):
         return all(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
+
+
+def if_match_parameter(thing, note=""):
+    """The If-Match header of a conditional change to ``thing``: required, and written as
+    this API writes its ETags (a weak or malformed tag is refused; see server/concurrency.py)."""
+    return OpenApiParameter(
+        "If-Match",
+        location=OpenApiParameter.HEADER,
+        required=True,
+        pattern=r'^"[0-9]{1,18}"$',
+        description=f'The ETag of the {thing} as you last read it, like `"3"`{note}.',
+    )

@@ -41,14 +41,9 @@ from annotations.services.circuits import (
 )
 from server.concurrency import expected_version, with_etag
 from server.pagination import AtlasPagination
-from server.schema import ERROR
+from server.schema import ERROR, if_match_parameter
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    location=OpenApiParameter.HEADER,
-    required=True,
-    description='The ETag of the circuit as you last read it, like `"3"`.',
-)
+IF_MATCH = if_match_parameter("circuit")
 ETAG = OpenApiParameter(
     "ETag",
     location=OpenApiParameter.HEADER,

@@ -33,14 +33,9 @@ from annotations.services.reviews import review_submit
 from server.concurrency import expected_version, with_etag
 from server.filters import IntegerFilter
 from server.pagination import AtlasPagination
-from server.schema import ERROR
+from server.schema import ERROR, if_match_parameter
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    location=OpenApiParameter.HEADER,
-    required=True,
-    description='The ETag of the hypothesis as you last read it, like `"3"`.',
-)
+IF_MATCH = if_match_parameter("hypothesis")
 ETAG = OpenApiParameter(
     "ETag",
     location=OpenApiParameter.HEADER,

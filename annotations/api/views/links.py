@@ -19,14 +19,9 @@ from annotations.services.links import link_propose, link_review
 from server.concurrency import expected_version, with_etag
 from server.errors import ValidationFailed
 from server.pagination import AtlasPagination
-from server.schema import ERROR
+from server.schema import ERROR, if_match_parameter
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    location=OpenApiParameter.HEADER,
-    required=True,
-    description='The ETag of the link as you last read it, like `"1"`.',
-)
+IF_MATCH = if_match_parameter("link")
 ETAG = OpenApiParameter(
     "ETag",
     location=OpenApiParameter.HEADER,

@@ -12,15 +12,9 @@ from annotations.selectors.projects import project_get_for_user, projects_for_us
 from annotations.services.projects import project_create, project_update
 from server.concurrency import expected_version, with_etag
 from server.pagination import AtlasPagination
-from server.schema import ERROR
+from server.schema import ERROR, if_match_parameter
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    location=OpenApiParameter.HEADER,
-    required=True,
-    description='The ETag of the project as you last read it, like `"3"`; required for every '
-    "change.",
-)
+IF_MATCH = if_match_parameter("project", "; required for every change")
 ETAG = OpenApiParameter(
     "ETag",
     location=OpenApiParameter.HEADER,
