@@ -248,6 +248,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "workers.models.jobs.Job.Status",
+        "NetworkStatusEnum": "workers.models.catalog.Network.Status",
         "HealthStatusEnum": ["ok", "degraded"],
         "HypothesisStatusEnum": "annotations.models.hypotheses.Hypothesis.Status",
         "ReviewVerdictEnum": "annotations.models.hypotheses.Review.Verdict",
