@@ -26,7 +26,7 @@ def release_create(*, project, actor, name, notes=""):
     (letters, digits, ``.``, ``_``, ``-``; unique in the project)."""
     authorize(actor=actor, action="release.create", obj=project)
     name = str(name).strip()
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise ValidationFailed(
             "A release name is 1-60 letters, digits, '.', '_' or '-', starting with a letter "
             "or digit (like v1 or 2026-11.1).",

@@ -17,7 +17,7 @@ def dataset_register(*, name, path, description="", public=False, actor=None):
     A ``public`` dataset is open to every signed-in user; another only to the projects it is
     added to (``annotations.services.datasets.project_dataset_register``).
     """
-    if not NAME_PATTERN.match(name or "") or name == "demo":
+    if not NAME_PATTERN.fullmatch(name or "") or name == "demo":
         raise ValidationFailed(
             "Invalid dataset name.",
             fields={"name": ["Lowercase letters, digits, '-' or '_'; 'demo' is built in."]},

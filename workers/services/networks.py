@@ -39,7 +39,7 @@ def _validate_request(
     *, name, arch, weights, bundled_weights, random_seed, torchscript, input_size
 ):
     fields = {}
-    if not NAME_PATTERN.match(name or ""):
+    if not NAME_PATTERN.fullmatch(name or ""):
         fields["name"] = [
             "Use 1-100 lowercase letters, digits, '-' or '_', starting with a letter or digit."
         ]
