@@ -13,7 +13,7 @@ from tests.frontend.e2e.artifacts import screenshot
 from workers.models import Job
 from workers.services import jobs as job_services
 from workers.services.job_run import job_run
-from workers.services.networks import network_register
+from workers.services.networks import network_register, network_register_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,3 +97,20 @@ def test_a_requested_render_runs_with_live_progress_and_a_queued_one_can_be_canc
     queued.get_by_role("button", name="Cancel").click()
     page.locator("#job-rows tr[data-status=cancelled]").wait_for()
     assert Job.objects.get(pk=worker[0]).status == "cancelled"
+
+
+def test_a_networks_inspection_is_listed_with_the_network_and_no_grid_link(browse, monkeypatch):
+    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id, countdown=None: None)
+    project = ProjectFactory(slug="mobile", name="MobileNet")
+    network, job = network_register_request(name="untrained", arch="mobilenet_v2", random_seed=0)
+    ProjectNetworkFactory(project=project, network=network)
+    job_run(job_id=job.pk)
+    ada = MembershipFactory(project=project, role=Role.OWNER, user__username="ada").user
+    page = browse(ada)
+
+    page.goto("/p/mobile/jobs/")
+
+    row = page.locator(f"#job-rows tr[data-job='{job.pk}']")
+    row.wait_for()
+    assert row.locator("code").inner_text() == "untrained"
+    assert row.locator("a").count() == 0

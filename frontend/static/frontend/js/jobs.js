@@ -27,6 +27,12 @@ function progressBar(job) {
   );
 }
 
+/** A layer's grid; a job on a whole network (its inspection) has no layer and no grid yet. */
+function target(job) {
+  if (job.layer === null) return h("code", {}, job.network);
+  return h("a", { href: links.grid(job.network, job.layer) }, h("code", {}, `${job.network}/${job.layer}`));
+}
+
 function jobRow(job) {
   const active = job.status === "queued" || job.status === "running";
   return h(
@@ -34,7 +40,7 @@ function jobRow(job) {
     { dataset: { job: job.id, status: job.status } },
     h("td", { class: "num" }, job.id),
     h("td", {}, job.kind.replaceAll("_", " ")),
-    h("td", {}, h("a", { href: links.grid(job.network, job.layer) }, h("code", {}, `${job.network}/${job.layer}`)), job.units ? h("small", {}, ` ${job.units.length} units`) : null),
+    h("td", {}, target(job), job.units ? h("small", {}, ` ${job.units.length} units`) : null),
     h("td", {}, h("span", { class: `pill ${job.status}` }, job.status), job.error ? h("div", { class: "error" }, job.error) : null),
     h("td", {}, progressBar(job), " ", h("small", { class: "progress-text" }, `${Math.round(job.progress * 100)}% ${job.progress_message || ""}`)),
     h("td", {}, job.created_by ?? ""),
