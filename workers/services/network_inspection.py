@@ -22,6 +22,7 @@ from django.db import transaction
 from workers.engine import networks as engine_networks
 from workers.engine.errors import EngineError
 from workers.models import Network
+from workers.services.jobs import JobCancelled
 from workers.services.networks import BUNDLED_PREFIX, network_layers_create
 
 logger = logging.getLogger(__name__)
@@ -264,6 +265,9 @@ def network_inspect(*, job, report):
                 input_size=network.input_size,
                 on_wait=lambda: report(0, 1, "inspecting the model"),
             )
+    except JobCancelled:
+        _network_failed(network)
+        raise
     except (EngineError, ValueError) as error:
         _network_failed(network)
         if isinstance(error, EngineError):

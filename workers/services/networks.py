@@ -16,10 +16,11 @@ from pathlib import Path
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 
 from server.errors import Conflict, ValidationFailed
 from workers.engine.errors import EngineError
-from workers.models import Layer, Network, Unit
+from workers.models import Job, Layer, Network, Unit
 from workers.services.jobs import job_request_inspection
 
 logger = logging.getLogger(__name__)
@@ -69,8 +70,22 @@ def _validate_request(
         fields["input_size"] = [f"Must be an integer from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}."]
     if fields:
         raise ValidationFailed("The network cannot be registered as asked.", fields=fields)
-    if Network.objects.filter(name=name).exclude(status=Network.Status.FAILED).exists():
+    if Network.objects.filter(name=name).exclude(pk__in=_replaceable(name)).exists():
         raise Conflict(f"A network named {name!r} is already registered.", code="name_taken")
+
+
+def _replaceable(name):
+    """Ids of the networks called ``name`` that a new registration replaces: a failed one, and
+    one left inspecting by an inspection that ended otherwise (cancelled, workers lost)."""
+    live_inspection = Job.objects.filter(
+        network=OuterRef("pk"), kind=Job.Kind.INSPECT_NETWORK, status__in=Job.ACTIVE_STATUSES
+    )
+    abandoned = Q(status=Network.Status.INSPECTING) & ~Exists(live_inspection)
+    return (
+        Network.objects.filter(name=name)
+        .filter(Q(status=Network.Status.FAILED) | abandoned)
+        .values_list("pk", flat=True)
+    )
 
 
 @contextmanager
@@ -240,7 +255,7 @@ def network_register_request(
             stored_name = _store(path, name=name, sha256=sha256, is_torchscript=is_torchscript)
     try:
         with transaction.atomic():
-            Network.objects.filter(name=name, status=Network.Status.FAILED).delete()
+            Network.objects.filter(pk__in=list(_replaceable(name))).delete()
             network = Network.objects.create(
                 name=name,
                 source=Network.Source.TORCHSCRIPT if is_torchscript else Network.Source.BUILTIN,

@@ -252,3 +252,28 @@ def test_requesting_a_registration_imports_no_torch():
     )
 
     assert result.stdout == "[]\n"
+
+
+def test_the_name_of_a_network_whose_inspection_was_cancelled_can_be_registered_again():
+    cancelled, job = register(TwoMaps())
+    job_services.job_cancel(job=job, actor=None)
+
+    network, job = register(TwoMaps())
+
+    assert run(job) == "succeeded"
+    assert list(Network.objects.values_list("pk", "status")) == [(network.pk, "ready")]
+
+
+def test_cancelling_a_running_inspection_stops_the_model_and_fails_the_network(settings):
+    settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
+    network, job = register(Loops())
+
+    def cancel_while_inspecting(done, total, message):
+        if message == "inspecting the model":
+            Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+
+    assert job_run(job_id=job.pk, on_progress=cancel_while_inspecting) == "cancelled"
+
+    network.refresh_from_db()
+    assert network.status == "failed"
+    assert Layer.objects.count() == 0
