@@ -42,6 +42,7 @@ def sweep_on_start(sender, **kwargs):
 def _beat(stop, started_at):
     from workers import runtime
     from workers.services.heartbeats import worker_heartbeat
+    from workers.services.job_run import running_job_ids
     from workers.services.jobs import job_leases_renew
 
     device = runtime.device_name()
@@ -55,7 +56,7 @@ def _beat(stop, started_at):
                 device=device,
                 started_at=started_at,
             )
-            job_leases_renew(worker=runtime.worker_id())
+            job_leases_renew(worker=runtime.worker_id(), job_ids=running_job_ids())
         except DatabaseError:
             logger.exception("worker heartbeat failed")
         finally:

@@ -30,6 +30,15 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
 RELEASE_TRIES = 3
 
 
+# The jobs this process is running now: its heartbeat renews their leases and no others, so a
+# job this process gave up on (a release that failed) runs out of lease and the sweep takes it.
+_running = set()
+
+
+def running_job_ids():
+    return sorted(_running)
+
+
 class TransientJobError(Exception):
     """The job was given back to the queue after a transient failure; the task may retry."""
 
@@ -45,6 +54,15 @@ def job_run(*, job_id, worker=None, on_progress=None):
     if job is None:
         logger.info("job %s: not claimable here, skipping", job_id)
         return None
+    _running.add(job.pk)
+    try:
+        return _run_claimed(job, worker, on_progress)
+    finally:
+        _running.discard(job.pk)
+
+
+def _run_claimed(job, worker, on_progress):
+    job_id = job.pk
     report = ProgressReporter(job, worker, on_progress=on_progress)
     artifacts = ArtifactBatch(job)
     timings = {}

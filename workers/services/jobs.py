@@ -313,10 +313,12 @@ def job_cancel(*, job, actor):
     raise InvalidTransition(f"The job already {current.status}; there is nothing to cancel.")
 
 
-def job_leases_renew(*, worker):
-    """Extend the lease of every job this worker is running (called by its heartbeat)."""
+def job_leases_renew(*, worker, job_ids):
+    """Extend the leases of ``job_ids``, the jobs this worker is running now (its heartbeat)."""
     lease = timezone.now() + timedelta(seconds=settings.ATLAS_JOB_LEASE_SECONDS)
-    return Job.objects.filter(status=Status.RUNNING, worker=worker).update(lease_expires_at=lease)
+    return Job.objects.filter(pk__in=job_ids, status=Status.RUNNING, worker=worker).update(
+        lease_expires_at=lease
+    )
 
 
 def jobs_sweep(*, now=None):

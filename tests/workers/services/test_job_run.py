@@ -9,8 +9,9 @@ from PIL import Image
 from workers.engine.errors import UnsupportedLayer
 from workers.models import Artifact, Job
 from workers.renderers import common, first_layer
+from workers.services import job_run as job_run_module
 from workers.services import jobs as job_services
-from workers.services.job_run import TransientJobError, job_run
+from workers.services.job_run import TransientJobError, job_run, running_job_ids
 from workers.services.jobs import job_cancel, job_request
 from workers.services.networks import network_register
 
@@ -272,3 +273,37 @@ def test_a_dropped_network_connection_is_retried_as_a_transient_network_error(
     assert job.progress_message == (
         "retried after a transient network error: ConnectionResetError: peer reset"
     )
+
+
+def test_the_heartbeat_sees_a_job_as_running_only_while_it_runs(mobilenet, monkeypatch):
+    real = first_layer.first_layer_weight_images
+    seen = []
+
+    def remember(*args, **kwargs):
+        seen.append(running_job_ids())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(first_layer, "first_layer_weight_images", remember)
+    job = request(mobilenet)
+
+    job_run(job_id=job.pk)
+
+    assert seen == [[job.pk]]
+    assert running_job_ids() == []
+
+
+def test_a_job_that_cannot_be_given_back_is_left_for_the_lease_sweep(mobilenet, monkeypatch):
+    def unreachable(**kwargs):
+        raise OperationalError("could not connect to server")
+
+    failing_first(monkeypatch, 1)
+    monkeypatch.setattr(job_run_module, "job_release", unreachable)
+    monkeypatch.setattr(job_run_module.time, "sleep", lambda seconds: None)
+    job = request(mobilenet)
+
+    with pytest.raises(TransientJobError):
+        job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("running", 1)
+    assert running_job_ids() == []

@@ -291,12 +291,24 @@ def test_heartbeat_renews_only_this_workers_leases():
     soon = timezone.now() + timedelta(seconds=1)
     Job.objects.update(lease_expires_at=soon)
 
-    assert job_leases_renew(worker="host:1") == 1
+    assert job_leases_renew(worker="host:1", job_ids=[mine.pk, theirs.pk]) == 1
 
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert mine.lease_expires_at > soon
     assert theirs.lease_expires_at == soon
+
+
+def test_heartbeat_leaves_a_job_its_worker_no_longer_runs_to_expire():
+    running = job_claim(job_id=JobFactory().pk, worker="host:1", device="cpu")
+    abandoned = job_claim(job_id=JobFactory().pk, worker="host:1", device="cpu")
+    soon = timezone.now() + timedelta(seconds=1)
+    Job.objects.update(lease_expires_at=soon)
+
+    assert job_leases_renew(worker="host:1", job_ids=[running.pk]) == 1
+
+    abandoned.refresh_from_db()
+    assert abandoned.lease_expires_at == soon
 
 
 def test_sweep_requeues_a_job_whose_lease_expired(sent):
