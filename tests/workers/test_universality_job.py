@@ -26,7 +26,7 @@ MOBILENET_UNITS, INCEPTION_UNITS = 24, 64
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id: None)
+    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id, countdown=None: None)
 
 
 @pytest.fixture

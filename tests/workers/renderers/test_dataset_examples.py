@@ -21,7 +21,7 @@ UNITS = 16
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch, settings):
     settings.ATLAS_DATASET_BATCH_SIZE = 4
-    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id: None)
+    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id, countdown=None: None)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ UNITS = 16
 def _small_batches(settings, monkeypatch):
     settings.ATLAS_RENDER_BATCH_SIZE = 4
     settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
-    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id: None)
+    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id, countdown=None: None)
 
 
 @pytest.fixture

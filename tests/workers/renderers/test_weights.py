@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id: None)
+    monkeypatch.setattr(job_services, "_enqueue_after_commit", lambda job_id, countdown=None: None)
 
 
 @pytest.fixture
