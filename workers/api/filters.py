@@ -6,6 +6,7 @@ from workers.models import Job, Unit
 
 class UnitFilter(django_filters.FilterSet):
     layer = django_filters.CharFilter(field_name="layer__name", help_text="Layer name.")
+    index = IntegerFilter(field_name="index")
     index_min = IntegerFilter(field_name="index", lookup_expr="gte")
     index_max = IntegerFilter(field_name="index", lookup_expr="lte")
 

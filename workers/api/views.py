@@ -2,7 +2,7 @@
 
 from django.db.models import Count
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from workers.api.serializers import (
     UnitCardOutputSerializer,
     UnitOutputSerializer,
 )
-from workers.models import Artifact, Layer, Unit
+from workers.models import Artifact, Job, Layer, Unit
 from workers.selectors.artifacts import layer_sprite, unit_card, unit_resemblances
 from workers.selectors.catalog import (
     layer_get,
@@ -37,10 +37,20 @@ from workers.selectors.jobs import (
 )
 from workers.services.jobs import job_cancel, job_request
 
+# The kinds whose renderer adds a layer sprite sheet (workers/renderers/*: add_layer_sprite).
+SPRITE_KINDS = sorted(
+    (
+        Job.Kind.DATASET_EXAMPLES,
+        Job.Kind.FEATURE_VISUALIZATION,
+        Job.Kind.FIRST_LAYER_WEIGHTS,
+        Job.Kind.WEIGHTS,
+    )
+)
+
 
 class SpriteQuerySerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    job = serializers.IntegerField(required=False, min_value=1)
+    kind = serializers.ChoiceField(choices=SPRITE_KINDS, help_text="The job kind that drew it.")
+    job = serializers.IntegerField(required=False, min_value=1, help_text="A specific job.")
 
 
 def _unit_counts(network_ids):
@@ -260,10 +270,7 @@ class LayerSpriteView(GenericAPIView):
 
     @extend_schema(
         operation_id="networks_layers_sprite",
-        parameters=[
-            OpenApiParameter("kind", str, required=True, description="The job kind."),
-            OpenApiParameter("job", int, required=False, description="A specific job."),
-        ],
+        parameters=[SpriteQuerySerializer],
         responses={200: LayerSpriteOutputSerializer, 400: ERROR, 404: ERROR},
         description="A layer's sprite sheet (one image with every unit's thumbnail) and its "
         "index of positions, inline: a whole layer grid in two requests.",

@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Role
 from tests.factories.annotations import MembershipFactory, ProjectNetworkFactory, UserFactory
+from tests.openapi import query_parameter
 from workers.services import jobs as job_services
 from workers.services.job_run import job_run
 from workers.services.jobs import job_request
@@ -104,3 +105,31 @@ def test_the_sprite_needs_a_known_kind(viewer, mobilenet):
 
     assert response.status_code == 400
     assert "kind" in response.json()["fields"]
+
+
+def test_the_sprite_kind_is_required(viewer, mobilenet):
+    response = viewer.get("/api/v1/networks/mobilenet-v2/layers/features.0/sprite/")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["kind"]
+
+
+def test_the_sprite_refuses_a_kind_that_draws_no_sprite_sheet(viewer, mobilenet):
+    response = viewer.get(
+        "/api/v1/networks/mobilenet-v2/layers/features.0/sprite/", {"kind": "universality"}
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["kind"]
+
+
+def test_the_schema_lists_the_sprite_kinds_and_requires_one():
+    kind = query_parameter("get", "/api/v1/networks/{name}/layers/{layer}/sprite/", "kind")
+
+    assert kind["required"] is True
+    assert kind["schema"]["enum"] == [
+        "dataset_examples",
+        "feature_visualization",
+        "first_layer_weights",
+        "weights",
+    ]

@@ -74,6 +74,19 @@ def test_a_unit_is_addressed_as_layer_colon_index(viewer, network):
     assert (body["layer"], body["index"], body["address"]) == ("conv2", 4, "conv2:4")
 
 
+def test_units_filter_by_exact_index(viewer, network):
+    body = viewer.get("/api/v1/networks/tiny/units/", {"layer": "conv2", "index": 3}).json()
+
+    assert [row["address"] for row in body["results"]] == ["conv2:3"]
+
+
+def test_a_unit_index_that_is_not_an_integer_is_refused(viewer, network):
+    response = viewer.get("/api/v1/networks/tiny/units/", {"index": "0.5"})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["index"]
+
+
 @pytest.mark.parametrize(
     ("path", "status", "code"),
     [
