@@ -10,7 +10,7 @@ from annotations.api.serializers_taxonomy import EventOutputSerializer
 from annotations.models import Event
 from annotations.selectors.events import HISTORY_TARGET_TYPES, events_of, history_of
 from annotations.selectors.projects import project_get_for_user
-from server.filters import IntegerFilter
+from server.filters import IntegerFilter, StrictDateTimeFilter
 from server.pagination import AtlasPagination
 from server.schema import ERROR
 
@@ -20,10 +20,10 @@ class EventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor__username", help_text="A username.")
     target_type = django_filters.CharFilter()
     target_id = IntegerFilter()
-    since = django_filters.IsoDateTimeFilter(
+    since = StrictDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="At or after this moment."
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = StrictDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Before this moment."
     )
 

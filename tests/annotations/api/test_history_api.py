@@ -160,11 +160,57 @@ def test_the_feed_filters_by_time_since_inclusive_until_exclusive(client, viewer
     assert [event["target_id"] for event in response.json()["results"]] == [2, 1]
 
 
+DATE_TIME_EXPECTED = "A date-time with its offset, like 2026-03-01T13:00:00Z."
+
+
 def test_a_malformed_since_is_a_400(client):
     response = client.get(EVENTS, {"since": "yesterday"})
 
     assert response.status_code == 400
-    assert response.json()["fields"] == {"since": ["Enter a valid date/time."]}
+    assert response.json()["fields"] == {"since": [DATE_TIME_EXPECTED]}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "2026-03-01", "2026-03-01 13:00:00Z", "2026-03-01T13:00:00", "20260301T130000Z"],
+)
+def test_until_that_is_no_rfc3339_date_time_is_a_400(client, value):
+    response = client.get(EVENTS, {"until": value})
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"until": [DATE_TIME_EXPECTED]}
+
+
+def test_the_feed_takes_an_offset_and_a_fraction_of_a_second(client, viewer):
+    noon = datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC)
+    event = EventFactory(project=viewer.project)
+    Event.objects.filter(pk=event.pk).update(created_at=noon)
+
+    response = client.get(EVENTS, {"since": "2026-03-01t13:59:59.5+02:00"})
+
+    assert _ids(response) == [event.pk]
+
+
+def test_the_feed_takes_a_leap_second(client, viewer):
+    midnight = datetime.datetime(2017, 1, 1, tzinfo=datetime.UTC)
+    event = EventFactory(project=viewer.project)
+    Event.objects.filter(pk=event.pk).update(created_at=midnight)
+
+    response = client.get(EVENTS, {"since": "2016-12-31T23:59:60Z"})
+
+    assert _ids(response) == [event.pk]
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"), ("0000-01-01T00:00:00Z", None)],
+)
+def test_a_moment_past_the_calendar_ends_bounds_nothing(client, viewer, since, until):
+    event = EventFactory(project=viewer.project)
+
+    response = client.get(EVENTS, {"since": since, **({"until": until} if until else {})})
+
+    assert _ids(response) == [event.pk]
 
 
 @pytest.mark.parametrize("target_type", ["group", "unit", "hypothesis", "comment"])
