@@ -43,6 +43,7 @@ from annotations.selectors.grid import (
 )
 from server.pagination import AtlasPagination
 from server.schema import ERROR
+from server.validators import FullMatchValidator
 
 MAX_OFFSET = 2**31 - 1
 
@@ -63,13 +64,16 @@ class GridPagination(AtlasPagination):
 
 
 class GridQuerySerializer(serializers.Serializer):
-    group = serializers.CharField(required=False, help_text="A group id, or 'none'.")
+    group = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        validators=[FullMatchValidator(r"^([0-9]{1,18}|none)$", "A group id or 'none'.")],
+        help_text="A group id (at most 18 digits: one a database can hold), or 'none'.",
+    )
     status = serializers.ChoiceField(choices=STATUSES, required=False)
     q = serializers.CharField(required=False, max_length=200, help_text="Text to find.")
 
     def validate_group(self, value):
-        if value != "none" and not value.isdigit():
-            raise serializers.ValidationError("A group id or 'none'.")
         return value if value == "none" else int(value)
 
 

@@ -19,6 +19,7 @@ from tests.factories.annotations import (
     UserFactory,
 )
 from tests.factories.workers import JobFactory, LayerFactory, NetworkFactory
+from tests.openapi import query_parameter
 from workers.models import Artifact
 
 pytestmark = pytest.mark.django_db
@@ -322,3 +323,24 @@ def test_a_sprite_sheet_without_an_index_has_no_layout(viewer, layer):
     sprites = viewer.get(GRID).json()["sprites"]
 
     assert [(s["job"], s["layout"]) for s in sprites] == [(job.pk, None)]
+
+
+@pytest.mark.parametrize("group", ["1\n", "\u00b2", "\u0661", " 1", "None", "9" * 19])
+def test_a_group_that_is_no_id_nor_none_is_400(viewer, layer, group):
+    response = viewer.get(GRID, {"group": group})
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"group": ["A group id or 'none'."]}
+
+
+def test_the_schema_gives_the_group_pattern_the_server_checks():
+    group = query_parameter("get", "/api/v1/projects/{slug}/grid/{network}/{layer}/", "group")
+
+    assert group["schema"]["pattern"] == "^([0-9]{1,18}|none)$"
+
+
+def test_a_group_id_of_eighteen_digits_matches_no_unit(viewer, layer):
+    response = viewer.get(GRID, {"group": "9" * 18})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
