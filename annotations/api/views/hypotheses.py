@@ -1,7 +1,6 @@
 import django_filters
-from django.core.validators import RegexValidator
 from django.db.models import Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -34,6 +33,7 @@ from server.concurrency import expected_version, with_etag
 from server.filters import IntegerFilter
 from server.pagination import AtlasPagination
 from server.schema import ERROR, if_match_parameter
+from server.validators import FullMatchValidator
 
 IF_MATCH = if_match_parameter("hypothesis")
 ETAG = OpenApiParameter(
@@ -54,14 +54,18 @@ CONDITIONAL_ERRORS = {
 }
 
 
+# An index of at most 18 digits: any longer is past what a database column holds.
+UNIT_PATTERN = r"^[^:]+:[0-9]{1,18}$"
+
+
 class HypothesisFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Hypothesis.Status.choices)
     author = django_filters.CharFilter(field_name="author__username", help_text="A username.")
     network = django_filters.CharFilter(field_name="network__name", help_text="A network name.")
     unit = django_filters.CharFilter(
         method="filter_unit",
-        validators=[RegexValidator(r"^[^:]+:\d+$", 'Write a unit as "layer:index".')],
-        help_text='Hypotheses about this unit, like "mixed3b:379".',
+        strip=False,
+        validators=[FullMatchValidator(UNIT_PATTERN, 'Write a unit as "layer:index".')],
     )
     group = IntegerFilter(
         method="filter_group", help_text="Hypotheses about, or proposing, this group id."
@@ -71,6 +75,13 @@ class HypothesisFilter(django_filters.FilterSet):
         model = Hypothesis
         fields = ["status", "author", "network", "unit", "group"]
 
+    @extend_schema_field(
+        {
+            "type": "string",
+            "pattern": UNIT_PATTERN,
+            "description": 'Hypotheses about this unit, like "mixed3b:379".',
+        }
+    )
     def filter_unit(self, hypotheses, name, value):
         layer, _, index = value.rpartition(":")
         return hypotheses.filter(units__unit__layer__name=layer, units__unit__index=int(index))

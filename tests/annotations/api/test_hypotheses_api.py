@@ -13,6 +13,7 @@ from tests.factories.annotations import (
     UserFactory,
 )
 from tests.factories.workers import LayerFactory
+from tests.openapi import query_parameter
 
 pytestmark = pytest.mark.django_db
 
@@ -335,12 +336,12 @@ def test_a_viewer_may_not_write_a_hypothesis(layer, members):
     assert Hypothesis.objects.count() == 0
 
 
-def test_a_network_the_project_does_not_study_is_a_400(layer, members):
+def test_a_network_the_project_does_not_study_is_a_422(layer, members):
     LayerFactory(network__name="resnet", name="mixed3b")
 
     response = _create(members[Role.ANNOTATOR], network="resnet")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {"network": ["Object with name=resnet does not exist."]}
 
 
@@ -380,11 +381,28 @@ def test_the_list_filters_by_status_author_unit_and_group(project, layer, member
     assert ids({"group": curves.pk}) == [third.pk, second.pk]
 
 
-def test_a_malformed_unit_filter_is_a_400(layer, members):
-    response = _as(members[Role.VIEWER]).get(HYPOTHESES, {"unit": "mixed3b"})
+@pytest.mark.parametrize(
+    "unit",
+    ["mixed3b", "mixed3b:2\n", "mixed3b:\u00b2", "mixed3b:\u0661", "a:b:2", "mixed3b:" + "9" * 19],
+)
+def test_a_malformed_unit_filter_is_a_400(layer, members, unit):
+    response = _as(members[Role.VIEWER]).get(HYPOTHESES, {"unit": unit})
 
     assert response.status_code == 400
     assert response.json()["fields"] == {"unit": ['Write a unit as "layer:index".']}
+
+
+def test_a_unit_filter_past_any_index_finds_nothing(layer, members):
+    response = _as(members[Role.VIEWER]).get(HYPOTHESES, {"unit": "mixed3b:" + "9" * 18})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def test_the_schema_gives_the_unit_filter_pattern_the_server_checks():
+    unit = query_parameter("get", "/api/v1/projects/{slug}/hypotheses/", "unit")
+
+    assert unit["schema"]["pattern"] == "^[^:]+:[0-9]{1,18}$"
 
 
 def test_the_list_costs_the_same_queries_for_many_hypotheses(
