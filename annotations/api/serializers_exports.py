@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from annotations.models import Release
 from server import text_limits
+from server.validators import FullMatchValidator
 
 RELEASE_NAME_LENGTH = Release._meta.get_field("name").max_length
 
@@ -18,9 +19,13 @@ class FromFieldMixin:
 
 
 class ExportQuerySerializer(serializers.Serializer):
-    network = serializers.SlugField(
+    # Empty means not named (as DRF reads an empty query value), so the pattern lets it be.
+    network = serializers.CharField(
         required=False,
         allow_blank=True,
+        trim_whitespace=False,
+        max_length=100,
+        validators=[FullMatchValidator(r"^[-a-zA-Z0-9_]*$", "A network name (a slug).")],
         help_text="The network to export; needed only when the project studies several.",
     )
     comments = serializers.BooleanField(

@@ -11,6 +11,7 @@ from annotations.models import Assignment, Group
 from annotations.services.releases import release_create
 from tests.annotations.exports.conftest import comparable, comparable_csv, export_text, unit
 from tests.factories.annotations import CommentFactory, ProjectNetworkFactory
+from tests.openapi import query_parameter
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,36 @@ def test_with_two_networks_the_export_needs_the_network_named(client, project):
 
     assert (refused.status_code, list(refused.json()["fields"])) == (400, ["network"])
     assert download(named) == "network,layer,unit,group_path,status,changed_by,changed_at\n"
+
+
+def test_an_empty_export_network_means_none_named(client, project, network, taxonomy):
+    response = client.get("/api/v1/projects/early-vision/exports/csv/?network=")
+
+    assert response.status_code == 200
+    assert comparable_csv(download(response)) == comparable_csv(
+        export_text(project, network, "csv")
+    )
+
+
+@pytest.mark.parametrize("name", ["inception\n", " inception", "incep tion", "inc\u00e9ption"])
+def test_an_export_network_that_is_no_slug_is_a_400(client, project, network, name):
+    response = client.get("/api/v1/projects/early-vision/exports/csv/", {"network": name})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["network"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/projects/{slug}/exports/{file_format}/",
+        "/api/v1/projects/{slug}/releases/{name}/exports/{file_format}/",
+    ],
+)
+def test_the_schema_lets_the_export_network_be_empty(path):
+    network = query_parameter("get", path, "network")
+
+    assert network["schema"]["pattern"] == "^[-a-zA-Z0-9_]*$"
 
 
 def test_an_import_dry_run_reports_and_changes_nothing(client, project):
@@ -186,7 +217,7 @@ def test_the_first_release_has_nothing_to_diff_against(client, project, owner):
 
     response = client.get("/api/v1/projects/early-vision/releases/v1/diff/")
 
-    assert (response.status_code, list(response.json()["fields"])) == (400, ["against"])
+    assert (response.status_code, list(response.json()["fields"])) == (422, ["against"])
 
 
 def test_a_release_diff_against_a_named_release(client, project, owner):
