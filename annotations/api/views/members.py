@@ -15,7 +15,7 @@ from annotations.services.memberships import (
     membership_remove,
 )
 from server.pagination import AtlasPagination
-from server.schema import ERROR
+from server.schema import ERROR, AtlasAutoSchema
 
 
 class MemberListView(APIView):
@@ -55,7 +55,21 @@ class MemberListView(APIView):
         return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
+class _RoleChangeSchema(AtlasAutoSchema):
+    """drf-spectacular describes every PATCH body as partial (every field optional); a role
+    change is read whole, so its body says the role is required."""
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        method, self.method = self.method, "PUT"
+        try:
+            return super()._get_request_for_media_type(serializer, direction)
+        finally:
+            self.method = method
+
+
 class MemberDetailView(APIView):
+    schema = _RoleChangeSchema()
+
     @extend_schema(
         operation_id="projects_members_update",
         request=MembershipChangeInputSerializer,

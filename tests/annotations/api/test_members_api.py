@@ -2,6 +2,7 @@ import pytest
 
 from annotations.models import Membership, Role
 from tests.factories.annotations import MembershipFactory, UserFactory
+from tests.openapi import component, operation
 
 pytestmark = pytest.mark.django_db
 
@@ -65,13 +66,13 @@ def test_owner_adds_a_member(api_client, owner):
     assert _roles() == [("olah", "owner"), ("voss", "annotator")]
 
 
-def test_adding_an_unknown_user_is_a_400(api_client, owner):
+def test_adding_an_unknown_user_is_a_422(api_client, owner):
     response = api_client.post(MEMBERS, {"username": "ghost", "role": "viewer"})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == {
-        "detail": "The request has invalid fields.",
-        "code": "invalid",
+        "detail": "The request names something that does not exist here.",
+        "code": "unknown_reference",
         "fields": {"username": ["Object with username=ghost does not exist."]},
     }
     assert _roles() == [("olah", "owner")]
@@ -135,6 +136,23 @@ def test_changing_the_role_of_a_non_member_is_a_404(api_client, owner):
         "fields": {},
     }
     assert _roles() == [("olah", "owner")]
+
+
+def test_changing_a_role_without_one_is_a_400(api_client, owner):
+    MembershipFactory(project=owner.project, user__username="voss", role=Role.VIEWER)
+
+    response = api_client.patch(f"{MEMBERS}voss/", {}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["role"]
+    assert _roles() == [("olah", "owner"), ("voss", "viewer")]
+
+
+def test_the_schema_requires_the_role_of_a_change():
+    body = operation("patch", "/api/v1/projects/{slug}/members/{username}/")["requestBody"]
+    reference = body["content"]["application/json"]["schema"]["$ref"]
+
+    assert component(reference.rsplit("/", 1)[1])["required"] == ["role"]
 
 
 def test_owner_removes_a_member(api_client, owner):
