@@ -18,7 +18,8 @@ class TokenObtainInputSerializer(serializers.Serializer):
 class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    email = serializers.EmailField()
+    # Not an EmailField: its schema says format "email", and an account may have none ("").
+    email = serializers.CharField(help_text="The user's email address; empty when none is set.")
     is_superuser = serializers.BooleanField()
 
 

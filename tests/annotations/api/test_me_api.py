@@ -2,6 +2,7 @@ import pytest
 
 from annotations.models import Role
 from tests.factories.annotations import MembershipFactory, UserFactory
+from tests.openapi import component
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +39,16 @@ def test_me_needs_a_signed_in_user(api_client):
     response = api_client.get("/api/v1/auth/me/")
 
     assert response.status_code == 401
+
+
+def test_me_shows_a_user_without_an_email_as_the_schema_allows(api_client):
+    user = UserFactory(username="olah", email="")
+    api_client.force_authenticate(user)
+
+    response = api_client.get("/api/v1/auth/me/")
+
+    assert response.json()["user"]["email"] == ""
+    assert component("UserOutput")["properties"]["email"] == {
+        "type": "string",
+        "description": "The user's email address; empty when none is set.",
+    }
