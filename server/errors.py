@@ -30,6 +30,22 @@ class ValidationFailed(DomainError):
     code = "invalid"
 
 
+class Unprocessable(ValidationFailed):
+    """The request has the shape the API's schema describes, but this deployment cannot act
+    on it (a job kind that does not apply to that layer): 422, where 400 is kept for requests
+    that break the schema."""
+
+    status = 422
+    code = "unprocessable"
+
+
+class UnknownReference(Unprocessable):
+    """The request names something that does not exist here, or that the actor may not see
+    (both answer alike)."""
+
+    code = "unknown_reference"
+
+
 class PermissionDenied(DomainError):
     status = 403
     code = "permission_denied"
@@ -96,6 +112,14 @@ def _request_error(exc):
     return None
 
 
+def _leaf_codes(codes):
+    if isinstance(codes, dict):
+        return set().union(*(_leaf_codes(value) for value in codes.values()))
+    if isinstance(codes, list):
+        return set().union(*(_leaf_codes(value) for value in codes))
+    return {codes}
+
+
 def api_exception_handler(exc, context):
     exc = _request_error(exc) or exc
     if isinstance(exc, DomainError):
@@ -109,7 +133,16 @@ def api_exception_handler(exc, context):
         return None
     if isinstance(exc, drf_exceptions.ValidationError):
         fields = _flatten_fields(exc.detail)
-        response.data = error_body("The request has invalid fields.", "invalid", fields)
+        if _leaf_codes(exc.get_codes()) == {"does_not_exist"}:
+            # A related field naming no object (DRF's SlugRelatedField): a reference, as above.
+            response.status_code = UnknownReference.status
+            response.data = error_body(
+                "The request names something that does not exist here.",
+                UnknownReference.code,
+                fields,
+            )
+        else:
+            response.data = error_body("The request has invalid fields.", "invalid", fields)
     else:
         detail = exc.detail if isinstance(exc, drf_exceptions.APIException) else str(exc)
         codes = exc.get_codes() if isinstance(exc, drf_exceptions.APIException) else "error"

@@ -25,6 +25,8 @@ _ERROR_DESCRIPTIONS = {
     "412": "The If-Match version is stale: someone changed it since you read it.",
     "413": "The request body is too large.",
     "415": "The body's Content-Type is not one this operation accepts.",
+    "422": "The request fits this schema but names something that does not exist here (or "
+    "that you may not see), or asks for what cannot apply (`fields` says which).",
     "428": "If-Match is required for this change.",
     "429": "Too many attempts; retry after the time in Retry-After.",
 }
@@ -61,7 +63,7 @@ class AtlasAutoSchema(AutoSchema):
         if "path" in where or "query" in where:
             codes.append("404")
         if "query" in where or "requestBody" in operation:
-            codes.append("400")
+            codes += ["400", "422"]
         if self.method in _BODY_METHODS:
             codes += ["400", "413", "415"]
         if self.method in _WRITE_METHODS:

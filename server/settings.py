@@ -228,8 +228,10 @@ REST_FRAMEWORK = {
 # a token lives ATLAS_TOKEN_TTL_DAYS unless its owner asks for less when creating it.
 ATLAS_TOKEN_TTL_DAYS = env_int("ATLAS_TOKEN_TTL_DAYS", 90)
 if ATLAS_TOKEN_TTL_DAYS < 1:
-    raise ImproperlyConfigured(f"ATLAS_TOKEN_TTL_DAYS must be at least 1, got {ATLAS_TOKEN_TTL_DAYS}")
-KNOX_TOKEN_MODEL = "annotations.ApiToken"
+    raise ImproperlyConfigured(
+        f"ATLAS_TOKEN_TTL_DAYS must be at least 1, got {ATLAS_TOKEN_TTL_DAYS}"
+    )
+KNOX_TOKEN_MODEL = "annotations.ApiToken"  # noqa: S105 (a model label, not a secret)
 # knox's migrations would create its default token table (which ApiToken replaces) with a foreign
 # key to users that no model owns, and PostgreSQL then refuses to flush the users between tests.
 MIGRATION_MODULES = {"knox": None}
@@ -253,6 +255,7 @@ SPECTACULAR_SETTINGS = {
         "HypothesisStatusEnum": "annotations.models.hypotheses.Hypothesis.Status",
         "ReviewVerdictEnum": "annotations.models.hypotheses.Review.Verdict",
         "CommentTargetTypeEnum": "annotations.models.comments.Comment.TargetType",
+        "ImportFormatEnum": "annotations.api.serializers_exports.IMPORT_FORMATS",
     },
 }
 

@@ -9,7 +9,7 @@ requests meaning the same thing hash the same and reuse one job.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from server.errors import ValidationFailed
+from server.errors import UnknownReference, Unprocessable, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,17 @@ class JobKind:
         return cleaned
 
 
-def _field_error(name, message):
-    return ValidationFailed(
-        f"Invalid parameter {name}: {message}", fields={f"params.{name}": [message]}
-    )
+def _field_error(name, message, error=ValidationFailed):
+    return error(f"Invalid parameter {name}: {message}", fields={f"params.{name}": [message]})
+
+
+def _unknown(name, message):
+    return _field_error(name, message, error=UnknownReference)
 
 
 def _first_layer_only(params, network, layer):
     if layer.order != 0:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"{layer.name} is not the first layer of {network.name}: only a layer computed "
             "directly from the image has RGB weights to show.",
             code="unsupported_layer",
@@ -104,12 +106,12 @@ def _known_dataset(params, network, layer):
 
 def _unknown_dataset(name):
     # One answer for a dataset that does not exist and one the actor may not use.
-    return _field_error("dataset", f"no dataset {name!r}; use 'demo' or register a folder")
+    return _unknown("dataset", f"no dataset {name!r}; use 'demo' or register a folder")
 
 
 def _earlier_source_layer(params, network, layer):
     if layer.order == 0:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"{layer.name} reads the image: its weights are RGB filters; use the "
             "first_layer_weights job.",
             code="unsupported_layer",
@@ -117,7 +119,7 @@ def _earlier_source_layer(params, network, layer):
         )
     source = params["source_layer"]
     if source and not network.layers.filter(name=source, order__lt=layer.order).exists():
-        raise _field_error("source_layer", f"no layer {source!r} before {layer.name}")
+        raise _unknown("source_layer", f"no layer {source!r} before {layer.name}")
 
 
 def _other_layer_exists(params, network, layer):
@@ -127,10 +129,10 @@ def _other_layer_exists(params, network, layer):
     other_name = params["other_network"] or network.name
     other = Network.objects.filter(name=other_name).first()
     if other is None:
-        raise _field_error("other_network", f"no network {other_name!r}")
+        raise _unknown("other_network", f"no network {other_name!r}")
     other_layer = params["other_layer"] or layer.name
     if not other.layers.filter(name=other_layer).exists():
-        raise _field_error("other_layer", f"{other_name} has no layer {other_layer!r}")
+        raise _unknown("other_layer", f"{other_name} has no layer {other_layer!r}")
 
 
 def _dataset_visible(params, actor):
@@ -147,7 +149,7 @@ def _other_network_and_dataset_visible(params, actor):
     name = params["other_network"]
     if name and not access.networks_visible_to(actor).filter(name=name).exists():
         # The same answer as for a network that does not exist.
-        raise _field_error("other_network", f"no network {name!r}")
+        raise _unknown("other_network", f"no network {name!r}")
     _dataset_visible(params, actor)
 
 

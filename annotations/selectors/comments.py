@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from annotations.models import Circuit, Comment, Group, Hypothesis
-from server.errors import NotFound, ValidationFailed
+from server.errors import NotFound, UnknownReference, ValidationFailed
 from workers.models import Unit
 
 
@@ -30,7 +30,7 @@ def comment_target_resolve(*, project, target_type, target_id):
     target_id = str(target_id).strip()
     target = _RESOLVERS[target_type](project, target_id)
     if not target:
-        raise ValidationFailed(
+        raise UnknownReference(
             f"No {target_type} {target_id!r} in this project.",
             fields={"target_id": [f"No {target_type} {target_id!r} in this project."]},
         )
@@ -118,7 +118,7 @@ def comment_for_reply(*, project, comment_id):
     ``parent`` if there is none."""
     comment = Comment.objects.filter(project=project, pk=comment_id).first()
     if comment is None:
-        raise ValidationFailed(
+        raise UnknownReference(
             f"No comment {comment_id} in this project.",
             fields={"parent": [f"No comment {comment_id} in this project."]},
         )

@@ -24,7 +24,7 @@ from annotations.models import (
     Review,
     UnitLink,
 )
-from server.errors import ValidationFailed
+from server.errors import UnknownReference, ValidationFailed
 from workers.models import Layer, Network, Unit
 
 CHUNK_SIZE = 2000
@@ -38,7 +38,7 @@ def export_network_get(*, project, network_name=None):
     if network_name:
         network = networks.filter(name=network_name).first()
         if network is None:
-            raise ValidationFailed(
+            raise UnknownReference(
                 f"This project studies no network {network_name!r}.",
                 fields={"network": ["Not a network of this project."]},
             )

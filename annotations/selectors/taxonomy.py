@@ -4,7 +4,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from annotations.models import Assignment, Group
-from server.errors import NotFound, ValidationFailed
+from server.errors import NotFound, UnknownReference
 from workers.models import Layer, Network
 
 
@@ -49,7 +49,7 @@ def group_for_field(*, project, group_id, field):
     field when the project has no such group (another project's group included)."""
     group = Group.objects.filter(project=project, pk=group_id).first()
     if group is None:
-        raise ValidationFailed(
+        raise UnknownReference(
             f"No group {group_id} in this project.", fields={field: ["Unknown group."]}
         )
     return group
@@ -78,7 +78,7 @@ def layer_for_project(*, project, network, layer):
         .first()
     )
     if found is None:
-        raise ValidationFailed(
+        raise UnknownReference(
             f"This project studies no layer {layer!r} of a network {network!r}.",
             fields={"layer": ["Unknown layer."]},
         )

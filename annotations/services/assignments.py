@@ -12,7 +12,7 @@ from django.utils import timezone
 from annotations.models import Assignment, Event, Group, Project
 from annotations.policies import authorize
 from annotations.services.events import events_record
-from server.errors import Conflict, ValidationFailed
+from server.errors import Conflict, UnknownReference, ValidationFailed
 from workers.models import Unit
 
 MAX_UNITS_PER_REQUEST = 5000
@@ -171,7 +171,11 @@ def units_for_project(*, project, network, addresses):
             for position in positions:
                 problems[f"units.{position}"] = [f"No unit {key[0]}:{key[1]} in this project."]
     if problems:
-        raise ValidationFailed(
+        # Well-formed addresses of units that are not there are references to nothing (422);
+        # a malformed address breaks the request's shape (400).
+        malformed = any("is not 'layer:index'" in messages[0] for messages in problems.values())
+        error = ValidationFailed if malformed else UnknownReference
+        raise error(
             f"{len(problems)} unit addresses are unknown; nothing was changed.", fields=problems
         )
     return [units[(str(a).rpartition(":")[0], int(str(a).rpartition(":")[2]))] for a in addresses]

@@ -24,7 +24,7 @@ from annotations.services.assignments import MAX_UNITS_PER_REQUEST, unit_label, 
 from annotations.services.events import event_record
 from annotations.services.unit_counts import unit_counts_add
 from server.concurrency import stale
-from server.errors import InvalidTransition, NotFound, ValidationFailed
+from server.errors import InvalidTransition, NotFound, UnknownReference, ValidationFailed
 from workers.models import Artifact
 
 # A revision leaves out what it does not change (None clears a proposal or the group).
@@ -247,7 +247,10 @@ def _validated(project, network, content):
     ):
         problems["circuit"] = [f"No circuit {circuit_id} of this network in this project."]
     if problems:
-        raise ValidationFailed("The hypothesis has invalid fields.", fields=problems)
+        # Only references to nothing (groups, artifacts, a circuit): 422; anything else: 400.
+        references = {"proposed_group", "group", "evidence", "circuit"}
+        error = UnknownReference if problems.keys() <= references else ValidationFailed
+        raise error("The hypothesis has invalid fields.", fields=problems)
     unit_rows = sorted(
         units_for_project(project=project, network=network, addresses=addresses),
         key=lambda unit: (unit.layer.order, unit.index),

@@ -219,7 +219,7 @@ def test_assign_with_an_unknown_unit_raises_atlas_error_and_assigns_nothing(
     with pytest.raises(AtlasError) as caught:
         atlas.assign(PROJECT, NETWORK, ["mixed3b:1", "mixed3b:99"], curves.pk)
 
-    assert (caught.value.status, caught.value.code) == (400, "invalid")
+    assert (caught.value.status, caught.value.code) == (422, "unknown_reference")
     assert list(caught.value.fields) == ["units.1"]
     assert not Assignment.objects.exists()
     assert not Event.objects.filter(verb="unit.assigned").exists()

@@ -15,7 +15,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from server.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from server.errors import (
+    Conflict,
+    InvalidTransition,
+    PermissionDenied,
+    UnknownReference,
+    ValidationFailed,
+)
 from workers import access
 from workers.jobkinds import JOB_KINDS, REQUESTABLE_KINDS
 from workers.models import Job
@@ -61,14 +67,14 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
             f"Unknown job kind {kind!r}.", fields={"kind": [f"One of: {known}."]}
         )
     if network.status != network.Status.READY:
-        raise ValidationFailed(
+        raise Conflict(
             f"Network {network.name} is {network.status}: it has no layers to render yet.",
             code="network_not_ready",
             fields={"network": [f"The network is {network.status}, not ready."]},
         )
     layer = network.layers.filter(name=layer_name).first()
     if layer is None:
-        raise ValidationFailed(
+        raise UnknownReference(
             f"Network {network.name} has no layer {layer_name!r}.",
             code="unknown_layer",
             fields={"layer": [f"No layer {layer_name!r} in {network.name}."]},

@@ -14,7 +14,7 @@ from annotations.selectors.projects import project_get_for_user
 from annotations.selectors.taxonomy import group_for_field, project_network_get
 from annotations.services.assignments import unit_label
 from annotations.services.groups import direct_assignment_authorize, unit_assign, units_assign
-from server.errors import NotFound, ValidationFailed
+from server.errors import NotFound, UnknownReference
 from server.schema import ERROR
 from workers.selectors.catalog import unit_get
 
@@ -80,7 +80,7 @@ class AssignmentsView(APIView):
         data = payload.validated_data
         network = project_network_get(project=project, name=data["network"])
         if network is None:
-            raise ValidationFailed(
+            raise UnknownReference(
                 f"This project studies no network {data['network']!r}.",
                 fields={"network": ["Not a network of this project."]},
             )

@@ -3,7 +3,12 @@
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
@@ -11,6 +16,7 @@ from rest_framework.views import APIView
 
 from annotations.api.serializers_exports import (
     ExportQuerySerializer,
+    ImportFileInputSerializer,
     ImportInputSerializer,
     ImportReportOutputSerializer,
     ReleaseCreateInputSerializer,
@@ -29,7 +35,7 @@ from annotations.selectors.taxonomy import project_network_get
 from annotations.services.exports import FORMATS, taxonomy_export
 from annotations.services.imports import taxonomy_import
 from annotations.services.releases import release_create
-from server.errors import NotFound, ValidationFailed
+from server.errors import NotFound, UnknownReference
 from server.pagination import AtlasPagination
 from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
 from server.schema import ERROR
@@ -113,7 +119,15 @@ class ImportView(APIView):
 
     @extend_schema(
         operation_id="projects_import",
-        request=ImportInputSerializer,
+        request={
+            "application/json": ImportInputSerializer,
+            "application/x-www-form-urlencoded": ImportInputSerializer,
+            "multipart/form-data": PolymorphicProxySerializer(
+                component_name="ImportUploadInput",
+                serializers=[ImportFileInputSerializer, ImportInputSerializer],
+                resource_type_field_name=None,
+            ),
+        },
         responses={200: ImportReportOutputSerializer, **WRITE_ERRORS},
         description="Import a taxonomy file into one network's taxonomy: the JSON export, the "
         "CSV export, or the simple CSV `layer,unit,group,parent_group,description`. The whole "
@@ -125,12 +139,15 @@ class ImportView(APIView):
     )
     def post(self, request, slug):
         project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.import")
-        payload = ImportInputSerializer(data=request.data)
+        uploads = request.content_type.startswith("multipart/") and "file" in request.data
+        payload = (ImportFileInputSerializer if uploads else ImportInputSerializer)(
+            data=request.data
+        )
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         network = project_network_get(project=project, name=data["network"])
         if network is None:
-            raise ValidationFailed(
+            raise UnknownReference(
                 f"This project studies no network {data['network']!r}.",
                 fields={"network": ["Not a network of this project."]},
             )
@@ -230,7 +247,7 @@ class ReleaseDiffView(APIView):
             else release_previous(release=newer)
         )
         if older is None:
-            raise ValidationFailed(
+            raise UnknownReference(
                 f"No release before {newer.name} to compare with; name one in `against`.",
                 fields={"against": ["Required: this is the first release."]},
             )

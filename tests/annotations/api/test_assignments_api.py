@@ -114,10 +114,10 @@ def test_put_on_a_network_the_project_does_not_study_is_a_404(client, curves):
     assert not Assignment.objects.exists()
 
 
-def test_put_with_a_group_of_another_project_is_a_400(client, layer):
+def test_put_with_a_group_of_another_project_is_a_422(client, layer):
     response = client.put(_unit_url("mixed3b:7"), {"group": GroupFactory().pk})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {"group": ["Unknown group."]}
     assert not Assignment.objects.exists()
 
@@ -198,10 +198,10 @@ def test_bulk_assignment_of_more_than_5000_units_is_a_400(client, layer, curves)
     }
 
 
-def test_bulk_assignment_on_a_network_the_project_does_not_study_is_a_400(client, curves):
+def test_bulk_assignment_on_a_network_the_project_does_not_study_is_a_422(client, curves):
     response = client.post(BULK, {"network": "alexnet", "units": ["conv1:0"], "group": curves.pk})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {"network": ["Not a network of this project."]}
 
 

@@ -130,13 +130,13 @@ def test_list_needs_a_target(api_client, project, ada):
     }
 
 
-def test_list_on_an_unknown_unit_is_a_400(api_client, project, ada):
+def test_list_on_an_unknown_unit_is_a_422(api_client, project, ada):
     response = api_client.get(COMMENTS, {"target_type": "unit", "target_id": "inceptionv1/x:1"})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == {
         "detail": "No unit 'inceptionv1/x:1' in this project.",
-        "code": "invalid",
+        "code": "unknown_reference",
         "fields": {"target_id": ["No unit 'inceptionv1/x:1' in this project."]},
     }
 
@@ -186,10 +186,10 @@ def test_a_reply_notifies_the_thread_and_mentions_notify_members(api_client, pro
     )
 
 
-def test_a_reply_to_an_unknown_comment_is_a_400(api_client, project, ada):
+def test_a_reply_to_an_unknown_comment_is_a_422(api_client, project, ada):
     response = api_client.post(COMMENTS, {**ON_UNIT, "body": "Hi", "parent": 999})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {"parent": ["No comment 999 in this project."]}
     assert not Comment.objects.exists()
 

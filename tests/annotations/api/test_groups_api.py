@@ -180,22 +180,22 @@ def test_create_with_a_color_followed_by_a_newline_is_a_400(client):
     assert not Group.objects.exists()
 
 
-def test_create_under_a_group_of_another_project_is_a_400(client):
+def test_create_under_a_group_of_another_project_is_a_422(client):
     elsewhere = GroupFactory(name="Elsewhere")
 
     response = client.post(GROUPS, {"name": "Curves", "parent": elsewhere.pk})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {"parent": ["Unknown group."]}
     assert Group.objects.count() == 1
 
 
-def test_create_for_a_layer_the_project_does_not_study_is_a_400(client, layer):
+def test_create_for_a_layer_the_project_does_not_study_is_a_422(client, layer):
     response = client.post(
         GROUPS, {"name": "Curves", "layer": {"network": "inception", "layer": "mixed4a"}}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {"layer": ["Unknown layer."]}
 
 
@@ -328,14 +328,14 @@ def test_merge_moves_the_units_and_returns_the_target(client, reviewer, layer):
     assert set(Assignment.objects.values_list("group", flat=True)) == {into.pk}
 
 
-def test_merge_into_a_group_of_another_project_is_a_400(client, reviewer):
+def test_merge_into_a_group_of_another_project_is_a_422(client, reviewer):
     curves = GroupFactory(project=reviewer.project)
 
     response = client.post(
         f"{GROUPS}{curves.pk}/merge/", {"into": GroupFactory().pk}, HTTP_IF_MATCH='"1"'
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {"into": ["Unknown group."]}
     assert Group.objects.filter(pk=curves.pk).exists()
 

@@ -11,7 +11,7 @@ from annotations.models import Assignment, Group
 from annotations.services.releases import release_create
 from tests.annotations.exports.conftest import comparable, comparable_csv, export_text, unit
 from tests.factories.annotations import CommentFactory, ProjectNetworkFactory
-from tests.openapi import query_parameter
+from tests.openapi import component, operation, query_parameter
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +174,7 @@ def test_a_bad_import_names_each_bad_row(client, project):
     assert not Group.objects.exists()
 
 
-def test_an_import_needs_content_or_a_file(client, project):
+def test_a_json_import_needs_content(client, project):
     response = client.post(
         "/api/v1/projects/early-vision/imports/",
         {"network": "inception", "format": "csv"},
@@ -183,8 +183,55 @@ def test_an_import_needs_content_or_a_file(client, project):
 
     assert (response.status_code, response.json()["fields"]) == (
         400,
+        {"content": ["The file's text (in a multipart form, the file as `file`)."]},
+    )
+
+
+def test_a_multipart_import_takes_content_instead_of_a_file(client, project, network):
+    response = client.post(
+        "/api/v1/projects/early-vision/imports/",
+        {"network": "inception", "format": "csv", "content": "layer,unit,group\nmixed3b,4,Lines\n"},
+        format="multipart",
+    )
+
+    assert response.status_code == 200
+    assert Assignment.objects.get().group.name == "Lines"
+
+
+def test_a_multipart_import_with_both_content_and_a_file_is_a_400(client, project, network):
+    upload = SimpleUploadedFile("groups.csv", b"layer,unit,group\nmixed3b,4,Lines\n")
+
+    response = client.post(
+        "/api/v1/projects/early-vision/imports/",
+        {"network": "inception", "format": "csv", "file": upload, "content": "layer,unit,group\n"},
+        format="multipart",
+    )
+
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
         {"content": ["Give either content or file."]},
     )
+    assert not Assignment.objects.exists()
+
+
+def _required(schema):
+    return component(schema["$ref"].rsplit("/", 1)[1])["required"]
+
+
+def test_the_import_schema_requires_content_in_json_and_content_or_a_file_in_a_form():
+    body = operation("post", "/api/v1/projects/{slug}/imports/")["requestBody"]["content"]
+    upload = component(body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1])
+
+    assert _required(body["application/json"]["schema"]) == ["content", "format", "network"]
+    assert _required(body["application/x-www-form-urlencoded"]["schema"]) == [
+        "content",
+        "format",
+        "network",
+    ]
+    assert [_required(variant) for variant in upload["oneOf"]] == [
+        ["file", "format", "network"],
+        ["content", "format", "network"],
+    ]
 
 
 def test_releases_are_created_listed_and_diffed(client, project, network, taxonomy):

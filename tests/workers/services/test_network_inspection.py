@@ -217,7 +217,7 @@ def test_the_name_of_a_network_being_inspected_is_taken():
 def test_no_job_may_be_requested_on_a_network_being_inspected():
     network, _ = register(TwoMaps())
 
-    with pytest.raises(ValidationFailed) as error:
+    with pytest.raises(Conflict) as error:
         job_request(network=network, kind="weights", layer_name="conv2", actor=None)
 
     assert error.value.code == "network_not_ready"
