@@ -7,6 +7,7 @@ from server import text_limits
 from server.validators import FullMatchValidator
 
 RELEASE_NAME_LENGTH = Release._meta.get_field("name").max_length
+IMPORT_FORMATS = ["json", "csv"]
 
 
 # Writes the field declared as ``from_`` under the key ``from``, a Python keyword. (A comment,
@@ -33,25 +34,35 @@ class ExportQuerySerializer(serializers.Serializer):
     )
 
 
-class ImportInputSerializer(serializers.Serializer):
+class _ImportSettingsSerializer(serializers.Serializer):
     network = serializers.SlugField(max_length=100, help_text="A network the project studies.")
     format = serializers.ChoiceField(
-        choices=["json", "csv"],
+        choices=IMPORT_FORMATS,
         help_text="`json`: the JSON export; `csv`: the CSV export or the simple CSV "
         "`layer,unit,group,parent_group,description`.",
     )
-    content = serializers.CharField(
-        required=False,
-        trim_whitespace=False,
-        help_text="The file's text (or send it as `file` in a multipart form).",
-    )
-    file = serializers.FileField(required=False, help_text="The file (multipart forms).")
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text="Report what would change; change nothing."
     )
 
+
+class ImportInputSerializer(_ImportSettingsSerializer):
+    """An import sending the file's text (JSON, form or multipart bodies)."""
+
+    content = serializers.CharField(
+        trim_whitespace=False,
+        error_messages={"required": "The file's text (in a multipart form, the file as `file`)."},
+        help_text="The file's text.",
+    )
+
+
+class ImportFileInputSerializer(_ImportSettingsSerializer):
+    """An import uploading the file (multipart bodies), with no `content` beside it."""
+
+    file = serializers.FileField(help_text="The file.")
+
     def validate(self, attrs):
-        if ("content" in attrs) == ("file" in attrs):
+        if "content" in self.initial_data:
             raise serializers.ValidationError({"content": ["Give either content or file."]})
         return attrs
 
