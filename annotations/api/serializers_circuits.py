@@ -128,17 +128,19 @@ class CircuitDetailOutputSerializer(CircuitOutputSerializer):
         return render_markdown(circuit.description)
 
 
+class LinkUnitInputSerializer(serializers.Serializer):
+    """A unit of one of the project's networks, like
+    ``{"network": "inceptionv1", "unit": "mixed3b:379"}``."""
+
+    network = serializers.CharField(max_length=text_limits.ADDRESS, help_text="A network name.")
+    unit = serializers.CharField(max_length=text_limits.ADDRESS, help_text="layer:index")
+
+
 class LinkCreateInputSerializer(serializers.Serializer):
     """Two units (``{network, unit}`` each) or two group ids."""
 
-    unit_a = serializers.DictField(
-        child=serializers.CharField(max_length=text_limits.ADDRESS),
-        required=False,
-        help_text='{"network": "inceptionv1", "unit": "mixed3b:379"}',
-    )
-    unit_b = serializers.DictField(
-        child=serializers.CharField(max_length=text_limits.ADDRESS), required=False
-    )
+    unit_a = LinkUnitInputSerializer(required=False)
+    unit_b = LinkUnitInputSerializer(required=False)
     group_a = serializers.IntegerField(required=False)
     group_b = serializers.IntegerField(required=False)
     note = serializers.CharField(

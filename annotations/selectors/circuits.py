@@ -1,10 +1,14 @@
 """Reads about circuits (with their nodes and edges) and universality links."""
 
+import re
+
 from django.db.models import Count, Prefetch, Q
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, UnitLink
 from server.errors import NotFound, ValidationFailed
 from workers.models import Unit
+
+_INDEX = re.compile(r"[0-9]{1,18}")
 
 
 def circuits_of(*, project):
@@ -83,26 +87,40 @@ def circuit_edge_get(*, circuit, edge_id):
     return edge
 
 
-def unit_for_field(*, project, network_name, address, field):
-    """The unit at ``address`` ("layer:index") of the project's network ``network_name``."""
+def _unit_in_project(*, project, network_name, address):
+    """The unit at ``address`` ("layer:index") of the project's network ``network_name``, or
+    None. An index of more than 18 digits names no unit (nor fits a database's integer)."""
     layer, _, index = str(address).rpartition(":")
-    unit = None
-    if layer and index.isdigit():
-        unit = (
-            Unit.objects.select_related("layer", "network")
-            .filter(
-                network__project_links__project=project,
-                network__name=network_name,
-                layer__name=layer,
-                index=int(index),
-            )
-            .first()
+    if not layer or _INDEX.fullmatch(index) is None:
+        return None
+    return (
+        Unit.objects.select_related("layer", "network")
+        .filter(
+            network__project_links__project=project,
+            network__name=network_name,
+            layer__name=layer,
+            index=int(index),
         )
+        .first()
+    )
+
+
+def unit_for_field(*, project, network_name, address, field):
+    """The unit a request body names in ``field``; an unknown one is that field's error."""
+    unit = _unit_in_project(project=project, network_name=network_name, address=address)
     if unit is None:
         raise ValidationFailed(
             f"This project studies no unit {network_name}/{address}.",
             fields={field: ["Unknown unit."]},
         )
+    return unit
+
+
+def unit_get_for_project(*, project, network_name, address):
+    """The unit a URL names; an unknown one is a 404, as any path that names nothing."""
+    unit = _unit_in_project(project=project, network_name=network_name, address=address)
+    if unit is None:
+        raise NotFound(f"This project studies no unit {network_name}/{address}.")
     return unit
 
 

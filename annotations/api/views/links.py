@@ -12,7 +12,13 @@ from annotations.api.serializers_circuits import (
 )
 from annotations.models import UnitLink
 from annotations.policies import authorize
-from annotations.selectors.circuits import link_get, links_of, unit_for_field, unit_links
+from annotations.selectors.circuits import (
+    link_get,
+    links_of,
+    unit_for_field,
+    unit_get_for_project,
+    unit_links,
+)
 from annotations.selectors.projects import project_get_for_user
 from annotations.selectors.taxonomy import group_for_field
 from annotations.services.links import link_propose, link_review
@@ -38,17 +44,6 @@ WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 def _link_response(project, link_id, status_code=status.HTTP_200_OK):
     link = link_get(project=project, link_id=link_id)
     return with_etag(Response(LinkOutputSerializer(link).data, status=status_code), link.version)
-
-
-def _unit(project, side, field):
-    if not {"network", "unit"} <= side.keys():
-        raise ValidationFailed(
-            "A unit is given as its network and address.",
-            fields={field: ['Like {"network": "inceptionv1", "unit": "mixed3b:379"}.']},
-        )
-    return unit_for_field(
-        project=project, network_name=side["network"], address=side["unit"], field=field
-    )
 
 
 class LinkListView(APIView):
@@ -90,7 +85,12 @@ class LinkListView(APIView):
         sides = {}
         for field in ("unit_a", "unit_b"):
             if field in data:
-                sides[field] = _unit(project, data[field], field)
+                sides[field] = unit_for_field(
+                    project=project,
+                    network_name=data[field]["network"],
+                    address=data[field]["unit"],
+                    field=field,
+                )
         for field in ("group_a", "group_b"):
             if field in data:
                 sides[field] = group_for_field(project=project, group_id=data[field], field=field)
@@ -145,6 +145,6 @@ class UnitLinksView(APIView):
     )
     def get(self, request, slug, network, address):
         project = project_get_for_user(user=request.user, slug=slug)
-        unit = unit_for_field(project=project, network_name=network, address=address, field="unit")
+        unit = unit_get_for_project(project=project, network_name=network, address=address)
         links = unit_links(project=project, unit=unit)
         return Response(LinkOutputSerializer(links, many=True).data)

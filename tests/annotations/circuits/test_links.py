@@ -18,6 +18,7 @@ from tests.factories.annotations import (
     ProjectNetworkFactory,
 )
 from tests.factories.workers import LayerFactory, NetworkFactory
+from tests.openapi import component
 from workers.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +160,46 @@ def test_a_unit_of_a_network_outside_the_project_is_refused(project, people):
         {"unit_b": ["Unknown unit."]},
     )
     assert not UnitLink.objects.exists()
+
+
+def test_a_unit_given_without_its_address_is_a_400(project, people):
+    refused = _propose(_client(people[Role.ANNOTATOR]), unit_a={"network": "inception"})
+
+    assert (refused.status_code, refused.json()["fields"]) == (
+        400,
+        {"unit_a.unit": ["This field is required."]},
+    )
+    assert not UnitLink.objects.exists()
+
+
+def test_the_schema_gives_a_linked_unit_as_its_network_and_address():
+    properties = component("LinkCreateInputRequest")["properties"]
+    unit_a = component(properties["unit_a"]["$ref"].rsplit("/", 1)[1])
+
+    assert properties["unit_b"] == properties["unit_a"]
+    assert unit_a["required"] == ["network", "unit"]
+    assert {name: field["type"] for name, field in unit_a["properties"].items()} == {
+        "network": "string",
+        "unit": "string",
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "inception/mixed3b:99",
+        "inception/mixed3b",
+        "inception/mixed3b:\u00b2",
+        "inception/mixed3b:" + "9" * 30,
+        "elsewhere/conv:1",
+    ],
+)
+def test_the_links_of_a_unit_the_project_does_not_study_are_404(project, people, path):
+    LayerFactory(network=NetworkFactory(name="elsewhere"), name="conv", order=0)
+
+    response = _client(people[Role.OWNER]).get(f"/api/v1/projects/curves/units/{path}/links/")
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
 def test_a_viewer_cannot_propose(project, people):
