@@ -45,7 +45,7 @@ def units_of(*, network):
 def parse_unit_address(address):
     """``"mixed3b:379"`` → ``("mixed3b", 379)``, as the papers write units."""
     layer_name, separator, index = address.rpartition(":")
-    if not separator or not layer_name or not index.isdigit():
+    if not separator or not layer_name or not (index.isascii() and index.isdigit()):
         raise ValidationFailed(
             f"{address!r} is not a unit address; write it like the papers: 'mixed3b:379'.",
             fields={"address": ["Expected '<layer>:<index>'."]},
