@@ -6,6 +6,11 @@ class ServerConfig(AppConfig):
     name = "server"
     verbose_name = "Neuron Atlas server"
 
+    def ready(self):
+        from server.fields import json_types_strict
+
+        json_types_strict()
+
 
 class AtlasAdminConfig(admin_apps.AdminConfig):
     default = False  # named in INSTALLED_APPS in place of django.contrib.admin

@@ -67,7 +67,7 @@ def test_propose_review_revise_approve_and_accept(team):
         f"{PROJECT}/comments/",
         {
             "target_type": "hypothesis",
-            "target_id": hypothesis["id"],
+            "target_id": str(hypothesis["id"]),
             "body": "@grace unit 2 also fires on circles.",
         },
         format="json",
@@ -110,7 +110,7 @@ def test_propose_review_revise_approve_and_accept(team):
         f"{PROJECT}/comments/",
         {
             "target_type": "hypothesis",
-            "target_id": hypothesis["id"],
+            "target_id": str(hypothesis["id"]),
             "body": "+1",
         },
         format="json",

@@ -459,7 +459,7 @@ def test_a_comment_posted_through_the_api_is_counted_on_a_cached_page(
     api_client.force_authenticate(owner)
     posted = api_client.post(
         "/api/v1/projects/early-vision/comments/",
-        {"target_type": "unit", "target_id": unit(layer, 3).pk, "body": "Curve?"},
+        {"target_type": "unit", "target_id": str(unit(layer, 3).pk), "body": "Curve?"},
         format="json",
     )
 

@@ -1,0 +1,42 @@
+"""JSON bodies are read with the types the OpenAPI schema states.
+
+DRF coerces on input: a CharField takes 3 or 2.5 as "3" or "2.5", a BooleanField takes
+"true", "no" or 1, an IntegerField takes "12". Query strings and form fields are text, so that
+leniency is needed there; in a JSON body it makes the server accept what its own schema
+refuses (a string field sent a number). ``json_types_strict`` makes these fields take only
+their JSON type when the serializer reads JSON (not a QueryDict); form and query input keep
+DRF's parsing. Installed once, from ``ServerConfig.ready``.
+"""
+
+from rest_framework import fields
+from rest_framework.utils import html
+
+
+def _reads_json(field):
+    root = field.root
+    return not html.is_html_input(getattr(root, "initial_data", None) or {})
+
+
+def _strict(original, accepts):
+    def to_internal_value(self, data):
+        if _reads_json(self) and not accepts(data):
+            self.fail("invalid", input=data)
+        return original(self, data)
+
+    to_internal_value.__wrapped__ = original
+    return to_internal_value
+
+
+def json_types_strict():
+    if hasattr(fields.CharField.to_internal_value, "__wrapped__"):
+        return
+    fields.CharField.to_internal_value = _strict(
+        fields.CharField.to_internal_value, lambda data: isinstance(data, str)
+    )
+    fields.BooleanField.to_internal_value = _strict(
+        fields.BooleanField.to_internal_value, lambda data: isinstance(data, bool)
+    )
+    fields.IntegerField.to_internal_value = _strict(
+        fields.IntegerField.to_internal_value,
+        lambda data: isinstance(data, int | float) and not isinstance(data, bool),
+    )
