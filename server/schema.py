@@ -88,3 +88,53 @@ def if_match_parameter(thing, note=""):
         pattern=r'^"[0-9]{1,18}"$',
         description=f'The ETag of the {thing} as you last read it, like `"3"`{note}.',
     )
+
+
+NO_NUL = r"^[^\x00]*$"
+_TEXT_FORMATS = {None, "email", "slug"}
+
+
+def _forbid_nul(schema, components, seen):
+    """Give every free text of ``schema`` (followed through references) the NUL-free pattern
+    the parsers enforce (server/parsers.py)."""
+    if not isinstance(schema, dict):
+        return
+    reference = schema.get("$ref")
+    if reference:
+        name = reference.rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            _forbid_nul(components.get(name), components, seen)
+        return
+    if (
+        schema.get("type") == "string"
+        and "pattern" not in schema
+        and "enum" not in schema
+        and schema.get("format") in _TEXT_FORMATS
+    ):
+        schema["pattern"] = NO_NUL
+    for key in ("properties",):
+        for child in schema.get(key, {}).values():
+            _forbid_nul(child, components, seen)
+    for key in ("items", "additionalProperties"):
+        _forbid_nul(schema.get(key), components, seen)
+    for key in ("allOf", "oneOf", "anyOf"):
+        for child in schema.get(key, []):
+            _forbid_nul(child, components, seen)
+
+
+def no_nul_in_request_text(result, generator, request, public):
+    """drf-spectacular postprocessing: request text (bodies and query parameters) never holds
+    a NUL character, as the parsers and Django's fields refuse it; the schema says so."""
+    components = result.get("components", {}).get("schemas", {})
+    seen = set()
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _forbid_nul(parameter.get("schema"), components, seen)
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _forbid_nul(media.get("schema"), components, seen)
+    return result
