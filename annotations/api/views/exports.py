@@ -38,7 +38,7 @@ from annotations.services.releases import release_create
 from server.errors import NotFound, UnknownReference
 from server.pagination import AtlasPagination
 from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
-from server.schema import ERROR
+from server.schema import ERROR, AtlasAutoSchema
 
 READ_ERRORS = {400: ERROR, 401: ERROR, 404: ERROR}
 WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
@@ -113,7 +113,17 @@ class ExportView(APIView):
         return _download(request, project, None, file_format)
 
 
+class _ImportSchema(AtlasAutoSchema):
+    """drf-spectacular counts a oneOf body (the multipart one) as optional; every body an
+    import takes has required fields, so the body is required."""
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        return {**body, "required": True}
+
+
 class ImportView(APIView):
+    schema = _ImportSchema()
     parser_classes = [AtlasJSONParser, AtlasMultiPartParser, AtlasFormParser]
     body_limit_setting = "ATLAS_MAX_IMPORT_BYTES"
 

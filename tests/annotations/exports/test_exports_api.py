@@ -218,6 +218,12 @@ def _required(schema):
     return component(schema["$ref"].rsplit("/", 1)[1])["required"]
 
 
+def test_the_import_schema_requires_a_body():
+    body = operation("post", "/api/v1/projects/{slug}/imports/")["requestBody"]
+
+    assert body["required"] is True
+
+
 def test_the_import_schema_requires_content_in_json_and_content_or_a_file_in_a_form():
     body = operation("post", "/api/v1/projects/{slug}/imports/")["requestBody"]["content"]
     upload = component(body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1])
