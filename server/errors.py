@@ -46,6 +46,13 @@ class UnknownReference(Unprocessable):
     code = "unknown_reference"
 
 
+class AuthenticationFailed(DomainError):
+    """The credentials given do not sign anyone in (a wrong password, an unknown user)."""
+
+    status = 401
+    code = "authentication_failed"
+
+
 class PermissionDenied(DomainError):
     status = 403
     code = "permission_denied"

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import ApiToken
-from server.errors import Conflict, ValidationFailed
+from server.errors import AuthenticationFailed, Conflict, ValidationFailed
 
 # Enough for every notebook and CI job a person runs; a bound on rows a stolen password can make.
 MAX_LIVE_TOKENS = 100
@@ -58,7 +58,7 @@ def token_issue(*, username, password, name=NAME_ON_SIGN_IN, expires_in_days=Non
     locked out; tokens of other names are never touched."""
     user = authenticate(username=username, password=password)
     if user is None:
-        raise ValidationFailed(
+        raise AuthenticationFailed(
             "Unable to sign in with the given username and password.", code="invalid_credentials"
         )
     with transaction.atomic():

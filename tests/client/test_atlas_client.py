@@ -120,7 +120,7 @@ def test_login_with_a_wrong_password_raises_atlas_error_from_the_error_shape(
 
     assert type(caught.value) is AtlasError
     assert (caught.value.status, caught.value.code, caught.value.fields) == (
-        400,
+        401,
         "invalid_credentials",
         {},
     )

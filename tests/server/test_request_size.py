@@ -34,7 +34,7 @@ def test_a_json_body_at_the_limit_is_read(api_client, settings):
 
     response = api_client.post("/api/v1/auth/token/", body, content_type="application/json")
 
-    assert response.status_code == 400
+    assert (response.status_code, response.json()["code"]) == (401, "invalid_credentials")
 
 
 def test_a_form_body_over_the_limit_is_a_413(api_client, settings):

@@ -76,12 +76,12 @@ def test_sign_in_takes_a_name_and_a_shorter_life(api_client):
     assert ApiToken.objects.get().expiry <= timezone.now() + timedelta(days=1)
 
 
-def test_wrong_password_is_a_400_in_the_error_shape_and_creates_no_token(api_client):
+def test_wrong_password_is_a_401_in_the_error_shape_and_creates_no_token(api_client):
     UserFactory(username="olah")
 
     response = api_client.post(URL, {"username": "olah", "password": "wrong"})
 
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json() == INVALID_CREDENTIALS
     assert not ApiToken.objects.exists()
 
@@ -89,7 +89,7 @@ def test_wrong_password_is_a_400_in_the_error_shape_and_creates_no_token(api_cli
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(api_client):
     response = api_client.post(URL, {"username": "nobody", "password": PASSWORD})
 
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json() == INVALID_CREDENTIALS
 
 

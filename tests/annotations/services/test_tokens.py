@@ -8,7 +8,7 @@ from annotations.models import ApiToken
 from annotations.selectors.tokens import token_get_for_user, tokens_of
 from annotations.services import tokens as token_services
 from annotations.services.tokens import token_create, token_issue, token_revoke, token_rotate
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from tests.factories.annotations import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_token_issue_at_the_limit_replaces_the_oldest_sign_in_token_only(monkeyp
 def test_token_issue_refuses_a_wrong_password_without_creating_a_token():
     UserFactory(username="olah")
 
-    with pytest.raises(ValidationFailed) as raised:
+    with pytest.raises(AuthenticationFailed) as raised:
         token_issue(username="olah", password="wrong")
 
     assert (raised.value.code, raised.value.detail) == (
@@ -114,7 +114,7 @@ def test_token_issue_refuses_a_wrong_password_without_creating_a_token():
 def test_token_issue_refuses_an_inactive_user():
     UserFactory(username="olah", is_active=False)
 
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(AuthenticationFailed):
         token_issue(username="olah", password=PASSWORD)
 
     assert not ApiToken.objects.exists()
