@@ -8,7 +8,8 @@ their JSON type when the serializer reads JSON (not a QueryDict); form and query
 DRF's parsing. Installed once, from ``ServerConfig.ready``.
 """
 
-from rest_framework import fields
+from django.core.files.base import ContentFile
+from rest_framework import fields, serializers
 from rest_framework.utils import html
 
 
@@ -40,3 +41,14 @@ def json_types_strict():
         fields.IntegerField.to_internal_value,
         lambda data: isinstance(data, int | float) and not isinstance(data, bool),
     )
+
+
+class UploadField(serializers.FileField):
+    """A multipart file. A part sent without a filename reaches Django as text rather than as
+    a file; its bytes are the file all the same (named after the field), so what a client
+    means as an upload is read as one whichever way its library framed the part."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = ContentFile(data.encode("utf-8", "surrogateescape"), name=self.field_name)
+        return super().to_internal_value(data)

@@ -42,8 +42,8 @@ class _StrictDateTimeField(forms.Field):
     default_error_messages = {"invalid": "A date-time with its offset, like 2026-03-01T13:00:00Z."}
 
     def to_python(self, value):
-        if value is None:
-            return None
+        if value in (None, ""):
+            return None  # an empty parameter is one not given, as for every filter
         match = _DATE_TIME.fullmatch(str(value))
         if match is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
@@ -66,6 +66,6 @@ class _StrictDateTimeField(forms.Field):
 
 
 class StrictDateTimeFilter(django_filters.Filter):
-    """An RFC 3339 date-time (the schema's format); anything else, blank included, is a 400."""
+    """An RFC 3339 date-time (the schema's format); anything else but blank is a 400."""
 
     field_class = _StrictDateTimeField

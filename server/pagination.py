@@ -7,7 +7,7 @@ def _positive_int(request, name, maximum=None):
     """The query parameter ``name`` as an integer in ``1..maximum``, None when absent; a 400
     naming the parameter otherwise (a wrong page size is an error, not a silent default).
     Pages keep DRF's answers: a number past the end, or no page number, is a 404."""
-    raw = request.query_params.getlist(name)
+    raw = [value for value in request.query_params.getlist(name) if value != ""]
     if not raw:
         return None
     message = f"A whole number from 1 to {maximum}." if maximum else "A whole number from 1."
@@ -22,7 +22,9 @@ def _positive_int(request, name, maximum=None):
     return value
 
 
-class AtlasPagination(PageNumberPagination):
+class StrictPageSize:
+    """A page size that is a whole number in range or a 400, for any DRF paginator."""
+
     page_size_query_param = "page_size"
     max_page_size = 1000
 
@@ -34,7 +36,12 @@ class AtlasPagination(PageNumberPagination):
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
-            parameter["schema"]["minimum"] = 1
+            if parameter["schema"].get("type") == "integer":
+                parameter["schema"]["minimum"] = 1
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["maximum"] = self.max_page_size
         return parameters
+
+
+class AtlasPagination(StrictPageSize, PageNumberPagination):
+    pass

@@ -24,7 +24,7 @@ def _path(parts):
 
 def check_text_tree(value, *, max_depth=MAX_JSON_DEPTH):
     """Raise ValidationFailed if ``value`` (a parsed JSON document) nests deeper than
-    ``max_depth`` or holds a NUL character in any key or string."""
+    ``max_depth`` or holds a NUL character in any string; keys holding one are dropped."""
     pending = [(value, (), 1)]
     while pending:
         item, where, depth = pending.pop()
@@ -38,10 +38,13 @@ def check_text_tree(value, *, max_depth=MAX_JSON_DEPTH):
                     code="too_deep",
                     fields={_path(where): [f"Nested deeper than {max_depth} levels."]},
                 )
+            if isinstance(item, dict):
+                # A key holding a NUL names no field of this API, and unknown keys are ignored:
+                # it goes, so that it never reaches a JSON column (PostgreSQL refuses it).
+                for key in [key for key in item if NUL in key]:
+                    del item[key]
             entries = item.items() if isinstance(item, dict) else enumerate(item)
             for key, entry in entries:
-                if isinstance(key, str) and NUL in key:
-                    raise _nul_error(_path(where))
                 pending.append((entry, (*where, key), depth + 1))
 
 
@@ -84,10 +87,6 @@ class AtlasFormParser(parsers.FormParser):
 
 
 class AtlasMultiPartParser(parsers.MultiPartParser):
-    """DRF's multipart parser, refusing NUL characters in the text fields (files are the
-    business of whoever reads them)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        result = super().parse(stream, media_type, parser_context)
-        check_form_fields(result.data)
-        return result
+    """DRF's multipart parser. A part may be a file sent without a filename (binary, NULs
+    and all), so NUL characters are left to the fields: every CharField refuses them, and
+    file fields read the bytes (server/fields.py UploadField)."""

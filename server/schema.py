@@ -51,6 +51,15 @@ class AtlasAutoSchema(AutoSchema):
                 responses[code] = response
         return operation
 
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        extra = getattr(serializer, "request_schema_extra", None)
+        if direction == "request" and extra:
+            # What a serializer's validate() requires of the whole body (at least one field,
+            # one of two fields), stated where the schema can say it.
+            schema.update(extra)
+        return schema
+
     def _error_codes(self, operation):
         parameters = operation.get("parameters", [])
         where = {parameter["in"] for parameter in parameters}
@@ -123,9 +132,23 @@ def _forbid_nul(schema, components, seen):
             _forbid_nul(child, components, seen)
 
 
+def _empty_means_not_given(parameter):
+    """``?q=`` is read as no ``q`` at all (django-filter and DRF's query serializers skip an
+    empty value): the schema says an empty value is allowed rather than refused."""
+    parameter["allowEmptyValue"] = True
+    schema = parameter.get("schema", {})
+    if schema.get("type") != "string":
+        return
+    schema.pop("minLength", None)
+    pattern = schema.get("pattern")
+    if pattern and pattern.startswith("^") and pattern.endswith("$"):
+        schema["pattern"] = f"^(?:{pattern[1:-1]})?$"
+
+
 def no_nul_in_request_text(result, generator, request, public):
     """drf-spectacular postprocessing: request text (bodies and query parameters) never holds
-    a NUL character, as the parsers and Django's fields refuse it; the schema says so."""
+    a NUL character, as the parsers and Django's fields refuse it; an empty query parameter is
+    one not given. The schema says both."""
     components = result.get("components", {}).get("schemas", {})
     seen = set()
     for operations in result.get("paths", {}).values():
@@ -134,6 +157,7 @@ def no_nul_in_request_text(result, generator, request, public):
                 continue
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query":
+                    _empty_means_not_given(parameter)
                     _forbid_nul(parameter.get("schema"), components, seen)
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 _forbid_nul(media.get("schema"), components, seen)

@@ -96,13 +96,10 @@ class MarkReadInputSerializer(serializers.Serializer):
         help_text="The notifications to mark read.",
     )
     all = serializers.BooleanField(
-        required=False, default=False, help_text="Mark every notification of yours read."
+        required=False,
+        default=False,
+        help_text="Mark every notification of yours read (`ids` is then not needed).",
     )
-
-    def validate(self, attrs):
-        if ("ids" in attrs) == attrs["all"]:
-            raise serializers.ValidationError("Send either `ids` or `all: true`.")
-        return attrs
 
 
 class MarkReadOutputSerializer(serializers.Serializer):

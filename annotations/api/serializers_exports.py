@@ -3,7 +3,9 @@
 from rest_framework import serializers
 
 from annotations.models import Release
+from annotations.services.releases import NAME as RELEASE_NAME
 from server import text_limits
+from server.fields import UploadField
 from server.validators import FullMatchValidator
 
 RELEASE_NAME_LENGTH = Release._meta.get_field("name").max_length
@@ -59,7 +61,7 @@ class ImportInputSerializer(_ImportSettingsSerializer):
 class ImportFileInputSerializer(_ImportSettingsSerializer):
     """An import uploading the file (multipart bodies), with no `content` beside it."""
 
-    file = serializers.FileField(help_text="The file.")
+    file = UploadField(help_text="The file.")
 
     def validate(self, attrs):
         if "content" in self.initial_data:
@@ -105,7 +107,12 @@ class ImportReportOutputSerializer(serializers.Serializer):
 
 
 class ReleaseCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=RELEASE_NAME_LENGTH, help_text="Like v1.")
+    name = serializers.CharField(
+        max_length=RELEASE_NAME_LENGTH,
+        trim_whitespace=False,
+        validators=[FullMatchValidator(RELEASE_NAME.pattern, "Not a release name.")],
+        help_text="Like v1 or 2026-11.1: letters, digits, '.', '_' or '-'.",
+    )
     notes = serializers.CharField(
         required=False,
         allow_blank=True,

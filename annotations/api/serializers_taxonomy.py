@@ -7,6 +7,7 @@ from annotations.colors import COLOR_PATTERN, is_color
 from annotations.models import Assignment, Group
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST
 from server import text_limits
+from server.validators import UNIT_ADDRESS, FullMatchValidator
 
 NAME_LENGTH = Group._meta.get_field("name").max_length
 SOURCE_HELP = f"How the unit got its group: {', '.join(Assignment.Source.values)}."
@@ -60,6 +61,8 @@ class GroupCreateInputSerializer(serializers.Serializer):
 
 
 class GroupUpdateInputSerializer(serializers.Serializer):
+    request_schema_extra = {"minProperties": 1}
+
     name = serializers.CharField(required=False, max_length=NAME_LENGTH)
     description = serializers.CharField(
         required=False, allow_blank=True, max_length=text_limits.DESCRIPTION, help_text="Markdown."
@@ -148,7 +151,10 @@ class UnitGroupOutputSerializer(serializers.Serializer):
 class AssignmentsInputSerializer(serializers.Serializer):
     network = serializers.SlugField(max_length=100, help_text="A network the project studies.")
     units = serializers.ListField(
-        child=serializers.CharField(max_length=text_limits.ADDRESS),
+        child=serializers.CharField(
+            max_length=text_limits.ADDRESS,
+            validators=[FullMatchValidator(UNIT_ADDRESS, 'Write a unit as "layer:index".')],
+        ),
         min_length=1,
         max_length=MAX_UNITS_PER_REQUEST,
         help_text="Unit addresses like 'mixed3b:379'.",

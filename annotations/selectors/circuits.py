@@ -5,7 +5,7 @@ import re
 from django.db.models import Count, Prefetch, Q
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, UnitLink
-from server.errors import NotFound, ValidationFailed
+from server.errors import NotFound, UnknownReference
 from workers.models import Unit
 
 _INDEX = re.compile(r"[0-9]{1,18}")
@@ -70,7 +70,7 @@ def circuit_node_for_field(*, circuit, node_id, field):
         .first()
     )
     if node is None:
-        raise ValidationFailed(
+        raise UnknownReference(
             f"No node {node_id} in this circuit.", fields={field: ["Not a node of this circuit."]}
         )
     return node
@@ -109,7 +109,7 @@ def unit_for_field(*, project, network_name, address, field):
     """The unit a request body names in ``field``; an unknown one is that field's error."""
     unit = _unit_in_project(project=project, network_name=network_name, address=address)
     if unit is None:
-        raise ValidationFailed(
+        raise UnknownReference(
             f"This project studies no unit {network_name}/{address}.",
             fields={field: ["Unknown unit."]},
         )

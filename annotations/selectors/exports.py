@@ -24,7 +24,7 @@ from annotations.models import (
     Review,
     UnitLink,
 )
-from server.errors import UnknownReference, ValidationFailed
+from server.errors import UnknownReference
 from workers.models import Layer, Network, Unit
 
 CHUNK_SIZE = 2000
@@ -45,7 +45,8 @@ def export_network_get(*, project, network_name=None):
         return network
     found = list(networks[:2])
     if len(found) != 1:
-        raise ValidationFailed(
+        # Which network is meant depends on what the project studies: 422, not 400.
+        raise UnknownReference(
             "Name the network to export: this project studies "
             + ("none." if not found else "several."),
             fields={"network": ["Required." if found else "This project studies no network."]},

@@ -17,7 +17,7 @@ from annotations.formats.csv_cells import csv_text
 from annotations.models import Group
 from annotations.selectors.exports import PATH_SEPARATOR
 from server import text_limits
-from server.errors import ValidationFailed
+from server.errors import Unprocessable, ValidationFailed
 from server.parsers import MAX_JSON_DEPTH, NUL, check_text_tree
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "taxonomy-export-v1.schema.json"
@@ -47,7 +47,7 @@ class Problems:
         fields = dict(self.fields)
         if self.count > sum(len(messages) for messages in fields.values()):
             fields["more"] = [f"{self.count} problems in all; the first ones are listed."]
-        raise ValidationFailed(
+        raise Unprocessable(
             f"{what} has {self.count} problem{'s' if self.count != 1 else ''}; nothing was "
             "imported.",
             code="import_invalid",
@@ -121,7 +121,7 @@ def read_import_file(*, format, content):
 
 
 def _malformed(message):
-    return ValidationFailed(
+    return Unprocessable(
         f"Malformed file: {message} Nothing was imported.",
         code="import_invalid",
         fields={"file": [message]},
@@ -170,7 +170,7 @@ def _read_json(content):
         # Escaped NULs (\u0000) and runaway nesting, refused as in any API body.
         check_text_tree(document)
     except ValidationFailed as refusal:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"Malformed file: {refusal.detail} Nothing was imported.",
             code="import_invalid",
             fields=refusal.fields,
@@ -313,7 +313,7 @@ def _read_csv(content):
 def _columns(header, required, optional):
     missing = [name for name in required if name not in header]
     if missing or len(set(header)) != len(header):
-        raise ValidationFailed(
+        raise Unprocessable(
             "The CSV header must be `layer,unit,group[,parent_group,description]` (the simple "
             "CSV) or that of the CSV export (`network,layer,unit,group_path,...`); nothing was "
             "imported.",

@@ -68,9 +68,10 @@ class JobInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=REQUESTABLE_KINDS)
     layer = serializers.CharField(max_length=100)
     units = serializers.ListField(
-        child=serializers.IntegerField(min_value=0),
+        child=serializers.IntegerField(min_value=0, max_value=2**31 - 1),
         required=False,
         allow_null=True,
+        min_length=1,
         max_length=100_000,
         help_text="Unit indices of the layer; omit for every unit.",
     )

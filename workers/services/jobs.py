@@ -141,7 +141,9 @@ def _validate_units(layer, unit_indices):
     out_of_range = [index for index in units if not 0 <= index < layer.channels]
     if not units or out_of_range:
         shown = ", ".join(str(index) for index in out_of_range[:10])
-        raise ValidationFailed(
+        # Units a layer does not have are references to nothing (422); none at all is a 400.
+        error = UnknownReference if units else ValidationFailed
+        raise error(
             f"Layer {layer.name} has units 0-{layer.channels - 1}.",
             code="unknown_unit",
             fields={"units": [f"Not units of {layer.name}: {shown}." if units else "Empty."]},

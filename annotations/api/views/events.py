@@ -11,7 +11,7 @@ from annotations.models import Event
 from annotations.selectors.events import HISTORY_TARGET_TYPES, events_of, history_of
 from annotations.selectors.projects import project_get_for_user
 from server.filters import IntegerFilter, StrictDateTimeFilter
-from server.pagination import AtlasPagination
+from server.pagination import AtlasPagination, StrictPageSize
 from server.schema import ERROR
 
 
@@ -32,14 +32,12 @@ class EventFilter(django_filters.FilterSet):
         fields = ["verb", "actor", "target_type", "target_id", "since", "until"]
 
 
-class FeedPagination(CursorPagination):
+class FeedPagination(StrictPageSize, CursorPagination):
     """Pages of the feed by position, not number: the log only grows, and counting a busy
     project's events on every request costs more than reading the page."""
 
     ordering = ("-created_at", "-id")
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 class FeedEventOutputSerializer(EventOutputSerializer):

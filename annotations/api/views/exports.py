@@ -141,7 +141,7 @@ class ImportView(APIView):
         responses={200: ImportReportOutputSerializer, **WRITE_ERRORS},
         description="Import a taxonomy file into one network's taxonomy: the JSON export, the "
         "CSV export, or the simple CSV `layer,unit,group,parent_group,description`. The whole "
-        "file is checked first: a bad file gives 400 `import_invalid` with each bad row in "
+        "file is checked first: a bad file gives 422 `import_invalid` with each bad row in "
         "`fields` (`rows.<line>` for a CSV, `units.<i>`, `groups.<i>`, ... for JSON) and "
         "changes nothing. `dry_run` reports what would change. Groups are matched by path and "
         "created as needed; importing the same file twice changes nothing the second time. "

@@ -33,7 +33,7 @@ from server.concurrency import expected_version, with_etag
 from server.filters import IntegerFilter
 from server.pagination import AtlasPagination
 from server.schema import ERROR, if_match_parameter
-from server.validators import FullMatchValidator
+from server.validators import UNIT_ADDRESS, FullMatchValidator
 
 IF_MATCH = if_match_parameter("hypothesis")
 ETAG = OpenApiParameter(
@@ -54,10 +54,6 @@ CONDITIONAL_ERRORS = {
 }
 
 
-# An index of at most 18 digits: any longer is past what a database column holds.
-UNIT_PATTERN = r"^[^:]+:[0-9]{1,18}$"
-
-
 class HypothesisFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Hypothesis.Status.choices)
     author = django_filters.CharFilter(field_name="author__username", help_text="A username.")
@@ -65,7 +61,7 @@ class HypothesisFilter(django_filters.FilterSet):
     unit = django_filters.CharFilter(
         method="filter_unit",
         strip=False,
-        validators=[FullMatchValidator(UNIT_PATTERN, 'Write a unit as "layer:index".')],
+        validators=[FullMatchValidator(UNIT_ADDRESS, 'Write a unit as "layer:index".')],
     )
     group = IntegerFilter(
         method="filter_group", help_text="Hypotheses about, or proposing, this group id."
@@ -78,7 +74,7 @@ class HypothesisFilter(django_filters.FilterSet):
     @extend_schema_field(
         {
             "type": "string",
-            "pattern": UNIT_PATTERN,
+            "pattern": UNIT_ADDRESS,
             "description": 'Hypotheses about this unit, like "mixed3b:379".',
         }
     )

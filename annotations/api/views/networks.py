@@ -9,6 +9,7 @@ from annotations.selectors.networks import project_networks
 from annotations.selectors.projects import project_get_for_user
 from annotations.services.networks import project_network_request
 from server import text_limits
+from server.fields import UploadField
 from server.pagination import AtlasPagination
 from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
 from server.schema import ERROR
@@ -19,13 +20,13 @@ from workers.services.networks import ARCHITECTURES, MAX_RANDOM_SEED
 class NetworkRegisterInputSerializer(serializers.Serializer):
     name = serializers.SlugField(max_length=100)
     arch = serializers.ChoiceField(choices=ARCHITECTURES, required=False)
-    weights = serializers.FileField(required=False, help_text="A state dict (.pt, .safetensors).")
+    weights = UploadField(required=False, help_text="A state dict (.pt, .safetensors).")
     bundled_weights = serializers.BooleanField(required=False, default=False)
     random_weights = serializers.BooleanField(required=False, default=False)
     seed = serializers.IntegerField(
         required=False, default=0, min_value=0, max_value=MAX_RANDOM_SEED
     )
-    torchscript = serializers.FileField(required=False)
+    torchscript = UploadField(required=False)
     input_size = serializers.IntegerField(required=False, default=224)
     description = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=text_limits.DESCRIPTION

@@ -73,6 +73,6 @@ class NotificationMarkReadView(APIView):
     def post(self, request):
         payload = MarkReadInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        ids = None if payload.validated_data["all"] else payload.validated_data["ids"]
+        ids = None if payload.validated_data["all"] else payload.validated_data.get("ids", [])
         marked = notifications_mark_read(recipient=request.user, ids=ids)
         return Response(MarkReadOutputSerializer({"marked": marked}).data)

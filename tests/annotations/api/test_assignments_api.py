@@ -152,19 +152,32 @@ def test_bulk_assignment_of_500_units_is_one_request_with_500_events(client, lay
     assert Event.objects.filter(verb="unit.assigned").count() == 500
 
 
-def test_bulk_assignment_with_bad_units_anywhere_changes_nothing(client, layer, curves):
+def test_bulk_assignment_with_a_malformed_unit_anywhere_is_a_400_changing_nothing(
+    client, layer, curves
+):
     units = _addresses(500)
-    units[3], units[250], units[499] = "mixed3b:600", "mixed3b", "mixed9z:1"
+    units[3], units[250] = "mixed3b:600", "mixed3b"
 
     response = client.post(BULK, {"network": "inception", "units": units, "group": curves.pk})
 
     assert response.status_code == 400
+    assert response.json()["fields"] == {"units.250": ['Write a unit as "layer:index".']}
+    assert not Assignment.objects.exists()
+    assert not Event.objects.exists()
+
+
+def test_bulk_assignment_with_unknown_units_anywhere_is_a_422_naming_each(client, layer, curves):
+    units = _addresses(500)
+    units[3], units[499] = "mixed3b:600", "mixed9z:1"
+
+    response = client.post(BULK, {"network": "inception", "units": units, "group": curves.pk})
+
+    assert response.status_code == 422
     assert response.json() == {
-        "detail": "3 unit addresses are unknown; nothing was changed.",
-        "code": "invalid",
+        "detail": "2 unit addresses are unknown; nothing was changed.",
+        "code": "unknown_reference",
         "fields": {
             "units.3": ["No unit mixed3b:600 in this project."],
-            "units.250": ["'mixed3b' is not 'layer:index'."],
             "units.499": ["No unit mixed9z:1 in this project."],
         },
     }

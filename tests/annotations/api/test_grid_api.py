@@ -336,7 +336,7 @@ def test_a_group_that_is_no_id_nor_none_is_400(viewer, layer, group):
 def test_the_schema_gives_the_group_pattern_the_server_checks():
     group = query_parameter("get", "/api/v1/projects/{slug}/grid/{network}/{layer}/", "group")
 
-    assert group["schema"]["pattern"] == "^([0-9]{1,18}|none)$"
+    assert group["schema"]["pattern"] == "^(?:([0-9]{1,18}|none))?$"  # empty: not given
 
 
 def test_a_group_id_of_eighteen_digits_matches_no_unit(viewer, layer):

@@ -91,9 +91,9 @@ def test_registration_answers_at_once_with_the_network_inspecting_and_its_job(cl
 
 def test_the_network_is_ready_with_its_layers_and_units_once_its_job_succeeds(client_as):
     client = client_as(Role.OWNER)
-    job_id = client.post("/api/v1/projects/early-vision/networks/", RANDOM_INCEPTION).json()[
-        "job"
-    ]["id"]
+    job_id = client.post("/api/v1/projects/early-vision/networks/", RANDOM_INCEPTION).json()["job"][
+        "id"
+    ]
 
     assert job_run(job_id=job_id) == "succeeded"
 

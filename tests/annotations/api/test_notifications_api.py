@@ -137,15 +137,26 @@ def test_mark_read_all_marks_every_one_of_mine(api_client, ada):
     assert _unread(someone_elses.recipient) == [someone_elses.pk]
 
 
-@pytest.mark.parametrize("body", [{}, {"all": True, "ids": [1]}, {"all": False}])
-def test_mark_read_needs_either_ids_or_all(api_client, ada, body):
+@pytest.mark.parametrize("body", [{}, {"all": False}, {"ids": []}])
+def test_mark_read_without_ids_or_all_marks_nothing(api_client, ada, body):
     mine = NotificationFactory(recipient=ada)
 
-    response = api_client.post(f"{NOTIFICATIONS}mark-read/", body)
+    response = api_client.post(f"{NOTIFICATIONS}mark-read/", body, format="json")
 
-    assert response.status_code == 400
-    assert response.json()["fields"] == {"non_field_errors": ["Send either `ids` or `all: true`."]}
+    assert (response.status_code, response.json()) == (200, {"marked": 0})
     assert _unread(ada) == [mine.pk]
+
+
+def test_mark_read_with_all_marks_every_one_whatever_ids_say(api_client, ada):
+    NotificationFactory(recipient=ada)
+    NotificationFactory(recipient=ada)
+
+    response = api_client.post(
+        f"{NOTIFICATIONS}mark-read/", {"all": True, "ids": [1]}, format="json"
+    )
+
+    assert (response.status_code, response.json()) == (200, {"marked": 2})
+    assert _unread(ada) == []
 
 
 def test_anonymous_requests_are_refused(api_client):

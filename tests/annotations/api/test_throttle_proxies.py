@@ -56,7 +56,7 @@ def test_with_one_trusted_proxy_the_right_most_forwarded_address_is_the_client(
         HTTP_X_FORWARDED_FOR="203.0.113.8",
     )
 
-    assert (same_client.status_code, other_client.status_code) == (429, 400)
+    assert (same_client.status_code, other_client.status_code) == (429, 401)
 
 
 def test_no_proxy_is_trusted_by_default():

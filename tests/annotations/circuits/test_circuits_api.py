@@ -123,12 +123,12 @@ def test_a_unit_already_in_the_circuit_is_409(client):
     assert Circuit.objects.get().version == 2
 
 
-def test_an_unknown_unit_is_400_on_its_field(client):
+def test_an_unknown_unit_is_422_on_its_field(client):
     created = _create(client)
 
     response = _add(client, created.json()["id"], "a:99", created["ETag"])
 
-    assert (response.status_code, response.json()["fields"]) == (400, {"unit": ["Unknown unit."]})
+    assert (response.status_code, response.json()["fields"]) == (422, {"unit": ["Unknown unit."]})
 
 
 def test_a_taken_name_is_409(client):

@@ -156,7 +156,7 @@ def test_a_unit_of_a_network_outside_the_project_is_refused(project, people):
     )
 
     assert (refused.status_code, refused.json()["fields"]) == (
-        400,
+        422,
         {"unit_b": ["Unknown unit."]},
     )
     assert not UnitLink.objects.exists()

@@ -105,7 +105,6 @@ def test_repeating_a_request_returns_the_existing_job_with_200(client_as, api_cl
     [
         ({"kind": "dream"}, "kind"),
         ({"units": [-1]}, "units.0"),
-        ({"units": [99]}, "units"),
         ({"params": {"pixels_per_weight": "big"}}, "params.pixels_per_weight"),
         ({"params": []}, "params"),
     ],
@@ -120,6 +119,16 @@ def test_malformed_job_requests_are_400_with_field_errors(
     assert response.status_code == 400
     assert set(response.json()) == {"detail", "code", "fields"}
     assert field in response.json()["fields"]
+    assert Job.objects.count() == 0
+
+
+def test_units_the_layer_does_not_have_are_a_422(client_as, api_client, layer):
+    client = client_as(Role.OWNER)
+
+    response = client.post("/api/v1/jobs/", job_payload(layer, units=[99]), format="json")
+
+    assert (response.status_code, response.json()["code"]) == (422, "unknown_unit")
+    assert list(response.json()["fields"]) == ["units"]
     assert Job.objects.count() == 0
 
 
