@@ -10,7 +10,7 @@ the same error as soon as reading it passes the limit. The limit is the setting
 from django.conf import settings
 from django.http import JsonResponse
 
-from server.errors import RequestTooLarge, error_body
+from server.errors import RequestTooLarge, ValidationFailed, error_body
 
 DEFAULT_LIMIT_SETTING = "ATLAS_MAX_JSON_BYTES"
 
@@ -76,3 +76,28 @@ class RequestSizeLimitMiddleware:
     @staticmethod
     def _response(error):
         return JsonResponse(error_body(error.detail, error.code, error.fields), status=error.status)
+
+
+class NulInUrlMiddleware:
+    """A NUL character in an API URL names nothing (PostgreSQL cannot even compare one): in
+    the query string it is a 400 naming the parameter, as the schema's patterns say; in the
+    path, a 404."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            if "\x00" in request.path:
+                return JsonResponse(error_body("Not found.", "not_found"), status=404)
+            for name, values in request.GET.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    error = ValidationFailed(
+                        "Text may not contain NUL characters.",
+                        code="null_character",
+                        fields={name: ["Text may not contain NUL (\\u0000) characters."]},
+                    )
+                    return JsonResponse(
+                        error_body(error.detail, error.code, error.fields), status=error.status
+                    )
+        return self.get_response(request)

@@ -1,9 +1,11 @@
 """Request body parsers that refuse what the rest of the service cannot store or walk.
 
-Every text the API takes passes through here first: a JSON document nested deeper than
+Every body the API takes passes through here first: a JSON document nested deeper than
 ``MAX_JSON_DEPTH`` (Python's parser would otherwise overflow the stack on a few thousand
-brackets) and any string holding a NUL character (PostgreSQL's text type cannot store one)
-are refused with a 400 in the one error shape, naming the field.
+brackets) is refused with a 400 in the one error shape, naming where; a form field holding a
+NUL character (PostgreSQL's text type cannot store one) too. In JSON, NUL in a string is left
+to the field that reads it (every CharField refuses it, naming the field; a string under a key
+no field reads is ignored like the key), and a key holding one is dropped.
 """
 
 from rest_framework import parsers
@@ -28,10 +30,7 @@ def check_text_tree(value, *, max_depth=MAX_JSON_DEPTH):
     pending = [(value, (), 1)]
     while pending:
         item, where, depth = pending.pop()
-        if isinstance(item, str):
-            if NUL in item:
-                raise _nul_error(_path(where))
-        elif isinstance(item, dict | list):
+        if isinstance(item, dict | list):
             if depth > max_depth:
                 raise errors.ValidationFailed(
                     f"The document nests deeper than {max_depth} levels.",

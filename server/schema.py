@@ -135,8 +135,13 @@ def _forbid_nul(schema, components, seen):
 def _empty_means_not_given(parameter):
     """``?q=`` is read as no ``q`` at all (django-filter and DRF's query serializers skip an
     empty value): the schema says an empty value is allowed rather than refused."""
-    parameter["allowEmptyValue"] = True
     schema = parameter.get("schema", {})
+    if parameter.get("required"):
+        # A required parameter must have a value: the empty string is not one.
+        if schema.get("type") == "string" and "enum" not in schema:
+            schema.setdefault("minLength", 1)
+        return
+    parameter["allowEmptyValue"] = True
     if schema.get("type") != "string":
         return
     schema.pop("minLength", None)

@@ -24,6 +24,8 @@ class Param:
     help: str = ""
 
     def clean(self, name, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise _field_error(name, "no NUL characters")
         if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if isinstance(value, bool) != (self.kind is bool) or not isinstance(value, self.kind):
@@ -71,7 +73,9 @@ class JobKind:
         return cleaned
 
 
-def _field_error(name, message, error=ValidationFailed):
+def _field_error(name, message, error=Unprocessable):
+    # ``params`` is an open object in the API's schema, so a parameter this kind does not take
+    # or a value it refuses fits the schema: 422, not 400.
     return error(f"Invalid parameter {name}: {message}", fields={f"params.{name}": [message]})
 
 

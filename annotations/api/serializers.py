@@ -59,7 +59,10 @@ class ProjectUpdateInputSerializer(serializers.Serializer):
         help_text="Whether units change group only through reviewed hypotheses (owners excepted).",
     )
     required_approvals = serializers.IntegerField(
-        required=False, min_value=1, help_text="How many approvals accept a hypothesis."
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text="How many approvals accept a hypothesis.",
     )
 
 

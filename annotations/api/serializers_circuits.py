@@ -139,10 +139,14 @@ class LinkUnitInputSerializer(serializers.Serializer):
 class LinkCreateInputSerializer(serializers.Serializer):
     """Two units (``{network, unit}`` each) or two group ids."""
 
+    request_schema_extra = {
+        "oneOf": [{"required": ["unit_a", "unit_b"]}, {"required": ["group_a", "group_b"]}]
+    }
+
     unit_a = LinkUnitInputSerializer(required=False)
     unit_b = LinkUnitInputSerializer(required=False)
-    group_a = serializers.IntegerField(required=False)
-    group_b = serializers.IntegerField(required=False)
+    group_a = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    group_b = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     note = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=text_limits.NOTE
     )

@@ -105,7 +105,6 @@ def test_repeating_a_request_returns_the_existing_job_with_200(client_as, api_cl
     [
         ({"kind": "dream"}, "kind"),
         ({"units": [-1]}, "units.0"),
-        ({"params": {"pixels_per_weight": "big"}}, "params.pixels_per_weight"),
         ({"params": []}, "params"),
     ],
 )
@@ -129,6 +128,18 @@ def test_units_the_layer_does_not_have_are_a_422(client_as, api_client, layer):
 
     assert (response.status_code, response.json()["code"]) == (422, "unknown_unit")
     assert list(response.json()["fields"]) == ["units"]
+    assert Job.objects.count() == 0
+
+
+def test_a_parameter_value_the_kind_refuses_is_a_422(client_as, api_client, layer):
+    client = client_as(Role.OWNER)
+
+    response = client.post(
+        "/api/v1/jobs/", job_payload(layer, params={"pixels_per_weight": "big"}), format="json"
+    )
+
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["params.pixels_per_weight"]
     assert Job.objects.count() == 0
 
 
