@@ -56,8 +56,10 @@ class AtlasAutoSchema(AutoSchema):
         extra = getattr(serializer, "request_schema_extra", None)
         if direction == "request" and extra:
             # What a serializer's validate() requires of the whole body (at least one field,
-            # one of two fields), stated where the schema can say it.
-            schema.update(extra)
+            # one of two fields), stated where the schema can say it; merged in after the enum
+            # postprocessing (no_nul_in_request_text), which would otherwise lift its enums
+            # into shared components.
+            schema["x-request-extra"] = extra
         return schema
 
     def _error_codes(self, operation):
@@ -155,6 +157,8 @@ def no_nul_in_request_text(result, generator, request, public):
     a NUL character, as the parsers and Django's fields refuse it; an empty query parameter is
     one not given. The schema says both."""
     components = result.get("components", {}).get("schemas", {})
+    for component in components.values():
+        component.update(component.pop("x-request-extra", {}))
     seen = set()
     for operations in result.get("paths", {}).values():
         for operation in operations.values():

@@ -54,7 +54,14 @@ def parse_unit_address(address):
 
 
 def unit_get(*, network, address):
-    layer_name, index = parse_unit_address(address)
+    """The unit a URL names; an address that names no unit, malformed or not, is a 404."""
+    try:
+        layer_name, index = parse_unit_address(address)
+    except ValidationFailed:
+        raise NotFound(
+            f"{address!r} names no unit of {network.name}; write a unit like 'mixed3b:379'.",
+            code="unknown_unit",
+        ) from None
     unit = (
         Unit.objects.select_related("layer")
         .filter(network=network, layer__name=layer_name, index=index)

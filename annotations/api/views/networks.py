@@ -13,12 +13,64 @@ from server.fields import UploadField
 from server.pagination import AtlasPagination
 from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
 from server.schema import ERROR
+from server.validators import FullMatchValidator
 from workers.api.serializers import JobOutputSerializer, NetworkOutputSerializer
-from workers.services.networks import ARCHITECTURES, MAX_RANDOM_SEED
+from workers.services.networks import ARCHITECTURES, MAX_RANDOM_SEED, NAME_PATTERN
+
+
+def _given(field):
+    return {"required": [field]}
+
+
+def _true(field):
+    return {"required": [field], "properties": {field: {"enum": [True]}}}
+
+
+def _only(source, *others):
+    return {**source, "not": {"anyOf": list(others)}}
 
 
 class NetworkRegisterInputSerializer(serializers.Serializer):
-    name = serializers.SlugField(max_length=100)
+    # Exactly one source of weights; a built-in architecture unless the file is TorchScript.
+    request_schema_extra = {
+        "oneOf": [
+            _only(
+                {"required": ["weights", "arch"]},
+                _given("torchscript"),
+                _true("bundled_weights"),
+                _true("random_weights"),
+            ),
+            _only(
+                {**_true("bundled_weights"), "required": ["bundled_weights", "arch"]},
+                _given("weights"),
+                _given("torchscript"),
+                _true("random_weights"),
+            ),
+            _only(
+                {**_true("random_weights"), "required": ["random_weights", "arch"]},
+                _given("weights"),
+                _given("torchscript"),
+                _true("bundled_weights"),
+            ),
+            _only(
+                _given("torchscript"),
+                _given("arch"),
+                _given("weights"),
+                _true("bundled_weights"),
+                _true("random_weights"),
+            ),
+        ]
+    }
+
+    name = serializers.CharField(
+        max_length=100,
+        validators=[
+            FullMatchValidator(
+                NAME_PATTERN.pattern,
+                "Use 1-100 lowercase letters, digits, '-' or '_', starting with a letter or digit.",
+            )
+        ],
+    )
     arch = serializers.ChoiceField(choices=ARCHITECTURES, required=False)
     weights = UploadField(required=False, help_text="A state dict (.pt, .safetensors).")
     bundled_weights = serializers.BooleanField(required=False, default=False)

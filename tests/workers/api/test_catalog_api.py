@@ -92,8 +92,8 @@ def test_a_unit_index_that_is_not_an_integer_is_refused(viewer, network):
     [
         ("/api/v1/networks/tiny/units/conv9:1/", 404, "unknown_unit"),
         ("/api/v1/networks/tiny/units/conv2:5/", 404, "unknown_unit"),
-        ("/api/v1/networks/tiny/units/conv2/", 400, "invalid"),
-        ("/api/v1/networks/tiny/units/conv2:\u00b2/", 400, "invalid"),
+        ("/api/v1/networks/tiny/units/conv2/", 404, "unknown_unit"),
+        ("/api/v1/networks/tiny/units/conv2:\u00b2/", 404, "unknown_unit"),
         ("/api/v1/networks/tiny/layers/conv9/", 404, "unknown_layer"),
     ],
 )
