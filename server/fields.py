@@ -9,7 +9,7 @@ DRF's parsing. Installed once, from ``ServerConfig.ready``.
 """
 
 from django.core.files.base import ContentFile
-from rest_framework import fields, serializers
+from rest_framework import fields, relations, serializers
 from rest_framework.utils import html
 
 
@@ -30,7 +30,7 @@ def _strict(original, accepts):
 
 def json_types_strict():
     if hasattr(fields.CharField.to_internal_value, "__wrapped__"):
-        return
+        return  # installed already
     fields.CharField.to_internal_value = _strict(
         fields.CharField.to_internal_value, lambda data: isinstance(data, str)
     )
@@ -41,6 +41,20 @@ def json_types_strict():
         fields.IntegerField.to_internal_value,
         lambda data: isinstance(data, int | float) and not isinstance(data, bool),
     )
+    # A related field looks its value up in the database, which cannot hold a NUL; CharFields
+    # refuse NUL with their own validator, these had none.
+    relations.SlugRelatedField.to_internal_value = _without_nul(
+        relations.SlugRelatedField.to_internal_value
+    )
+
+
+def _without_nul(original):
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return original(self, data)
+
+    return to_internal_value
 
 
 class UploadField(serializers.FileField):

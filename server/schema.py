@@ -102,6 +102,9 @@ def if_match_parameter(thing, note=""):
 
 
 NO_NUL = r"^[^\x00]*$"
+# Text that must not be blank: DRF trims whitespace before its blank check, so it needs one
+# character that is neither whitespace nor NUL.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 _TEXT_FORMATS = {None, "email", "slug"}
 
 
@@ -123,7 +126,7 @@ def _forbid_nul(schema, components, seen):
         and "enum" not in schema
         and schema.get("format") in _TEXT_FORMATS
     ):
-        schema["pattern"] = NO_NUL
+        schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NUL
     for key in ("properties",):
         for child in schema.get(key, {}).values():
             _forbid_nul(child, components, seen)

@@ -12,6 +12,9 @@ from server.validators import UNIT_ADDRESS, FullMatchValidator
 NAME_LENGTH = Group._meta.get_field("name").max_length
 SOURCE_HELP = f"How the unit got its group: {', '.join(Assignment.Source.values)}."
 
+# A group's order is a 32-bit column.
+ORDER_LIMIT = 2**31 - 1
+
 
 @extend_schema_field(
     {"type": "string", "pattern": COLOR_PATTERN, "maxLength": 7, "example": "#1f77b4"}
@@ -51,7 +54,9 @@ class GroupCreateInputSerializer(serializers.Serializer):
         help_text="Markdown.",
     )
     color = ColorField(required=False, default="#888888")
-    order = serializers.IntegerField(required=False, default=0)
+    order = serializers.IntegerField(
+        required=False, default=0, min_value=-ORDER_LIMIT, max_value=ORDER_LIMIT
+    )
     parent = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Parent group id; null: root."
     )
@@ -68,7 +73,7 @@ class GroupUpdateInputSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=text_limits.DESCRIPTION, help_text="Markdown."
     )
     color = ColorField(required=False)
-    order = serializers.IntegerField(required=False)
+    order = serializers.IntegerField(required=False, min_value=-ORDER_LIMIT, max_value=ORDER_LIMIT)
     layer = LayerScopeInputSerializer(
         required=False, allow_null=True, help_text="Limit the group to one layer; null lifts it."
     )
@@ -92,7 +97,7 @@ class GroupOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     color = serializers.CharField()
-    order = serializers.IntegerField()
+    order = serializers.IntegerField(min_value=-ORDER_LIMIT, max_value=ORDER_LIMIT)
     parent = serializers.IntegerField(source="parent_id", allow_null=True)
     layer = LayerScopeOutputSerializer(allow_null=True)
     unit_count = serializers.IntegerField(help_text="Units whose accepted group this is.")

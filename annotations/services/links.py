@@ -9,7 +9,7 @@ from annotations.policies import authorize
 from annotations.services.assignments import unit_label
 from annotations.services.events import event_record
 from server.concurrency import stale
-from server.errors import InvalidTransition, NotFound, ValidationFailed
+from server.errors import InvalidTransition, NotFound, Unprocessable, ValidationFailed
 
 VERDICTS = {"confirm": UnitLink.Status.CONFIRMED, "reject": UnitLink.Status.REJECTED}
 
@@ -45,7 +45,7 @@ def link_propose(
                     fields={field: ["Not in this project."]},
                 )
         if unit_a.pk == unit_b.pk:
-            raise ValidationFailed("A unit is not linked to itself.", fields={"unit_b": ["Same."]})
+            raise Unprocessable("A unit is not linked to itself.", fields={"unit_b": ["Same."]})
     else:
         for field, group in zip(("group_a", "group_b"), groups, strict=True):
             if group.project_id != project.pk:
@@ -53,9 +53,7 @@ def link_propose(
                     f"Group {group.pk} is not in this project.", fields={field: ["Unknown."]}
                 )
         if group_a.pk == group_b.pk:
-            raise ValidationFailed(
-                "A group is not linked to itself.", fields={"group_b": ["Same."]}
-            )
+            raise Unprocessable("A group is not linked to itself.", fields={"group_b": ["Same."]})
     if correlation is not None and not -1.0 <= correlation <= 1.0:
         raise ValidationFailed(
             "A correlation is between -1 and 1.", fields={"correlation": ["Out of range."]}

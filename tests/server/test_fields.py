@@ -40,3 +40,14 @@ def test_query_strings_keep_their_text_booleans(api_client, member):
     response = api_client.get("/api/v1/notifications/?unread=true")
 
     assert response.status_code == 200
+
+
+def test_a_nul_character_in_a_related_name_is_a_400_not_a_server_error(api_client, member):
+    response = api_client.post(
+        f"/api/v1/projects/{member.project.slug}/members/",
+        {"username": "a\x00b", "role": "viewer"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["username"]

@@ -29,9 +29,9 @@ def _schema(tmp_path):
 def test_request_text_forbids_nul_and_response_text_does_not(tmp_path):
     components = _schema(tmp_path)["components"]["schemas"]
 
-    assert components["ProjectCreateInputRequest"]["properties"]["name"]["pattern"] == (
-        r"^[^\x00]*$"
-    )
+    create = components["ProjectCreateInputRequest"]["properties"]
+    assert create["name"]["pattern"] == r"^[^\x00]*[^\s\x00][^\x00]*$"  # not blank either
+    assert create["description"]["pattern"] == r"^[^\x00]*$"
     assert "pattern" not in components["ProjectOutput"]["properties"]["name"]
 
 
