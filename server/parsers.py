@@ -24,13 +24,16 @@ def _path(parts):
     return ".".join(str(part) for part in parts) or "non_field_errors"
 
 
-def check_text_tree(value, *, max_depth=MAX_JSON_DEPTH):
+def check_text_tree(value, *, max_depth=MAX_JSON_DEPTH, refuse_nul=True):
     """Raise ValidationFailed if ``value`` (a parsed JSON document) nests deeper than
     ``max_depth`` or holds a NUL character in any string; keys holding one are dropped."""
     pending = [(value, (), 1)]
     while pending:
         item, where, depth = pending.pop()
-        if isinstance(item, dict | list):
+        if isinstance(item, str):
+            if refuse_nul and NUL in item:
+                raise _nul_error(_path(where))
+        elif isinstance(item, dict | list):
             if depth > max_depth:
                 raise errors.ValidationFailed(
                     f"The document nests deeper than {max_depth} levels.",
@@ -72,7 +75,8 @@ class AtlasJSONParser(parsers.JSONParser):
             raise ParseError(
                 f"JSON parse error - the document nests deeper than {MAX_JSON_DEPTH} levels."
             ) from None
-        check_text_tree(data)
+        # A string's NUL is left to the field that reads it (see above).
+        check_text_tree(data, refuse_nul=False)
         return data
 
 

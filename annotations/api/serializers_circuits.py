@@ -139,10 +139,6 @@ class LinkUnitInputSerializer(serializers.Serializer):
 class LinkCreateInputSerializer(serializers.Serializer):
     """Two units (``{network, unit}`` each) or two group ids."""
 
-    request_schema_extra = {
-        "oneOf": [{"required": ["unit_a", "unit_b"]}, {"required": ["group_a", "group_b"]}]
-    }
-
     unit_a = LinkUnitInputSerializer(required=False)
     unit_b = LinkUnitInputSerializer(required=False)
     group_a = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)

@@ -58,15 +58,13 @@ class ImportInputSerializer(_ImportSettingsSerializer):
     )
 
 
-class ImportFileInputSerializer(_ImportSettingsSerializer):
-    """An import uploading the file (multipart bodies), with no `content` beside it."""
+class ImportUploadInputSerializer(_ImportSettingsSerializer):
+    """A multipart import: the file as `file`, or its text as `content` (exactly one)."""
 
-    file = UploadField(help_text="The file.")
-
-    def validate(self, attrs):
-        if "content" in self.initial_data:
-            raise serializers.ValidationError({"content": ["Give either content or file."]})
-        return attrs
+    file = UploadField(required=False, help_text="The file.")
+    content = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="The file's text, instead of `file`."
+    )
 
 
 class GroupFieldsOutputSerializer(serializers.Serializer):

@@ -66,8 +66,6 @@ class GroupCreateInputSerializer(serializers.Serializer):
 
 
 class GroupUpdateInputSerializer(serializers.Serializer):
-    request_schema_extra = {"minProperties": 1}
-
     name = serializers.CharField(required=False, max_length=NAME_LENGTH)
     description = serializers.CharField(
         required=False, allow_blank=True, max_length=text_limits.DESCRIPTION, help_text="Markdown."
@@ -77,11 +75,6 @@ class GroupUpdateInputSerializer(serializers.Serializer):
     layer = LayerScopeInputSerializer(
         required=False, allow_null=True, help_text="Limit the group to one layer; null lifts it."
     )
-
-    def validate(self, attrs):
-        if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
-        return attrs
 
 
 class GroupMoveInputSerializer(serializers.Serializer):

@@ -17,7 +17,7 @@ from annotations.policies import ACTION_ROLES, authorize, can, role_in_project
 from annotations.services.assignments import assignments_apply, unit_label, units_for_project
 from annotations.services.events import event_record, events_record
 from server.concurrency import stale
-from server.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from server.errors import Conflict, NotFound, PermissionDenied, Unprocessable, ValidationFailed
 
 EDITABLE = frozenset({"name", "description", "color", "order", "layer"})
 
@@ -137,7 +137,7 @@ def group_merge(*, group, into, actor, expected_version):
     """
     authorize(actor=actor, action="group.merge", obj=group)
     if into.pk == group.pk:
-        raise ValidationFailed(
+        raise Unprocessable(
             "A group cannot be merged into itself.",
             code="merge_into_self",
             fields={"into": ["The group being merged."]},

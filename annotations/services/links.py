@@ -30,7 +30,9 @@ def link_propose(
     authorize(actor=actor, action="link.create", obj=project)
     units, groups = (unit_a, unit_b), (group_a, group_b)
     if all(side is not None for side in units) == all(side is not None for side in groups):
-        raise ValidationFailed(
+        # Every field is optional on its own; which pair is given is a rule of the request as
+        # a whole: 422, like the other rules the schema cannot state.
+        raise Unprocessable(
             "A link joins two units or two groups.",
             fields={"unit_a": ["Give unit_a and unit_b, or group_a and group_b."]},
         )

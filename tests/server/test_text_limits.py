@@ -13,6 +13,7 @@ NOT_FREE_TEXT = {
     "HypothesisCreateInputRequest.network",
     "MembershipAddInputRequest.username",
     "ImportInputRequest.content",
+    "ImportUploadInputRequest.content",
 }
 BOUNDED = {"maxLength", "enum", "format"}
 

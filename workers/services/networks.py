@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from server.errors import Conflict, ValidationFailed
+from server.errors import Conflict, Unprocessable, ValidationFailed
 from workers.engine.errors import EngineError
 from workers.models import Job, Layer, Network, Unit
 from workers.services.jobs import job_request_inspection
@@ -69,7 +69,10 @@ def _validate_request(
     if not isinstance(input_size, int) or not MIN_INPUT_SIZE <= input_size <= MAX_INPUT_SIZE:
         fields["input_size"] = [f"Must be an integer from {MIN_INPUT_SIZE} to {MAX_INPUT_SIZE}."]
     if fields:
-        raise ValidationFailed("The network cannot be registered as asked.", fields=fields)
+        # Which source and architecture go together is a rule across fields (422); anything
+        # else wrong is a bad field (400).
+        error = Unprocessable if set(fields) <= {"source", "arch"} else ValidationFailed
+        raise error("The network cannot be registered as asked.", fields=fields)
     if Network.objects.filter(name=name).exclude(pk__in=_replaceable(name)).exists():
         raise Conflict(f"A network named {name!r} is already registered.", code="name_taken")
 

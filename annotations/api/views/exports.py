@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import status
@@ -16,9 +15,9 @@ from rest_framework.views import APIView
 
 from annotations.api.serializers_exports import (
     ExportQuerySerializer,
-    ImportFileInputSerializer,
     ImportInputSerializer,
     ImportReportOutputSerializer,
+    ImportUploadInputSerializer,
     ReleaseCreateInputSerializer,
     ReleaseDiffOutputSerializer,
     ReleaseOutputSerializer,
@@ -35,10 +34,10 @@ from annotations.selectors.taxonomy import project_network_get
 from annotations.services.exports import FORMATS, taxonomy_export
 from annotations.services.imports import taxonomy_import
 from annotations.services.releases import release_create
-from server.errors import NotFound, UnknownReference
+from server.errors import NotFound, UnknownReference, Unprocessable
 from server.pagination import AtlasPagination
 from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParser
-from server.schema import ERROR, AtlasAutoSchema
+from server.schema import ERROR
 
 READ_ERRORS = {400: ERROR, 401: ERROR, 404: ERROR}
 WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
@@ -113,17 +112,7 @@ class ExportView(APIView):
         return _download(request, project, None, file_format)
 
 
-class _ImportSchema(AtlasAutoSchema):
-    """drf-spectacular counts a oneOf body (the multipart one) as optional; every body an
-    import takes has required fields, so the body is required."""
-
-    def _get_request_body(self, direction="request"):
-        body = super()._get_request_body(direction)
-        return {**body, "required": True}
-
-
 class ImportView(APIView):
-    schema = _ImportSchema()
     parser_classes = [AtlasJSONParser, AtlasMultiPartParser, AtlasFormParser]
     body_limit_setting = "ATLAS_MAX_IMPORT_BYTES"
 
@@ -132,11 +121,7 @@ class ImportView(APIView):
         request={
             "application/json": ImportInputSerializer,
             "application/x-www-form-urlencoded": ImportInputSerializer,
-            "multipart/form-data": PolymorphicProxySerializer(
-                component_name="ImportUploadInput",
-                serializers=[ImportFileInputSerializer, ImportInputSerializer],
-                resource_type_field_name=None,
-            ),
+            "multipart/form-data": ImportUploadInputSerializer,
         },
         responses={200: ImportReportOutputSerializer, **WRITE_ERRORS},
         description="Import a taxonomy file into one network's taxonomy: the JSON export, the "
@@ -149,12 +134,17 @@ class ImportView(APIView):
     )
     def post(self, request, slug):
         project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.import")
-        uploads = request.content_type.startswith("multipart/") and "file" in request.data
-        payload = (ImportFileInputSerializer if uploads else ImportInputSerializer)(
+        multipart = request.content_type.startswith("multipart/")
+        payload = (ImportUploadInputSerializer if multipart else ImportInputSerializer)(
             data=request.data
         )
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        if ("file" in data) == ("content" in data):
+            raise Unprocessable(
+                "Send the file as `file` or its text as `content`, one of the two.",
+                fields={"file": ["Give either file or content."]},
+            )
         network = project_network_get(project=project, name=data["network"])
         if network is None:
             raise UnknownReference(

@@ -139,6 +139,9 @@ class GroupDetailView(APIView):
         payload = GroupUpdateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
+        if not changes:
+            # An empty patch changes nothing (RFC 7396): the group as it is, at its version.
+            return _group_response(group)
         if "layer" in changes:
             changes["layer"] = _layer(project, changes["layer"])
         group = group_update(group=group, actor=request.user, expected_version=version, **changes)

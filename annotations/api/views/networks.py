@@ -15,53 +15,16 @@ from server.parsers import AtlasFormParser, AtlasJSONParser, AtlasMultiPartParse
 from server.schema import ERROR
 from server.validators import FullMatchValidator
 from workers.api.serializers import JobOutputSerializer, NetworkOutputSerializer
-from workers.services.networks import ARCHITECTURES, MAX_RANDOM_SEED, NAME_PATTERN
-
-
-def _given(field):
-    return {"required": [field]}
-
-
-def _true(field):
-    return {"required": [field], "properties": {field: {"enum": [True]}}}
-
-
-def _only(source, *others):
-    return {**source, "not": {"anyOf": list(others)}}
+from workers.services.networks import (
+    ARCHITECTURES,
+    MAX_INPUT_SIZE,
+    MAX_RANDOM_SEED,
+    MIN_INPUT_SIZE,
+    NAME_PATTERN,
+)
 
 
 class NetworkRegisterInputSerializer(serializers.Serializer):
-    # Exactly one source of weights; a built-in architecture unless the file is TorchScript.
-    request_schema_extra = {
-        "oneOf": [
-            _only(
-                {"required": ["weights", "arch"]},
-                _given("torchscript"),
-                _true("bundled_weights"),
-                _true("random_weights"),
-            ),
-            _only(
-                {**_true("bundled_weights"), "required": ["bundled_weights", "arch"]},
-                _given("weights"),
-                _given("torchscript"),
-                _true("random_weights"),
-            ),
-            _only(
-                {**_true("random_weights"), "required": ["random_weights", "arch"]},
-                _given("weights"),
-                _given("torchscript"),
-                _true("bundled_weights"),
-            ),
-            _only(
-                _given("torchscript"),
-                _given("arch"),
-                _given("weights"),
-                _true("bundled_weights"),
-                _true("random_weights"),
-            ),
-        ]
-    }
-
     name = serializers.CharField(
         max_length=100,
         validators=[
@@ -79,7 +42,9 @@ class NetworkRegisterInputSerializer(serializers.Serializer):
         required=False, default=0, min_value=0, max_value=MAX_RANDOM_SEED
     )
     torchscript = UploadField(required=False)
-    input_size = serializers.IntegerField(required=False, default=224)
+    input_size = serializers.IntegerField(
+        required=False, default=224, min_value=MIN_INPUT_SIZE, max_value=MAX_INPUT_SIZE
+    )
     description = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=text_limits.DESCRIPTION
     )

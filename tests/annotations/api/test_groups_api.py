@@ -268,13 +268,14 @@ def test_patch_with_a_stale_etag_is_a_412_with_the_current_version(client, revie
     assert not Event.objects.exists()
 
 
-def test_patch_with_nothing_to_change_is_a_400(client, reviewer):
+def test_patch_with_nothing_to_change_changes_nothing(client, reviewer):
     group = GroupFactory(project=reviewer.project)
 
-    response = client.patch(f"{GROUPS}{group.pk}/", {}, HTTP_IF_MATCH='"1"')
+    response = client.patch(f"{GROUPS}{group.pk}/", {"unknown": 1}, HTTP_IF_MATCH='"1"')
 
-    assert response.status_code == 400
-    assert response.json()["fields"] == {"non_field_errors": ["Give at least one field to change."]}
+    assert (response.status_code, response.json()["version"], response["ETag"]) == (200, 1, '"1"')
+    assert Group.objects.get().version == 1
+    assert not Event.objects.exists()
 
 
 def test_patch_lifts_the_layer_scope_with_null(client, reviewer, layer):

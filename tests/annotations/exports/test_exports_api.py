@@ -198,7 +198,7 @@ def test_a_multipart_import_takes_content_instead_of_a_file(client, project, net
     assert Assignment.objects.get().group.name == "Lines"
 
 
-def test_a_multipart_import_with_both_content_and_a_file_is_a_400(client, project, network):
+def test_a_multipart_import_with_both_content_and_a_file_is_a_422(client, project, network):
     upload = SimpleUploadedFile("groups.csv", b"layer,unit,group\nmixed3b,4,Lines\n")
 
     response = client.post(
@@ -208,10 +208,20 @@ def test_a_multipart_import_with_both_content_and_a_file_is_a_400(client, projec
     )
 
     assert (response.status_code, response.json()["fields"]) == (
-        400,
-        {"content": ["Give either content or file."]},
+        422,
+        {"file": ["Give either file or content."]},
     )
     assert not Assignment.objects.exists()
+
+
+def test_a_multipart_import_with_neither_content_nor_a_file_is_a_422(client, project, network):
+    response = client.post(
+        "/api/v1/projects/early-vision/imports/",
+        {"network": "inception", "format": "csv"},
+        format="multipart",
+    )
+
+    assert response.status_code == 422
 
 
 def _required(schema):
@@ -224,7 +234,7 @@ def test_the_import_schema_requires_a_body():
     assert body["required"] is True
 
 
-def test_the_import_schema_requires_content_in_json_and_content_or_a_file_in_a_form():
+def test_the_import_schema_requires_content_in_json_and_states_the_form_fields():
     body = operation("post", "/api/v1/projects/{slug}/imports/")["requestBody"]["content"]
     upload = component(body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1])
 
@@ -234,10 +244,8 @@ def test_the_import_schema_requires_content_in_json_and_content_or_a_file_in_a_f
         "format",
         "network",
     ]
-    assert [_required(variant) for variant in upload["oneOf"]] == [
-        ["file", "format", "network"],
-        ["content", "format", "network"],
-    ]
+    assert upload["required"] == ["format", "network"]  # and one of file, content: a 422
+    assert sorted(upload["properties"]) == ["content", "dry_run", "file", "format", "network"]
 
 
 def test_releases_are_created_listed_and_diffed(client, project, network, taxonomy):
