@@ -149,8 +149,11 @@ class UnitGroupOutputSerializer(serializers.Serializer):
 class AssignmentsInputSerializer(serializers.Serializer):
     network = serializers.SlugField(max_length=100, help_text="A network the project studies.")
     units = serializers.ListField(
+        # Untrimmed: the pattern is checked on the address as sent (str.strip would also eat
+        # control characters such as \x1c that the pattern lets through).
         child=serializers.CharField(
             max_length=text_limits.ADDRESS,
+            trim_whitespace=False,
             validators=[FullMatchValidator(UNIT_ADDRESS, 'Write a unit as "layer:index".')],
         ),
         min_length=1,

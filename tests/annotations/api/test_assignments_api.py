@@ -255,3 +255,11 @@ def test_bulk_assignment_queries_grow_only_by_insert_batches(client, annotator, 
     assert others_500 == others_50
     assert inserts_50 == _insert_batches(Assignment, 50) + _insert_batches(Event, 50)
     assert inserts_500 == _insert_batches(Assignment, 500) + _insert_batches(Event, 500)
+
+
+def test_a_unit_address_is_checked_as_sent_not_trimmed(client, layer, curves):
+    response = client.post(
+        BULK, {"network": "inception", "units": ["\x1c:9"], "group": curves.pk}, format="json"
+    )
+
+    assert (response.status_code, list(response.json()["fields"])) == (422, ["units.0"])
