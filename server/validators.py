@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 
 # A unit address as the API writes it: "mixed3b:379" (a layer name, a colon, an index of at
 # most 18 digits: any longer is past what a database column holds).
-UNIT_ADDRESS = r"^[^:]+:[0-9]{1,18}$"
+UNIT_ADDRESS = r"^[^:\x00]+:[0-9]{1,18}$"
 
 
 class FullMatchValidator(RegexValidator):

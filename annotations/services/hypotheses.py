@@ -247,9 +247,11 @@ def _validated(project, network, content):
     ):
         problems["circuit"] = [f"No circuit {circuit_id} of this network in this project."]
     if problems:
-        # Only references to nothing (groups, artifacts, a circuit): 422; anything else: 400.
-        references = {"proposed_group", "group", "evidence", "circuit"}
-        error = UnknownReference if problems.keys() <= references else ValidationFailed
+        # The input serializer has checked each field's shape; what is left here is what the
+        # schema cannot state (references to nothing, units listed twice, a group proposed
+        # without units or twice over): 422. A title problem is the request's shape: 400.
+        beyond_the_schema = {"proposed_group", "group", "evidence", "circuit", "units", "new_group"}
+        error = UnknownReference if problems.keys() <= beyond_the_schema else ValidationFailed
         raise error("The hypothesis has invalid fields.", fields=problems)
     unit_rows = sorted(
         units_for_project(project=project, network=network, addresses=addresses),

@@ -345,12 +345,12 @@ def test_a_network_the_project_does_not_study_is_a_422(layer, members):
     assert response.json()["fields"] == {"network": ["Object with name=resnet does not exist."]}
 
 
-def test_a_new_group_and_an_existing_one_together_are_a_400(layer, members, curves):
+def test_a_new_group_and_an_existing_one_together_are_a_422(layer, members, curves):
     response = _create(
         members[Role.ANNOTATOR], proposed_group=curves.pk, new_group={"name": "Small curves"}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {
         "new_group": ["Propose an existing group or a new one, not both."]
     }
@@ -402,7 +402,7 @@ def test_a_unit_filter_past_any_index_finds_nothing(layer, members):
 def test_the_schema_gives_the_unit_filter_pattern_the_server_checks():
     unit = query_parameter("get", "/api/v1/projects/{slug}/hypotheses/", "unit")
 
-    assert unit["schema"]["pattern"] == "^(?:[^:]+:[0-9]{1,18})?$"  # empty: not given
+    assert unit["schema"]["pattern"] == r"^(?:[^:\x00]+:[0-9]{1,18})?$"  # empty: not given
 
 
 def test_the_list_costs_the_same_queries_for_many_hypotheses(
