@@ -7,11 +7,18 @@ from rest_framework.views import APIView
 
 from annotations.selectors.projects import project_get_for_user
 from annotations.selectors.search import project_search
-from server.schema import ERROR
+from server.schema import ERROR, NOT_BLANK
+from server.validators import FullMatchValidator
 
 
 class SearchQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(min_length=2, max_length=200)
+    # Untrimmed, so that the length checked is the length the schema states; not blank.
+    q = serializers.CharField(
+        min_length=2,
+        max_length=200,
+        trim_whitespace=False,
+        validators=[FullMatchValidator(NOT_BLANK, "Search for something.")],
+    )
 
 
 class GroupHitSerializer(serializers.Serializer):
