@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from workers.addresses import UnitAddress
+
 
 class Network(models.Model):
     class Source(models.TextChoices):
@@ -77,7 +79,11 @@ class Unit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.layer.name}:{self.index}"
+        return str(self.address)
+
+    @property
+    def address(self):
+        return UnitAddress.of(self)
 
 
 class Dataset(models.Model):

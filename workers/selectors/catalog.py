@@ -4,6 +4,7 @@ from django.db.models import Count
 
 from server.errors import NotFound, ValidationFailed
 from workers import access
+from workers.addresses import MalformedAddress, UnitAddress
 from workers.models import Layer, Unit
 
 
@@ -44,13 +45,13 @@ def units_of(*, network):
 
 def parse_unit_address(address):
     """``"mixed3b:379"`` → ``("mixed3b", 379)``, as the papers write units."""
-    layer_name, separator, index = address.rpartition(":")
-    if not separator or not layer_name or not (index.isascii() and index.isdigit()):
+    try:
+        parsed = UnitAddress.parse(address)
+    except MalformedAddress as error:
         raise ValidationFailed(
-            f"{address!r} is not a unit address; write it like the papers: 'mixed3b:379'.",
-            fields={"address": ["Expected '<layer>:<index>'."]},
-        )
-    return layer_name, int(index)
+            str(error), fields={"address": ["Expected '<layer>:<index>'."]}
+        ) from None
+    return parsed.layer, parsed.index
 
 
 def unit_get(*, network, address):
