@@ -345,10 +345,10 @@ ATLAS_FAULT_UNIT_DELAY_SECONDS = env_float("ATLAS_FAULT_UNIT_DELAY_SECONDS", 0.0
 # CPU threads torch may use in a worker process (0: torch's default, one per core). On a small
 # machine shared with the web server, fewer threads make render times far steadier.
 ATLAS_TORCH_THREADS = env_int("ATLAS_TORCH_THREADS", 0)
-# Compile the network of feature-visualization renders on CUDA with torch.compile: on an H100,
-# InceptionV1's first five layers render 1.3x faster once compiled, but the first render of
-# each layer and batch shape in a worker process first spends 10-40 s compiling
-# (workers/engine/featurevis/compiled.py; bench/GPU.md). For long-lived GPU workers.
+# Compile the network of feature-visualization renders on CUDA with torch.compile: faster
+# renders once compiled, but the first render of each layer and batch shape in a worker
+# process first spends tens of seconds compiling (featurevis/speedups/compiled.py; numbers in
+# bench/GPU.md). For long-lived GPU workers.
 ATLAS_COMPILE_RENDERS = env_bool("ATLAS_COMPILE_RENDERS", False)
 # Images per feature-visualization optimisation (0: the engine's default for the device).
 ATLAS_RENDER_BATCH_SIZE = env_int("ATLAS_RENDER_BATCH_SIZE", 0)
