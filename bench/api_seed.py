@@ -83,8 +83,8 @@ def _bulk(model, rows):
 def analyze():
     """Refresh the planner's statistics, as autovacuum does some time after a bulk load.
 
-    Without it PostgreSQL plans the grid for the empty tables it last saw: on this seed one
-    page took 2-4 s instead of tens of milliseconds (see bench/API.md)."""
+    Without it PostgreSQL plans the grid for the empty tables it last saw: on this seed a page
+    took seconds instead of milliseconds (bench/API.md has the figure)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
