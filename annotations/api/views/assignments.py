@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.serializers_taxonomy import (
     AssignmentsInputSerializer,
@@ -10,7 +9,7 @@ from annotations.api.serializers_taxonomy import (
     UnitGroupInputSerializer,
     UnitGroupOutputSerializer,
 )
-from annotations.selectors.projects import project_get_for_user
+from annotations.api.views.base import ProjectView
 from annotations.selectors.taxonomy import group_for_field, project_network_get
 from annotations.services.assignments import unit_label
 from annotations.services.groups import direct_assignment_authorize, unit_assign, units_assign
@@ -31,7 +30,7 @@ def _group(project, group_id):
     return group_for_field(project=project, group_id=group_id, field="group")
 
 
-class UnitGroupView(APIView):
+class UnitGroupView(ProjectView):
     @extend_schema(
         operation_id="projects_units_group_set",
         request=UnitGroupInputSerializer,
@@ -39,18 +38,17 @@ class UnitGroupView(APIView):
         description="Set the unit's accepted group in this project (null: no group)." + POLICY,
     )
     def put(self, request, slug, network, address):
-        project = project_get_for_user(user=request.user, slug=slug)
-        direct_assignment_authorize(project=project, actor=request.user)
-        studied = project_network_get(project=project, name=network)
+        direct_assignment_authorize(project=self.project, actor=request.user)
+        studied = project_network_get(project=self.project, name=network)
         if studied is None:
             raise NotFound(f"This project studies no network {network!r}.")
         unit = unit_get(network=studied, address=address)
         payload = UnitGroupInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         assignment = unit_assign(
-            project=project,
+            project=self.project,
             unit=unit,
-            group=_group(project, payload.validated_data["group"]),
+            group=_group(self.project, payload.validated_data["group"]),
             note=payload.validated_data["note"],
             actor=request.user,
         )
@@ -63,7 +61,7 @@ class UnitGroupView(APIView):
         return Response(UnitGroupOutputSerializer(unit_group).data)
 
 
-class AssignmentsView(APIView):
+class AssignmentsView(ProjectView):
     @extend_schema(
         operation_id="projects_assignments_apply",
         request=AssignmentsInputSerializer,
@@ -73,22 +71,21 @@ class AssignmentsView(APIView):
         "(`fields.units.<position>`) and changes nothing. One event per changed unit." + POLICY,
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
-        direct_assignment_authorize(project=project, actor=request.user)
+        direct_assignment_authorize(project=self.project, actor=request.user)
         payload = AssignmentsInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        network = project_network_get(project=project, name=data["network"])
+        network = project_network_get(project=self.project, name=data["network"])
         if network is None:
             raise UnknownReference(
                 f"This project studies no network {data['network']!r}.",
                 fields={"network": ["Not a network of this project."]},
             )
         changed = units_assign(
-            project=project,
+            project=self.project,
             network=network,
             addresses=data["units"],
-            group=_group(project, data["group"]),
+            group=_group(self.project, data["group"]),
             note=data["note"],
             actor=request.user,
         )

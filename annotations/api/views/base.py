@@ -1,5 +1,16 @@
 """Views under ``/projects/<slug>/``: the project is resolved and authorized once, before the
-handler runs, as Sentry's ``ProjectEndpoint.convert_args`` does."""
+handler runs, as Sentry's ``ProjectEndpoint.convert_args`` does.
+
+``ProjectScoped`` sets ``self.project`` from the ``slug`` URL argument, authorized for the
+request's method: ``project_actions`` maps an HTTP method to the policy action it needs on the
+project (as Sentry's ``scope_map``); a method it does not name needs ``project_action``. A
+missing project and one the user may not see are the same 404; a member whose role lacks the
+action gets 403 (``project_get_for_user``). Methods the view does not handle (405) and OPTIONS
+look nothing up.
+
+The classes here carry no docstrings: drf-spectacular would describe every operation without
+a description of its own with them.
+"""
 
 from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
@@ -8,26 +19,13 @@ from annotations.selectors.projects import project_get_for_user
 
 
 class ProjectScoped:
-    """Sets ``self.project`` from the ``slug`` URL argument, authorized for the request's method.
-
-    ``project_actions`` maps an HTTP method to the policy action it needs on the project
-    (as Sentry's ``scope_map``); a method it does not name needs ``project_action``. A missing
-    project and one the user may not see are the same 404; a member whose role lacks the
-    action gets 403 (``project_get_for_user``). Methods the view does not handle (405) and
-    OPTIONS look nothing up.
-    """
-
     project_action = "project.view"
     project_actions: dict[str, str] = {}
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         handler = request.method.lower()
-        if (
-            handler == "options"
-            or handler not in self.http_method_names
-            or not hasattr(self, handler)
-        ):
+        if handler == "options" or not self._handles(handler):
             return
         method = "GET" if request.method == "HEAD" else request.method
         self.project = project_get_for_user(
@@ -36,10 +34,13 @@ class ProjectScoped:
             action=self.project_actions.get(method, self.project_action),
         )
 
+    def _handles(self, handler):
+        return handler in self.http_method_names and hasattr(self, handler)
+
 
 class ProjectView(ProjectScoped, APIView):
-    """An APIView of one project, as ``self.project``."""
+    pass
 
 
 class ProjectGenericView(ProjectScoped, GenericAPIView):
-    """A GenericAPIView (filters, pagination) of one project, as ``self.project``."""
+    pass

@@ -4,15 +4,14 @@ from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.views import APIView
 
+from annotations.api.views.base import ProjectView
 from annotations.api.views.exports import StreamNegotiation
 from annotations.selectors.circuit_diagram import circuit_diagram_get
-from annotations.selectors.projects import project_get_for_user
 from server.schema import ERROR
 
 
-class CircuitDiagramView(APIView):
+class CircuitDiagramView(ProjectView):
     content_negotiation_class = StreamNegotiation
 
     @extend_schema(
@@ -30,9 +29,8 @@ class CircuitDiagramView(APIView):
         description="The circuit drawn like the Circuits articles' figures. Any member.",
     )
     def get(self, request, slug, circuit_id):
-        project = project_get_for_user(user=request.user, slug=slug)
         _, svg = circuit_diagram_get(
-            project=project,
+            project=self.project,
             circuit_id=circuit_id,
             # Absolute, so that the links still work in a downloaded file.
             unit_href=lambda network, address: request.build_absolute_uri(

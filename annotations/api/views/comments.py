@@ -1,7 +1,6 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.serializers_comments import (
     CommentEditInputSerializer,
@@ -11,6 +10,7 @@ from annotations.api.serializers_comments import (
     CommentTargetQuerySerializer,
     CommentThreadOutputSerializer,
 )
+from annotations.api.views.base import ProjectView
 from annotations.selectors.comments import (
     comment_for_reply,
     comment_get,
@@ -18,7 +18,6 @@ from annotations.selectors.comments import (
     comment_target_resolve,
     comment_threads,
 )
-from annotations.selectors.projects import project_get_for_user
 from annotations.services.comments import (
     comment_delete,
     comment_edit,
@@ -47,7 +46,8 @@ def _comment_response(comment, status_code=status.HTTP_200_OK):
     )
 
 
-class CommentListView(APIView):
+class CommentListView(ProjectView):
+    project_actions = {"POST": "comment.create"}
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -64,13 +64,12 @@ class CommentListView(APIView):
         "(flat, oldest first, each with the `parent` it answers). Pages count threads.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
         query = CommentTargetQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        target = comment_target_resolve(project=project, **query.validated_data)
+        target = comment_target_resolve(project=self.project, **query.validated_data)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            comment_threads(project=project, target=target), request, self
+            comment_threads(project=self.project, target=target), request, self
         )
         return paginator.get_paginated_response(CommentThreadOutputSerializer(page, many=True).data)
 
@@ -84,17 +83,16 @@ class CommentListView(APIView):
         "thread's earlier participants are notified.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="comment.create")
         payload = CommentPostInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         parent = (
-            comment_for_reply(project=project, comment_id=data["parent"])
+            comment_for_reply(project=self.project, comment_id=data["parent"])
             if data.get("parent")
             else None
         )
         comment = comment_post(
-            project=project,
+            project=self.project,
             target_type=data["target_type"],
             target_id=data["target_id"],
             body=data["body"],
@@ -104,15 +102,14 @@ class CommentListView(APIView):
         return _comment_response(comment, status.HTTP_201_CREATED)
 
 
-class CommentDetailView(APIView):
+class CommentDetailView(ProjectView):
     @extend_schema(
         operation_id="projects_comments_retrieve",
         responses={200: CommentOutputSerializer, 401: ERROR, 404: ERROR},
         parameters=[ETAG],
     )
     def get(self, request, slug, comment_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        return _comment_response(comment_get(project=project, comment_id=comment_id))
+        return _comment_response(comment_get(project=self.project, comment_id=comment_id))
 
     @extend_schema(
         operation_id="projects_comments_update",
@@ -124,8 +121,7 @@ class CommentDetailView(APIView):
         "cannot be edited (409 `comment_deleted`).",
     )
     def patch(self, request, slug, comment_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        comment = comment_get(project=project, comment_id=comment_id)
+        comment = comment_get(project=self.project, comment_id=comment_id)
         version = expected_version(request)
         payload = CommentEditInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -142,15 +138,14 @@ class CommentDetailView(APIView):
         "its thread with an empty body, a placeholder `body_html` and no revisions.",
     )
     def delete(self, request, slug, comment_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        comment = comment_get(project=project, comment_id=comment_id)
+        comment = comment_get(project=self.project, comment_id=comment_id)
         comment = comment_delete(
             comment=comment, expected_version=expected_version(request), actor=request.user
         )
         return _comment_response(comment)
 
 
-class CommentRevisionListView(APIView):
+class CommentRevisionListView(ProjectView):
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -159,8 +154,7 @@ class CommentRevisionListView(APIView):
         description="The bodies the comment had before each edit, oldest first.",
     )
     def get(self, request, slug, comment_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        comment = comment_get(project=project, comment_id=comment_id)
+        comment = comment_get(project=self.project, comment_id=comment_id)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(comment_revisions(comment=comment), request, self)
         return paginator.get_paginated_response(
@@ -168,7 +162,7 @@ class CommentRevisionListView(APIView):
         )
 
 
-class ThreadResolveView(APIView):
+class ThreadResolveView(ProjectView):
     @extend_schema(
         operation_id="projects_comments_resolve",
         request=None,
@@ -178,12 +172,11 @@ class ThreadResolveView(APIView):
         "A reply gives 400 `not_thread_root`; a resolved thread 409.",
     )
     def post(self, request, slug, comment_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        comment = comment_get(project=project, comment_id=comment_id)
+        comment = comment_get(project=self.project, comment_id=comment_id)
         return _comment_response(thread_resolve(comment=comment, actor=request.user))
 
 
-class ThreadReopenView(APIView):
+class ThreadReopenView(ProjectView):
     @extend_schema(
         operation_id="projects_comments_reopen",
         request=None,
@@ -193,6 +186,5 @@ class ThreadReopenView(APIView):
         "gives 409.",
     )
     def post(self, request, slug, comment_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        comment = comment_get(project=project, comment_id=comment_id)
+        comment = comment_get(project=self.project, comment_id=comment_id)
         return _comment_response(thread_reopen(comment=comment, actor=request.user))

@@ -2,14 +2,12 @@
 
 import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
-from rest_framework.views import APIView
 
 from annotations.api.serializers_taxonomy import EventOutputSerializer
+from annotations.api.views.base import ProjectGenericView, ProjectView
 from annotations.models import Event
 from annotations.selectors.events import HISTORY_TARGET_TYPES, events_of, history_of
-from annotations.selectors.projects import project_get_for_user
 from server.filters import IntegerFilter, StrictDateTimeFilter
 from server.pagination import AtlasPagination, StrictPageSize
 from server.schema import ERROR
@@ -45,7 +43,7 @@ class FeedEventOutputSerializer(EventOutputSerializer):
     not the history's (numbered, with a count)."""
 
 
-class EventListView(GenericAPIView):
+class EventListView(ProjectGenericView):
     serializer_class = FeedEventOutputSerializer
     filterset_class = EventFilter
     pagination_class = FeedPagination
@@ -53,8 +51,7 @@ class EventListView(GenericAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Event.objects.none()
-        project = project_get_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return events_of(project=project)
+        return events_of(project=self.project)
 
     @extend_schema(
         operation_id="projects_events_list",
@@ -67,7 +64,7 @@ class EventListView(GenericAPIView):
         return self.get_paginated_response(EventOutputSerializer(page, many=True).data)
 
 
-class HistoryView(APIView):
+class HistoryView(ProjectView):
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -77,8 +74,7 @@ class HistoryView(APIView):
         f"is one of {', '.join(HISTORY_TARGET_TYPES)}. A deleted object keeps its history.",
     )
     def get(self, request, slug, target_type, target_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        events = history_of(project=project, target_type=target_type, target_id=target_id)
+        events = history_of(project=self.project, target_type=target_type, target_id=target_id)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(events, request, self)
         return paginator.get_paginated_response(EventOutputSerializer(page, many=True).data)

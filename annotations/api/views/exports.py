@@ -11,7 +11,6 @@ from drf_spectacular.utils import (
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.serializers_exports import (
     ExportQuerySerializer,
@@ -22,8 +21,8 @@ from annotations.api.serializers_exports import (
     ReleaseDiffOutputSerializer,
     ReleaseOutputSerializer,
 )
+from annotations.api.views.base import ProjectView
 from annotations.selectors.exports import export_network_get
-from annotations.selectors.projects import project_get_for_user
 from annotations.selectors.releases import (
     release_diff,
     release_get,
@@ -97,7 +96,8 @@ def _download(request, project, release, file_format):
     return response
 
 
-class ExportView(APIView):
+class ExportView(ProjectView):
+    project_action = "taxonomy.export"
     content_negotiation_class = StreamNegotiation
 
     @extend_schema(
@@ -108,11 +108,11 @@ class ExportView(APIView):
         "overview, streamed. Any member.",
     )
     def get(self, request, slug, file_format):
-        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
-        return _download(request, project, None, file_format)
+        return _download(request, self.project, None, file_format)
 
 
-class ImportView(APIView):
+class ImportView(ProjectView):
+    project_action = "taxonomy.import"
     parser_classes = [AtlasJSONParser, AtlasMultiPartParser, AtlasFormParser]
     body_limit_setting = "ATLAS_MAX_IMPORT_BYTES"
 
@@ -133,7 +133,6 @@ class ImportView(APIView):
         "Reviewers and owners.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.import")
         multipart = request.content_type.startswith("multipart/")
         payload = (ImportUploadInputSerializer if multipart else ImportInputSerializer)(
             data=request.data
@@ -145,7 +144,7 @@ class ImportView(APIView):
                 "Send the file as `file` or its text as `content`, one of the two.",
                 fields={"file": ["Give either file or content."]},
             )
-        network = project_network_get(project=project, name=data["network"])
+        network = project_network_get(project=self.project, name=data["network"])
         if network is None:
             raise UnknownReference(
                 f"This project studies no network {data['network']!r}.",
@@ -153,7 +152,7 @@ class ImportView(APIView):
             )
         content = data["file"].read() if "file" in data else data["content"]
         report = taxonomy_import(
-            project=project,
+            project=self.project,
             network=network,
             actor=request.user,
             format=data["format"],
@@ -163,7 +162,9 @@ class ImportView(APIView):
         return Response(ImportReportOutputSerializer(report).data)
 
 
-class ReleaseListView(APIView):
+class ReleaseListView(ProjectView):
+    project_action = "taxonomy.export"
+    project_actions = {"POST": "release.create"}
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -172,9 +173,8 @@ class ReleaseListView(APIView):
         description="The project's releases, newest first. Any member.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(releases_of(project=project), request, self)
+        page = paginator.paginate_queryset(releases_of(project=self.project), request, self)
         return paginator.get_paginated_response(ReleaseOutputSerializer(page, many=True).data)
 
     @extend_schema(
@@ -186,27 +186,28 @@ class ReleaseListView(APIView):
         "`name_taken`. Owners.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="release.create")
         payload = ReleaseCreateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        release = release_create(project=project, actor=request.user, **payload.validated_data)
+        release = release_create(project=self.project, actor=request.user, **payload.validated_data)
         return Response(
-            ReleaseOutputSerializer(release_get(project=project, name=release.name)).data,
+            ReleaseOutputSerializer(release_get(project=self.project, name=release.name)).data,
             status=status.HTTP_201_CREATED,
         )
 
 
-class ReleaseDetailView(APIView):
+class ReleaseDetailView(ProjectView):
+    project_action = "taxonomy.export"
+
     @extend_schema(
         operation_id="projects_releases_retrieve",
         responses={200: ReleaseOutputSerializer, **READ_ERRORS},
     )
     def get(self, request, slug, name):
-        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
-        return Response(ReleaseOutputSerializer(release_get(project=project, name=name)).data)
+        return Response(ReleaseOutputSerializer(release_get(project=self.project, name=name)).data)
 
 
-class ReleaseExportView(APIView):
+class ReleaseExportView(ProjectView):
+    project_action = "taxonomy.export"
     content_negotiation_class = StreamNegotiation
 
     @extend_schema(
@@ -217,12 +218,13 @@ class ReleaseExportView(APIView):
         "overview, streamed. Any member.",
     )
     def get(self, request, slug, name, file_format):
-        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
-        release = release_get(project=project, name=name)
-        return _download(request, project, release, file_format)
+        release = release_get(project=self.project, name=name)
+        return _download(request, self.project, release, file_format)
 
 
-class ReleaseDiffView(APIView):
+class ReleaseDiffView(ProjectView):
+    project_action = "taxonomy.export"
+
     @extend_schema(
         operation_id="projects_releases_diff",
         parameters=[
@@ -238,11 +240,10 @@ class ReleaseDiffView(APIView):
         "an addition) and each unit whose group differs, with `from` and `to`. Any member.",
     )
     def get(self, request, slug, name):
-        project = project_get_for_user(user=request.user, slug=slug, action="taxonomy.export")
-        newer = release_get(project=project, name=name)
+        newer = release_get(project=self.project, name=name)
         against = request.query_params.get("against")
         older = (
-            release_get(project=project, name=against)
+            release_get(project=self.project, name=against)
             if against
             else release_previous(release=newer)
         )

@@ -4,7 +4,6 @@ and each group's units."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.serializers_taxonomy import (
     GroupCreateInputSerializer,
@@ -15,7 +14,7 @@ from annotations.api.serializers_taxonomy import (
     GroupUnitOutputSerializer,
     GroupUpdateInputSerializer,
 )
-from annotations.selectors.projects import project_get_for_user
+from annotations.api.views.base import ProjectView
 from annotations.selectors.taxonomy import (
     group_for_field,
     group_get,
@@ -57,7 +56,8 @@ def _layer(project, scope):
     return layer_for_project(project=project, network=scope["network"], layer=scope["layer"])
 
 
-class GroupListView(APIView):
+class GroupListView(ProjectView):
+    project_actions = {"POST": "group.create"}
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -66,9 +66,8 @@ class GroupListView(APIView):
         description="Every group of the taxonomy, flat, by order and name, with unit counts.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(groups_of(project=project), request, self)
+        page = paginator.paginate_queryset(groups_of(project=self.project), request, self)
         return paginator.get_paginated_response(GroupOutputSerializer(page, many=True).data)
 
     @extend_schema(
@@ -80,48 +79,49 @@ class GroupListView(APIView):
         "layer. Annotators and up. A sibling with the same name gives 409 `name_taken`.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="group.create")
         payload = GroupCreateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         parent = None
         if data["parent"] is not None:
-            parent = group_for_field(project=project, group_id=data["parent"], field="parent")
+            parent = group_for_field(project=self.project, group_id=data["parent"], field="parent")
         group = group_create(
-            project=project,
+            project=self.project,
             actor=request.user,
             name=data["name"],
             parent=parent,
             description=data["description"],
             color=data["color"],
             order=data["order"],
-            layer=_layer(project, data["layer"]),
+            layer=_layer(self.project, data["layer"]),
         )
         return _group_response(
-            group_get(project=project, group_id=group.pk), status.HTTP_201_CREATED
+            group_get(project=self.project, group_id=group.pk), status.HTTP_201_CREATED
         )
 
 
-class GroupTreeView(APIView):
+class GroupTreeView(ProjectView):
     @extend_schema(
         operation_id="projects_groups_tree",
         responses={200: GroupTreeOutputSerializer(many=True), **READ_ERRORS},
         description="The whole taxonomy as a tree: the root groups, each with its subgroups.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
-        return Response(GroupTreeOutputSerializer(groups_tree(project=project), many=True).data)
+        return Response(
+            GroupTreeOutputSerializer(groups_tree(project=self.project), many=True).data
+        )
 
 
-class GroupDetailView(APIView):
+class GroupDetailView(ProjectView):
+    project_actions = {"PATCH": "group.update", "DELETE": "group.delete"}
+
     @extend_schema(
         operation_id="projects_groups_retrieve",
         responses={200: GroupOutputSerializer, **READ_ERRORS},
         parameters=[ETAG],
     )
     def get(self, request, slug, group_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        return _group_response(group_get(project=project, group_id=group_id))
+        return _group_response(group_get(project=self.project, group_id=group_id))
 
     @extend_schema(
         operation_id="projects_groups_update",
@@ -133,8 +133,7 @@ class GroupDetailView(APIView):
         "version in `fields.current_version`.",
     )
     def patch(self, request, slug, group_id):
-        project = project_get_for_user(user=request.user, slug=slug, action="group.update")
-        group = group_get(project=project, group_id=group_id)
+        group = group_get(project=self.project, group_id=group_id)
         version = expected_version(request)
         payload = GroupUpdateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -143,7 +142,7 @@ class GroupDetailView(APIView):
             # An empty patch changes nothing (RFC 7396): the group as it is, at its version.
             return _group_response(group)
         if "layer" in changes:
-            changes["layer"] = _layer(project, changes["layer"])
+            changes["layer"] = _layer(self.project, changes["layer"])
         group = group_update(group=group, actor=request.user, expected_version=version, **changes)
         return _group_response(group)
 
@@ -155,13 +154,14 @@ class GroupDetailView(APIView):
         "`group_not_empty`). Reviewers and owners.",
     )
     def delete(self, request, slug, group_id):
-        project = project_get_for_user(user=request.user, slug=slug, action="group.delete")
-        group = group_get(project=project, group_id=group_id)
+        group = group_get(project=self.project, group_id=group_id)
         group_delete(group=group, actor=request.user, expected_version=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class GroupMoveView(APIView):
+class GroupMoveView(ProjectView):
+    project_action = "group.update"
+
     @extend_schema(
         operation_id="projects_groups_move",
         request=GroupMoveInputSerializer,
@@ -171,20 +171,21 @@ class GroupMoveView(APIView):
         "of its subgroups gives 409 `cycle`. Reviewers and owners.",
     )
     def post(self, request, slug, group_id):
-        project = project_get_for_user(user=request.user, slug=slug, action="group.update")
-        group = group_get(project=project, group_id=group_id)
+        group = group_get(project=self.project, group_id=group_id)
         version = expected_version(request)
         payload = GroupMoveInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         parent_id = payload.validated_data["parent"]
         parent = None
         if parent_id is not None:
-            parent = group_for_field(project=project, group_id=parent_id, field="parent")
+            parent = group_for_field(project=self.project, group_id=parent_id, field="parent")
         group = group_move(group=group, actor=request.user, expected_version=version, parent=parent)
         return _group_response(group)
 
 
-class GroupMergeView(APIView):
+class GroupMergeView(ProjectView):
+    project_action = "group.merge"
+
     @extend_schema(
         operation_id="projects_groups_merge",
         request=GroupMergeInputSerializer,
@@ -195,19 +196,18 @@ class GroupMergeView(APIView):
         "with its ETag. Reviewers and owners.",
     )
     def post(self, request, slug, group_id):
-        project = project_get_for_user(user=request.user, slug=slug, action="group.merge")
-        group = group_get(project=project, group_id=group_id)
+        group = group_get(project=self.project, group_id=group_id)
         version = expected_version(request)
         payload = GroupMergeInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         into = group_for_field(
-            project=project, group_id=payload.validated_data["into"], field="into"
+            project=self.project, group_id=payload.validated_data["into"], field="into"
         )
         into = group_merge(group=group, into=into, actor=request.user, expected_version=version)
-        return _group_response(group_get(project=project, group_id=into.pk))
+        return _group_response(group_get(project=self.project, group_id=into.pk))
 
 
-class GroupUnitsView(APIView):
+class GroupUnitsView(ProjectView):
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -216,8 +216,7 @@ class GroupUnitsView(APIView):
         description="The units whose accepted group this is, in layer and unit order.",
     )
     def get(self, request, slug, group_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        group = group_get(project=project, group_id=group_id)
+        group = group_get(project=self.project, group_id=group_id)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(group_units(group=group), request, self)
         return paginator.get_paginated_response(GroupUnitOutputSerializer(page, many=True).data)

@@ -2,7 +2,6 @@ import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,6 +12,7 @@ from annotations.api.serializers_hypotheses import (
     HypothesisReviseInputSerializer,
     ReviewInputSerializer,
 )
+from annotations.api.views.base import ProjectGenericView, ProjectView
 from annotations.models import Hypothesis
 from annotations.selectors.hypotheses import (
     hypotheses_for_project,
@@ -22,7 +22,6 @@ from annotations.selectors.hypotheses import (
     member_usernames,
     review_queue,
 )
-from annotations.selectors.projects import project_get_for_user
 from annotations.services.hypotheses import (
     hypothesis_create,
     hypothesis_revise,
@@ -99,14 +98,14 @@ def _queue_response(request, hypothesis_ids, view):
     return paginator.get_paginated_response(HypothesisOutputSerializer(page, many=True).data)
 
 
-class HypothesisListView(GenericAPIView):
+class HypothesisListView(ProjectGenericView):
+    project_actions = {"POST": "hypothesis.create"}
     filterset_class = HypothesisFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Hypothesis.objects.none()
-        project = project_get_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        return hypotheses_for_project(project=project)
+        return hypotheses_for_project(project=self.project)
 
     @extend_schema(
         operation_id="projects_hypotheses_list",
@@ -136,16 +135,15 @@ class HypothesisListView(GenericAPIView):
         "reviewers and annotators.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="hypothesis.create")
-        payload = HypothesisCreateInputSerializer(data=request.data, project=project)
+        payload = HypothesisCreateInputSerializer(data=request.data, project=self.project)
         payload.is_valid(raise_exception=True)
         hypothesis = hypothesis_create(
-            project=project, actor=request.user, **payload.validated_data
+            project=self.project, actor=request.user, **payload.validated_data
         )
-        return _detail_response(project, hypothesis.pk, status.HTTP_201_CREATED)
+        return _detail_response(self.project, hypothesis.pk, status.HTTP_201_CREATED)
 
 
-class HypothesisDetailView(APIView):
+class HypothesisDetailView(ProjectView):
     @extend_schema(
         operation_id="projects_hypotheses_retrieve",
         parameters=[ETAG],
@@ -155,8 +153,7 @@ class HypothesisDetailView(APIView):
         "project's required approvals.",
     )
     def get(self, request, slug, hypothesis_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        return _detail_response(project, hypothesis_id)
+        return _detail_response(self.project, hypothesis_id)
 
     @extend_schema(
         operation_id="projects_hypotheses_revise",
@@ -169,10 +166,9 @@ class HypothesisDetailView(APIView):
         "`invalid_transition`.",
     )
     def patch(self, request, slug, hypothesis_id):
-        project = project_get_for_user(user=request.user, slug=slug)
         hypothesis = hypothesis_get_for_user(
             user=request.user,
-            project=project,
+            project=self.project,
             hypothesis_id=hypothesis_id,
             action="hypothesis.update",
         )
@@ -185,10 +181,10 @@ class HypothesisDetailView(APIView):
             actor=request.user,
             **payload.validated_data,
         )
-        return _detail_response(project, hypothesis.pk)
+        return _detail_response(self.project, hypothesis.pk)
 
 
-class HypothesisWithdrawView(APIView):
+class HypothesisWithdrawView(ProjectView):
     @extend_schema(
         operation_id="projects_hypotheses_withdraw",
         request=None,
@@ -197,20 +193,19 @@ class HypothesisWithdrawView(APIView):
         description="Withdraw an open hypothesis (its author only).",
     )
     def post(self, request, slug, hypothesis_id):
-        project = project_get_for_user(user=request.user, slug=slug)
         hypothesis = hypothesis_get_for_user(
             user=request.user,
-            project=project,
+            project=self.project,
             hypothesis_id=hypothesis_id,
             action="hypothesis.withdraw",
         )
         hypothesis_withdraw(
             hypothesis=hypothesis, expected_version=expected_version(request), actor=request.user
         )
-        return _detail_response(project, hypothesis.pk)
+        return _detail_response(self.project, hypothesis.pk)
 
 
-class HypothesisReviewsView(APIView):
+class HypothesisReviewsView(ProjectView):
     @extend_schema(
         operation_id="projects_hypotheses_review",
         request=ReviewInputSerializer,
@@ -224,10 +219,9 @@ class HypothesisReviewsView(APIView):
         "naming the units, records nothing and leaves it open.",
     )
     def post(self, request, slug, hypothesis_id):
-        project = project_get_for_user(user=request.user, slug=slug)
         hypothesis = hypothesis_get_for_user(
             user=request.user,
-            project=project,
+            project=self.project,
             hypothesis_id=hypothesis_id,
             action="hypothesis.review",
         )
@@ -240,10 +234,10 @@ class HypothesisReviewsView(APIView):
             actor=request.user,
             **payload.validated_data,
         )
-        return _detail_response(project, hypothesis.pk, status.HTTP_201_CREATED)
+        return _detail_response(self.project, hypothesis.pk, status.HTTP_201_CREATED)
 
 
-class ProjectReviewQueueView(APIView):
+class ProjectReviewQueueView(ProjectView):
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -253,8 +247,7 @@ class ProjectReviewQueueView(APIView):
         "their current version, oldest first (empty unless you are an owner or reviewer).",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
-        return _queue_response(request, review_queue(user=request.user, project=project), self)
+        return _queue_response(request, review_queue(user=request.user, project=self.project), self)
 
 
 class ReviewQueueView(APIView):

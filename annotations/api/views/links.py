@@ -3,13 +3,13 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.serializers_circuits import (
     LinkCreateInputSerializer,
     LinkOutputSerializer,
     LinkReviewInputSerializer,
 )
+from annotations.api.views.base import ProjectView
 from annotations.models import UnitLink
 from annotations.policies import authorize
 from annotations.selectors.circuits import (
@@ -19,7 +19,6 @@ from annotations.selectors.circuits import (
     unit_get_for_project,
     unit_links,
 )
-from annotations.selectors.projects import project_get_for_user
 from annotations.selectors.taxonomy import group_for_field
 from annotations.services.links import link_propose, link_review
 from server.concurrency import expected_version, with_etag
@@ -46,7 +45,8 @@ def _link_response(project, link_id, status_code=status.HTTP_200_OK):
     return with_etag(Response(LinkOutputSerializer(link).data, status=status_code), link.version)
 
 
-class LinkListView(APIView):
+class LinkListView(ProjectView):
+    project_actions = {"POST": "link.create"}
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -56,14 +56,13 @@ class LinkListView(APIView):
         description="The project's universality links, newest first.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in UnitLink.Status.values:
             raise ValidationFailed(
                 f"No link status {wanted!r}.",
                 fields={"status": [f"One of: {', '.join(UnitLink.Status.values)}."]},
             )
-        links = links_of(project=project, status=wanted)
+        links = links_of(project=self.project, status=wanted)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(links, request, self)
         return paginator.get_paginated_response(LinkOutputSerializer(page, many=True).data)
@@ -78,7 +77,6 @@ class LinkListView(APIView):
         "Annotators and up; a reviewer or owner other than the proposer confirms it.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="link.create")
         payload = LinkCreateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -86,36 +84,37 @@ class LinkListView(APIView):
         for field in ("unit_a", "unit_b"):
             if field in data:
                 sides[field] = unit_for_field(
-                    project=project,
+                    project=self.project,
                     network_name=data[field]["network"],
                     address=data[field]["unit"],
                     field=field,
                 )
         for field in ("group_a", "group_b"):
             if field in data:
-                sides[field] = group_for_field(project=project, group_id=data[field], field=field)
+                sides[field] = group_for_field(
+                    project=self.project, group_id=data[field], field=field
+                )
         link = link_propose(
-            project=project,
+            project=self.project,
             actor=request.user,
             note=data["note"],
             correlation=data["correlation"],
             **sides,
         )
-        return _link_response(project, link.pk, status.HTTP_201_CREATED)
+        return _link_response(self.project, link.pk, status.HTTP_201_CREATED)
 
 
-class LinkDetailView(APIView):
+class LinkDetailView(ProjectView):
     @extend_schema(
         operation_id="projects_links_retrieve",
         parameters=[ETAG],
         responses={200: LinkOutputSerializer, **READ_ERRORS},
     )
     def get(self, request, slug, link_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        return _link_response(project, link_id)
+        return _link_response(self.project, link_id)
 
 
-class LinkReviewView(APIView):
+class LinkReviewView(ProjectView):
     @extend_schema(
         operation_id="projects_links_review",
         request=LinkReviewInputSerializer,
@@ -125,8 +124,7 @@ class LinkReviewView(APIView):
         "proposer. A link already reviewed gives 409 `invalid_transition`.",
     )
     def post(self, request, slug, link_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        link = link_get(project=project, link_id=link_id)
+        link = link_get(project=self.project, link_id=link_id)
         authorize(actor=request.user, action="link.review", obj=link)
         version = expected_version(request)
         payload = LinkReviewInputSerializer(data=request.data)
@@ -134,17 +132,16 @@ class LinkReviewView(APIView):
         link_review(
             link=link, actor=request.user, expected_version=version, **payload.validated_data
         )
-        return _link_response(project, link.pk)
+        return _link_response(self.project, link.pk)
 
 
-class UnitLinksView(APIView):
+class UnitLinksView(ProjectView):
     @extend_schema(
         operation_id="projects_units_links",
         responses={200: LinkOutputSerializer(many=True), **READ_ERRORS},
         description="The confirmed universality links of one unit, from either side.",
     )
     def get(self, request, slug, network, address):
-        project = project_get_for_user(user=request.user, slug=slug)
-        unit = unit_get_for_project(project=project, network_name=network, address=address)
-        links = unit_links(project=project, unit=unit)
+        unit = unit_get_for_project(project=self.project, network_name=network, address=address)
+        links = unit_links(project=self.project, unit=unit)
         return Response(LinkOutputSerializer(links, many=True).data)

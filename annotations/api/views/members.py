@@ -1,14 +1,14 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.serializers import (
     MembershipAddInputSerializer,
     MembershipChangeInputSerializer,
     MembershipOutputSerializer,
 )
-from annotations.selectors.projects import membership_get, project_get_for_user, project_members
+from annotations.api.views.base import ProjectView
+from annotations.selectors.projects import membership_get, project_members
 from annotations.services.memberships import (
     membership_add,
     membership_change_role,
@@ -18,7 +18,8 @@ from server.pagination import AtlasPagination
 from server.schema import ERROR, AtlasAutoSchema
 
 
-class MemberListView(APIView):
+class MemberListView(ProjectView):
+    project_actions = {"POST": "membership.manage"}
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -27,9 +28,8 @@ class MemberListView(APIView):
         description="The project's members and their roles, by username.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(project_members(project=project), request, self)
+        page = paginator.paginate_queryset(project_members(project=self.project), request, self)
         return paginator.get_paginated_response(MembershipOutputSerializer(page, many=True).data)
 
     @extend_schema(
@@ -46,11 +46,10 @@ class MemberListView(APIView):
         description="Add a user to the project with a role. Owners only.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="membership.manage")
         serializer = MembershipAddInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = membership_add(
-            project=project, **serializer.validated_data, actor=request.user
+            project=self.project, **serializer.validated_data, actor=request.user
         )
         return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -67,7 +66,8 @@ class _RoleChangeSchema(AtlasAutoSchema):
             self.method = method
 
 
-class MemberDetailView(APIView):
+class MemberDetailView(ProjectView):
+    project_action = "membership.manage"
     schema = _RoleChangeSchema()
 
     @extend_schema(
@@ -85,8 +85,7 @@ class MemberDetailView(APIView):
         "(409 `last_owner`).",
     )
     def patch(self, request, slug, username):
-        project = project_get_for_user(user=request.user, slug=slug, action="membership.manage")
-        membership = membership_get(project=project, username=username)
+        membership = membership_get(project=self.project, username=username)
         serializer = MembershipChangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = membership_change_role(
@@ -101,7 +100,6 @@ class MemberDetailView(APIView):
         "(409 `last_owner`).",
     )
     def delete(self, request, slug, username):
-        project = project_get_for_user(user=request.user, slug=slug, action="membership.manage")
-        membership = membership_get(project=project, username=username)
+        membership = membership_get(project=self.project, username=username)
         membership_remove(membership=membership, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,11 +2,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.serializers import ProjectNetworkOutputSerializer
+from annotations.api.views.base import ProjectView
 from annotations.selectors.networks import project_networks
-from annotations.selectors.projects import project_get_for_user
 from annotations.services.networks import project_network_request
 from server import text_limits
 from server.fields import UploadField
@@ -58,9 +57,10 @@ class NetworkRegistrationOutputSerializer(serializers.Serializer):
     )
 
 
-class ProjectNetworksView(APIView):
+class ProjectNetworksView(ProjectView):
     """The networks a project studies; registering a new one adds it to the project."""
 
+    project_actions = {"POST": "network.register"}
     pagination_class = AtlasPagination
     parser_classes = [AtlasMultiPartParser, AtlasFormParser, AtlasJSONParser]
     body_limit_setting = "ATLAS_MAX_UPLOAD_BYTES"
@@ -71,9 +71,8 @@ class ProjectNetworksView(APIView):
         description="The networks the project studies, with their layer and unit counts.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(project_networks(project=project), request, self)
+        page = paginator.paginate_queryset(project_networks(project=self.project), request, self)
         return paginator.get_paginated_response(
             ProjectNetworkOutputSerializer(page, many=True).data
         )
@@ -100,12 +99,11 @@ class ProjectNetworksView(APIView):
         "replaces a failed network.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="network.register")
         payload = NetworkRegisterInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         network, job = project_network_request(
-            project=project,
+            project=self.project,
             actor=request.user,
             name=data["name"],
             arch=data.get("arch", ""),

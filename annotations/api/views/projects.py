@@ -8,6 +8,7 @@ from annotations.api.serializers import (
     ProjectOutputSerializer,
     ProjectUpdateInputSerializer,
 )
+from annotations.api.views.base import ProjectView
 from annotations.selectors.projects import project_get_for_user, projects_for_user
 from annotations.services.projects import project_create, project_update
 from server.concurrency import expected_version, with_etag
@@ -51,15 +52,16 @@ class ProjectListView(APIView):
         return Response(ProjectOutputSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectDetailView(APIView):
+class ProjectDetailView(ProjectView):
+    project_actions = {"PATCH": "project.update"}
+
     @extend_schema(
         operation_id="projects_retrieve",
         responses={200: ProjectOutputSerializer, 401: ERROR, 404: ERROR},
         parameters=[ETAG],
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
-        return with_etag(Response(ProjectOutputSerializer(project).data), project.version)
+        return with_etag(Response(ProjectOutputSerializer(self.project).data), self.project.version)
 
     @extend_schema(
         operation_id="projects_update",
@@ -78,11 +80,10 @@ class ProjectDetailView(APIView):
         "needs If-Match with the ETag you last read (else 428); a stale or weak one gives 412.",
     )
     def patch(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="project.update")
         serializer = ProjectUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         project = project_update(
-            project=project,
+            project=self.project,
             actor=request.user,
             expected_version=expected_version(request),
             **serializer.validated_data,

@@ -3,9 +3,8 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from annotations.selectors.projects import project_get_for_user
+from annotations.api.views.base import ProjectView
 from annotations.selectors.search import project_search
 from server.schema import ERROR, NOT_BLANK
 from server.validators import FullMatchValidator
@@ -46,7 +45,7 @@ class SearchResultSerializer(serializers.Serializer):
     comments = CommentHitSerializer(many=True)
 
 
-class SearchView(APIView):
+class SearchView(ProjectView):
     @extend_schema(
         operation_id="projects_search",
         parameters=[SearchQuerySerializer],
@@ -55,8 +54,7 @@ class SearchView(APIView):
         "project's groups, hypotheses and comments; at most 20 hits of each, best first.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
         query = SearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        hits = project_search(project=project, text=query.validated_data["q"])
+        hits = project_search(project=self.project, text=query.validated_data["q"])
         return Response(SearchResultSerializer(hits).data)
