@@ -151,8 +151,19 @@ class UnitLink(models.Model):
             models.Index(fields=["project", "unit_b"]),
         ]
 
+    # The event log calls it a link, and names it by its two sides.
+    event_type = "link"
+
     def __str__(self):
         return f"link {self.pk} ({self.status})"
+
+    @property
+    def event_label(self):
+        if self.unit_a_id is not None:
+            return " ↔ ".join(
+                f"{unit.network.name}/{unit.address}" for unit in (self.unit_a, self.unit_b)
+            )
+        return f"{self.group_a.name} ↔ {self.group_b.name}"
 
     @property
     def author_id(self):

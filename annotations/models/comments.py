@@ -75,6 +75,10 @@ class Comment(models.Model):
         return f"comment {self.pk} on {self.target_type}:{self.target_id}"
 
     @property
+    def event_label(self):
+        return f"comment on {self.target_type} {self.target_label}"
+
+    @property
     def thread_root_id(self):
         return self.root_id or self.pk
 

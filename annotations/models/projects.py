@@ -35,6 +35,10 @@ class Project(models.Model):
     def __str__(self):
         return self.slug
 
+    @property
+    def event_label(self):
+        return self.name
+
 
 class Membership(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")

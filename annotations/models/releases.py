@@ -35,6 +35,10 @@ class Release(models.Model):
     def __str__(self):
         return f"{self.project_id}@{self.name}"
 
+    @property
+    def event_label(self):
+        return self.name
+
 
 class ReleaseGroup(models.Model):
     """A group as it was in the release. ``key`` is the live group's id: the stable identity

@@ -1,25 +1,43 @@
 """Putting units into groups: the one place that changes a unit's accepted group.
 
-Direct assignment, bulk assignment from a grid selection, an accepted hypothesis and an import
-all come through ``assignments_apply``: one transaction, every unit checked first (all or
-nothing), one event per unit.
+Every path that changes a unit's group comes through ``assignments_apply``: direct and bulk
+assignment from a grid selection, an accepted hypothesis, a group merge and an import. One
+transaction, every unit checked first (all or nothing), bulk writes, one event per unit that
+changed group.
 """
 
+from typing import NamedTuple
+
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from annotations.models import Assignment, Event, Group, Project
+from annotations.models import Assignment, Group, Project
 from annotations.policies import authorize
-from annotations.services.events import events_record
+from annotations.services.events import event_build, events_record
+from annotations.services.grid_changes import project_changed
 from server.errors import Conflict, UnknownReference, ValidationFailed
+from workers.addresses import MalformedAddress, UnitAddress
 from workers.models import Unit
 
 MAX_UNITS_PER_REQUEST = 5000
+BATCH_SIZE = 1000
+
+# ``Change.assigned_by`` when the unit is assigned in the actor's name.
+ACTOR = object()
+
+
+class Change(NamedTuple):
+    """``unit`` goes into ``group`` (None: out of any group). ``note`` and ``assigned_by``
+    replace the call's note and actor for this unit (an import keeps what its file says)."""
+
+    unit: Unit
+    group: Group | None
+    note: str | None = None
+    assigned_by: object = ACTOR
 
 
 def unit_label(unit):
-    return f"{unit.layer.name}:{unit.index}"
+    return str(UnitAddress.of(unit))
 
 
 def _check(project, changes):
@@ -27,7 +45,8 @@ def _check(project, changes):
     network_ids = set(project.network_links.values_list("network_id", flat=True))
     problems = {}
     seen = set()
-    for position, (unit, group) in enumerate(changes):
+    for position, change in enumerate(changes):
+        unit, group = change.unit, change.group
         key = f"units.{position}"
         if unit.pk in seen:
             problems[key] = [f"{unit_label(unit)} is listed twice."]
@@ -55,136 +74,159 @@ def assignments_apply(
     note="",
     expected=None,
     check_permission=True,
+    keep_provenance=False,
+    event_after=None,
 ):
-    """Set each ``(unit, group)`` of ``changes`` (group None removes the unit's group).
+    """Set each ``(unit, group)`` or ``Change`` of ``changes`` (group None removes the unit's
+    group). Returns the number of units whose group changed.
 
     expected: ``{unit id: group id or None}`` the caller believed current (a hypothesis
     records it when written); if any unit moved since, nothing changes and ``Conflict`` names
-    the units. Returns the number of units whose group changed.
+    the units.
+    check_permission: False when the caller has authorized ``actor`` for the whole change (a
+    review, a merge, an import, a direct assignment with its own message).
+    keep_provenance: the units change group in place, keeping their note, source, hypothesis
+    and assigner (a merge says two groups were one all along, not that each unit was assigned
+    anew); each event names the unit's own source.
+    event_after: what each unit's event adds to its ``after`` (an import names its event).
     """
     if check_permission:
         authorize(actor=actor, action="assignment.apply", obj=project)
-    if len(changes) > MAX_UNITS_PER_REQUEST:
-        raise ValidationFailed(
-            f"At most {MAX_UNITS_PER_REQUEST} units per request.", fields={"units": ["Too many."]}
-        )
+    changes = [change if isinstance(change, Change) else Change(*change) for change in changes]
     _check(project, changes)
     with transaction.atomic():
         # Writers of a project's assignments take turns on the project row (as imports and
         # group changes do): locking the existing rows alone lets two writers both find a unit
         # unassigned and both insert it. After the lock, the rows read are the committed ones.
         Project.objects.select_for_update().get(pk=project.pk)
-        unit_ids = [unit.pk for unit, _ in changes]
-        current = {
-            row.unit_id: row
-            for row in Assignment.objects.select_for_update().filter(
-                project=project, unit_id__in=unit_ids
-            )
-        }
+        current = _current(project, [change.unit.pk for change in changes])
         if expected is not None:
-            moved = [
-                unit
-                for unit, _ in changes
-                if (current[unit.pk].group_id if unit.pk in current else None)
-                != expected.get(unit.pk)
-            ]
-            if moved:
-                raise Conflict(
-                    "These units changed group since the hypothesis was written: "
-                    + ", ".join(unit_label(unit) for unit in moved),
-                    code="assignment_conflict",
-                    fields={"units": [unit_label(unit) for unit in moved]},
-                )
-        events, created, changed = [], [], 0
-        for unit, group in changes:
+            _refuse_moved(changes, current, expected)
+        now = timezone.now()
+        events, created, updated, removed = [], [], [], []
+        for unit, group, unit_note, assigned_by in changes:
             row = current.get(unit.pk)
             before = row.group_id if row else None
             after = group.pk if group else None
             if before == after:
                 continue
-            changed += 1
+            if assigned_by is ACTOR:
+                assigned_by = actor
+            if unit_note is None:
+                unit_note = note
             if group is None:
-                row.delete()
+                removed.append(row.pk)
             elif row is None:
                 created.append(
                     Assignment(
                         project=project,
                         unit=unit,
                         group=group,
-                        note=note,
+                        note=unit_note,
                         source=source,
                         hypothesis_id=hypothesis_id,
-                        assigned_by=actor,
+                        assigned_by=assigned_by,
                     )
                 )
             else:
-                Assignment.objects.filter(pk=row.pk).update(
-                    group=group,
-                    note=note,
-                    source=source,
-                    hypothesis_id=hypothesis_id,
-                    assigned_by=actor,
-                    # update() skips auto_now.
-                    assigned_at=timezone.now(),
-                    version=F("version") + 1,
-                )
+                row.group, row.version = group, row.version + 1
+                if not keep_provenance:
+                    row.note, row.source, row.hypothesis_id = unit_note, source, hypothesis_id
+                    row.assigned_by, row.assigned_at = assigned_by, now
+                updated.append(row)
             events.append(
-                Event(
-                    project=project,
+                event_build(
+                    unit,
+                    "unit.unassigned" if group is None else "unit.assigned",
                     actor=actor,
-                    verb="unit.unassigned" if group is None else "unit.assigned",
-                    target_type="unit",
-                    target_id=unit.pk,
-                    target_label=unit_label(unit),
+                    project=project,
                     before={"group": before},
-                    after={"group": after, "source": source},
+                    after={
+                        "group": after,
+                        "source": row.source if keep_provenance else source,
+                        **(event_after or {}),
+                    },
                 )
             )
-        Assignment.objects.bulk_create(created, batch_size=500)
+        _write(created, updated, removed, keep_provenance=keep_provenance)
         events_record(events)
-    return changed
+        if events:
+            project_changed(project_id=project.pk)
+    return len(events)
+
+
+def _current(project, unit_ids):
+    """``{unit id: Assignment}`` of ``unit_ids`` in ``project``, locked."""
+    current = {}
+    for start in range(0, len(unit_ids), BATCH_SIZE):
+        rows = Assignment.objects.select_for_update().filter(
+            project=project, unit_id__in=unit_ids[start : start + BATCH_SIZE]
+        )
+        current.update((row.unit_id, row) for row in rows)
+    return current
+
+
+def _refuse_moved(changes, current, expected):
+    moved = [
+        change.unit
+        for change in changes
+        if (current[change.unit.pk].group_id if change.unit.pk in current else None)
+        != expected.get(change.unit.pk)
+    ]
+    if moved:
+        raise Conflict(
+            "These units changed group since the hypothesis was written: "
+            + ", ".join(unit_label(unit) for unit in moved),
+            code="assignment_conflict",
+            fields={"units": [unit_label(unit) for unit in moved]},
+        )
+
+
+def _write(created, updated, removed, *, keep_provenance):
+    for start in range(0, len(removed), BATCH_SIZE):
+        Assignment.objects.filter(pk__in=removed[start : start + BATCH_SIZE]).delete()
+    Assignment.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    # The rows are locked, so each one's next version is the one read plus one.
+    fields = ["group", "version"]
+    if not keep_provenance:
+        fields += ["note", "source", "hypothesis_id", "assigned_by", "assigned_at"]
+    Assignment.objects.bulk_update(updated, fields, batch_size=BATCH_SIZE)
 
 
 def units_for_project(*, project, network, addresses):
     """The units of ``network`` (a network the project studies) at ``"layer:index"``
-    addresses, in order; unknown addresses are a ValidationFailed naming each one."""
+    addresses, in order; unknown addresses are an UnknownReference naming each one, malformed
+    ones a ValidationFailed."""
     wanted = {}
-    problems = {}
-    for position, address in enumerate(addresses):
-        layer, _, index = str(address).rpartition(":")
-        if not layer or not index.isdigit():
-            problems[f"units.{position}"] = [f"{address!r} is not 'layer:index'."]
+    malformed = {}
+    for position, text in enumerate(addresses):
+        try:
+            address = UnitAddress.parse(text)
+        except MalformedAddress:
+            malformed[f"units.{position}"] = [f"{text!r} is not 'layer:index'."]
             continue
-        wanted.setdefault((layer, int(index)), []).append(position)
+        wanted.setdefault(address, []).append(position)
     units = {}
     if wanted:
-        layers = {layer for layer, _ in wanted}
         rows = Unit.objects.select_related("layer").filter(
             network=network,
             network__project_links__project=project,
-            layer__name__in=layers,
-            index__in={index for _, index in wanted},
+            layer__name__in={address.layer for address in wanted},
+            index__in={address.index for address in wanted},
         )
-        units = {(row.layer.name, row.index): row for row in rows}
-    for key, positions in wanted.items():
-        if key not in units:
-            for position in positions:
-                problems[f"units.{position}"] = [f"No unit {key[0]}:{key[1]} in this project."]
+        units = {UnitAddress.of(row): row for row in rows}
+    unknown = {
+        f"units.{position}": [f"No unit {address} in this project."]
+        for address, positions in wanted.items()
+        if address not in units
+        for position in positions
+    }
+    problems = {**malformed, **unknown}
     if problems:
         # Well-formed addresses of units that are not there are references to nothing (422);
         # a malformed address breaks the request's shape (400).
-        malformed = any("is not 'layer:index'" in messages[0] for messages in problems.values())
         error = ValidationFailed if malformed else UnknownReference
         raise error(
             f"{len(problems)} unit addresses are unknown; nothing was changed.", fields=problems
         )
-    return [units[(str(a).rpartition(":")[0], int(str(a).rpartition(":")[2]))] for a in addresses]
-
-
-def group_for_project(*, project, group_id):
-    group = Group.objects.filter(project=project, pk=group_id).first()
-    if group is None:
-        raise ValidationFailed(
-            f"No group {group_id} in this project.", fields={"group": ["Unknown."]}
-        )
-    return group
+    return [units[UnitAddress.parse(text)] for text in addresses]

@@ -15,7 +15,8 @@ from annotations.models import Comment, CommentRevision, Membership, Notificatio
 from annotations.models.comments import BODY_MAX_LENGTH, DELETED_HTML
 from annotations.policies import authorize
 from annotations.selectors.comments import comment_target_resolve
-from annotations.services.events import event_record
+from annotations.services.events import event_log
+from annotations.services.grid_changes import project_changed
 from annotations.services.markdown import mentioned_usernames, render_markdown
 from annotations.services.notifications import notify
 from annotations.services.unit_counts import unit_counts_add
@@ -232,16 +233,8 @@ def _count(comment, change):
 
 
 def _record(comment, actor, verb, *, before=None, after=None):
-    event_record(
-        project=comment.project,
-        actor=actor,
-        verb=verb,
-        target_type="comment",
-        target_id=comment.pk,
-        label=f"comment on {_about(comment)}",
-        before=before,
-        after=after,
-    )
+    event_log(comment, verb, actor=actor, before=before, after=after)
+    project_changed(project_id=comment.project_id)
 
 
 def _about(comment):

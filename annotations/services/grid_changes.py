@@ -1,7 +1,7 @@
 """Counting a project's committed changes, so cached grid pages can tell they are stale.
 
-Every change to a project writes events (``event_record``/``events_record``), which call
-``project_changed``. The count is raised by one ``INSERT … ON CONFLICT DO UPDATE SET count =
+Every service that changes a project calls ``project_changed`` as a step of its own, beside
+the events it writes. The count is raised by one ``INSERT … ON CONFLICT DO UPDATE SET count =
 count + 1`` run by ``transaction.on_commit``: after the writing transaction has committed, as
 a statement of its own. It takes no lock inside the writer's transaction, so it adds no lock
 ordering to the services and cannot deadlock with them, and a transaction that rolls back

@@ -12,10 +12,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotations.colors import is_color
-from annotations.models import Assignment, Event, Group, Project, ProjectNetwork
+from annotations.models import Assignment, Group, Project, ProjectNetwork
 from annotations.policies import ACTION_ROLES, authorize, can, role_in_project
-from annotations.services.assignments import assignments_apply, unit_label, units_for_project
-from annotations.services.events import event_record, events_record
+from annotations.services.assignments import (
+    MAX_UNITS_PER_REQUEST,
+    assignments_apply,
+    units_for_project,
+)
+from annotations.services.events import event_build, event_log, events_record
+from annotations.services.grid_changes import project_changed
 from server.concurrency import stale
 from server.errors import Conflict, NotFound, PermissionDenied, Unprocessable, ValidationFailed
 
@@ -37,15 +42,8 @@ def group_create(
             group = Group.objects.create(
                 project=project, parent=parent, layer=layer, created_by=actor, **values
             )
-            event_record(
-                project=project,
-                actor=actor,
-                verb="group.created",
-                target_type="group",
-                target_id=group.pk,
-                label=group.name,
-                after=_snapshot(group),
-            )
+            event_log(group, "group.created", actor=actor, after=_snapshot(group))
+            project_changed(project_id=project.pk)
     except IntegrityError as error:
         raise _name_taken(values["name"]) from error
     return group
@@ -78,16 +76,14 @@ def group_update(*, group, actor, expected_version, **changes):
             _write(group, expected_version, **fields)
             if "layer" in changed and layer is not None:
                 _refuse_units_outside(group, layer, scoped=group)
-            event_record(
-                project=group.project,
+            event_log(
+                group,
+                "group.renamed" if "name" in changed else "group.updated",
                 actor=actor,
-                verb="group.renamed" if "name" in changed else "group.updated",
-                target_type="group",
-                target_id=group.pk,
-                label=group.name,
                 before={field: before[field] for field in changed},
                 after={field: after[field] for field in changed},
             )
+            project_changed(project_id=group.project_id)
     except IntegrityError as error:
         raise _name_taken(changes.get("name", group.name)) from error
     return group
@@ -113,16 +109,14 @@ def group_move(*, group, actor, expected_version, parent):
                     fields={"parent": ["Inside the group being moved."]},
                 )
             _write(group, expected_version, parent=parent)
-            event_record(
-                project=group.project,
+            event_log(
+                group,
+                "group.moved",
                 actor=actor,
-                verb="group.moved",
-                target_type="group",
-                target_id=group.pk,
-                label=group.name,
                 before={"parent": before},
                 after={"parent": group.parent_id},
             )
+            project_changed(project_id=group.project_id)
     except IntegrityError as error:
         raise _name_taken(group.name) from error
     return group
@@ -150,37 +144,51 @@ def group_merge(*, group, into, actor, expected_version):
         into = _reload(into, "into")
         children = list(Group.objects.filter(parent=group).order_by("pk"))
         _refuse_merge(group, into, children)
-        assignments = list(
-            Assignment.objects.select_for_update(of=("self",))
-            .filter(group=group)
+        units = [
+            row.unit
+            for row in Assignment.objects.filter(group=group)
             .select_related("unit__layer")
             .order_by("unit_id")
+        ]
+        project = group.project
+        assignments_apply(
+            project=project,
+            changes=[(unit, into) for unit in units],
+            actor=actor,
+            check_permission=False,
+            keep_provenance=True,
         )
-        Assignment.objects.filter(group=group).update(group=into, version=F("version") + 1)
         Group.objects.filter(parent=group).update(
             parent=into, updated_at=timezone.now(), version=F("version") + 1
         )
-        project = group.project
         events_record(
             [
-                *(_unit_moved(project, actor, row, group, into) for row in assignments),
-                *(_child_moved(project, actor, child, group, into) for child in children),
-                Event(
-                    project=project,
+                *(
+                    event_build(
+                        child,
+                        "group.moved",
+                        actor=actor,
+                        project=project,
+                        before={"parent": group.pk},
+                        after={"parent": into.pk},
+                    )
+                    for child in children
+                ),
+                event_build(
+                    group,
+                    "group.merged",
                     actor=actor,
-                    verb="group.merged",
-                    target_type="group",
-                    target_id=group.pk,
-                    target_label=group.name,
+                    project=project,
                     before=_snapshot(group),
                     after={
                         "into": into.pk,
-                        "units": len(assignments),
+                        "units": len(units),
                         "children": [child.pk for child in children],
                     },
                 ),
             ]
         )
+        project_changed(project_id=project.pk)
         Group.objects.filter(pk=group.pk).delete()
     return into
 
@@ -200,15 +208,8 @@ def group_delete(*, group, actor, expected_version):
                 "them first.",
                 code="group_not_empty",
             )
-        event_record(
-            project=group.project,
-            actor=actor,
-            verb="group.deleted",
-            target_type="group",
-            target_id=group.pk,
-            label=group.name,
-            before=_snapshot(group),
-        )
+        event_log(group, "group.deleted", actor=actor, before=_snapshot(group))
+        project_changed(project_id=group.project_id)
         Group.objects.filter(pk=group.pk).delete()
 
 
@@ -229,6 +230,10 @@ def units_assign(*, project, network, addresses, group, actor, note=""):
     """Put the units of ``network`` at ``addresses`` ("layer:index") into ``group`` (None: out
     of any group), all or nothing. Returns how many units changed group."""
     direct_assignment_authorize(project=project, actor=actor)
+    if len(addresses) > MAX_UNITS_PER_REQUEST:
+        raise ValidationFailed(
+            f"At most {MAX_UNITS_PER_REQUEST} units per request.", fields={"units": ["Too many."]}
+        )
     units = units_for_project(project=project, network=network, addresses=addresses)
     return assignments_apply(
         project=project,
@@ -400,30 +405,4 @@ def _name_taken(name):
         f"A group named {name!r} already exists there.",
         code="name_taken",
         fields={"name": ["Taken by another group with the same parent."]},
-    )
-
-
-def _unit_moved(project, actor, assignment, group, into):
-    return Event(
-        project=project,
-        actor=actor,
-        verb="unit.assigned",
-        target_type="unit",
-        target_id=assignment.unit_id,
-        target_label=unit_label(assignment.unit),
-        before={"group": group.pk},
-        after={"group": into.pk, "source": assignment.source},
-    )
-
-
-def _child_moved(project, actor, child, group, into):
-    return Event(
-        project=project,
-        actor=actor,
-        verb="group.moved",
-        target_type="group",
-        target_id=child.pk,
-        target_label=child.name,
-        before={"parent": group.pk},
-        after={"parent": into.pk},
     )

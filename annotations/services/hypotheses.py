@@ -21,7 +21,8 @@ from annotations.models import (
 )
 from annotations.policies import authorize
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST, unit_label, units_for_project
-from annotations.services.events import event_record
+from annotations.services.events import event_log
+from annotations.services.grid_changes import project_changed
 from annotations.services.unit_counts import unit_counts_add
 from server.concurrency import stale
 from server.errors import InvalidTransition, NotFound, UnknownReference, ValidationFailed
@@ -80,15 +81,14 @@ def hypothesis_create(
             project=project, network=network, author=actor, **_stored(content)
         )
         _record_units(hypothesis, unit_rows)
-        event_record(
-            project=project,
+        event_log(
+            hypothesis,
+            "hypothesis.created",
             actor=actor,
-            verb="hypothesis.created",
-            target_type="hypothesis",
-            target_id=hypothesis.pk,
-            label=hypothesis.title,
+            project=project,
             after={**content, "status": hypothesis.status, "version": hypothesis.version},
         )
+        project_changed(project_id=project.pk)
     return hypothesis
 
 
@@ -134,16 +134,14 @@ def hypothesis_revise(
         _record_units(hypothesis, unit_rows)
         hypothesis.refresh_from_db()
         changed = [key for key in after if before[key] != after[key]]
-        event_record(
-            project=hypothesis.project,
+        event_log(
+            hypothesis,
+            "hypothesis.revised",
             actor=actor,
-            verb="hypothesis.revised",
-            target_type="hypothesis",
-            target_id=hypothesis.pk,
-            label=hypothesis.title,
             before={**{key: before[key] for key in changed}, "version": expected_version},
             after={**{key: after[key] for key in changed}, "version": hypothesis.version},
         )
+        project_changed(project_id=hypothesis.project_id)
     return hypothesis
 
 
@@ -157,16 +155,14 @@ def hypothesis_withdraw(*, hypothesis, expected_version, actor):
         if not updated:
             raise refusal(hypothesis, "withdrawn", expected_version=expected_version)
         open_units_uncount(hypothesis)
-        event_record(
-            project=hypothesis.project,
+        event_log(
+            hypothesis,
+            "hypothesis.withdrawn",
             actor=actor,
-            verb="hypothesis.withdrawn",
-            target_type="hypothesis",
-            target_id=hypothesis.pk,
-            label=hypothesis.title,
             before={"status": Hypothesis.Status.OPEN},
             after={"status": Hypothesis.Status.WITHDRAWN},
         )
+        project_changed(project_id=hypothesis.project_id)
     hypothesis.refresh_from_db()
     return hypothesis
 

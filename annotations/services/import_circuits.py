@@ -7,9 +7,10 @@ unless the project has it already; a link whose other side is in a network the p
 not study, or a group it does not have, is skipped and counted.
 """
 
-from annotations.models import Circuit, CircuitEdge, CircuitNode, Event, UnitLink
+from annotations.models import Circuit, CircuitEdge, CircuitNode, UnitLink
 from annotations.selectors.exports import group_paths_of
 from annotations.selectors.projects import members_by_username
+from annotations.services.events import event_build
 from workers.models import Unit
 
 NAME_MAX_LENGTH = Circuit._meta.get_field("name").max_length
@@ -158,32 +159,33 @@ class CircuitImport:
             )
             events.append(
                 self._event(
+                    circuit,
                     "circuit.imported",
-                    "circuit",
-                    circuit.pk,
-                    circuit.name,
                     {"nodes": len(nodes), "edges": len(document["edges"]), "import": event},
                 )
             )
         return ids, events
 
     def apply_links(self, links, event):
+        """Create the planned links; returns their events."""
         created = UnitLink.objects.bulk_create(links)
-        return [
-            self._event("link.imported", "link", link.pk, f"link {link.pk}", {"import": event})
-            for link in created
-        ]
-
-    def _event(self, verb, target_type, target_id, label, after):
-        return Event(
-            project=self.project,
-            actor=self.actor,
-            verb=verb,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=str(label)[:200],
-            after=after,
+        # Read back with both sides, which name the link in its events.
+        created = (
+            UnitLink.objects.filter(pk__in=[link.pk for link in created])
+            .select_related(
+                "unit_a__network",
+                "unit_a__layer",
+                "unit_b__network",
+                "unit_b__layer",
+                "group_a",
+                "group_b",
+            )
+            .order_by("pk")
         )
+        return [self._event(link, "link.imported", {"import": event}) for link in created]
+
+    def _event(self, instance, verb, after):
+        return event_build(instance, verb, actor=self.actor, project=self.project, after=after)
 
 
 def project_group_paths(project):

@@ -22,7 +22,6 @@ from django.utils.dateparse import parse_datetime
 
 from annotations.models import (
     Assignment,
-    Event,
     Group,
     Hypothesis,
     HypothesisUnit,
@@ -33,7 +32,9 @@ from annotations.models import (
 from annotations.policies import authorize
 from annotations.selectors.exports import PATH_SEPARATOR
 from annotations.selectors.projects import members_by_username
-from annotations.services.events import event_record, events_record
+from annotations.services.assignments import ACTOR, Change, assignments_apply
+from annotations.services.events import event_build, event_log, events_record
+from annotations.services.grid_changes import project_changed
 from annotations.services.import_circuits import CircuitImport, project_group_paths
 from annotations.services.import_files import KEEP, GroupSpec, read_import_file
 from annotations.services.unit_counts import unit_counts_add_open_hypotheses
@@ -395,13 +396,10 @@ class _Changes:
         """Write every change; returns the id of the one ``taxonomy.imported`` event."""
         project, actor = self.project, self.actor
         summary = self.report(dry_run=False)
-        event = event_record(
-            project=project,
+        event = event_log(
+            project,
+            "taxonomy.imported",
             actor=actor,
-            verb="taxonomy.imported",
-            target_type="project",
-            target_id=project.pk,
-            label=f"{self.network.name} ({self.plan.format})",
             after={
                 key: summary[key]
                 for key in (
@@ -418,15 +416,14 @@ class _Changes:
                 )
             },
         )
-        events = []
-        groups = self._apply_groups(event.pk, events)
-        self._apply_units(groups, event.pk, events)
-        circuit_ids, circuit_events = self.circuit_import.apply_circuits(event.pk)
-        events.extend(circuit_events)
-        self._apply_hypotheses(groups, event.pk, events, circuit_ids)
+        groups = self._apply_groups(event.pk)
+        self._apply_units(groups, event.pk)
+        circuit_ids, events = self.circuit_import.apply_circuits(event.pk)
+        events.extend(self._apply_hypotheses(groups, event.pk, circuit_ids))
         links, _ = self.circuit_import.links_planned({**project_group_paths(project), **groups})
         events.extend(self.circuit_import.apply_links(links, event.pk))
         events_record(events)
+        project_changed(project_id=project.pk)
         outside = (
             Assignment.objects.filter(project=project, group__layer__isnull=False)
             .exclude(unit__layer=F("group__layer"))
@@ -440,8 +437,11 @@ class _Changes:
             )
         return event.pk
 
-    def _apply_groups(self, import_event, events):
+    def _apply_groups(self, import_event):
+        """Create and update the planned groups, with their events; returns ``{path: group
+        id}`` of every group of the project."""
         groups = {path: row["pk"] for path, row in self.existing.items()}
+        events = []
         now = timezone.now()
         # One INSERT per depth of the tree: a level's parents exist once the level above is in.
         for depth in sorted({len(spec.path) for spec, _ in self.created}):
@@ -463,94 +463,65 @@ class _Changes:
                 groups[spec.path] = group.pk
                 events.append(
                     self._event(
+                        group,
                         "group.created",
-                        "group",
-                        group.pk,
-                        group.name,
-                        None,
-                        {**values, "parent": group.parent_id, "import": import_event},
+                        after={**values, "parent": group.parent_id, "import": import_event},
                     )
                 )
-        for _, row, current, wanted in self.updated:
+        for _, row, _, wanted in self.updated:
             fields = dict(wanted)
             if "layer" in fields:
                 fields["layer"] = self.layers.get(fields["layer"]) if fields["layer"] else None
             Group.objects.filter(pk=row["pk"]).update(
                 **fields, updated_at=now, version=F("version") + 1
             )
-            events.append(
-                self._event(
-                    "group.updated",
-                    "group",
-                    row["pk"],
-                    row["name"],
-                    {name: current[name] for name in wanted},
-                    {**wanted, "import": import_event},
-                )
+        updated = Group.objects.in_bulk([row["pk"] for _, row, _, _ in self.updated])
+        events.extend(
+            self._event(
+                updated[row["pk"]],
+                "group.updated",
+                before={name: current[name] for name in wanted},
+                after={**wanted, "import": import_event},
             )
+            for _, row, current, wanted in self.updated
+        )
+        # The groups' events go before their units' (written by assignments_apply).
+        events_record(events)
         return groups
 
-    def _apply_units(self, groups, import_event, events):
+    def _apply_units(self, groups, import_event):
+        """Put the planned units into their groups, keeping the note and (when a member) the
+        assigner the file gives."""
         users = members_by_username(
             project=self.project,
             usernames={unit.assigned_by for unit, *_ in self.assigned + self.moved},
         )
-        now = timezone.now()
-
-        def assigned_by(unit):
-            return self.actor if unit.assigned_by is KEEP else users.get(unit.assigned_by)
-
-        created = [
-            Assignment(
-                project=self.project,
-                unit_id=unit_id,
-                group_id=groups[unit.group],
+        by_pk = Group.objects.filter(project=self.project).select_related("layer").in_bulk()
+        changes = [
+            Change(
+                unit=Unit(
+                    pk=unit_id,
+                    network=self.network,
+                    layer=self.layers[unit.layer],
+                    index=unit.index,
+                ),
+                group=by_pk[groups[unit.group]] if unit.group else None,
                 note=unit.note,
-                source=Assignment.Source.IMPORT,
-                assigned_by=assigned_by(unit),
+                assigned_by=ACTOR if unit.assigned_by is KEEP else users.get(unit.assigned_by),
             )
-            for unit, unit_id, *_ in self.assigned
+            for unit, unit_id, *_ in [*self.assigned, *self.moved, *self.unassigned]
         ]
-        Assignment.objects.bulk_create(created, batch_size=BATCH_SIZE)
-        moved = [
-            Assignment(
-                pk=row[0],
-                group_id=groups[unit.group],
-                note=unit.note,
-                source=Assignment.Source.IMPORT,
-                hypothesis_id=None,
-                assigned_by=assigned_by(unit),
-                assigned_at=now,
-            )
-            for unit, _, _, row, _ in self.moved
-        ]
-        Assignment.objects.bulk_update(
-            moved,
-            ["group", "note", "source", "hypothesis_id", "assigned_by", "assigned_at"],
-            batch_size=BATCH_SIZE,
+        assignments_apply(
+            project=self.project,
+            changes=changes,
+            actor=self.actor,
+            source=Assignment.Source.IMPORT,
+            check_permission=False,
+            event_after={"import": import_event},
         )
-        if moved:
-            for start in range(0, len(moved), BATCH_SIZE):
-                Assignment.objects.filter(
-                    pk__in=[row.pk for row in moved[start : start + BATCH_SIZE]]
-                ).update(version=F("version") + 1)
-        removed = [row[0] for _, _, _, row, _ in self.unassigned]
-        for start in range(0, len(removed), BATCH_SIZE):
-            Assignment.objects.filter(pk__in=removed[start : start + BATCH_SIZE]).delete()
-        for unit, unit_id, address, row, _ in [*self.assigned, *self.moved, *self.unassigned]:
-            after = groups[unit.group] if unit.group else None
-            events.append(
-                self._event(
-                    "unit.unassigned" if after is None else "unit.assigned",
-                    "unit",
-                    unit_id,
-                    address,
-                    {"group": row[1] if row else None},
-                    {"group": after, "source": Assignment.Source.IMPORT, "import": import_event},
-                )
-            )
 
-    def _apply_hypotheses(self, groups, import_event, events, circuit_ids):
+    def _apply_hypotheses(self, groups, import_event, circuit_ids):
+        """Create the planned hypotheses with their units and reviews; returns their events."""
         paths = self.plan.group_paths_by_id
         created = Hypothesis.objects.bulk_create(
             Hypothesis(
@@ -593,17 +564,14 @@ class _Changes:
             ),
             batch_size=BATCH_SIZE,
         )
-        events.extend(
+        return [
             self._event(
+                hypothesis,
                 "hypothesis.imported",
-                "hypothesis",
-                hypothesis.pk,
-                hypothesis.title,
-                None,
-                {"status": hypothesis.status, "import": import_event},
+                after={"status": hypothesis.status, "import": import_event},
             )
             for hypothesis in created
-        )
+        ]
 
     def _count_open_units(self, created):
         """The grid's open-hypothesis counts of the units that imported open hypotheses name."""
@@ -617,16 +585,9 @@ class _Changes:
             ),
         )
 
-    def _event(self, verb, target_type, target_id, label, before, after):
-        return Event(
-            project=self.project,
-            actor=self.actor,
-            verb=verb,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=str(label)[:200],
-            before=before,
-            after=after,
+    def _event(self, instance, verb, *, before=None, after=None):
+        return event_build(
+            instance, verb, actor=self.actor, project=self.project, before=before, after=after
         )
 
 

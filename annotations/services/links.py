@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from annotations.models import ProjectNetwork, UnitLink
 from annotations.policies import authorize
-from annotations.services.assignments import unit_label
-from annotations.services.events import event_record
+from annotations.services.events import event_log
+from annotations.services.grid_changes import project_changed
 from server.concurrency import stale
 from server.errors import InvalidTransition, NotFound, Unprocessable, ValidationFailed
 
@@ -43,7 +43,7 @@ def link_propose(
         for field, unit in zip(("unit_a", "unit_b"), units, strict=True):
             if unit.network_id not in studied:
                 raise ValidationFailed(
-                    f"{unit_label(unit)} is not in a network of this project.",
+                    f"{unit.address} is not in a network of this project.",
                     fields={field: ["Not in this project."]},
                 )
         if unit_a.pk == unit_b.pk:
@@ -71,7 +71,7 @@ def link_propose(
             correlation=correlation,
             proposed_by=actor,
         )
-        _record(link, actor, "link.proposed", after={**link_sides(link), "note": note})
+        _record(link, actor, "link.proposed", after={**_sides(link), "note": note})
     return link
 
 
@@ -105,7 +105,7 @@ def link_review(*, link, actor, verdict, expected_version, note=""):
     return link
 
 
-def link_sides(link):
+def _sides(link):
     """The two sides as the event log and the export write them."""
     if link.unit_a_id is not None:
         return {"a": _unit_side(link.unit_a), "b": _unit_side(link.unit_b)}
@@ -113,15 +113,7 @@ def link_sides(link):
 
 
 def _unit_side(unit):
-    return {"network": unit.network.name, "unit": unit_label(unit)}
-
-
-def _label(link):
-    sides = link_sides(link)
-    return " ↔ ".join(
-        f"{side['network']}/{side['unit']}" if "unit" in side else side["group"]
-        for side in (sides["a"], sides["b"])
-    )
+    return {"network": unit.network.name, "unit": str(unit.address)}
 
 
 def _refusal(link, expected_version):
@@ -137,13 +129,5 @@ def _refusal(link, expected_version):
 
 
 def _record(link, actor, verb, *, before=None, after=None):
-    event_record(
-        project=link.project,
-        actor=actor,
-        verb=verb,
-        target_type="link",
-        target_id=link.pk,
-        label=_label(link),
-        before=before,
-        after=after,
-    )
+    event_log(link, verb, actor=actor, before=before, after=after)
+    project_changed(project_id=link.project_id)

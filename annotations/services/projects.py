@@ -6,7 +6,8 @@ from django.db.models import F
 
 from annotations.models import Membership, Project, ProjectNetwork, Role
 from annotations.policies import authorize
-from annotations.services.events import event_record
+from annotations.services.events import event_log
+from annotations.services.grid_changes import project_changed
 from server.concurrency import stale
 from server.errors import Conflict, ValidationFailed
 
@@ -72,16 +73,14 @@ def project_update(
                 "project", Project.objects.values_list("version", flat=True).get(pk=project.pk)
             )
         project.refresh_from_db(fields=[*changes, "version"])
-        event_record(
-            project=project,
+        event_log(
+            project,
+            "project.updated",
             actor=actor,
-            verb="project.updated",
-            target_type="project",
-            target_id=project.pk,
-            label=project.name,
             before=before,
             after={field: getattr(project, field) for field in changed},
         )
+        project_changed(project_id=project.pk)
     return project
 
 

@@ -13,7 +13,8 @@ from annotations.selectors.exports import (
     hypothesis_documents,
     link_documents,
 )
-from annotations.services.events import event_record
+from annotations.services.events import event_log
+from annotations.services.grid_changes import project_changed
 from server.errors import Conflict, ValidationFailed
 from workers.models import Network
 
@@ -91,13 +92,12 @@ def release_create(*, project, actor, name, notes=""):
                 for unit_id, group_id, note, username, assigned_at in batch
             )
             units += len(batch)
-        event_record(
-            project=project,
+        event_log(
+            release,
+            "release.created",
             actor=actor,
-            verb="release.created",
-            target_type="release",
-            target_id=release.pk,
-            label=release.name,
+            project=project,
             after={"name": release.name, "groups": len(groups), "units": units},
         )
+        project_changed(project_id=project.pk)
     return release

@@ -22,7 +22,8 @@ from annotations.policies import authorize
 from annotations.selectors.hypotheses import approvals_count
 from annotations.services.assignments import assignments_apply
 from annotations.services.comments import mentioned_members
-from annotations.services.events import event_record
+from annotations.services.events import event_log
+from annotations.services.grid_changes import project_changed
 from annotations.services.groups import group_create
 from annotations.services.hypotheses import open_units_uncount, refusal
 from annotations.services.notifications import notify
@@ -72,15 +73,14 @@ def review_submit(*, hypothesis, expected_version, verdict, comment="", actor):
             comment=comment,
             version=current.version,
         )
-        event_record(
-            project=project,
+        event_log(
+            current,
+            "hypothesis.reviewed",
             actor=actor,
-            verb="hypothesis.reviewed",
-            target_type="hypothesis",
-            target_id=current.pk,
-            label=current.title,
+            project=project,
             after={"verdict": verdict, "version": current.version, "review": review.pk},
         )
+        project_changed(project_id=project.pk)
         notify(
             project=project,
             recipients=[current.author_id],
@@ -122,16 +122,15 @@ def _approved(hypothesis, project):
 
 def _reject(hypothesis, *, project, actor):
     _close(hypothesis, Hypothesis.Status.REJECTED, updated_at=timezone.now())
-    event_record(
-        project=project,
+    event_log(
+        hypothesis,
+        "hypothesis.rejected",
         actor=actor,
-        verb="hypothesis.rejected",
-        target_type="hypothesis",
-        target_id=hypothesis.pk,
-        label=hypothesis.title,
+        project=project,
         before={"status": Hypothesis.Status.OPEN},
         after={"status": Hypothesis.Status.REJECTED},
     )
+    project_changed(project_id=project.pk)
 
 
 def _accept(hypothesis, *, project, actor):
@@ -147,13 +146,11 @@ def _accept(hypothesis, *, project, actor):
             code=error.code,
             fields=error.fields,
         ) from error
-    event_record(
-        project=project,
+    event_log(
+        hypothesis,
+        "hypothesis.accepted",
         actor=actor,
-        verb="hypothesis.accepted",
-        target_type="hypothesis",
-        target_id=hypothesis.pk,
-        label=hypothesis.title,
+        project=project,
         before={"status": Hypothesis.Status.OPEN},
         after={
             "status": Hypothesis.Status.ACCEPTED,
@@ -161,6 +158,7 @@ def _accept(hypothesis, *, project, actor):
             "units_changed": changed,
         },
     )
+    project_changed(project_id=project.pk)
     notify(
         project=project,
         recipients=[hypothesis.author_id],
