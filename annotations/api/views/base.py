@@ -16,6 +16,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
 from annotations.selectors.projects import project_get_for_user
+from server.concurrency import expected_version
 
 
 class ProjectScoped:
@@ -36,6 +37,22 @@ class ProjectScoped:
 
     def _handles(self, handler):
         return handler in self.http_method_names and hasattr(self, handler)
+
+    def page_response(self, items, serializer_class):
+        """One page of ``items`` (by the view's ``pagination_class``), each rendered by
+        ``serializer_class``."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(items, self.request, self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def conditional_input(request, serializer_class):
+    """The version a conditional change names in If-Match, then its validated body: a change
+    without If-Match is a 428 whatever its body holds."""
+    version = expected_version(request)
+    payload = serializer_class(data=request.data)
+    payload.is_valid(raise_exception=True)
+    return version, payload.validated_data
 
 
 class ProjectView(ProjectScoped, APIView):

@@ -10,7 +10,7 @@ from annotations.api.serializers_comments import (
     CommentTargetQuerySerializer,
     CommentThreadOutputSerializer,
 )
-from annotations.api.views.base import ProjectView
+from annotations.api.views.base import ProjectView, conditional_input
 from annotations.selectors.comments import (
     comment_for_reply,
     comment_get,
@@ -67,11 +67,9 @@ class CommentListView(ProjectView):
         query = CommentTargetQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         target = comment_target_resolve(project=self.project, **query.validated_data)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            comment_threads(project=self.project, target=target), request, self
+        return self.page_response(
+            comment_threads(project=self.project, target=target), CommentThreadOutputSerializer
         )
-        return paginator.get_paginated_response(CommentThreadOutputSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="projects_comments_create",
@@ -122,11 +120,9 @@ class CommentDetailView(ProjectView):
     )
     def patch(self, request, slug, comment_id):
         comment = comment_get(project=self.project, comment_id=comment_id)
-        version = expected_version(request)
-        payload = CommentEditInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        version, data = conditional_input(request, CommentEditInputSerializer)
         comment = comment_edit(
-            comment=comment, **payload.validated_data, expected_version=version, actor=request.user
+            comment=comment, **data, expected_version=version, actor=request.user
         )
         return _comment_response(comment)
 
@@ -155,10 +151,8 @@ class CommentRevisionListView(ProjectView):
     )
     def get(self, request, slug, comment_id):
         comment = comment_get(project=self.project, comment_id=comment_id)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(comment_revisions(comment=comment), request, self)
-        return paginator.get_paginated_response(
-            CommentRevisionOutputSerializer(page, many=True).data
+        return self.page_response(
+            comment_revisions(comment=comment), CommentRevisionOutputSerializer
         )
 
 

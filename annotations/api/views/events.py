@@ -75,6 +75,4 @@ class HistoryView(ProjectView):
     )
     def get(self, request, slug, target_type, target_id):
         events = history_of(project=self.project, target_type=target_type, target_id=target_id)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(events, request, self)
-        return paginator.get_paginated_response(EventOutputSerializer(page, many=True).data)
+        return self.page_response(events, EventOutputSerializer)

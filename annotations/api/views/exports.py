@@ -173,9 +173,7 @@ class ReleaseListView(ProjectView):
         description="The project's releases, newest first. Any member.",
     )
     def get(self, request, slug):
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(releases_of(project=self.project), request, self)
-        return paginator.get_paginated_response(ReleaseOutputSerializer(page, many=True).data)
+        return self.page_response(releases_of(project=self.project), ReleaseOutputSerializer)
 
     @extend_schema(
         operation_id="projects_releases_create",

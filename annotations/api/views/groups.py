@@ -14,7 +14,7 @@ from annotations.api.serializers_taxonomy import (
     GroupUnitOutputSerializer,
     GroupUpdateInputSerializer,
 )
-from annotations.api.views.base import ProjectView
+from annotations.api.views.base import ProjectView, conditional_input
 from annotations.selectors.taxonomy import (
     group_for_field,
     group_get,
@@ -66,9 +66,7 @@ class GroupListView(ProjectView):
         description="Every group of the taxonomy, flat, by order and name, with unit counts.",
     )
     def get(self, request, slug):
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(groups_of(project=self.project), request, self)
-        return paginator.get_paginated_response(GroupOutputSerializer(page, many=True).data)
+        return self.page_response(groups_of(project=self.project), GroupOutputSerializer)
 
     @extend_schema(
         operation_id="projects_groups_create",
@@ -134,10 +132,7 @@ class GroupDetailView(ProjectView):
     )
     def patch(self, request, slug, group_id):
         group = group_get(project=self.project, group_id=group_id)
-        version = expected_version(request)
-        payload = GroupUpdateInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        changes = dict(payload.validated_data)
+        version, changes = conditional_input(request, GroupUpdateInputSerializer)
         if not changes:
             # An empty patch changes nothing (RFC 7396): the group as it is, at its version.
             return _group_response(group)
@@ -172,10 +167,8 @@ class GroupMoveView(ProjectView):
     )
     def post(self, request, slug, group_id):
         group = group_get(project=self.project, group_id=group_id)
-        version = expected_version(request)
-        payload = GroupMoveInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        parent_id = payload.validated_data["parent"]
+        version, data = conditional_input(request, GroupMoveInputSerializer)
+        parent_id = data["parent"]
         parent = None
         if parent_id is not None:
             parent = group_for_field(project=self.project, group_id=parent_id, field="parent")
@@ -197,12 +190,8 @@ class GroupMergeView(ProjectView):
     )
     def post(self, request, slug, group_id):
         group = group_get(project=self.project, group_id=group_id)
-        version = expected_version(request)
-        payload = GroupMergeInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        into = group_for_field(
-            project=self.project, group_id=payload.validated_data["into"], field="into"
-        )
+        version, data = conditional_input(request, GroupMergeInputSerializer)
+        into = group_for_field(project=self.project, group_id=data["into"], field="into")
         into = group_merge(group=group, into=into, actor=request.user, expected_version=version)
         return _group_response(group_get(project=self.project, group_id=into.pk))
 
@@ -217,6 +206,4 @@ class GroupUnitsView(ProjectView):
     )
     def get(self, request, slug, group_id):
         group = group_get(project=self.project, group_id=group_id)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(group_units(group=group), request, self)
-        return paginator.get_paginated_response(GroupUnitOutputSerializer(page, many=True).data)
+        return self.page_response(group_units(group=group), GroupUnitOutputSerializer)

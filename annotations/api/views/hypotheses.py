@@ -12,7 +12,7 @@ from annotations.api.serializers_hypotheses import (
     HypothesisReviseInputSerializer,
     ReviewInputSerializer,
 )
-from annotations.api.views.base import ProjectGenericView, ProjectView
+from annotations.api.views.base import ProjectGenericView, ProjectView, conditional_input
 from annotations.models import Hypothesis
 from annotations.selectors.hypotheses import (
     hypotheses_for_project,
@@ -92,6 +92,22 @@ def _detail_response(project, hypothesis_id, status_code=status.HTTP_200_OK):
     return with_etag(Response(data, status=status_code), hypothesis.version)
 
 
+def _change_response(
+    view, hypothesis_id, *, action, change, body=None, status_code=status.HTTP_200_OK
+):
+    """Apply ``change`` (a service taking the hypothesis, the If-Match version and the actor)
+    to a hypothesis the user may ``action``, with the fields of the ``body`` serializer."""
+    hypothesis = hypothesis_get_for_user(
+        user=view.request.user, project=view.project, hypothesis_id=hypothesis_id, action=action
+    )
+    if body is None:
+        version, data = expected_version(view.request), {}
+    else:
+        version, data = conditional_input(view.request, body)
+    change(hypothesis=hypothesis, expected_version=version, actor=view.request.user, **data)
+    return _detail_response(view.project, hypothesis.pk, status_code)
+
+
 def _queue_response(request, hypothesis_ids, view):
     paginator = view.pagination_class()
     page = hypotheses_listed(ids=paginator.paginate_queryset(hypothesis_ids, request, view))
@@ -166,22 +182,13 @@ class HypothesisDetailView(ProjectView):
         "`invalid_transition`.",
     )
     def patch(self, request, slug, hypothesis_id):
-        hypothesis = hypothesis_get_for_user(
-            user=request.user,
-            project=self.project,
-            hypothesis_id=hypothesis_id,
+        return _change_response(
+            self,
+            hypothesis_id,
             action="hypothesis.update",
+            change=hypothesis_revise,
+            body=HypothesisReviseInputSerializer,
         )
-        version = expected_version(request)
-        payload = HypothesisReviseInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        hypothesis_revise(
-            hypothesis=hypothesis,
-            expected_version=version,
-            actor=request.user,
-            **payload.validated_data,
-        )
-        return _detail_response(self.project, hypothesis.pk)
 
 
 class HypothesisWithdrawView(ProjectView):
@@ -193,16 +200,9 @@ class HypothesisWithdrawView(ProjectView):
         description="Withdraw an open hypothesis (its author only).",
     )
     def post(self, request, slug, hypothesis_id):
-        hypothesis = hypothesis_get_for_user(
-            user=request.user,
-            project=self.project,
-            hypothesis_id=hypothesis_id,
-            action="hypothesis.withdraw",
+        return _change_response(
+            self, hypothesis_id, action="hypothesis.withdraw", change=hypothesis_withdraw
         )
-        hypothesis_withdraw(
-            hypothesis=hypothesis, expected_version=expected_version(request), actor=request.user
-        )
-        return _detail_response(self.project, hypothesis.pk)
 
 
 class HypothesisReviewsView(ProjectView):
@@ -219,22 +219,14 @@ class HypothesisReviewsView(ProjectView):
         "naming the units, records nothing and leaves it open.",
     )
     def post(self, request, slug, hypothesis_id):
-        hypothesis = hypothesis_get_for_user(
-            user=request.user,
-            project=self.project,
-            hypothesis_id=hypothesis_id,
+        return _change_response(
+            self,
+            hypothesis_id,
             action="hypothesis.review",
+            change=review_submit,
+            body=ReviewInputSerializer,
+            status_code=status.HTTP_201_CREATED,
         )
-        version = expected_version(request)
-        payload = ReviewInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        review_submit(
-            hypothesis=hypothesis,
-            expected_version=version,
-            actor=request.user,
-            **payload.validated_data,
-        )
-        return _detail_response(self.project, hypothesis.pk, status.HTTP_201_CREATED)
 
 
 class ProjectReviewQueueView(ProjectView):

@@ -9,7 +9,7 @@ from annotations.api.serializers_circuits import (
     LinkOutputSerializer,
     LinkReviewInputSerializer,
 )
-from annotations.api.views.base import ProjectView
+from annotations.api.views.base import ProjectView, conditional_input
 from annotations.models import UnitLink
 from annotations.policies import authorize
 from annotations.selectors.circuits import (
@@ -21,7 +21,7 @@ from annotations.selectors.circuits import (
 )
 from annotations.selectors.taxonomy import group_for_field
 from annotations.services.links import link_propose, link_review
-from server.concurrency import expected_version, with_etag
+from server.concurrency import with_etag
 from server.errors import ValidationFailed
 from server.pagination import AtlasPagination
 from server.schema import ERROR, if_match_parameter
@@ -63,9 +63,7 @@ class LinkListView(ProjectView):
                 fields={"status": [f"One of: {', '.join(UnitLink.Status.values)}."]},
             )
         links = links_of(project=self.project, status=wanted)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(links, request, self)
-        return paginator.get_paginated_response(LinkOutputSerializer(page, many=True).data)
+        return self.page_response(links, LinkOutputSerializer)
 
     @extend_schema(
         operation_id="projects_links_create",
@@ -126,12 +124,8 @@ class LinkReviewView(ProjectView):
     def post(self, request, slug, link_id):
         link = link_get(project=self.project, link_id=link_id)
         authorize(actor=request.user, action="link.review", obj=link)
-        version = expected_version(request)
-        payload = LinkReviewInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        link_review(
-            link=link, actor=request.user, expected_version=version, **payload.validated_data
-        )
+        version, data = conditional_input(request, LinkReviewInputSerializer)
+        link_review(link=link, actor=request.user, expected_version=version, **data)
         return _link_response(self.project, link.pk)
 
 

@@ -28,9 +28,7 @@ class MemberListView(ProjectView):
         description="The project's members and their roles, by username.",
     )
     def get(self, request, slug):
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(project_members(project=self.project), request, self)
-        return paginator.get_paginated_response(MembershipOutputSerializer(page, many=True).data)
+        return self.page_response(project_members(project=self.project), MembershipOutputSerializer)
 
     @extend_schema(
         operation_id="projects_members_add",

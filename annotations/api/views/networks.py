@@ -71,10 +71,8 @@ class ProjectNetworksView(ProjectView):
         description="The networks the project studies, with their layer and unit counts.",
     )
     def get(self, request, slug):
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(project_networks(project=self.project), request, self)
-        return paginator.get_paginated_response(
-            ProjectNetworkOutputSerializer(page, many=True).data
+        return self.page_response(
+            project_networks(project=self.project), ProjectNetworkOutputSerializer
         )
 
     @extend_schema(
