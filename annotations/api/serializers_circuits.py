@@ -4,10 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotations.formats.markdown import render_markdown
 from annotations.models import Circuit, CircuitEdge, UnitLink
-from annotations.services.assignments import unit_label
 from annotations.services.circuits import DIRECTIONS, MAX_GROW
-from annotations.services.markdown import render_markdown
 from server import text_limits
 from workers.models import Network
 
@@ -79,7 +78,7 @@ class NodeAddressField(serializers.Field):
     """A node's unit as its address, "layer:index"."""
 
     def to_representation(self, value):
-        return unit_label(value.unit)
+        return str(value.unit.address)
 
 
 class CircuitNodeOutputSerializer(serializers.Serializer):
@@ -163,7 +162,7 @@ class LinkUnitOutputSerializer(serializers.Serializer):
     unit = serializers.SerializerMethodField()
 
     def get_unit(self, unit) -> str:
-        return unit_label(unit)
+        return str(unit.address)
 
 
 class LinkGroupOutputSerializer(serializers.Serializer):

@@ -5,14 +5,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotations.api.serializers_taxonomy import ColorField
+from annotations.formats.markdown import render_markdown
 from annotations.models import Hypothesis, Review
-from annotations.services.assignments import unit_label
 from annotations.services.hypotheses import (
     DEFAULT_COLOR,
     GROUP_NAME_MAX_LENGTH,
     TITLE_MAX_LENGTH,
 )
-from annotations.services.markdown import render_markdown
 from server import text_limits
 from workers.models import Network
 
@@ -95,7 +94,7 @@ class UnitAddressField(serializers.Field):
     """A hypothesis' unit as its address, "layer:index"."""
 
     def to_representation(self, value):
-        return unit_label(value.unit)
+        return str(value.unit.address)
 
 
 class GroupRefOutputSerializer(serializers.Serializer):

@@ -1,5 +1,5 @@
 """The circuit diagram of a stored circuit: its nodes, edges and unit pictures gathered for
-``annotations.services.circuit_diagram``."""
+``annotations.formats.circuit_diagram``."""
 
 import base64
 import io
@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from PIL import Image
 
+from annotations.formats.circuit_diagram import DiagramEdge, DiagramNode, circuit_diagram_svg
 from annotations.selectors.circuits import circuit_get
-from annotations.services.circuit_diagram import DiagramEdge, DiagramNode, circuit_diagram_svg
 from server.errors import NotFound
 from workers.models import Job
 from workers.selectors.artifacts import layer_sprite

@@ -29,7 +29,6 @@ from workers.models import Layer, Network, Unit
 
 CHUNK_SIZE = 2000
 HYPOTHESIS_CHUNK_SIZE = 200
-PATH_SEPARATOR = " / "
 
 
 def export_network_get(*, project, network_name=None):

@@ -3,8 +3,9 @@
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from annotations.formats.taxonomy_export import PATH_SEPARATOR
 from annotations.models import Release, ReleaseAssignment, ReleaseGroup
-from annotations.selectors.exports import CHUNK_SIZE, PATH_SEPARATOR
+from annotations.selectors.exports import CHUNK_SIZE
 from server.errors import NotFound, ValidationFailed
 
 GROUP_FIELDS = ("description", "color", "order", "layer_id")

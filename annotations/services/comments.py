@@ -11,13 +11,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from annotations.formats.markdown import mentioned_usernames, render_markdown
 from annotations.models import Comment, CommentRevision, Membership, Notification
 from annotations.models.comments import BODY_MAX_LENGTH, DELETED_HTML
 from annotations.policies import authorize
 from annotations.selectors.comments import comment_target_resolve
 from annotations.services.events import event_log
 from annotations.services.grid_changes import project_changed
-from annotations.services.markdown import mentioned_usernames, render_markdown
 from annotations.services.notifications import notify
 from annotations.services.unit_counts import unit_counts_add
 from server.concurrency import stale

@@ -2,38 +2,33 @@
 
 Every format is written as an iterator of text chunks, read from database cursors as it goes:
 API downloads stream it, the command writes it to a file, and neither holds the taxonomy.
-The JSON document follows ``annotations/schemas/taxonomy-export-v1.schema.json``.
+The JSON and CSV writers are ``annotations.formats.taxonomy_export``; the HTML overview is
+put together here, since it reads sprite sheets and unit pictures as it goes.
 """
 
 import base64
-import io
 import itertools
-import json
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from annotations.formats.csv_cells import CsvWriter
+from annotations.formats.circuit_diagram import DiagramEdge, DiagramNode, circuit_diagram_svg
+from annotations.formats.markdown import render_markdown
+from annotations.formats.taxonomy_export import PATH_SEPARATOR, csv_chunks, json_chunks
 from annotations.policies import authorize
 from annotations.selectors.circuit_diagram import unit_pictures
-from annotations.selectors.exports import PATH_SEPARATOR, network_layers, taxonomy_for_export
-from annotations.services.circuit_diagram import DiagramEdge, DiagramNode, circuit_diagram_svg
-from annotations.services.markdown import render_markdown
+from annotations.selectors.exports import network_layers, taxonomy_for_export
 from server.errors import DomainError, ValidationFailed
 from workers.models import Job, Unit
 from workers.selectors.artifacts import layer_sprite
 
 FORMATS = ("json", "csv", "html")
-FORMAT_NAME = "neuron-atlas.taxonomy"
-FORMAT_VERSION = 1
-CSV_HEADER = ("network", "layer", "unit", "group_path", "status", "changed_by", "changed_at")
 CONTENT_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "html": "text/html; charset=utf-8",
 }
-ROWS_PER_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -72,9 +67,15 @@ def taxonomy_export(
     units = Unit.objects.filter(network=network).count()
     report = progress or (lambda done, total: None)
     if format == "json":
-        chunks = _json_chunks(taxonomy, include_comments, report)
+        chunks = json_chunks(
+            taxonomy,
+            layers=network_layers(network=network),
+            exported_at=timezone.now(),
+            include_comments=include_comments,
+            report=report,
+        )
     elif format == "csv":
-        chunks = _csv_chunks(taxonomy, units, report)
+        chunks = csv_chunks(taxonomy, total=units, report=report)
     else:
         chunks = _html_chunks(taxonomy, units, base_url.rstrip("/"), report)
     suffix = release.name if release is not None else "live"
@@ -84,145 +85,6 @@ def taxonomy_export(
         chunks=chunks,
         units=units,
     )
-
-
-def _dump(value):
-    return json.dumps(value, ensure_ascii=False)
-
-
-def network_document(network):
-    return {
-        "name": network.name,
-        "arch": network.arch,
-        "source": network.source,
-        "weights_sha256": network.weights_sha256,
-        "random_seed": network.random_seed,
-        "input_size": network.input_size,
-    }
-
-
-def _json_chunks(taxonomy, include_comments, report):
-    project, network, release = taxonomy.project, taxonomy.network, taxonomy.release
-    counts = taxonomy.unit_counts()
-    head = {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "exported_at": timezone.now().isoformat(),
-        "project": {"slug": project.slug, "name": project.name},
-        "release": None
-        if release is None
-        else {
-            "name": release.name,
-            "notes": release.notes,
-            "created_by": release.created_by.username if release.created_by else None,
-            "created_at": release.created_at.isoformat(),
-        },
-        "network": network_document(network),
-    }
-    yield "{\n" + ",\n".join(f"{_dump(key)}: {_dump(value)}" for key, value in head.items())
-    layers = [
-        {
-            "name": layer.name,
-            "kind": layer.kind,
-            "order": layer.order,
-            "channels": layer.channels,
-            "height": layer.height,
-            "width": layer.width,
-        }
-        for layer in network_layers(network=network)
-    ]
-    yield ',\n"layers": ' + _list_lines(layers)
-    groups = []
-    for group in taxonomy.groups():
-        per_layer = {
-            layer["name"]: counts[(group["id"], layer["name"])]
-            for layer in layers
-            if (group["id"], layer["name"]) in counts
-        }
-        groups.append({**group, "unit_counts": per_layer})
-    yield ',\n"groups": ' + _list_lines(groups)
-    yield ',\n"units": ['
-    done = 0
-    rows = taxonomy.assignments()
-    while batch := list(itertools.islice(rows, ROWS_PER_CHUNK)):
-        lines = (
-            _dump(
-                {
-                    "layer": layer,
-                    "unit": index,
-                    "group": group_id,
-                    "note": note,
-                    "assigned_by": assigned_by,
-                    "assigned_at": assigned_at.isoformat(),
-                }
-            )
-            for _, layer, index, group_id, note, assigned_by, assigned_at in batch
-        )
-        yield ("," if done else "") + "\n" + ",\n".join(lines)
-        done += len(batch)
-        report(done, None)
-    yield "\n]"
-    yield ',\n"hypotheses": '
-    yield from _stream_list(taxonomy.hypotheses())
-    yield ',\n"circuits": ' + _list_lines(taxonomy.circuits())
-    yield ',\n"links": ' + _list_lines(taxonomy.links())
-    if include_comments:
-        yield ',\n"comments": '
-        yield from _stream_list(taxonomy.comments())
-    yield "\n}\n"
-
-
-def _stream_list(items):
-    """A JSON list of ``items`` (an iterator), one per line, ``ROWS_PER_CHUNK`` per chunk."""
-    items = iter(items)
-    first = True
-    while batch := list(itertools.islice(items, ROWS_PER_CHUNK)):
-        yield ("[\n" if first else ",\n") + ",\n".join(_dump(item) for item in batch)
-        first = False
-    yield "[]" if first else "\n]"
-
-
-def _list_lines(items):
-    if not items:
-        return "[]"
-    return "[\n" + ",\n".join(_dump(item) for item in items) + "\n]"
-
-
-def _csv_chunks(taxonomy, total, report):
-    paths = {group["id"]: PATH_SEPARATOR.join(group["path"]) for group in taxonomy.groups()}
-    under_review = taxonomy.units_under_review()
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer)
-    writer.writerow(CSV_HEADER)
-    done = 0
-    for _, layer, index, assignment in taxonomy.units():
-        if (layer, index) in under_review:
-            status = "under_review"
-        else:
-            status = "labelled" if assignment else "unlabelled"
-        if assignment is None:
-            writer.writerow((taxonomy.network.name, layer, index, "", status, "", ""))
-        else:
-            _, _, _, group_id, _, assigned_by, assigned_at = assignment
-            writer.writerow(
-                (
-                    taxonomy.network.name,
-                    layer,
-                    index,
-                    paths.get(group_id, ""),
-                    status,
-                    assigned_by or "",
-                    assigned_at.isoformat(),
-                )
-            )
-        done += 1
-        if done % ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            report(done, total)
-    yield buffer.getvalue()
-    report(done, total)
 
 
 def _html_chunks(taxonomy, total, base_url, report):

@@ -20,6 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from annotations.formats.import_files import KEEP, GroupSpec, read_import_file
+from annotations.formats.taxonomy_export import PATH_SEPARATOR
 from annotations.models import (
     Assignment,
     Group,
@@ -30,13 +32,11 @@ from annotations.models import (
     Review,
 )
 from annotations.policies import authorize
-from annotations.selectors.exports import PATH_SEPARATOR
 from annotations.selectors.projects import members_by_username
 from annotations.services.assignments import ACTOR, Change, assignments_apply
 from annotations.services.events import event_build, event_log, events_record
 from annotations.services.grid_changes import project_changed
 from annotations.services.import_circuits import CircuitImport, project_group_paths
-from annotations.services.import_files import KEEP, GroupSpec, read_import_file
 from annotations.services.unit_counts import unit_counts_add_open_hypotheses
 from server.errors import Conflict, ValidationFailed
 from workers.models import Artifact, Layer, Unit

@@ -1,6 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from annotations.formats.markdown import render_markdown
 from annotations.models import (
     Assignment,
     Circuit,
@@ -16,7 +17,6 @@ from annotations.models import (
     Review,
     Role,
 )
-from annotations.services.markdown import render_markdown
 from annotations.services.unit_counts import unit_counts_add
 from tests.factories.workers import LayerFactory, NetworkFactory
 

@@ -14,8 +14,8 @@ import jsonschema
 
 from annotations.colors import is_color
 from annotations.formats.csv_cells import csv_text
+from annotations.formats.taxonomy_export import PATH_SEPARATOR
 from annotations.models import Group
-from annotations.selectors.exports import PATH_SEPARATOR
 from server import text_limits
 from server.errors import Unprocessable, ValidationFailed
 from server.parsers import MAX_JSON_DEPTH, NUL, check_text_tree

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from annotations.services.circuit_diagram import (
+from annotations.formats.circuit_diagram import (
     IMAGE,
     MAX_STROKE,
     MIN_STROKE,

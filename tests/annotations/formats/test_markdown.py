@@ -1,6 +1,6 @@
 import pytest
 
-from annotations.services.markdown import mentioned_usernames, render_markdown
+from annotations.formats.markdown import mentioned_usernames, render_markdown
 
 REL = 'rel="nofollow noopener noreferrer"'
 

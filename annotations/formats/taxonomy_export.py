@@ -1,0 +1,162 @@
+"""Writing an exported taxonomy as JSON or CSV text, chunk by chunk.
+
+The writers read a taxonomy (``annotations.selectors.exports``: groups as lists, units as
+iterators) and yield text; they hold no more than one chunk of rows. The JSON document follows
+``annotations/schemas/taxonomy-export-v1.schema.json``.
+"""
+
+import io
+import itertools
+import json
+
+from annotations.formats.csv_cells import CsvWriter
+
+FORMAT_NAME = "neuron-atlas.taxonomy"
+FORMAT_VERSION = 1
+CSV_HEADER = ("network", "layer", "unit", "group_path", "status", "changed_by", "changed_at")
+ROWS_PER_CHUNK = 1000
+# Between the names of a group's path ("Curves / Curves 3a"), in CSV files and reports.
+PATH_SEPARATOR = " / "
+
+
+def network_document(network):
+    return {
+        "name": network.name,
+        "arch": network.arch,
+        "source": network.source,
+        "weights_sha256": network.weights_sha256,
+        "random_seed": network.random_seed,
+        "input_size": network.input_size,
+    }
+
+
+def json_chunks(taxonomy, *, layers, exported_at, include_comments, report):
+    """The JSON document of ``taxonomy`` (with the network's ``layers``); ``report(units
+    written, None)`` after each chunk of units."""
+    project, network, release = taxonomy.project, taxonomy.network, taxonomy.release
+    counts = taxonomy.unit_counts()
+    head = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "exported_at": exported_at.isoformat(),
+        "project": {"slug": project.slug, "name": project.name},
+        "release": None
+        if release is None
+        else {
+            "name": release.name,
+            "notes": release.notes,
+            "created_by": release.created_by.username if release.created_by else None,
+            "created_at": release.created_at.isoformat(),
+        },
+        "network": network_document(network),
+    }
+    yield "{\n" + ",\n".join(f"{_dump(key)}: {_dump(value)}" for key, value in head.items())
+    layers = [
+        {
+            "name": layer.name,
+            "kind": layer.kind,
+            "order": layer.order,
+            "channels": layer.channels,
+            "height": layer.height,
+            "width": layer.width,
+        }
+        for layer in layers
+    ]
+    yield ',\n"layers": ' + _list_lines(layers)
+    groups = []
+    for group in taxonomy.groups():
+        per_layer = {
+            layer["name"]: counts[(group["id"], layer["name"])]
+            for layer in layers
+            if (group["id"], layer["name"]) in counts
+        }
+        groups.append({**group, "unit_counts": per_layer})
+    yield ',\n"groups": ' + _list_lines(groups)
+    yield ',\n"units": ['
+    done = 0
+    rows = taxonomy.assignments()
+    while batch := list(itertools.islice(rows, ROWS_PER_CHUNK)):
+        lines = (
+            _dump(
+                {
+                    "layer": layer,
+                    "unit": index,
+                    "group": group_id,
+                    "note": note,
+                    "assigned_by": assigned_by,
+                    "assigned_at": assigned_at.isoformat(),
+                }
+            )
+            for _, layer, index, group_id, note, assigned_by, assigned_at in batch
+        )
+        yield ("," if done else "") + "\n" + ",\n".join(lines)
+        done += len(batch)
+        report(done, None)
+    yield "\n]"
+    yield ',\n"hypotheses": '
+    yield from _stream_list(taxonomy.hypotheses())
+    yield ',\n"circuits": ' + _list_lines(taxonomy.circuits())
+    yield ',\n"links": ' + _list_lines(taxonomy.links())
+    if include_comments:
+        yield ',\n"comments": '
+        yield from _stream_list(taxonomy.comments())
+    yield "\n}\n"
+
+
+def csv_chunks(taxonomy, *, total, report):
+    """One CSV row per unit of the network, labelled or not; ``report(units written,
+    total)`` after each chunk."""
+    paths = {group["id"]: PATH_SEPARATOR.join(group["path"]) for group in taxonomy.groups()}
+    under_review = taxonomy.units_under_review()
+    buffer = io.StringIO()
+    writer = CsvWriter(buffer)
+    writer.writerow(CSV_HEADER)
+    done = 0
+    for _, layer, index, assignment in taxonomy.units():
+        if (layer, index) in under_review:
+            status = "under_review"
+        else:
+            status = "labelled" if assignment else "unlabelled"
+        if assignment is None:
+            writer.writerow((taxonomy.network.name, layer, index, "", status, "", ""))
+        else:
+            _, _, _, group_id, _, assigned_by, assigned_at = assignment
+            writer.writerow(
+                (
+                    taxonomy.network.name,
+                    layer,
+                    index,
+                    paths.get(group_id, ""),
+                    status,
+                    assigned_by or "",
+                    assigned_at.isoformat(),
+                )
+            )
+        done += 1
+        if done % ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            report(done, total)
+    yield buffer.getvalue()
+    report(done, total)
+
+
+def _dump(value):
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _stream_list(items):
+    """A JSON list of ``items`` (an iterator), one per line, ``ROWS_PER_CHUNK`` per chunk."""
+    items = iter(items)
+    first = True
+    while batch := list(itertools.islice(items, ROWS_PER_CHUNK)):
+        yield ("[\n" if first else ",\n") + ",\n".join(_dump(item) for item in batch)
+        first = False
+    yield "[]" if first else "\n]"
+
+
+def _list_lines(items):
+    if not items:
+        return "[]"
+    return "[\n" + ",\n".join(_dump(item) for item in items) + "\n]"
