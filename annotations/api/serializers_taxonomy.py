@@ -120,7 +120,7 @@ class GroupUnitOutputSerializer(serializers.Serializer):
     assigned_at = serializers.DateTimeField()
 
     def get_address(self, assignment) -> str:
-        return f"{assignment.unit.layer.name}:{assignment.unit.index}"
+        return str(assignment.unit.address)
 
 
 class UnitGroupInputSerializer(serializers.Serializer):

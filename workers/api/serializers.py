@@ -3,6 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from workers.addresses import UnitAddress
 from workers.jobkinds import REQUESTABLE_KINDS
 from workers.models import Artifact, Job, Layer, Network, Unit
 
@@ -60,7 +61,7 @@ class UnitOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "layer", "index", "address"]
 
     def get_address(self, unit) -> str:
-        return f"{unit.layer.name}:{unit.index}"
+        return str(unit.address)
 
 
 class JobInputSerializer(serializers.Serializer):
@@ -144,7 +145,10 @@ class ArtifactOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_unit(self, artifact) -> str | None:
-        return None if artifact.unit is None else f"{artifact.layer.name}:{artifact.unit.index}"
+        if artifact.unit is None:
+            return None
+        # The artifact's layer is loaded with it; the unit's is not.
+        return str(UnitAddress(artifact.layer.name, artifact.unit.index))
 
     def get_download_url(self, artifact) -> str:
         return reverse("workers-api:artifact-download", kwargs={"artifact_id": artifact.pk})
@@ -181,7 +185,7 @@ class UnitCardOutputSerializer(serializers.Serializer):
     )
 
     def get_address(self, card) -> str:
-        return f"{card['unit'].layer.name}:{card['unit'].index}"
+        return str(card["unit"].address)
 
 
 class LayerSpriteOutputSerializer(serializers.Serializer):

@@ -11,7 +11,6 @@ from annotations.api.serializers_taxonomy import (
 )
 from annotations.api.views.base import ProjectView
 from annotations.selectors.taxonomy import group_for_field, project_network_get
-from annotations.services.assignments import unit_label
 from annotations.services.groups import direct_assignment_authorize, unit_assign, units_assign
 from server.errors import NotFound, UnknownReference
 from server.schema import ERROR
@@ -54,7 +53,7 @@ class UnitGroupView(ProjectView):
         )
         unit_group = {
             "network": studied.name,
-            "address": unit_label(unit),
+            "address": str(unit.address),
             "unit_id": unit.pk,
             "assignment": assignment,
         }

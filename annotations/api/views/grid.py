@@ -44,6 +44,7 @@ from annotations.selectors.grid import (
 from server.pagination import AtlasPagination
 from server.schema import ERROR
 from server.validators import FullMatchValidator
+from workers.addresses import UnitAddress
 
 MAX_OFFSET = 2**31 - 1
 
@@ -150,18 +151,19 @@ class LayerGridView(APIView):
         units_url = reverse("workers-api:unit-list", kwargs={"name": network})
         # Plain dicts in the documented shape (GridUnitSerializer describes it): a page is
         # hundreds of units and this is the endpoint the grid page polls.
+        addresses = [str(UnitAddress(layer, row.index)) for row in page]
         rows = [
             {
                 "index": row.index,
-                "address": f"{layer}:{row.index}",
+                "address": address,
                 "group": None
                 if row.group_id is None
                 else {"id": row.group_id, "name": row.group_name, "color": row.group_color},
                 "open_hypotheses": row.open_hypotheses,
                 "comments": row.comments,
-                "card_url": f"{units_url}{layer}:{row.index}/card/",
+                "card_url": f"{units_url}{address}/card/",
             }
-            for row in page
+            for row, address in zip(page, addresses, strict=True)
         ]
         sprite_index_url = reverse(
             "workers-api:layer-sprite", kwargs={"name": network, "layer": layer}

@@ -33,6 +33,7 @@ from server.filters import IntegerFilter
 from server.pagination import AtlasPagination
 from server.schema import ERROR, if_match_parameter
 from server.validators import UNIT_ADDRESS, FullMatchValidator
+from workers.addresses import UnitAddress
 
 IF_MATCH = if_match_parameter("hypothesis")
 ETAG = OpenApiParameter(
@@ -78,8 +79,10 @@ class HypothesisFilter(django_filters.FilterSet):
         }
     )
     def filter_unit(self, hypotheses, name, value):
-        layer, _, index = value.rpartition(":")
-        return hypotheses.filter(units__unit__layer__name=layer, units__unit__index=int(index))
+        address = UnitAddress.parse(value)
+        return hypotheses.filter(
+            units__unit__layer__name=address.layer, units__unit__index=address.index
+        )
 
     def filter_group(self, hypotheses, name, value):
         return hypotheses.filter(Q(group_id=value) | Q(proposed_group_id=value))
