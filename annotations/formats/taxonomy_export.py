@@ -10,6 +10,7 @@ import itertools
 import json
 
 from annotations.formats.csv_cells import CsvWriter
+from workers.addresses import UnitAddress
 
 FORMAT_NAME = "neuron-atlas.taxonomy"
 FORMAT_VERSION = 1
@@ -113,7 +114,7 @@ def csv_chunks(taxonomy, *, total, report):
     writer.writerow(CSV_HEADER)
     done = 0
     for _, layer, index, assignment in taxonomy.units():
-        if (layer, index) in under_review:
+        if UnitAddress(layer, index) in under_review:
             status = "under_review"
         else:
             status = "labelled" if assignment else "unlabelled"

@@ -13,8 +13,6 @@ from django.db.models import Prefetch, Q
 from annotations.models import (
     Assignment,
     Circuit,
-    CircuitEdge,
-    CircuitNode,
     Comment,
     Group,
     Hypothesis,
@@ -22,9 +20,15 @@ from annotations.models import (
     ReleaseAssignment,
     ReleaseGroup,
     Review,
-    UnitLink,
+)
+from annotations.selectors.export_documents import (
+    circuit_documents,
+    hypothesis_document,
+    iso_time,
+    link_documents,
 )
 from server.errors import UnknownReference
+from workers.addresses import UnitAddress
 from workers.models import Layer, Network, Unit
 
 CHUNK_SIZE = 2000
@@ -125,9 +129,9 @@ class _Taxonomy(ABC):
                 yield unit_id, layer, index, None
 
     def units_under_review(self):
-        """``{(layer name, unit index)}`` of the units in an open hypothesis."""
+        """The ``UnitAddress`` of each unit in an open hypothesis."""
         return {
-            tuple(_split_address(address))
+            UnitAddress.parse(address)
             for hypothesis in self.hypotheses()
             if hypothesis["status"] == Hypothesis.Status.OPEN
             for address in hypothesis["units"]
@@ -190,7 +194,7 @@ class LiveTaxonomy(_Taxonomy):
             .order_by("created_at", "id")
         )
         for hypothesis in hypotheses.iterator(chunk_size=HYPOTHESIS_CHUNK_SIZE):
-            yield _hypothesis_document(hypothesis)
+            yield hypothesis_document(hypothesis)
 
     def comments(self):
         groups = [group["id"] for group in self.groups()]
@@ -214,7 +218,7 @@ class LiveTaxonomy(_Taxonomy):
         while batch := list(itertools.islice(rows, CHUNK_SIZE)):
             unit_ids = {c.target_id for c in batch if c.target_type == Comment.TargetType.UNIT}
             addresses = {
-                pk: f"{layer}:{index}"
+                pk: str(UnitAddress(layer, index))
                 for pk, layer, index in Unit.objects.filter(pk__in=unit_ids).values_list(
                     "pk", "layer__name", "index"
                 )
@@ -231,9 +235,9 @@ class LiveTaxonomy(_Taxonomy):
                     "author": comment.author.username if comment.author else None,
                     "body": comment.body,
                     "deleted": comment.deleted_at is not None,
-                    "created_at": _time(comment.created_at),
-                    "edited_at": _time(comment.edited_at),
-                    "resolved_at": _time(comment.resolved_at),
+                    "created_at": iso_time(comment.created_at),
+                    "edited_at": iso_time(comment.edited_at),
+                    "resolved_at": iso_time(comment.resolved_at),
                     "resolved_by": comment.resolved_by.username if comment.resolved_by else None,
                 }
 
@@ -318,123 +322,6 @@ def hypothesis_documents(*, project, network):
     return list(LiveTaxonomy(project=project, network=network).hypotheses())
 
 
-def circuit_documents(*, project, network):
-    """The circuits of ``project`` on ``network`` as the JSON export writes them, by name: each
-    node by its unit's address, each edge by its two nodes' addresses."""
-    circuits = (
-        Circuit.objects.filter(project=project, network=network)
-        .select_related("created_by")
-        .prefetch_related(
-            Prefetch(
-                "nodes",
-                queryset=CircuitNode.objects.select_related("unit__layer").order_by(
-                    "unit__layer__order", "unit__index"
-                ),
-            ),
-            Prefetch(
-                "edges",
-                queryset=CircuitEdge.objects.select_related(
-                    "source__unit__layer", "target__unit__layer"
-                ).order_by(
-                    "source__unit__layer__order",
-                    "source__unit__index",
-                    "target__unit__layer__order",
-                    "target__unit__index",
-                ),
-            ),
-        )
-        .order_by("name")
-    )
-    return [
-        {
-            "name": circuit.name,
-            "description": circuit.description,
-            "created_by": circuit.created_by.username if circuit.created_by else None,
-            "nodes": [
-                {"unit": _address(node.unit), "role": node.role} for node in circuit.nodes.all()
-            ],
-            "edges": [
-                {
-                    "source": _address(edge.source.unit),
-                    "target": _address(edge.target.unit),
-                    "magnitude": edge.magnitude,
-                    "sign": edge.sign,
-                    "kind": edge.kind,
-                    "kernel": edge.kernel,
-                    "origin": edge.origin,
-                }
-                for edge in circuit.edges.all()
-            ],
-        }
-        for circuit in circuits
-    ]
-
-
-def link_documents(*, project):
-    """Every confirmed link of ``project`` as the JSON export writes it, oldest first: a unit
-    side as ``{"network", "unit"}``, a group side as ``{"group": path}``."""
-    links = (
-        UnitLink.objects.filter(project=project, status=UnitLink.Status.CONFIRMED)
-        .select_related(
-            "unit_a__layer",
-            "unit_a__network",
-            "unit_b__layer",
-            "unit_b__network",
-            "proposed_by",
-            "reviewed_by",
-        )
-        .order_by("created_at", "id")
-    )
-    groups = None
-    documents = []
-    for link in links:
-        if link.unit_a_id is not None:
-            sides = [_unit_side(link.unit_a), _unit_side(link.unit_b)]
-        else:
-            if groups is None:
-                groups = group_paths_of(project)
-            sides = [{"group": groups[link.group_a_id]}, {"group": groups[link.group_b_id]}]
-        documents.append(
-            {
-                "a": sides[0],
-                "b": sides[1],
-                "note": link.note,
-                "correlation": link.correlation,
-                "status": link.status,
-                "proposed_by": link.proposed_by.username if link.proposed_by else None,
-                "reviewed_by": link.reviewed_by.username if link.reviewed_by else None,
-                "review_note": link.review_note,
-            }
-        )
-    return documents
-
-
-def _unit_side(unit):
-    return {"network": unit.network.name, "unit": _address(unit)}
-
-
-def _address(unit):
-    return f"{unit.layer.name}:{unit.index}"
-
-
-def group_paths_of(project):
-    """``{group id: [names from the root]}`` of every group of ``project``."""
-    parents = {
-        pk: (parent, name)
-        for pk, parent, name in Group.objects.filter(project=project).values_list(
-            "pk", "parent_id", "name"
-        )
-    }
-    paths = {}
-    for pk in parents:
-        names, current = [], pk
-        while current is not None and len(names) <= len(parents):
-            current, name = parents[current]
-            names.append(name)
-        paths[pk] = list(reversed(names))
-    return paths
-
-
 def _touches(link, network_name, group_paths):
     return any(
         side.get("network") == network_name or tuple(side.get("group", ())) in group_paths
@@ -491,41 +378,3 @@ def _tree_order(rows, network_name):
 
     visit(None, [])
     return ordered
-
-
-def _hypothesis_document(hypothesis):
-    return {
-        "id": hypothesis.pk,
-        "title": hypothesis.title,
-        "text": hypothesis.text,
-        "status": hypothesis.status,
-        "author": hypothesis.author.username if hypothesis.author else None,
-        "group": hypothesis.group_id,
-        "proposed_group": hypothesis.proposed_group_id,
-        "new_group": hypothesis.new_group,
-        "evidence": list(hypothesis.evidence or []),
-        "circuit": hypothesis.circuit.name if hypothesis.circuit else None,
-        "units": [f"{row.unit.layer.name}:{row.unit.index}" for row in hypothesis.units.all()],
-        "version": hypothesis.version,
-        "created_at": _time(hypothesis.created_at),
-        "accepted_at": _time(hypothesis.accepted_at),
-        "reviews": [
-            {
-                "reviewer": review.reviewer.username if review.reviewer else None,
-                "verdict": review.verdict,
-                "comment": review.comment,
-                "version": review.version,
-                "created_at": _time(review.created_at),
-            }
-            for review in hypothesis.reviews.all()
-        ],
-    }
-
-
-def _split_address(address):
-    layer, _, index = address.rpartition(":")
-    return layer, int(index)
-
-
-def _time(value):
-    return value.isoformat() if value is not None else None

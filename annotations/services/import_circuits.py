@@ -8,7 +8,7 @@ not study, or a group it does not have, is skipped and counted.
 """
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, UnitLink
-from annotations.selectors.exports import group_paths_of
+from annotations.selectors.export_documents import group_paths_of
 from annotations.selectors.projects import members_by_username
 from annotations.services.events import event_build
 from workers.models import Unit

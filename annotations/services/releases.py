@@ -7,12 +7,8 @@ from django.db import transaction
 
 from annotations.models import Assignment, Group, Project, Release, ReleaseAssignment, ReleaseGroup
 from annotations.policies import authorize
-from annotations.selectors.exports import (
-    CHUNK_SIZE,
-    circuit_documents,
-    hypothesis_documents,
-    link_documents,
-)
+from annotations.selectors.export_documents import circuit_documents, link_documents
+from annotations.selectors.exports import CHUNK_SIZE, hypothesis_documents
 from annotations.services.events import event_log
 from annotations.services.grid_changes import project_changed
 from server.errors import Conflict, ValidationFailed
