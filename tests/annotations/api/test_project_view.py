@@ -19,7 +19,6 @@ def client(viewer):
     return client
 
 
-@pytest.mark.outside_schema("a method no operation has")
 def test_a_method_the_view_does_not_handle_is_405_before_the_project_is_looked_up(client):
     response = client.put("/api/v1/projects/no-such-project/groups/", {}, format="json")
 
