@@ -4,10 +4,10 @@ Where `bench/render.py --sweep` times whole renders, this times the step they re
 times out of 512 (a CUDA-graph replay), for one layer and batch size, under each variant of
 the engine's GPU options, in one process, so that they compare on the same card:
 
-    stem:   the first convolution as it is ("plain") or space-to-depth ("s2d", stem.py)
+    stem:   the first convolution as it is ("plain") or space-to-depth ("s2d", speedups/stem.py)
     cudnn:  cuDNN's heuristics ("heuristic") or its timed choice per shape ("benchmark")
     forward: the eager network with hooks ("eager") or everything after the FFT compiled
-            ("compiled", compiled.py)
+            ("compiled", speedups/compiled.py)
 
 Then a profile of a few (ungraphed) steps of the fastest variant: the kernels that take the
 most GPU time, as a table on stderr. InceptionV1 with random weights by default. Pure engine,
@@ -21,8 +21,9 @@ import measure
 import torch
 
 from workers.engine.architectures import BUILTIN
-from workers.engine.featurevis import compiled, fast
 from workers.engine.featurevis.batch import RenderItem, RenderSettings, _graph_of, _Step
+from workers.engine.featurevis.options import RenderOptions
+from workers.engine.featurevis.speedups import fast
 from workers.engine.networks import load_builtin
 
 SEED = 0
@@ -44,12 +45,15 @@ def settings_for(layer: str, steps: int, size: int) -> RenderSettings:
     )
 
 
-def step_milliseconds(network, layer, batch, *, size, replays, rounds):
+def step_milliseconds(network, layer, batch, *, options, size, replays, rounds):
     """Median milliseconds per graph replay of one step of `batch` images of the layer."""
-    copy = fast.render_copy(network, network.device)
+    copy = fast.render_copy(
+        network, network.device, space_to_depth_stem=options.space_to_depth_stem
+    )
     units = [unit % network.layer(layer).channels for unit in range(batch)]
     items = [RenderItem(unit=unit, variant=f"positive-{index}") for index, unit in enumerate(units)]
-    step = _Step(copy, items, settings_for(layer, replays * rounds + 8, size), graphs=True)
+    settings = settings_for(layer, replays * rounds + 8, size)
+    step = _Step(copy, items, settings, graphs=True, compile=options.compile)
     graph, _, _ = _graph_of(step, 0)
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     samples = []
@@ -104,12 +108,9 @@ def main(argv=None):
     best = None
     for forward in args.forwards.split(","):
         for stem in args.stems.split(","):
-            compiled.COMPILE_DEVICES.clear()
-            if forward == "compiled":
-                compiled.COMPILE_DEVICES.add("cuda")
-            fast.SPACE_TO_DEPTH_DEVICES.clear()
-            if stem == "s2d":
-                fast.SPACE_TO_DEPTH_DEVICES.add("cuda")
+            options = RenderOptions(
+                compile=forward == "compiled", space_to_depth_stem=stem == "s2d"
+            )
             # A fresh network per stem and forward: render copies and compiled code are cached
             # beside the network they were made from.
             network = load_builtin(args.network, random_seed=SEED).to("cuda")
@@ -120,6 +121,7 @@ def main(argv=None):
                     network,
                     args.layer,
                     args.batch,
+                    options=options,
                     size=args.size,
                     replays=args.replays,
                     rounds=args.rounds,

@@ -22,6 +22,8 @@ import argparse
 import copy
 import statistics
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 
 import measure
@@ -31,13 +33,14 @@ import torch
 from workers.engine.allocator import keep_freed_memory
 from workers.engine.architectures import BUILTIN
 from workers.engine.capture import capture_by_hooks
-from workers.engine.featurevis import compiled, fast
-from workers.engine.featurevis.batch import CUDA_GRAPHS, GRAPH_FROM, item_generator
-from workers.engine.featurevis.fast import fold_batch_norms, replace_pointwise_convolutions
-from workers.engine.featurevis.fused import fuse_rectifiers
-from workers.engine.featurevis.param import image_param
+from workers.engine.featurevis.batch import GRAPH_FROM, item_generator
+from workers.engine.featurevis.options import RenderOptions
+from workers.engine.featurevis.param import colour_matrix, finish_images, image_source
 from workers.engine.featurevis.relu import replace_rectifiers
 from workers.engine.featurevis.render import DEFAULT_BATCH, VARIANTS, render_units
+from workers.engine.featurevis.speedups.fast import fold_batch_norms
+from workers.engine.featurevis.speedups.fused import fuse_rectifiers
+from workers.engine.featurevis.speedups.pointwise import replace_pointwise_convolutions
 from workers.engine.featurevis.transforms import (
     apply_transforms,
     draw_transforms,
@@ -66,6 +69,25 @@ SPEED_MEANING = "candidate units/s / baseline units/s; above 1 means the candida
 
 
 # The baseline: Lucent's render_vis, one unit at a time.
+
+
+def image_param(
+    kind: str,
+    generators: Sequence[torch.Generator],
+    size: int,
+    *,
+    decorrelate: bool,
+    device: torch.device,
+) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+    """The leaf tensor to optimise for a batch and the function mapping it to RGB in [0, 1],
+    as the engine's renders start them (kind: "fft" or "pixel")."""
+    values, raw = image_source(kind, generators, size, device=device)
+    colour = colour_matrix().to(device) if decorrelate else None
+
+    def to_rgb(tensor: torch.Tensor) -> torch.Tensor:
+        return finish_images(raw(tensor), colour)
+
+    return values, to_rgb
 
 
 class LucentStyle:
@@ -251,9 +273,10 @@ def speed(
     size,
     repeats,
     ablation_steps,
+    options,
     architecture=ARCH,
 ):
-    """One JSON object comparing units per second on one layer."""
+    """One JSON object comparing units per second on one layer; `options`: the candidate's."""
     channels = network.layer(layer).channels
     candidate_units = list(range(min(units or channels, channels)))
     baseline_sample = candidate_units[:baseline_units]
@@ -262,16 +285,32 @@ def speed(
     # One-off costs (first use of each shape) are paid before timing, with the same shapes:
     # on CUDA also the capture of a step as a graph, which renders longer than GRAPH_FROM do.
     if device.type == "cuda":
-        render_units(network, layer, candidate_units, steps=min(steps, GRAPH_FROM + 2), size=size)
+        render_units(
+            network,
+            layer,
+            candidate_units,
+            steps=min(steps, GRAPH_FROM + 2),
+            size=size,
+            options=options,
+        )
     else:
-        render_units(network, layer, candidate_units[: DEFAULT_BATCH["cpu"]], steps=2, size=size)
+        render_units(
+            network,
+            layer,
+            candidate_units[: DEFAULT_BATCH["cpu"]],
+            steps=2,
+            size=size,
+            options=options,
+        )
     lucent_render(baseline, layer, baseline_sample[0], steps=2, size=size)
     candidate_seconds, baseline_seconds = [], []
     for round_number in range(repeats):
         sides = [
             (
                 candidate_seconds,
-                lambda: render_units(network, layer, candidate_units, steps=steps, size=size),
+                lambda: render_units(
+                    network, layer, candidate_units, steps=steps, size=size, options=options
+                ),
             ),
             (
                 baseline_seconds,
@@ -329,22 +368,22 @@ def speed(
         "steps": steps,
         "size": size,
         "repeats": repeats,
-        "device": device_facts(device),
+        "device": device_facts(device, options),
         "machine": measure.machine_facts(),
     }
 
 
-def device_facts(device):
-    """What the renders ran on."""
+def device_facts(device, options):
+    """What the renders ran on, and with which options."""
     if device.type != "cuda":
         return {"type": "cpu"}
     return {
         "type": "cuda",
         "name": torch.cuda.get_device_name(device),
         "cuda": torch.version.cuda,
-        "cuda_graphs": CUDA_GRAPHS,
-        "compiled": device.type in compiled.COMPILE_DEVICES,
-        "space_to_depth_stem": device.type in fast.SPACE_TO_DEPTH_DEVICES,
+        "cuda_graphs": options.cuda_graphs,
+        "compiled": options.compile,
+        "space_to_depth_stem": options.space_to_depth_stem,
         "cudnn_benchmark": torch.backends.cudnn.benchmark,
         "torch": torch.__version__,
     }
@@ -353,7 +392,7 @@ def device_facts(device):
 # Sweep: every unit of several layers, one layer after another, as a job renders them.
 
 
-def sweep(network, layers, *, steps, size, repeats, architecture):
+def sweep(network, layers, *, steps, size, repeats, architecture, options):
     """One JSON object: wall time of rendering every unit of the layers, cold and warm.
 
     The first round is the process's first render of these shapes (cuDNN heuristics, FFT
@@ -367,7 +406,7 @@ def sweep(network, layers, *, steps, size, repeats, architecture):
             measure.log(f"render sweep: round {round_number}, {layer}, {len(units)} units")
             record = []
             with measure.stopwatch(record):
-                render_units(network, layer, units, steps=steps, size=size)
+                render_units(network, layer, units, steps=steps, size=size, options=options)
             seconds[layer] = round(record[0], 3)
         rounds.append(seconds)
     warm = [sum(per_layer.values()) for per_layer in rounds[1:]]
@@ -392,7 +431,7 @@ def sweep(network, layers, *, steps, size, repeats, architecture):
         ),
         "steps": steps,
         "size": size,
-        "device": device_facts(network.device),
+        "device": device_facts(network.device, options),
         "machine": measure.machine_facts(),
     }
 
@@ -452,13 +491,15 @@ def save_sheet(layer, renderer, units, rgbs):
     return str(path.relative_to(measure.ROOT))
 
 
-def quality(network, layer, *, units, baseline_units, steps, size, objective="channel"):
+def quality(network, layer, *, units, baseline_units, steps, size, options, objective="channel"):
     """One JSON object comparing the two renderers' visualizations of one layer."""
     channels = network.layer(layer).channels
     all_units = list(range(min(units or channels, channels)))
     sample = all_units[: baseline_units or len(all_units)]
     measure.log(f"render quality: {layer}, batched, {len(all_units)} units")
-    renders = render_units(network, layer, all_units, objective=objective, steps=steps, size=size)
+    renders = render_units(
+        network, layer, all_units, objective=objective, steps=steps, size=size, options=options
+    )
     batched = [render.rgb for render in renders]
     baseline = LucentStyle(network)
     lucent = []
@@ -542,12 +583,12 @@ def main(argv=None):
     parser.add_argument(
         "--compile",
         action="store_true",
-        help="compile the batched renders' network on CUDA (featurevis/compiled.py)",
+        help="compile the batched renders' network on CUDA (featurevis/speedups/compiled.py)",
     )
     parser.add_argument(
         "--plain-stem",
         action="store_true",
-        help="keep the strided first convolution as it is on CUDA (featurevis/stem.py)",
+        help="keep the strided first convolution as it is on CUDA (featurevis/speedups/stem.py)",
     )
     parser.add_argument(
         "--cudnn-benchmark",
@@ -555,10 +596,10 @@ def main(argv=None):
         help="let cuDNN time its algorithms for each convolution shape",
     )
     args = parser.parse_args(argv)
-    if args.compile:
-        compiled.COMPILE_DEVICES.add("cuda")
+    on_cuda = torch.device(args.device).type == "cuda"
+    options = RenderOptions.for_device(args.device, compile=args.compile and on_cuda)
     if args.plain_stem:
-        fast.SPACE_TO_DEPTH_DEVICES.clear()
+        options = replace(options, space_to_depth_stem=False)
     if args.cudnn_benchmark:
         torch.backends.cudnn.benchmark = True
     if args.threads:
@@ -587,6 +628,7 @@ def main(argv=None):
             size=args.size,
             repeats=args.repeats,
             architecture=args.network,
+            options=options,
         )
         measure.emit(result)
         return 0
@@ -599,6 +641,7 @@ def main(argv=None):
                 baseline_units=args.baseline_units,
                 steps=args.steps,
                 size=args.size,
+                options=options,
                 objective=args.objective,
             )
         else:
@@ -611,6 +654,7 @@ def main(argv=None):
                 size=args.size,
                 repeats=args.repeats,
                 ablation_steps=args.ablation_steps,
+                options=options,
                 architecture=args.network,
             )
         result["allocator"] = f"{allocator}, both sides"

@@ -1,6 +1,8 @@
-"""What a worker process keeps between jobs: its device and the networks it loaded.
+"""What a worker process keeps between jobs: its device, its render options and the networks
+it loaded.
 
-Only the worker's child processes call this module; the parent never touches CUDA.
+Jobs call this module in the worker's pool (child) processes, where they run; the parent
+process never does, so it never touches CUDA (workers/worker_process.py).
 """
 
 import logging
@@ -26,20 +28,29 @@ def worker_id():
 
 
 def device():
-    """The torch device this process renders on, chosen once from ``ATLAS_DEVICE``."""
+    """The torch device this process renders on, chosen once from ``ATLAS_DEVICE``; the first
+    call also limits torch's CPU threads to ``ATLAS_TORCH_THREADS`` where that is set."""
     global _device
     if _device is None:
         import torch
 
-        from workers.engine.featurevis import compiled
         from workers.engine.networks import resolve_device
 
         if settings.ATLAS_TORCH_THREADS:
             torch.set_num_threads(settings.ATLAS_TORCH_THREADS)
-        if settings.ATLAS_COMPILE_RENDERS:
-            compiled.COMPILE_DEVICES.add("cuda")
         _device = resolve_device(settings.ATLAS_DEVICE)
     return _device
+
+
+def render_options():
+    """The engine's render options on this process's device: its defaults there, compiled on
+    CUDA when ``ATLAS_COMPILE_RENDERS`` says so."""
+    from workers.engine.featurevis.options import RenderOptions
+
+    on = device()
+    return RenderOptions.for_device(
+        on, compile=settings.ATLAS_COMPILE_RENDERS and on.type == "cuda"
+    )
 
 
 def device_name():

@@ -3,7 +3,7 @@ import torch
 
 from tests.factories.workers import NetworkFactory
 from workers import runtime
-from workers.engine.featurevis import compiled
+from workers.engine.featurevis.options import RenderOptions
 from workers.services.networks import network_register
 
 pytestmark = pytest.mark.django_db
@@ -52,16 +52,23 @@ def test_the_device_comes_from_the_setting():
     assert runtime.device_name() == "cpu"
 
 
-@pytest.mark.parametrize(("setting", "expected"), [(False, set()), (True, {"cuda"})])
+@pytest.mark.parametrize(
+    ("device", "setting", "expected"),
+    [
+        ("cpu", False, RenderOptions(compile=False, space_to_depth_stem=False)),
+        ("cpu", True, RenderOptions(compile=False, space_to_depth_stem=False)),
+        ("cuda", False, RenderOptions(compile=False, space_to_depth_stem=True)),
+        ("cuda", True, RenderOptions(compile=True, space_to_depth_stem=True)),
+    ],
+)
 def test_renders_compile_on_cuda_only_when_the_setting_says_so(
-    settings, monkeypatch, setting, expected
+    settings, monkeypatch, device, setting, expected
 ):
     settings.ATLAS_COMPILE_RENDERS = setting
-    monkeypatch.setattr(compiled, "COMPILE_DEVICES", set())
+    # A stand-in for a worker's GPU: building the options touches no CUDA.
+    monkeypatch.setattr(runtime, "_device", torch.device(device))
 
-    runtime.device()
-
-    assert expected == compiled.COMPILE_DEVICES
+    assert runtime.render_options() == expected
 
 
 def test_the_worker_id_names_host_and_process():

@@ -5,6 +5,7 @@ import time
 
 from django.conf import settings
 
+from workers import runtime
 from workers.engine.featurevis.render import render_units
 from workers.engine.images import encode_png
 from workers.models import Artifact
@@ -95,6 +96,7 @@ def render_feature_visualization(job, network, artifacts, report):
         diversity=params["diversity"] or 4,
         seed=params["seed"],
         batch_size=settings.ATLAS_RENDER_BATCH_SIZE or None,
+        options=runtime.render_options(),
         on_batch=on_batch,
     )
     rendered = time.perf_counter()

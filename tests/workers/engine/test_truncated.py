@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from workers.engine.featurevis.fast import render_copy
+from workers.engine.featurevis.speedups.fast import render_copy
 from workers.engine.networks import load_builtin
 from workers.engine.truncated import TruncationError, called_modules, truncated_module
 

@@ -8,21 +8,22 @@ import numpy as np
 import torch
 from torch._dynamo.exc import TorchDynamoException
 
-from workers.engine.featurevis.compiled import (
-    compiled_front,
-    float_maps,
-    front_key,
-    give_up,
-    step_images,
-)
 from workers.engine.featurevis.objectives import (
     OBJECTIVES,
     Targets,
     direction_maps,
     unit_maps,
 )
+from workers.engine.featurevis.options import RenderOptions
 from workers.engine.featurevis.param import colour_matrix, finish_images, image_source
 from workers.engine.featurevis.relu import REDIRECT_STEPS, redirected
+from workers.engine.featurevis.speedups.compiled import (
+    compiled_front,
+    float_maps,
+    front_key,
+    give_up,
+    step_images,
+)
 from workers.engine.featurevis.transforms import (
     draw_transforms,
     transform_matrices,
@@ -35,7 +36,6 @@ CURVE_EVERY = 8
 # fewest steps worth capturing for (redirected steps, warm-up, at least one replay).
 GRAPH_WARMUP = 3
 GRAPH_FROM = REDIRECT_STEPS + GRAPH_WARMUP
-CUDA_GRAPHS = True
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,9 @@ class _Step:
     """One optimisation step of a batch: RGB images, transforms, forward, objective, Adam.
 
     The transform matrices of the current step are copied into one buffer first, so that a
-    CUDA graph captured from a step reads the next step's matrices when replayed. The steps
-    that do not redirect run everything after the image parameterization through one
-    compiled `Front` where there is one (compiled.py).
+    CUDA graph captured from a step reads the next step's matrices when replayed. With
+    `compile`, the steps that do not redirect run everything after the image
+    parameterization through one compiled `Front` where there is one (speedups/compiled.py).
     """
 
     def __init__(
@@ -130,6 +130,7 @@ class _Step:
         settings: RenderSettings,
         *,
         graphs: bool,
+        compile: bool = False,
     ):
         device = network.device
         generators = [item_generator(settings.seed, item.unit, item.variant) for item in items]
@@ -157,8 +158,10 @@ class _Step:
         # The side of the transformed images, None without transforms.
         self.out_size = transformed_size(settings.size) if settings.transforms else None
         self.front_key = front_key(settings.layer, self.colour, self.out_size)
-        self.front = compiled_front(
-            network, settings.layer, colour=self.colour, out_size=self.out_size
+        self.front = (
+            compiled_front(network, settings.layer, colour=self.colour, out_size=self.out_size)
+            if compile
+            else None
         )
 
     def to_rgb(self, values: torch.Tensor) -> torch.Tensor:
@@ -216,15 +219,19 @@ def _graph_of(
 
 
 def _optimise(
-    network: LoadedNetwork, items: Sequence[RenderItem], settings: RenderSettings
+    network: LoadedNetwork,
+    items: Sequence[RenderItem],
+    settings: RenderSettings,
+    options: RenderOptions,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Final images [B, 3, size, size] in [0, 1] and sampled objectives [B, samples].
 
-    On CUDA, the steps after the redirected-gradient ones replay a CUDA graph of one step:
-    the same kernels on the same buffers, without Python or launch costs in between.
+    On CUDA with `options.cuda_graphs`, the steps after the redirected-gradient ones replay a
+    CUDA graph of one step: the same kernels on the same buffers, without Python or launch
+    costs in between.
     """
-    graphs = CUDA_GRAPHS and network.device.type == "cuda" and settings.steps > GRAPH_FROM
-    step = _Step(network, items, settings, graphs=graphs)
+    graphs = options.cuda_graphs and network.device.type == "cuda" and settings.steps > GRAPH_FROM
+    step = _Step(network, items, settings, graphs=graphs, compile=options.compile)
     sampled = set(curve_steps(settings.steps))
     samples = []
 
@@ -275,10 +282,13 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def render_batch(
-    network: LoadedNetwork, items: Sequence[RenderItem], settings: RenderSettings
+    network: LoadedNetwork,
+    items: Sequence[RenderItem],
+    settings: RenderSettings,
+    options: RenderOptions,
 ) -> list[UnitRender]:
     """Render a batch of items in one optimisation; `network` is a render copy."""
-    images, samples = _optimise(network, items, settings)
+    images, samples = _optimise(network, items, settings, options)
     stats = _final_stats(network, images, items, settings)
     steps = curve_steps(settings.steps)
     pixels = to_uint8(images)

@@ -96,24 +96,3 @@ def image_source(
     else:
         raise ValueError(f"param must be one of {', '.join(PARAMS)}; got {kind!r}.")
     return values.to(device).requires_grad_(True), raw
-
-
-def image_param(
-    kind: str,
-    generators: Sequence[torch.Generator],
-    size: int,
-    *,
-    decorrelate: bool,
-    device: torch.device,
-) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
-    """The leaf tensor to optimise for a batch and the function mapping it to RGB in [0, 1].
-
-    kind: "fft" (1/f spectrum, Lucid's default) or "pixel".
-    """
-    values, raw = image_source(kind, generators, size, device=device)
-    colour = colour_matrix().to(device) if decorrelate else None
-
-    def to_rgb(tensor: torch.Tensor) -> torch.Tensor:
-        return finish_images(raw(tensor), colour)
-
-    return values, to_rgb

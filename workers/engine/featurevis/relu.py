@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workers.engine.featurevis.swap import replace_submodules
+from workers.engine.featurevis.speedups.swap import replace_submodules
 
 REDIRECT_STEPS = 16
 

@@ -6,8 +6,9 @@ import torch
 
 from workers.engine.allocator import keep_freed_memory
 from workers.engine.featurevis.batch import RenderItem, RenderSettings, UnitRender, render_batch
-from workers.engine.featurevis.fast import render_copy
 from workers.engine.featurevis.objectives import OBJECTIVES
+from workers.engine.featurevis.options import RenderOptions
+from workers.engine.featurevis.speedups.fast import render_copy
 from workers.engine.networks import LoadedNetwork
 
 # Images per batch when the caller does not say. On CUDA the batch starts large and halves on
@@ -79,6 +80,7 @@ def render_units(
     batch_size: int | None = None,
     seed: int = 0,
     device: torch.device | str | None = None,
+    options: RenderOptions | None = None,
     on_batch: OnBatch | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> list[UnitRender]:
@@ -93,6 +95,7 @@ def render_units(
     variant), so renders do not depend on how they are batched.
     device: where to render; the network's device by default. On CPU, the process's malloc
     keeps freed memory from then on (see allocator.py).
+    options: the speed-ups to use; by default `RenderOptions.for_device(device)`.
     on_batch(renders, done, total): called after each batch. should_stop(): asked before
     each batch; when it says True the renders made so far are returned.
     """
@@ -109,6 +112,7 @@ def render_units(
         batch_size=batch_size,
     )
     device = network.device if device is None else torch.device(device)
+    options = RenderOptions.for_device(device) if options is None else options
     if device.type == "cpu":
         keep_freed_memory()
     groups = _unit_groups(units, objective, diversity, direction)
@@ -125,9 +129,10 @@ def render_units(
         seed=seed,
     )
     return _render_groups(
-        render_copy(network, device),
+        render_copy(network, device, space_to_depth_stem=options.space_to_depth_stem),
         groups,
         settings,
+        options,
         capacity=max(
             1,
             (batch_size or DEFAULT_BATCH.get(device.type, DEFAULT_BATCH["cpu"])) // settings.group,
@@ -141,6 +146,7 @@ def _render_groups(
     network: LoadedNetwork,
     groups: list[list[RenderItem]],
     settings: RenderSettings,
+    options: RenderOptions,
     *,
     capacity: int,
     on_batch: OnBatch | None,
@@ -162,7 +168,8 @@ def _render_groups(
         batches = -(-left // capacity)
         chunk = groups[start : start + -(-left // batches)]
         try:
-            batch = render_batch(network, [item for group in chunk for item in group], settings)
+            items = [item for group in chunk for item in group]
+            batch = render_batch(network, items, settings, options)
         except torch.OutOfMemoryError:
             if len(chunk) == 1:
                 raise

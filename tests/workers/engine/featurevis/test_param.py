@@ -9,7 +9,8 @@ from workers.engine.featurevis.param import (
     colour_sums,
     decorrelate_colour,
     fft_coefficients,
-    image_param,
+    finish_images,
+    image_source,
     pixel_values,
     spectrum_scale,
 )
@@ -78,10 +79,10 @@ def test_pixel_values_start_normal_with_standard_deviation_0_01():
 
 
 @pytest.mark.parametrize("kind", ["fft", "pixel"])
-def test_image_param_gives_rgb_images_strictly_inside_zero_one(kind):
-    values, to_rgb = image_param(kind, generators(0, 1), 32, decorrelate=True, device=CPU)
+def test_finished_images_are_rgb_strictly_inside_zero_one(kind):
+    values, raw = image_source(kind, generators(0, 1), 32, device=CPU)
     # Push far out so that only the sigmoid keeps the pixels in range.
-    images = to_rgb(values.detach() * 1e4)
+    images = finish_images(raw(values.detach() * 1e4), colour_matrix())
 
     assert images.shape == (2, 3, 32, 32)
     assert images.min().item() >= 0.0
@@ -89,14 +90,14 @@ def test_image_param_gives_rgb_images_strictly_inside_zero_one(kind):
 
 
 @pytest.mark.parametrize("kind", ["fft", "pixel"])
-def test_image_param_starts_close_to_grey(kind):
-    values, to_rgb = image_param(kind, generators(0), 32, decorrelate=True, device=CPU)
+def test_an_image_source_starts_close_to_grey(kind):
+    values, raw = image_source(kind, generators(0), 32, device=CPU)
 
-    assert (to_rgb(values) - 0.5).abs().max().item() < 0.05
+    assert (finish_images(raw(values), colour_matrix()) - 0.5).abs().max().item() < 0.05
 
 
-def test_image_param_is_one_leaf_tensor_for_the_whole_batch():
-    values, _ = image_param("fft", generators(0, 1, 2), 16, decorrelate=False, device=CPU)
+def test_an_image_source_is_one_leaf_tensor_for_the_whole_batch():
+    values, _ = image_source("fft", generators(0, 1, 2), 16, device=CPU)
 
     assert values.is_leaf
     assert values.requires_grad
@@ -104,13 +105,13 @@ def test_image_param_is_one_leaf_tensor_for_the_whole_batch():
 
 
 def test_fft_image_is_the_orthonormal_irfft2_of_scaled_coefficients_over_four():
-    values, to_rgb = image_param("fft", generators(0), 8, decorrelate=False, device=CPU)
+    values, raw = image_source("fft", generators(0), 8, device=CPU)
     spectrum = torch.view_as_complex(values.detach()) * spectrum_scale(8)
     expected = torch.sigmoid(torch.fft.irfft2(spectrum, s=(8, 8), norm="ortho") / 4)
 
-    torch.testing.assert_close(to_rgb(values.detach()), expected)
+    torch.testing.assert_close(finish_images(raw(values.detach()), None), expected)
 
 
-def test_image_param_rejects_an_unknown_kind():
+def test_an_image_source_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="param must be one of fft, pixel"):
-        image_param("cppn", generators(0), 8, decorrelate=True, device=CPU)
+        image_source("cppn", generators(0), 8, device=CPU)

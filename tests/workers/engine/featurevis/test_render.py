@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from workers.engine.featurevis import render
-from workers.engine.featurevis.fast import render_copy
 from workers.engine.featurevis.render import render_units
+from workers.engine.featurevis.speedups.fast import render_copy
 
 CPU = torch.device("cpu")
 FEW = {"steps": 4, "size": 12}
@@ -219,11 +219,11 @@ def test_should_stop_ends_the_render_between_batches(tiny_network):
 def test_out_of_memory_halves_the_batch_and_retries_it(tiny_network, monkeypatch):
     attempts = []
 
-    def small_memory(network, items, settings):
+    def small_memory(network, items, settings, options):
         attempts.append(len(items))
         if len(items) > 2:
             raise torch.OutOfMemoryError("out of memory")
-        return render_batch(network, items, settings)
+        return render_batch(network, items, settings, options)
 
     render_batch = render.render_batch
     monkeypatch.setattr(render, "render_batch", small_memory)
@@ -237,7 +237,7 @@ def test_out_of_memory_halves_the_batch_and_retries_it(tiny_network, monkeypatch
 
 
 def test_out_of_memory_on_a_single_unit_is_raised(tiny_network, monkeypatch):
-    def no_memory(network, items, settings):
+    def no_memory(network, items, settings, options):
         raise torch.OutOfMemoryError("out of memory")
 
     monkeypatch.setattr(render, "render_batch", no_memory)

@@ -15,8 +15,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workers.engine.featurevis.pointwise import PointwiseConv, channel_product, onednn_applies
 from workers.engine.featurevis.relu import Rectifier, rectified_gradient
+from workers.engine.featurevis.speedups.pointwise import (
+    PointwiseConv,
+    channel_product,
+    onednn_applies,
+)
 
 
 def _attr(high: float | None) -> tuple[str, list[float]]:

@@ -1,9 +1,12 @@
 import torch
 from torch import nn
 
-from workers.engine.featurevis.fast import fold_batch_norms, render_copy
-from workers.engine.featurevis.fused import Rectified, RectifiedConv
-from workers.engine.featurevis.pointwise import PointwiseConv, replace_pointwise_convolutions
+from workers.engine.featurevis.speedups.fast import fold_batch_norms, render_copy
+from workers.engine.featurevis.speedups.fused import Rectified, RectifiedConv
+from workers.engine.featurevis.speedups.pointwise import (
+    PointwiseConv,
+    replace_pointwise_convolutions,
+)
 
 CPU = torch.device("cpu")
 # MobileNetV2: the stem, 2 in the first block, 3 in each of the other 16, the last 1×1 conv.

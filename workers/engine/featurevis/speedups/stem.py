@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workers.engine.featurevis.swap import replace_submodules
+from workers.engine.featurevis.speedups.swap import replace_submodules
 
 # Convolutions with at most this many input channels and a stride are rewritten.
 FEW_CHANNELS = 4

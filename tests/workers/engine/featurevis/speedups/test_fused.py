@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from workers.engine.featurevis.fused import Rectified, RectifiedConv, fuse_rectifiers
-from workers.engine.featurevis.pointwise import PointwiseConv
 from workers.engine.featurevis.relu import Rectifier, redirected
+from workers.engine.featurevis.speedups.fused import Rectified, RectifiedConv, fuse_rectifiers
+from workers.engine.featurevis.speedups.pointwise import PointwiseConv
 
 CHANNELS_LAST = torch.channels_last
 

@@ -2,11 +2,11 @@
 
 Its 1×1 convolutions are matrix products over the channels (pointwise.py), its ReLUs are
 Rectifiers, which can redirect their gradient early in a render (relu.py), a convolution
-followed by a Rectifier runs as one kernel on CPU (fused.py), and on the GPU its strided first
-convolution runs space-to-depth (stem.py).
+followed by a Rectifier runs as one kernel on CPU (fused.py), and where asked (on the GPU by
+default: `RenderOptions`) its strided first convolution runs space-to-depth (stem.py).
 
-Built once per (network, device) and cached beside the network, so that repeated renders
-pay for it once. The network itself is left untouched.
+Built once per (network, device, stem) and cached beside the network, so that repeated
+renders pay for it once. The network itself is left untouched.
 """
 
 import copy
@@ -16,17 +16,16 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from workers.engine.featurevis.fused import fuse_rectifiers
-from workers.engine.featurevis.pointwise import replace_pointwise_convolutions
 from workers.engine.featurevis.relu import replace_rectifiers
-from workers.engine.featurevis.stem import replace_strided_stems
+from workers.engine.featurevis.speedups.fused import fuse_rectifiers
+from workers.engine.featurevis.speedups.pointwise import replace_pointwise_convolutions
+from workers.engine.featurevis.speedups.stem import replace_strided_stems
 from workers.engine.networks import LoadedNetwork
 
-# Devices whose render copies compute a strided first convolution space-to-depth (stem.py):
-# the GPU, where its input gradient is otherwise slow; CPUs have the oneDNN path of fused.py.
-SPACE_TO_DEPTH_DEVICES = {"cuda"}
+# (device, space-to-depth stem or not)
+CopyKey = tuple[torch.device, bool]
 
-_COPIES: "weakref.WeakKeyDictionary[LoadedNetwork, dict[torch.device, LoadedNetwork]]" = (
+_COPIES: "weakref.WeakKeyDictionary[LoadedNetwork, dict[CopyKey, LoadedNetwork]]" = (
     weakref.WeakKeyDictionary()
 )
 
@@ -88,20 +87,24 @@ def fold_batch_norms(module: nn.Module) -> int:
     return folded
 
 
-def render_copy(network: LoadedNetwork, device: torch.device) -> LoadedNetwork:
+def render_copy(
+    network: LoadedNetwork, device: torch.device, *, space_to_depth_stem: bool = False
+) -> LoadedNetwork:
     """The network as renders run it on `device`: frozen, batch norms folded, channels-last.
 
     Its 1×1 convolutions are PointwiseConvs, its ReLUs Rectifiers, fused with the convolution
-    before them where there is one. Cached per (network, device); it shares the network's
-    layers and preprocessing.
+    before them where there is one; space_to_depth_stem: its strided first convolution a
+    SpaceToDepthConv. Cached per (network, device, stem); it shares the network's layers and
+    preprocessing.
     """
     copies = _COPIES.setdefault(network, {})
-    if device not in copies:
+    key = (device, space_to_depth_stem)
+    if key not in copies:
         module = copy.deepcopy(network.module).eval()
         fold_batch_norms(module)
         replace_pointwise_convolutions(module)
         replace_rectifiers(module)
-        if device.type in SPACE_TO_DEPTH_DEVICES:
+        if space_to_depth_stem:
             replace_strided_stems(module)
         fuse_rectifiers(module)
         for parameter in module.parameters():
@@ -110,5 +113,5 @@ def render_copy(network: LoadedNetwork, device: torch.device) -> LoadedNetwork:
         fast = copy.copy(network)
         fast.module = module.to(device=device, memory_format=torch.channels_last)
         fast.device = device
-        copies[device] = fast
-    return copies[device]
+        copies[key] = fast
+    return copies[key]

@@ -14,11 +14,12 @@ Only the steps that do not redirect ReLU gradients use it (the graphed ones on C
 batch.py); the first steps run the eager network with its hooks. A network that cannot be
 traced, or a compile that fails, falls back to the eager network, with a warning.
 
-Off by default. Measured (bench/GPU.md): on an H200, a mixed3b step of 240 images takes
-7.2 ms compiled against 11.1 ms eager, and InceptionV1's first five layers, all 1,056 units at
-512 steps, 14.6 s once compiled; but the process's first render of each layer and batch shape
-spends 10-40 s compiling (60-80 s over those five layers). That pays in a long-lived GPU
-worker, not for a one-off job.
+Off unless a render's `RenderOptions` asks for it (`compile=True`: ATLAS_COMPILE_RENDERS for a
+GPU worker, --compile for bench/render.py). Measured (bench/GPU.md): on an H200, a mixed3b
+step of 240 images takes 7.2 ms compiled against 11.1 ms eager, and InceptionV1's first five
+layers, all 1,056 units at 512 steps, 14.6 s once compiled; but the process's first render of
+each layer and batch shape spends 10-40 s compiling (60-80 s over those five layers). That
+pays in a long-lived GPU worker, not for a one-off job.
 """
 
 import logging
@@ -35,9 +36,7 @@ from workers.engine.truncated import TruncationError, truncated_module
 
 logger = logging.getLogger(__name__)
 
-# Devices whose renders compile the network (none unless asked: ATLAS_COMPILE_RENDERS for a
-# worker, --compile for bench/render.py), and the compiler (tests use "aot_eager" on CPU).
-COMPILE_DEVICES: set[str] = set()
+# The compiler (tests use "aot_eager" on CPU).
 BACKEND = "inductor"
 
 # Dynamo keeps at most `recompile_limit` compiled versions of one function (8 by default) and
@@ -108,13 +107,13 @@ def front_key(layer: str, colour: torch.Tensor | None, out_size: int | None) -> 
 def compiled_front(
     network: LoadedNetwork, layer: str, *, colour: torch.Tensor | None, out_size: int | None
 ) -> Forward | None:
-    """A compiled `Front` for the layer; None where renders run eagerly.
+    """A compiled `Front` for the layer; None where it cannot be (no module paths to cut at).
 
     `network` is a render copy (frozen); colour: the colour matrix, or None for none;
     out_size: the transformed images' side, or None without transforms. Cached beside the
     network, so that repeated renders of a layer reuse the compiled code.
     """
-    if network.device.type not in COMPILE_DEVICES or network.module_paths is None:
+    if network.module_paths is None:
         return None
     forwards = _FORWARDS.setdefault(network, {})
     key = front_key(layer, colour, out_size)

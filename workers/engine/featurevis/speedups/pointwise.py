@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workers.engine.featurevis.swap import replace_submodules
+from workers.engine.featurevis.speedups.swap import replace_submodules
 
 
 def onednn_applies(x: torch.Tensor, module: nn.Module) -> bool:

@@ -4,9 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from workers.engine.featurevis import fast
-from workers.engine.featurevis.fast import render_copy
-from workers.engine.featurevis.stem import SpaceToDepthConv, applies, replace_strided_stems
+from workers.engine.featurevis.speedups.fast import render_copy
+from workers.engine.featurevis.speedups.stem import SpaceToDepthConv, applies, replace_strided_stems
 from workers.engine.networks import load_builtin
 
 CPU = torch.device("cpu")
@@ -66,10 +65,9 @@ def test_only_plain_strided_few_channel_convolutions_are_rewritten(conv):
         ("mobilenet_v2", "features.0.0", "features.3"),
     ],
 )
-def test_a_render_copy_with_it_computes_the_networks_maps(monkeypatch, architecture, stem, layer):
-    monkeypatch.setattr(fast, "SPACE_TO_DEPTH_DEVICES", {"cpu"})
+def test_a_render_copy_with_it_computes_the_networks_maps(architecture, stem, layer):
     network = load_builtin(architecture, random_seed=0, input_size=64)
-    copy = render_copy(network, CPU)
+    copy = render_copy(network, CPU, space_to_depth_stem=True)
     images = torch.rand(2, 3, 67, 64)
 
     assert isinstance(copy.module.get_submodule(stem), SpaceToDepthConv)
@@ -82,7 +80,7 @@ def test_a_render_copy_with_it_computes_the_networks_maps(monkeypatch, architect
         )
 
 
-def test_render_copies_on_cpu_keep_the_convolution():
+def test_render_copies_keep_the_convolution_unless_asked():
     copy = render_copy(load_builtin("inception_v1", random_seed=0, input_size=64), CPU)
 
     assert not isinstance(copy.module.conv2d0_pre_relu_conv, SpaceToDepthConv)

@@ -10,14 +10,16 @@ import torch
 from torch import nn
 
 from workers.engine.capture import capture_by_hooks
-from workers.engine.featurevis import batch, compiled
-from workers.engine.featurevis.fast import render_copy
+from workers.engine.featurevis import batch
+from workers.engine.featurevis.options import RenderOptions
 from workers.engine.featurevis.relu import REDIRECT_STEPS
 from workers.engine.featurevis.render import render_units
+from workers.engine.featurevis.speedups import compiled
+from workers.engine.featurevis.speedups.fast import render_copy
 from workers.engine.featurevis.transforms import transformed_size
 from workers.engine.networks import LayerInfo, LoadedNetwork, load_builtin
 
-from .conftest import NeverRuns
+from ..conftest import NeverRuns
 
 CPU = torch.device("cpu")
 STEPS = REDIRECT_STEPS + 4
@@ -26,8 +28,9 @@ FEW = {"steps": STEPS, "size": 32, "transforms": False}
 
 @pytest.fixture
 def compiling(monkeypatch):
-    monkeypatch.setattr(compiled, "COMPILE_DEVICES", {"cpu"})
+    """Options that compile renders, with a backend that runs on CPU."""
     monkeypatch.setattr(compiled, "BACKEND", "aot_eager")
+    return RenderOptions(compile=True)
 
 
 @pytest.fixture
@@ -54,10 +57,14 @@ def _same_renders(ours, theirs):
         assert one.curve == other.curve
 
 
-def test_nothing_compiles_unless_asked():
-    network = render_copy(_inception(), CPU)
+def test_nothing_compiles_unless_the_options_ask(monkeypatch, hooked_forwards):
+    monkeypatch.setattr(compiled, "BACKEND", "aot_eager")
+    network = _inception()
 
-    assert compiled.compiled_front(network, "mixed3a", colour=None, out_size=None) is None
+    render_units(network, "mixed3a", [0, 3], **FEW)
+
+    assert hooked_forwards["hooked"] == STEPS + 1
+    assert render_copy(network, CPU) not in compiled._FORWARDS
 
 
 @pytest.mark.parametrize(
@@ -73,13 +80,12 @@ def test_compiled_steps_render_what_eager_steps_render(
 ):
     network = load_builtin(architecture, random_seed=0, input_size=64)
     settings = {**FEW, "transforms": transforms}
-    with_compile = render_units(network, layer, [0, 3, 7], **settings)
+    with_compile = render_units(network, layer, [0, 3, 7], options=compiling, **settings)
     # The hooked network ran the redirected steps and the final maps; the compiled front
     # every other step.
     assert hooked_forwards["hooked"] == REDIRECT_STEPS + 1
     out_size = transformed_size(FEW["size"]) if transforms else None
     assert compiled._FORWARDS[render_copy(network, CPU)][(layer, True, out_size)] is not None
-    compiled.COMPILE_DEVICES.clear()
 
     _same_renders(with_compile, render_units(network, layer, [0, 3, 7], **settings))
 
@@ -99,7 +105,7 @@ def test_every_layer_a_worker_renders_compiles_past_dynamos_default_limit(
     network = _inception()
     layers = [layer.name for layer in network.layers[:10]]
     for layer in layers:
-        render_units(network, layer, [0, 1], **FEW)
+        render_units(network, layer, [0, 1], options=compiling, **FEW)
 
     assert len(layers) == 10
     assert len(compiles) == len(layers)
@@ -114,16 +120,15 @@ def test_a_failing_compile_falls_back_to_the_eager_network(monkeypatch, compilin
     monkeypatch.setattr(compiled, "BACKEND", broken)
     network = _inception()
     with caplog.at_level(logging.WARNING, logger=compiled.__name__):
-        with_fallback = render_units(network, "conv2d2", [1, 2], **FEW)
+        with_fallback = render_units(network, "conv2d2", [1, 2], options=compiling, **FEW)
 
     assert compiled._FORWARDS[render_copy(network, CPU)][("conv2d2", True, None)] is None
     assert "rendering conv2d2 eagerly: torch.compile failed" in caplog.text
-    compiled.COMPILE_DEVICES.clear()
     _same_renders(with_fallback, render_units(network, "conv2d2", [1, 2], **FEW))
 
 
 def test_a_network_without_module_paths_renders_eagerly(tiny_network, compiling, hooked_forwards):
-    render_units(tiny_network, "second", [0], **FEW)
+    render_units(tiny_network, "second", [0], options=compiling, **FEW)
 
     assert hooked_forwards["hooked"] == STEPS + 1
 
@@ -147,7 +152,7 @@ def test_the_compiled_network_stops_at_the_target_layer(compiling, hooked_forwar
         input_size=16,
         module_paths=paths,
     )
-    (result,) = render_units(network, "second", [0], **FEW)
+    (result,) = render_units(network, "second", [0], options=compiling, **FEW)
 
     assert hooked_forwards["hooked"] == REDIRECT_STEPS + 1
     assert np.isfinite(result.final_activation.max)

@@ -1,7 +1,7 @@
 import torch
 from torch import nn
 
-from workers.engine.featurevis.pointwise import PointwiseConv
+from workers.engine.featurevis.speedups.pointwise import PointwiseConv
 
 
 def frozen_pair(bias: bool = True):
