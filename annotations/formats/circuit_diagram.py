@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from workers.addresses import UnitAddress
+
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FONT = "'Helvetica Neue', Helvetica, Arial, sans-serif"
 POSITIVE = "#d7191c"
@@ -57,7 +59,7 @@ class DiagramNode:
 
     @property
     def address(self) -> str:
-        return f"{self.layer}:{self.index}"
+        return str(UnitAddress(self.layer, self.index))
 
 
 @dataclass(frozen=True)

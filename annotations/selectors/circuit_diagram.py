@@ -31,14 +31,14 @@ def circuit_diagram_get(*, project, circuit_id, unit_href: Callable[[str, str], 
             index=node.unit.index,
             role=node.role,
             image=pictures.get(node.unit.pk),
-            href=unit_href(circuit.network.name, _address(node.unit)) if unit_href else None,
+            href=unit_href(circuit.network.name, str(node.unit.address)) if unit_href else None,
         )
         for node in nodes
     ]
     diagram_edges = [
         DiagramEdge(
-            source=_address(edge.source.unit),
-            target=_address(edge.target.unit),
+            source=str(edge.source.unit.address),
+            target=str(edge.target.unit.address),
             magnitude=edge.magnitude,
             sign=edge.sign,
             kind=edge.kind,
@@ -81,7 +81,3 @@ def _data_uri(picture):
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _address(unit):
-    return f"{unit.layer.name}:{unit.index}"

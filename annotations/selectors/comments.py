@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 
 from annotations.models import Circuit, Comment, Group, Hypothesis
 from server.errors import NotFound, UnknownReference, ValidationFailed
+from workers.addresses import MalformedAddress, UnitAddress
 from workers.models import Unit
 
 
@@ -41,16 +42,19 @@ def _unit(project, target_id):
     units = Unit.objects.select_related("network", "layer").filter(
         network__project_links__project=project
     )
-    network, _, address = target_id.partition("/")
-    layer, _, index = address.rpartition(":")
+    network, _, text = target_id.partition("/")
+    try:
+        address = UnitAddress.parse(text)
+    except MalformedAddress:
+        address = None
     if _pk(target_id) is not None:
         units = units.filter(pk=_pk(target_id))
-    elif network and layer and _pk(index) is not None:
-        units = units.filter(network__name=network, layer__name=layer, index=_pk(index))
+    elif network and address is not None and _pk(str(address.index)) is not None:
+        units = units.filter(network__name=network, layer__name=address.layer, index=address.index)
     else:
         return None
     unit = units.first()
-    label = unit and f"{unit.network.name}/{unit.layer.name}:{unit.index}"
+    label = unit and f"{unit.network.name}/{unit.address}"
     return unit and CommentTarget(Comment.TargetType.UNIT, unit.pk, label)
 
 

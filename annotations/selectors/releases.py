@@ -7,6 +7,7 @@ from annotations.formats.taxonomy_export import PATH_SEPARATOR
 from annotations.models import Release, ReleaseAssignment, ReleaseGroup
 from annotations.selectors.exports import CHUNK_SIZE
 from server.errors import NotFound, ValidationFailed
+from workers.addresses import UnitAddress
 
 GROUP_FIELDS = ("description", "color", "order", "layer_id")
 
@@ -88,7 +89,7 @@ def release_diff(*, older, newer):
         units.append(
             {
                 "network": address[0],
-                "unit": f"{address[2]}:{address[3]}",
+                "unit": str(UnitAddress(address[2], address[3])),
                 "from": _group_ref(before[old_key]) if old_key is not None else None,
                 "to": _group_ref(after[new_key]) if new_key is not None else None,
             }

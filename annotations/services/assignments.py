@@ -37,7 +37,8 @@ class Change(NamedTuple):
 
 
 def unit_label(unit):
-    return str(UnitAddress.of(unit))
+    """The address of a catalog unit as text (``str(unit.address)``), for callers outside."""
+    return str(unit.address)
 
 
 def _check(project, changes):
@@ -49,9 +50,9 @@ def _check(project, changes):
         unit, group = change.unit, change.group
         key = f"units.{position}"
         if unit.pk in seen:
-            problems[key] = [f"{unit_label(unit)} is listed twice."]
+            problems[key] = [f"{unit.address} is listed twice."]
         elif unit.network_id not in network_ids:
-            problems[key] = [f"{unit_label(unit)} is not in a network of this project."]
+            problems[key] = [f"{unit.address} is not in a network of this project."]
         elif group is not None and group.project_id != project.pk:
             problems[key] = [f"Group {group.pk} is not in this project."]
         elif group is not None and group.layer_id and group.layer_id != unit.layer_id:
@@ -176,9 +177,9 @@ def _refuse_moved(changes, current, expected):
     if moved:
         raise Conflict(
             "These units changed group since the hypothesis was written: "
-            + ", ".join(unit_label(unit) for unit in moved),
+            + ", ".join(str(unit.address) for unit in moved),
             code="assignment_conflict",
-            fields={"units": [unit_label(unit) for unit in moved]},
+            fields={"units": [str(unit.address) for unit in moved]},
         )
 
 

@@ -20,6 +20,7 @@ from annotations.policies import authorize
 from annotations.selectors.circuit_diagram import unit_pictures
 from annotations.selectors.exports import network_layers, taxonomy_for_export
 from server.errors import DomainError, ValidationFailed
+from workers.addresses import UnitAddress
 from workers.models import Job, Unit
 from workers.selectors.artifacts import layer_sprite
 
@@ -162,13 +163,15 @@ def _html_circuits(taxonomy, layers):
     sheet) and its weights as a table; then the confirmed universality links."""
     circuits = taxonomy.circuits()
     orders = {layer.name: layer.order for layer in layers}
-    addresses = {node["unit"] for circuit in circuits for node in circuit["nodes"]}
+    addresses = {
+        UnitAddress.parse(node["unit"]) for circuit in circuits for node in circuit["nodes"]
+    }
     units = {
-        f"{unit.layer.name}:{unit.index}": unit
+        unit.address: unit
         for unit in Unit.objects.select_related("layer").filter(
             network=taxonomy.network,
-            layer__name__in={address.rpartition(":")[0] for address in addresses},
-            index__in={int(address.rpartition(":")[2]) for address in addresses},
+            layer__name__in={address.layer for address in addresses},
+            index__in={address.index for address in addresses},
         )
     }
     pictures = unit_pictures(units=[units[a] for a in sorted(addresses) if a in units])
@@ -176,13 +179,13 @@ def _html_circuits(taxonomy, layers):
     for circuit in circuits:
         nodes = []
         for node in circuit["nodes"]:
-            layer, _, index = node["unit"].rpartition(":")
-            unit = units.get(node["unit"])
+            address = UnitAddress.parse(node["unit"])
+            unit = units.get(address)
             nodes.append(
                 DiagramNode(
-                    layer=layer,
-                    layer_order=orders.get(layer, 0),
-                    index=int(index),
+                    layer=address.layer,
+                    layer_order=orders.get(address.layer, 0),
+                    index=address.index,
                     role=node["role"],
                     image=pictures.get(unit.pk) if unit else None,
                 )

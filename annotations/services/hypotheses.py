@@ -20,7 +20,7 @@ from annotations.models import (
     ProjectNetwork,
 )
 from annotations.policies import authorize
-from annotations.services.assignments import MAX_UNITS_PER_REQUEST, unit_label, units_for_project
+from annotations.services.assignments import MAX_UNITS_PER_REQUEST, units_for_project
 from annotations.services.events import event_log
 from annotations.services.grid_changes import project_changed
 from annotations.services.unit_counts import unit_counts_add
@@ -257,7 +257,7 @@ def _validated(project, network, content):
     normalized = {
         **content,
         "title": title,
-        "units": [unit_label(unit) for unit in unit_rows],
+        "units": [str(unit.address) for unit in unit_rows],
         "new_group": new_group,
         "evidence": evidence,
     }
@@ -298,7 +298,7 @@ def _unknown_artifacts(project, evidence):
 def _check_layer_scope(proposed_group, unit_rows):
     if proposed_group is None or proposed_group.layer_id is None:
         return
-    outside = [unit_label(unit) for unit in unit_rows if unit.layer_id != proposed_group.layer_id]
+    outside = [str(unit.address) for unit in unit_rows if unit.layer_id != proposed_group.layer_id]
     if outside:
         raise ValidationFailed(
             f"{proposed_group.name} is for layer {proposed_group.layer.name} only.",
@@ -312,7 +312,7 @@ def _content_of(hypothesis):
     return {
         "title": hypothesis.title,
         "text": hypothesis.text,
-        "units": [unit_label(row.unit) for row in units],
+        "units": [str(row.unit.address) for row in units],
         "proposed_group": hypothesis.proposed_group_id,
         "new_group": hypothesis.new_group,
         "group": hypothesis.group_id,

@@ -8,6 +8,7 @@ from annotations.formats.taxonomy_export import PATH_SEPARATOR
 from annotations.models import Assignment, Group, Hypothesis
 from annotations.selectors.projects import members_by_username
 from annotations.services.import_circuits import CircuitImport, project_group_paths
+from workers.addresses import UnitAddress
 from workers.models import Artifact, Layer, Unit
 
 MAX_LISTED_CHANGES = 1000
@@ -164,7 +165,7 @@ class ImportChanges:
         seen = {}
         self.assigned, self.moved, self.unassigned, self.unchanged = [], [], [], 0
         for unit in plan.units:
-            address = f"{unit.layer}:{unit.index}"
+            address = str(UnitAddress(unit.layer, unit.index))
             if unit.layer not in self.layers:
                 self.problems.add(unit.where, f"No layer {unit.layer!r} in {self.network.name}.")
                 continue
@@ -213,13 +214,11 @@ class ImportChanges:
         for hypothesis in Hypothesis.objects.filter(
             project=self.project, network=self.network
         ).prefetch_related("units__unit__layer", "author"):
-            units = sorted(
-                f"{row.unit.layer.name}:{row.unit.index}" for row in hypothesis.units.all()
-            )
+            units = sorted(str(row.unit.address) for row in hypothesis.units.all())
             author = hypothesis.author.username if hypothesis.author else None
             existing.add((hypothesis.title, author, tuple(units)))
         catalog = {
-            f"{layer}:{index}": pk
+            str(UnitAddress(layer, index)): pk
             for pk, layer, index in Unit.objects.filter(network=self.network).values_list(
                 "pk", "layer__name", "index"
             )

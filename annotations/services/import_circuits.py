@@ -11,6 +11,7 @@ from annotations.models import Circuit, CircuitEdge, CircuitNode, UnitLink
 from annotations.selectors.export_documents import group_paths_of
 from annotations.selectors.projects import members_by_username
 from annotations.services.events import event_build
+from workers.addresses import UnitAddress
 from workers.models import Unit
 
 NAME_MAX_LENGTH = Circuit._meta.get_field("name").max_length
@@ -194,14 +195,15 @@ def project_group_paths(project):
 
 
 def _units(network, addresses):
-    layers = {address.rpartition(":")[0] for address in addresses}
-    return {
-        f"{layer}:{index}": pk
+    """``{address: unit id}`` of the units of ``network`` at ``addresses`` (text)."""
+    layers = {UnitAddress.parse(address).layer for address in addresses}
+    found = {
+        str(UnitAddress(layer, index)): pk
         for pk, layer, index in Unit.objects.filter(
             network=network, layer__name__in=layers
         ).values_list("pk", "layer__name", "index")
-        if f"{layer}:{index}" in addresses
     }
+    return {address: pk for address, pk in found.items() if address in addresses}
 
 
 def _units_anywhere(project, addresses):
@@ -210,15 +212,16 @@ def _units_anywhere(project, addresses):
     found = {}
     for network_name in {network for network, _ in addresses}:
         wanted = {address for network, address in addresses if network == network_name}
-        layers = {address.rpartition(":")[0] for address in wanted}
+        layers = {UnitAddress.parse(address).layer for address in wanted}
         rows = Unit.objects.filter(
             network__project_links__project=project,
             network__name=network_name,
             layer__name__in=layers,
         ).values_list("pk", "layer__name", "index")
         for pk, layer, index in rows:
-            if f"{layer}:{index}" in wanted:
-                found[(network_name, f"{layer}:{index}")] = pk
+            address = str(UnitAddress(layer, index))
+            if address in wanted:
+                found[(network_name, address)] = pk
     return found
 
 
