@@ -85,7 +85,7 @@ class JobOutputSerializer(serializers.ModelSerializer):
         source="layer.name", allow_null=True, help_text="None for a job on the whole network."
     )
     units = serializers.JSONField(source="unit_indices")
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
     artifacts_url = serializers.SerializerMethodField()
 
     class Meta:
