@@ -283,16 +283,14 @@ def dataset_examples(
     k: int = 10,
     device: torch.device | str | None = None,
     progress: Callable[[int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, LayerExamples]:
     """Each unit's top-k and bottom-k dataset examples and statistics, by layer name.
 
     batches: (dataset indices [B], images [B, 3, H, W] in [0, 1]), e.g. `datasets.batches`.
     Runs one forward pass per batch, in inference mode, only as deep as the deepest layer.
     device: where to run and keep the running top-k (the network moves there); default the
-    network's device. progress(images seen) is called after each batch. should_stop() is
-    asked before each batch; when it says True the pass ends and returns what it has found
-    (`LayerExamples.images` tells how far it got). On CPU, the process's malloc keeps freed
+    network's device. progress(images seen) is called after each batch (a job cancels the
+    pass by raising from it). On CPU, the process's malloc keeps freed
     memory from then on (see allocator.py), and while the pass runs the studied layers' ReLU
     and ReLU6 modules are stand-ins that reduce their own maps (`_activations_with_statistics`):
     the network must not be used by anything else (another thread) until it returns.
@@ -309,8 +307,6 @@ def dataset_examples(
     running = _RunningExamples(layers, k, network.device)
     with torch.inference_mode(), _activations_with_statistics(network, layers, running):
         for indices, images in batches:
-            if should_stop is not None and should_stop():
-                break
             running.add(network, images, torch.as_tensor(indices, device=network.device))
             if progress is not None:
                 progress(running.images)

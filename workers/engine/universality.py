@@ -187,7 +187,6 @@ def layer_correlation(
     *,
     device: torch.device | str | None = None,
     progress: Callable[[int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
 ) -> LayerCorrelation:
     """The correlation of every pair of units of two layers over the same images.
 
@@ -196,9 +195,8 @@ def layer_correlation(
     One forward pass per network per batch, in inference mode, only as deep as its layer
     (one pass in all when both layers belong to the same network object).
     device: where both networks run and the statistics are kept (the networks move there);
-    default the first network's device. progress(images seen) is called after each batch;
-    should_stop() is asked before each batch, and a True ends the pass with what was seen
-    (`LayerCorrelation.images` tells how far it got).
+    default the first network's device. progress(images seen) is called after each batch (a
+    job cancels the pass by raising from it).
     """
     first_info = first.network.layer(first.layer)
     second_info = second.network.layer(second.layer)
@@ -210,8 +208,6 @@ def layer_correlation(
     same_network = first.network is second.network
     with torch.inference_mode():
         for _indices, images in batches:
-            if should_stop is not None and should_stop():
-                break
             if same_network:
                 pooled = pooled_activations(first.network, [first.layer, second.layer], images)
                 first_pooled, second_pooled = pooled[first.layer], pooled[second.layer]

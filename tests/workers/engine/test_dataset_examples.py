@@ -276,29 +276,6 @@ def test_progress_is_called_after_each_batch_with_the_images_seen():
     assert seen == [3, 8, 9, 11]
 
 
-def test_should_stop_ends_the_pass_between_batches():
-    watched = _WatchedMaps(_tiny_network())
-    answers = iter([False, False, True])
-
-    examples = dataset_examples(
-        watched, ["mix"], _random_batches(), k=K, should_stop=lambda: next(answers)
-    )
-
-    assert len(watched.alive_at_next_forward) == 2
-    assert examples["mix"].images == 8
-    assert examples["mix"].stats.count == 8 * 6 * 6
-
-
-def test_stopping_before_the_first_batch_returns_empty_examples():
-    examples = dataset_examples(
-        _tiny_network(), ["mix"], _random_batches(), k=K, should_stop=lambda: True
-    )
-
-    assert examples["mix"].images == 0
-    assert examples["mix"].top.values.shape == (5, 0)
-    assert examples["mix"].stats.max.tolist() == [float("-inf")] * 5
-
-
 def test_unknown_layer_is_refused_before_any_batch():
     with pytest.raises(UnknownLayer):
         dataset_examples(_tiny_network(), ["mix", "fc"], iter(()))

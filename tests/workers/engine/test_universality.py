@@ -231,7 +231,7 @@ def test_the_statistics_kept_do_not_grow_with_the_number_of_images():
     assert (few.count, many.count) == (4, 800)
 
 
-def test_progress_follows_the_images_seen_and_a_stop_ends_the_pass_between_batches():
+def test_progress_follows_the_images_seen_after_each_batch():
     network = _loaded(_tiny_module())
     seen = []
 
@@ -240,11 +240,10 @@ def test_progress_follows_the_images_seen_and_a_stop_ends_the_pass_between_batch
         LayerSide(network, "mix"),
         _random_batches(),
         progress=seen.append,
-        should_stop=lambda: len(seen) == 2,
     )
 
-    assert seen == [3, 8]
-    assert found.images == 8
+    assert seen == [3, 8, 9, 13]
+    assert found.images == IMAGES
 
 
 def _resized(images, size):

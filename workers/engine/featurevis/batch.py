@@ -8,12 +8,7 @@ import numpy as np
 import torch
 from torch._dynamo.exc import TorchDynamoException
 
-from workers.engine.featurevis.objectives import (
-    OBJECTIVES,
-    Targets,
-    direction_maps,
-    unit_maps,
-)
+from workers.engine.featurevis.objectives import OBJECTIVES, Targets, unit_maps
 from workers.engine.featurevis.options import RenderOptions
 from workers.engine.featurevis.param import colour_matrix, finish_images, image_source
 from workers.engine.featurevis.relu import REDIRECT_STEPS, redirected
@@ -40,7 +35,7 @@ GRAPH_FROM = REDIRECT_STEPS + GRAPH_WARMUP
 
 @dataclass(frozen=True)
 class MapStats:
-    """Spatial mean and max of the map an image was made for (a unit's, or a direction's)."""
+    """Spatial mean and max of the map of the unit an image was made for."""
 
     mean: float
     max: float
@@ -50,7 +45,7 @@ class MapStats:
 class UnitRender:
     """One rendered image of a unit.
 
-    variant: "positive", "neuron", "negative", "diversity-<i>" or "direction".
+    variant: "positive", "neuron", "negative" or "diversity-<i>".
     curve: (step, objective) every CURVE_EVERY steps and at the last step, as optimised
     (on transformed images). final_activation: on the final image, without transforms.
     """
@@ -64,11 +59,10 @@ class UnitRender:
 
 @dataclass(frozen=True)
 class RenderItem:
-    """One image to render: the unit it is for, its variant, its direction if any."""
+    """One image to render: the unit it is for and its variant."""
 
     unit: int
     variant: str
-    direction: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -108,10 +102,7 @@ def _targets(
 ) -> Targets:
     """The objective's view of a batch of items."""
     units = torch.tensor([item.unit for item in items], device=device)
-    if settings.objective != "direction":
-        return Targets(units=units, group=settings.group)
-    directions = torch.stack([item.direction for item in items]).to(device)
-    return Targets(units=units, directions=directions)
+    return Targets(units=units, group=settings.group)
 
 
 class _Step:
@@ -266,10 +257,7 @@ def _final_stats(
     targets = _targets(items, settings, network.device)
     with torch.no_grad():
         maps = target_maps(network, images, settings.layer)
-        if settings.objective == "direction":
-            own = direction_maps(maps, targets.directions)
-        else:
-            own = unit_maps(maps, targets.units)
+        own = unit_maps(maps, targets.units)
         means = own.mean(dim=(1, 2)).tolist()
         maxima = own.amax(dim=(1, 2)).tolist()
     return [MapStats(mean, maximum) for mean, maximum in zip(means, maxima, strict=True)]

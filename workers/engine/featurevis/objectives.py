@@ -22,12 +22,11 @@ DIVERSITY_WEIGHT = 1e2
 class Targets:
     """What each image of a batch optimises.
 
-    units: [B] channel index per image. directions: [B, C] vectors, for "direction" only.
+    units: [B] channel index per image.
     group: images per unit in a row of the batch, for "diversity" only (else 1).
     """
 
     units: torch.Tensor
-    directions: torch.Tensor | None = None
     group: int = 1
 
 
@@ -50,16 +49,6 @@ def neuron(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
 def negative(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
     """Minus the channel objective: what the unit responds to least."""
     return -channel(maps, targets)
-
-
-def direction_maps(maps: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
-    """[B, H, W]: at each position, the dot product of the activation vector with image b's."""
-    return torch.einsum("bchw,bc->bhw", maps, directions)
-
-
-def direction(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
-    """Dot product of the activations with the image's direction, averaged over space."""
-    return direction_maps(maps, targets.directions).mean(dim=(1, 2))
 
 
 def normalised_grams(maps: torch.Tensor) -> torch.Tensor:
@@ -96,5 +85,4 @@ OBJECTIVES: dict[str, Callable[[torch.Tensor, Targets], torch.Tensor]] = {
     "neuron": neuron,
     "negative": negative,
     "diversity": diversity,
-    "direction": direction,
 }

@@ -20,15 +20,10 @@ VARIANTS = {"channel": "positive", "neuron": "neuron", "negative": "negative"}
 OnBatch = Callable[[list[UnitRender], int, int], None]
 
 
-def _unit_groups(
-    units: Sequence[int], objective: str, diversity: int, direction: torch.Tensor | None
-) -> list[list[RenderItem]]:
+def _unit_groups(units: Sequence[int], objective: str, diversity: int) -> list[list[RenderItem]]:
     """The images to render, grouped by unit (a group has several only for diversity)."""
     if objective == "diversity":
         return [[RenderItem(unit, f"diversity-{i}") for i in range(diversity)] for unit in units]
-    if objective == "direction":
-        rows = direction.detach().float().cpu()
-        return [[RenderItem(unit, "direction", rows[i])] for i, unit in enumerate(units)]
     return [[RenderItem(unit, VARIANTS[objective])] for unit in units]
 
 
@@ -40,7 +35,6 @@ def _check_request(
     steps: int,
     size: int,
     diversity: int,
-    direction: torch.Tensor | None,
     batch_size: int | None,
 ):
     """Reject requests the renderer cannot honour, with a message saying why."""
@@ -54,12 +48,7 @@ def _check_request(
         raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
     if objective == "diversity" and diversity < 2:
         raise ValueError(f"diversity needs at least 2 images per unit; got {diversity}.")
-    if objective == "direction":
-        expected = (len(units), channels)
-        if direction is None or tuple(direction.shape) != expected:
-            shape = None if direction is None else tuple(direction.shape)
-            raise ValueError(f"direction must be a tensor of shape {expected}; got {shape}.")
-    elif not all(0 <= unit < channels for unit in units):
+    if not all(0 <= unit < channels for unit in units):
         raise ValueError(f"units must lie in 0…{channels - 1}.")
 
 
@@ -76,19 +65,16 @@ def render_units(
     decorrelate: bool = True,
     transforms: bool = True,
     diversity: int = 4,
-    direction: torch.Tensor | None = None,
     batch_size: int | None = None,
     seed: int = 0,
     device: torch.device | str | None = None,
     options: RenderOptions | None = None,
     on_batch: OnBatch | None = None,
-    should_stop: Callable[[], bool] | None = None,
 ) -> list[UnitRender]:
     """Feature visualizations of units of one layer, many units per optimisation.
 
-    objective: "channel", "neuron", "negative", "diversity" (`diversity` images per unit that
-    are pushed apart) or "direction" (`direction` is [len(units), channels]: row i is
-    rendered and labelled units[i]).
+    objective: "channel", "neuron", "negative" or "diversity" (`diversity` images per unit
+    that are pushed apart).
     param: "fft" or "pixel". transforms: Lucid's random transforms, drawn per image.
     batch_size: images per optimisation; by default DEFAULT_BATCH for the device, halved on
     CUDA out-of-memory. Every image draws its start and transforms from (seed, unit,
@@ -96,8 +82,7 @@ def render_units(
     device: where to render; the network's device by default. On CPU, the process's malloc
     keeps freed memory from then on (see allocator.py).
     options: the speed-ups to use; by default `RenderOptions.for_device(device)`.
-    on_batch(renders, done, total): called after each batch. should_stop(): asked before
-    each batch; when it says True the renders made so far are returned.
+    on_batch(renders, done, total): called after each batch.
     """
     channels = network.layer(layer).channels
     units = [int(unit) for unit in units]
@@ -108,14 +93,13 @@ def render_units(
         steps=steps,
         size=size,
         diversity=diversity,
-        direction=direction,
         batch_size=batch_size,
     )
     device = network.device if device is None else torch.device(device)
     options = RenderOptions.for_device(device) if options is None else options
     if device.type == "cpu":
         keep_freed_memory()
-    groups = _unit_groups(units, objective, diversity, direction)
+    groups = _unit_groups(units, objective, diversity)
     settings = RenderSettings(
         layer=layer,
         objective=objective,
@@ -138,7 +122,6 @@ def render_units(
             (batch_size or DEFAULT_BATCH.get(device.type, DEFAULT_BATCH["cpu"])) // settings.group,
         ),
         on_batch=on_batch,
-        should_stop=should_stop,
     )
 
 
@@ -150,7 +133,6 @@ def _render_groups(
     *,
     capacity: int,
     on_batch: OnBatch | None,
-    should_stop: Callable[[], bool] | None,
 ) -> list[UnitRender]:
     """Render up to `capacity` groups per batch, halving it and retrying when memory runs out.
 
@@ -162,8 +144,6 @@ def _render_groups(
     renders: list[UnitRender] = []
     start = 0
     while start < len(groups):
-        if should_stop is not None and should_stop():
-            break
         left = len(groups) - start
         batches = -(-left // capacity)
         chunk = groups[start : start + -(-left // batches)]

@@ -4,7 +4,6 @@ from workers.engine.featurevis.objectives import (
     DIVERSITY_WEIGHT,
     Targets,
     channel,
-    direction,
     diversity,
     group_similarity,
     negative,
@@ -44,19 +43,6 @@ def test_negative_is_minus_channel():
     targets = Targets(units=torch.tensor([3, 1, 0]))
 
     torch.testing.assert_close(negative(maps, targets), -channel(maps, targets))
-
-
-def test_direction_is_the_dot_product_with_the_vector_averaged_over_space():
-    maps = random_maps(2, 3, 4, 4)
-    vectors = torch.tensor([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]])
-
-    expected = torch.stack(
-        [(maps[b] * vectors[b].view(3, 1, 1)).sum(dim=0).mean() for b in range(2)]
-    )
-
-    torch.testing.assert_close(
-        direction(maps, Targets(units=torch.tensor([0, 1]), directions=vectors)), expected
-    )
 
 
 def test_similarity_of_identical_images_is_one_per_other_image_of_the_group():
