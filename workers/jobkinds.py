@@ -126,6 +126,22 @@ def _earlier_source_layer(params, network, layer):
         raise _unknown("source_layer", f"no layer {source!r} before {layer.name}")
 
 
+def _built_in_with_an_earlier_source_layer(params, network, layer):
+    if network.source == network.Source.TORCHSCRIPT:
+        # Without the architecture's module paths the engine cannot locate the kernels.
+        raise Unprocessable(
+            f"{network.name} is a TorchScript network: weights between units are read from "
+            "built-in architectures only.",
+            code="weights_unavailable",
+            fields={"network": ["A built-in architecture."]},
+        )
+    _earlier_source_layer(params, network, layer)
+    # Named in full, so that asking for the previous layer by name or by default is one job.
+    if not params["source_layer"]:
+        previous = network.layers.filter(order__lt=layer.order).order_by("-order").first()
+        params["source_layer"] = previous.name
+
+
 def _other_layer_exists(params, network, layer):
     from workers.models import Network
 
@@ -193,6 +209,12 @@ def _run_weights(job, network, artifacts, report):
     return render_weights(job, network, artifacts, report)
 
 
+def _run_connections(job, network, artifacts, report):
+    from workers.renderers.connections import render_connections
+
+    return render_connections(job, network, artifacts, report)
+
+
 JOB_KINDS = {
     "first_layer_weights": JobKind(
         name="first_layer_weights",
@@ -254,6 +276,17 @@ JOB_KINDS = {
         },
         run=_run_weights,
         check=_earlier_source_layer,
+    ),
+    "connections": JobKind(
+        name="connections",
+        description="Every weight into the layer's units from every unit of an earlier layer "
+        "(the previous one by default), direct or expanded, stored as arrays: what circuits "
+        "read to join two units and to grow.",
+        params={
+            "source_layer": Param(str, "", help="an earlier layer; empty for the previous one"),
+        },
+        run=_run_connections,
+        check=_built_in_with_an_earlier_source_layer,
     ),
     "universality": JobKind(
         name="universality",

@@ -1,14 +1,13 @@
 """Reads about circuits (with their nodes and edges) and universality links."""
 
-import re
-
 from django.db.models import Count, Prefetch, Q
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, UnitLink
 from server.errors import NotFound, UnknownReference
+from workers.addresses import MalformedAddress, UnitAddress
 from workers.models import Unit
 
-_INDEX = re.compile(r"[0-9]{1,18}")
+MAX_INDEX = 10**18 - 1
 
 
 def circuits_of(*, project):
@@ -89,17 +88,20 @@ def circuit_edge_get(*, circuit, edge_id):
 
 def _unit_in_project(*, project, network_name, address):
     """The unit at ``address`` ("layer:index") of the project's network ``network_name``, or
-    None. An index of more than 18 digits names no unit (nor fits a database's integer)."""
-    layer, _, index = str(address).rpartition(":")
-    if not layer or _INDEX.fullmatch(index) is None:
+    None. An index past 18 digits names no unit (nor fits a database's integer)."""
+    try:
+        address = UnitAddress.parse(address)
+    except MalformedAddress:
+        return None
+    if address.index > MAX_INDEX:
         return None
     return (
         Unit.objects.select_related("layer", "network")
         .filter(
             network__project_links__project=project,
             network__name=network_name,
-            layer__name=layer,
-            index=int(index),
+            layer__name=address.layer,
+            index=address.index,
         )
         .first()
     )

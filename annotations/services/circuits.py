@@ -3,7 +3,9 @@ and grow it from a node by the engine's strongest weights.
 
 Every write names the circuit version the client read (If-Match): the version check and the
 bump are one conditional UPDATE at the start of the transaction, so two edits of one circuit
-never interleave. Weights are computed before the transaction (``circuit_weights``).
+never interleave. Weights are read before the transaction from what a connections job stored
+(``workers.services.connections``); while they are not stored yet, adding an edge or growing
+requests that job, changes nothing and raises ``WeightsPending`` (409) naming it.
 """
 
 from django.core.exceptions import ValidationError
@@ -13,17 +15,13 @@ from django.utils import timezone
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, ProjectNetwork
 from annotations.policies import authorize
-from annotations.services.assignments import unit_label
-from annotations.services.circuit_weights import (
-    strongest_inputs,
-    strongest_outputs,
-    weight_between,
-    weight_origin,
-)
-from annotations.services.events import event_record
+from annotations.services.events import event_log
+from annotations.services.grid_changes import project_changed
 from server.concurrency import stale
 from server.errors import Conflict, NotFound, ValidationFailed
 from workers.models import Layer, Unit
+from workers.selectors.connections import ENGINE
+from workers.services.connections import connections_require
 
 EDITABLE = frozenset({"name", "description"})
 MAX_GROW = 50
@@ -89,13 +87,13 @@ def circuit_node_add(*, circuit, unit, actor, expected_version, role=""):
         _bump(circuit, expected_version)
         if CircuitNode.objects.filter(circuit=circuit, unit=unit).exists():
             raise Conflict(
-                f"{unit_label(unit)} is already in this circuit.",
+                f"{unit.address} is already in this circuit.",
                 code="node_exists",
                 fields={"unit": ["Already a node."]},
             )
         node = CircuitNode.objects.create(circuit=circuit, unit=unit, role=role)
         _record(
-            circuit, actor, "circuit.node_added", after={"unit": unit_label(unit), "role": role}
+            circuit, actor, "circuit.node_added", after={"unit": str(unit.address), "role": role}
         )
     return node
 
@@ -112,8 +110,8 @@ def circuit_node_update(*, circuit, node, actor, expected_version, role):
             circuit,
             actor,
             "circuit.node_updated",
-            before={"unit": unit_label(node.unit), "role": before},
-            after={"unit": unit_label(node.unit), "role": role},
+            before={"unit": str(node.unit.address), "role": before},
+            after={"unit": str(node.unit.address), "role": role},
         )
     return node
 
@@ -133,26 +131,37 @@ def circuit_node_remove(*, circuit, node, actor, expected_version):
             circuit,
             actor,
             "circuit.node_removed",
-            before={"unit": unit_label(node.unit), "role": node.role, "edges": removed},
+            before={"unit": str(node.unit.address), "role": node.role, "edges": removed},
         )
 
 
 def circuit_edge_add(*, circuit, source, target, actor, expected_version):
-    """Join node ``source`` to node ``target`` (a later layer) by the engine's weight."""
+    """Join node ``source`` to node ``target`` (a later layer) by the engine's weight: the
+    direct kernel between adjacent layers, the expanded one otherwise."""
     authorize(actor=actor, action="circuit.update", obj=circuit)
     if source.circuit_id != circuit.pk or target.circuit_id != circuit.pk:
         raise ValidationFailed(
             "Both nodes must be in this circuit.", fields={"source": ["Unknown."]}
         )
     _require_version(circuit, expected_version)
-    weight = weight_between(
-        network=circuit.network, source_unit=source.unit, target_unit=target.unit
+    if source.unit.layer.order >= target.unit.layer.order:
+        raise ValidationFailed(
+            "An edge goes from an earlier layer to a later one.",
+            code="edge_direction",
+            fields={"target": ["Not in a later layer than the source."]},
+        )
+    connections = connections_require(
+        network=circuit.network,
+        layer=target.unit.layer,
+        source_layer=source.unit.layer,
+        actor=actor,
     )
+    weight = connections.weight(source.unit.index, target.unit.index)
     with transaction.atomic():
         _bump(circuit, expected_version)
         if CircuitEdge.objects.filter(circuit=circuit, source=source, target=target).exists():
             raise Conflict(
-                f"{unit_label(source.unit)} → {unit_label(target.unit)} is already an edge.",
+                f"{source.unit.address} → {target.unit.address} is already an edge.",
                 code="edge_exists",
                 fields={"target": ["Already joined."]},
             )
@@ -190,8 +199,9 @@ def circuit_grow(*, circuit, node, actor, expected_version, direction="inputs", 
     _require_version(circuit, expected_version)
     unit = node.unit
     if direction == "inputs":
-        weights = strongest_inputs(network=circuit.network, unit=unit, k=k, threshold=threshold)
-        layer_name = weights[0].source_layer if weights else None
+        connections = connections_require(network=circuit.network, layer=unit.layer, actor=actor)
+        weights = connections.strongest_into(unit.index, k=k, threshold=threshold)
+        layer_name = connections.source_layer
     else:
         next_layer = (
             Layer.objects.filter(network=circuit.network, order__gt=unit.layer.order)
@@ -202,9 +212,10 @@ def circuit_grow(*, circuit, node, actor, expected_version, direction="inputs", 
             raise ValidationFailed(
                 f"{unit.layer.name} is the network's last layer.", fields={"node": ["No outputs."]}
             )
-        weights = strongest_outputs(
-            network=circuit.network, unit=unit, next_layer=next_layer, k=k, threshold=threshold
+        connections = connections_require(
+            network=circuit.network, layer=next_layer, source_layer=unit.layer, actor=actor
         )
+        weights = connections.strongest_from(unit.index, k=k, threshold=threshold)
         layer_name = next_layer.name
     indices = [w.source if direction == "inputs" else w.target for w in weights]
     others = {
@@ -237,11 +248,11 @@ def circuit_grow(*, circuit, node, actor, expected_version, direction="inputs", 
             actor,
             "circuit.grown",
             after={
-                "from": unit_label(unit),
+                "from": str(unit.address),
                 "direction": direction,
                 "k": k,
                 "threshold": threshold,
-                "nodes": [unit_label(n.unit) for n in added_nodes],
+                "nodes": [str(n.unit.address) for n in added_nodes],
                 "edges": [_edge_event(edge) for edge in added_edges],
             },
         )
@@ -265,14 +276,21 @@ def _edge(circuit, source, target, weight):
         sign=weight.sign,
         kind=weight.kind,
         kernel=weight.kernel,
-        origin=weight_origin(circuit.network, weight),
+        origin={
+            "engine": ENGINE,
+            "network": circuit.network.name,
+            "weights_sha256": circuit.network.weights_sha256,
+            "random_seed": circuit.network.random_seed,
+            "source_layer": weight.source_layer,
+            "layer": weight.layer,
+        },
     )
 
 
 def _edge_event(edge):
     return {
-        "source": unit_label(edge.source.unit),
-        "target": unit_label(edge.target.unit),
+        "source": str(edge.source.unit.address),
+        "target": str(edge.target.unit.address),
         "magnitude": edge.magnitude,
         "sign": edge.sign,
         "kind": edge.kind,
@@ -282,7 +300,7 @@ def _edge_event(edge):
 def _check_unit(circuit, unit):
     if unit.network_id != circuit.network_id:
         raise ValidationFailed(
-            f"{unit_label(unit)} is not a unit of {circuit.network.name}.",
+            f"{unit.address} is not a unit of {circuit.network.name}.",
             fields={"unit": ["Another network."]},
         )
 
@@ -332,16 +350,8 @@ def _bump(circuit, expected_version, **fields):
 
 
 def _record(circuit, actor, verb, *, before=None, after=None):
-    event_record(
-        project=circuit.project,
-        actor=actor,
-        verb=verb,
-        target_type="circuit",
-        target_id=circuit.pk,
-        label=circuit.name,
-        before=before,
-        after=after,
-    )
+    event_log(circuit, verb, actor=actor, before=before, after=after)
+    project_changed(project_id=circuit.project_id)
 
 
 def _name_taken(name):

@@ -14,6 +14,7 @@ class Job(models.Model):
         DATASET_EXAMPLES = "dataset_examples", "dataset examples"
         WEIGHTS = "weights", "weights from the previous layer"
         UNIVERSALITY = "universality", "correlation with another layer's units"
+        CONNECTIONS = "connections", "every weight into a layer from an earlier layer"
         INSPECT_NETWORK = "inspect_network", "inspection of a newly registered network"
 
     class Status(models.TextChoices):

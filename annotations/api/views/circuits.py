@@ -1,11 +1,14 @@
 """Circuits: list, create, read, edit, delete; add and remove nodes and edges; grow from a
 node by the engine's weights; history. Every change answers with the whole circuit and its
-new ETag."""
+new ETag.
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+Edges and growing read the weights a connections job stored; while they are not stored, the
+request changes nothing and answers 409 ``weights_pending`` naming that job in
+``fields.job``: the client waits for the job and sends the same request again."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.api.serializers_circuits import (
     CircuitCreateInputSerializer,
@@ -18,6 +21,7 @@ from annotations.api.serializers_circuits import (
     CircuitUpdateInputSerializer,
 )
 from annotations.api.serializers_taxonomy import EventOutputSerializer
+from annotations.api.views.base import ProjectView
 from annotations.selectors.circuits import (
     circuit_edge_get,
     circuit_get,
@@ -27,7 +31,6 @@ from annotations.selectors.circuits import (
     unit_for_field,
 )
 from annotations.selectors.events import history_of
-from annotations.selectors.projects import project_get_for_user
 from annotations.services.circuits import (
     circuit_create,
     circuit_delete,
@@ -41,7 +44,7 @@ from annotations.services.circuits import (
 )
 from server.concurrency import expected_version, with_etag
 from server.pagination import AtlasPagination
-from server.schema import ERROR, if_match_parameter
+from server.schema import ERROR, ApiErrorSerializer, if_match_parameter
 
 IF_MATCH = if_match_parameter("circuit")
 ETAG = OpenApiParameter(
@@ -55,6 +58,19 @@ WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 CONDITIONAL_ERRORS = {**WRITE_ERRORS, 412: ERROR, 428: ERROR}
 CHANGED = {200: CircuitDetailOutputSerializer, **CONDITIONAL_ERRORS}
 ADDED = {201: CircuitDetailOutputSerializer, **CONDITIONAL_ERRORS}
+WEIGHTS_PENDING = OpenApiResponse(
+    ApiErrorSerializer,
+    description="`weights_pending`: the weights between these layers are not stored yet; the "
+    "job computing them is in `fields.job` (`GET /api/v1/jobs/{id}/`). Nothing changed: send "
+    "the same request again once the job has succeeded. Other codes: the current state "
+    "refuses the change (`edge_exists`).",
+)
+WEIGHTS_UNAVAILABLE = OpenApiResponse(
+    ApiErrorSerializer,
+    description="Invalid input (`fields` names which); `weights_unavailable` when no weights "
+    "can be computed there (a TorchScript network, the inputs of a first layer).",
+)
+WEIGHED = {**CONDITIONAL_ERRORS, 400: WEIGHTS_UNAVAILABLE, 409: WEIGHTS_PENDING}
 
 
 def _circuit_response(project, circuit_id, status_code=status.HTTP_200_OK):
@@ -64,12 +80,31 @@ def _circuit_response(project, circuit_id, status_code=status.HTTP_200_OK):
     )
 
 
-def _for_change(request, slug, circuit_id):
-    project = project_get_for_user(user=request.user, slug=slug, action="circuit.update")
-    return project, circuit_get(project=project, circuit_id=circuit_id)
+def _validated(serializer_class, request):
+    payload = serializer_class(data=request.data)
+    payload.is_valid(raise_exception=True)
+    return payload.validated_data
 
 
-class CircuitListView(APIView):
+class CircuitChangeView(ProjectView):
+    """A change to one circuit of the project: annotators and up (the service decides for
+    each circuit), If-Match required."""
+
+    project_action = "circuit.update"
+
+    def circuit(self, circuit_id):
+        return circuit_get(project=self.project, circuit_id=circuit_id)
+
+    def nodes(self, circuit, data, *fields):
+        """The nodes of ``circuit`` that the body's ``fields`` name, by field."""
+        return {
+            field: circuit_node_for_field(circuit=circuit, node_id=data[field], field=field)
+            for field in fields
+        }
+
+
+class CircuitListView(ProjectView):
+    project_actions = {"POST": "circuit.create"}
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -78,9 +113,8 @@ class CircuitListView(APIView):
         description="The project's circuits by name, with their node and edge counts.",
     )
     def get(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(circuits_of(project=project), request, self)
+        page = paginator.paginate_queryset(circuits_of(project=self.project), request, self)
         return paginator.get_paginated_response(CircuitOutputSerializer(page, many=True).data)
 
     @extend_schema(
@@ -92,14 +126,16 @@ class CircuitListView(APIView):
         "up. A name taken in the project gives 409 `name_taken`.",
     )
     def post(self, request, slug):
-        project = project_get_for_user(user=request.user, slug=slug, action="circuit.create")
-        payload = CircuitCreateInputSerializer(data=request.data, project=project)
+        payload = CircuitCreateInputSerializer(data=request.data, project=self.project)
         payload.is_valid(raise_exception=True)
-        circuit = circuit_create(project=project, actor=request.user, **payload.validated_data)
-        return _circuit_response(project, circuit.pk, status.HTTP_201_CREATED)
+        circuit = circuit_create(project=self.project, actor=request.user, **payload.validated_data)
+        return _circuit_response(self.project, circuit.pk, status.HTTP_201_CREATED)
 
 
-class CircuitDetailView(APIView):
+class CircuitDetailView(CircuitChangeView):
+    # Who may delete depends on the circuit (its author may): the service decides.
+    project_actions = {"GET": "project.view", "DELETE": "project.view"}
+
     @extend_schema(
         operation_id="projects_circuits_retrieve",
         responses={200: CircuitDetailOutputSerializer, **READ_ERRORS},
@@ -107,8 +143,7 @@ class CircuitDetailView(APIView):
         description="One circuit with its nodes and edges (weights, signs, kernels).",
     )
     def get(self, request, slug, circuit_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        return _circuit_response(project, circuit_id)
+        return _circuit_response(self.project, circuit_id)
 
     @extend_schema(
         operation_id="projects_circuits_update",
@@ -120,18 +155,12 @@ class CircuitDetailView(APIView):
         "`fields.current_version`.",
     )
     def patch(self, request, slug, circuit_id):
-        project, circuit = _for_change(request, slug, circuit_id)
+        circuit = self.circuit(circuit_id)
         version = expected_version(request)
-        payload = CircuitUpdateInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        if payload.validated_data:
-            circuit_update(
-                circuit=circuit,
-                actor=request.user,
-                expected_version=version,
-                **payload.validated_data,
-            )
-        return _circuit_response(project, circuit.pk)
+        changes = _validated(CircuitUpdateInputSerializer, request)
+        if changes:
+            circuit_update(circuit=circuit, actor=request.user, expected_version=version, **changes)
+        return _circuit_response(self.project, circuit.pk)
 
     @extend_schema(
         operation_id="projects_circuits_delete",
@@ -141,16 +170,13 @@ class CircuitDetailView(APIView):
         "owners.",
     )
     def delete(self, request, slug, circuit_id):
-        # Who may delete depends on the circuit (its author may): the service decides.
-        project = project_get_for_user(user=request.user, slug=slug)
-        circuit = circuit_get(project=project, circuit_id=circuit_id)
-        circuit_delete(
-            circuit=circuit, actor=request.user, expected_version=expected_version(request)
-        )
+        circuit = self.circuit(circuit_id)
+        version = expected_version(request)
+        circuit_delete(circuit=circuit, actor=request.user, expected_version=version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CircuitNodesView(APIView):
+class CircuitNodesView(CircuitChangeView):
     @extend_schema(
         operation_id="projects_circuits_nodes_add",
         request=CircuitNodeInputSerializer,
@@ -160,14 +186,13 @@ class CircuitNodesView(APIView):
         "already in the circuit gives 409 `node_exists`.",
     )
     def post(self, request, slug, circuit_id):
-        project, circuit = _for_change(request, slug, circuit_id)
+        circuit = self.circuit(circuit_id)
         version = expected_version(request)
-        payload = CircuitNodeInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        data = _validated(CircuitNodeInputSerializer, request)
         unit = unit_for_field(
-            project=project,
+            project=self.project,
             network_name=circuit.network.name,
-            address=payload.validated_data["unit"],
+            address=data["unit"],
             field="unit",
         )
         circuit_node_add(
@@ -175,12 +200,12 @@ class CircuitNodesView(APIView):
             unit=unit,
             actor=request.user,
             expected_version=version,
-            role=payload.validated_data["role"],
+            role=data["role"],
         )
-        return _circuit_response(project, circuit.pk, status.HTTP_201_CREATED)
+        return _circuit_response(self.project, circuit.pk, status.HTTP_201_CREATED)
 
 
-class CircuitNodeDetailView(APIView):
+class CircuitNodeDetailView(CircuitChangeView):
     @extend_schema(
         operation_id="projects_circuits_nodes_update",
         request=CircuitNodeUpdateInputSerializer,
@@ -189,19 +214,18 @@ class CircuitNodeDetailView(APIView):
         description="Rewrite a node's role in the circuit.",
     )
     def patch(self, request, slug, circuit_id, node_id):
-        project, circuit = _for_change(request, slug, circuit_id)
+        circuit = self.circuit(circuit_id)
         node = circuit_node_get(circuit=circuit, node_id=node_id)
         version = expected_version(request)
-        payload = CircuitNodeUpdateInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        data = _validated(CircuitNodeUpdateInputSerializer, request)
         circuit_node_update(
             circuit=circuit,
             node=node,
             actor=request.user,
             expected_version=version,
-            role=payload.validated_data["role"],
+            role=data["role"],
         )
-        return _circuit_response(project, circuit.pk)
+        return _circuit_response(self.project, circuit.pk)
 
     @extend_schema(
         operation_id="projects_circuits_nodes_remove",
@@ -211,49 +235,41 @@ class CircuitNodeDetailView(APIView):
         description="Remove a node and every edge that touches it.",
     )
     def delete(self, request, slug, circuit_id, node_id):
-        project, circuit = _for_change(request, slug, circuit_id)
+        circuit = self.circuit(circuit_id)
         node = circuit_node_get(circuit=circuit, node_id=node_id)
+        version = expected_version(request)
         circuit_node_remove(
-            circuit=circuit,
-            node=node,
-            actor=request.user,
-            expected_version=expected_version(request),
+            circuit=circuit, node=node, actor=request.user, expected_version=version
         )
-        return _circuit_response(project, circuit.pk)
+        return _circuit_response(self.project, circuit.pk)
 
 
-class CircuitEdgesView(APIView):
+class CircuitEdgesView(CircuitChangeView):
     @extend_schema(
         operation_id="projects_circuits_edges_add",
         request=CircuitEdgeInputSerializer,
-        responses=ADDED,
+        responses={201: CircuitDetailOutputSerializer, **WEIGHED},
         parameters=[IF_MATCH, ETAG],
         description="Join two nodes by the engine's weight from `source` to `target` (a later "
-        "layer): the direct kernel between adjacent layers, the expanded weight otherwise. "
-        "400 `weights_unavailable` when the engine cannot compute it (a TorchScript network).",
+        "layer): the direct kernel between adjacent layers, the expanded weight otherwise, as "
+        "a connections job stored it. 409 `weights_pending` while that job has not stored "
+        "them yet; 400 `weights_unavailable` when the engine cannot compute them (a "
+        "TorchScript network).",
     )
     def post(self, request, slug, circuit_id):
-        project, circuit = _for_change(request, slug, circuit_id)
+        circuit = self.circuit(circuit_id)
         version = expected_version(request)
-        payload = CircuitEdgeInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        source, target = (
-            circuit_node_for_field(
-                circuit=circuit, node_id=payload.validated_data[field], field=field
-            )
-            for field in ("source", "target")
-        )
+        data = _validated(CircuitEdgeInputSerializer, request)
         circuit_edge_add(
             circuit=circuit,
-            source=source,
-            target=target,
             actor=request.user,
             expected_version=version,
+            **self.nodes(circuit, data, "source", "target"),
         )
-        return _circuit_response(project, circuit.pk, status.HTTP_201_CREATED)
+        return _circuit_response(self.project, circuit.pk, status.HTTP_201_CREATED)
 
 
-class CircuitEdgeDetailView(APIView):
+class CircuitEdgeDetailView(CircuitChangeView):
     @extend_schema(
         operation_id="projects_circuits_edges_remove",
         request=None,
@@ -261,47 +277,44 @@ class CircuitEdgeDetailView(APIView):
         parameters=[IF_MATCH, ETAG],
     )
     def delete(self, request, slug, circuit_id, edge_id):
-        project, circuit = _for_change(request, slug, circuit_id)
+        circuit = self.circuit(circuit_id)
         edge = circuit_edge_get(circuit=circuit, edge_id=edge_id)
+        version = expected_version(request)
         circuit_edge_remove(
-            circuit=circuit,
-            edge=edge,
-            actor=request.user,
-            expected_version=expected_version(request),
+            circuit=circuit, edge=edge, actor=request.user, expected_version=version
         )
-        return _circuit_response(project, circuit.pk)
+        return _circuit_response(self.project, circuit.pk)
 
 
-class CircuitGrowView(APIView):
+class CircuitGrowView(CircuitChangeView):
     @extend_schema(
         operation_id="projects_circuits_grow",
         request=CircuitGrowInputSerializer,
-        responses=CHANGED,
+        responses={200: CircuitDetailOutputSerializer, **WEIGHED},
         parameters=[IF_MATCH, ETAG],
         description="From a node, add the `k` units of the layer before it (`inputs`) or after "
         "it (`outputs`) with the largest weights by L2 norm, at least `threshold`: new nodes "
-        "and an edge to each.",
+        "and an edge to each. 409 `weights_pending` while the connections job for those "
+        "layers has not stored the weights yet; 400 `weights_unavailable` when the engine "
+        "cannot compute them.",
     )
     def post(self, request, slug, circuit_id):
-        project, circuit = _for_change(request, slug, circuit_id)
+        circuit = self.circuit(circuit_id)
         version = expected_version(request)
-        payload = CircuitGrowInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        node = circuit_node_for_field(circuit=circuit, node_id=data["node"], field="node")
+        data = _validated(CircuitGrowInputSerializer, request)
         circuit_grow(
             circuit=circuit,
-            node=node,
             actor=request.user,
             expected_version=version,
             direction=data["direction"],
             k=data["k"],
             threshold=data["threshold"],
+            **self.nodes(circuit, data, "node"),
         )
-        return _circuit_response(project, circuit.pk)
+        return _circuit_response(self.project, circuit.pk)
 
 
-class CircuitHistoryView(APIView):
+class CircuitHistoryView(ProjectView):
     pagination_class = AtlasPagination
 
     @extend_schema(
@@ -310,8 +323,7 @@ class CircuitHistoryView(APIView):
         description="Every change to the circuit, newest first; kept after it is deleted.",
     )
     def get(self, request, slug, circuit_id):
-        project = project_get_for_user(user=request.user, slug=slug)
-        events = history_of(project=project, target_type="circuit", target_id=circuit_id)
+        events = history_of(project=self.project, target_type="circuit", target_id=circuit_id)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(events, request, self)
         return paginator.get_paginated_response(EventOutputSerializer(page, many=True).data)

@@ -1,7 +1,7 @@
 """Issue 8, acceptance 1, through the API: grow a circuit of 6 units across 3 layers from one
-unit, edit it under If-Match, comment on it, propose and accept a hypothesis about it, release
-and export it; the JSON export imported into another project exports the same document, ids and
-timestamps excepted."""
+unit (its weights computed by a worker's connections job, issue 17), edit it under If-Match,
+comment on it, propose and accept a hypothesis about it, release and export it; the JSON export
+imported into another project exports the same document, ids and timestamps excepted."""
 
 import json
 
@@ -10,9 +10,15 @@ import pytest
 
 from annotations.models import Circuit, Role
 from annotations.services.projects import project_network_link
-from tests.annotations.circuits.conftest import PROJECT, client_for, if_match
+from tests.annotations.circuits.conftest import (
+    PROJECT,
+    client_for,
+    if_match,
+    post_after_the_worker,
+)
 from tests.annotations.exports.conftest import SCHEMA, comparable
 from tests.factories.annotations import MembershipFactory, ProjectFactory
+from workers.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +32,11 @@ def _download(client, path):
 
 
 def _grow(client, circuit, response, node, k):
-    return client.post(
+    """Grow by inputs; the weights are computed by a worker's connections job in between."""
+    return post_after_the_worker(
+        client,
         f"{PROJECT}/circuits/{circuit}/grow/",
         {"node": node, "direction": "inputs", "k": k},
-        format="json",
         **if_match(response),
     )
 
@@ -65,6 +72,11 @@ def test_a_grown_circuit_goes_through_review_release_export_and_import(project, 
     ]
     assert len(body["edges"]) == 5
     assert {edge["kind"] for edge in body["edges"]} == {"direct"}
+    assert sorted(
+        Job.objects.filter(kind="connections", status="succeeded").values_list(
+            "layer__name", "params__source_layer"
+        )
+    ) == [("features.1", "features.1.depthwise"), ("features.2.expand", "features.1")]
 
     stale = annotator.patch(
         f"{PROJECT}/circuits/{circuit}/",

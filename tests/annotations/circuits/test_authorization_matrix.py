@@ -3,14 +3,15 @@ up change circuits and propose links; the author, reviewers and owners delete a 
 reviewers and owners other than the proposer review a link; non-members get the 404 of a
 missing project, anonymous callers 401. A refused write changes nothing and writes no event.
 
-The engine is replaced by a fixed weight here: what is checked is who may ask for one."""
+The weights between the layers are stored as a connections job leaves them: what is checked
+is who may read them into the circuit."""
 
+import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, Event, Role, UnitLink
-from annotations.services import circuits as circuit_services
-from annotations.services.circuit_weights import Weight
+from tests.annotations.circuits.conftest import store_connections
 from tests.factories.annotations import (
     CircuitFactory,
     MembershipFactory,
@@ -75,25 +76,6 @@ REFUSED_WRITES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fixed_weights(monkeypatch):
-    def weight(source_layer, source, layer, target):
-        return Weight(source_layer, source, layer, target, 1.0, 1, "direct", [[1.0]])
-
-    monkeypatch.setattr(
-        circuit_services,
-        "weight_between",
-        lambda *, network, source_unit, target_unit: weight(
-            source_unit.layer.name, source_unit.index, target_unit.layer.name, target_unit.index
-        ),
-    )
-    monkeypatch.setattr(
-        circuit_services,
-        "strongest_inputs",
-        lambda *, network, unit, k, threshold: [weight("a", 2, unit.layer.name, unit.index)],
-    )
-
-
 @pytest.fixture
 def scene():
     """Network "one" (layers a and b) and "two" (layer x); a circuit by another annotator with
@@ -101,8 +83,13 @@ def scene():
     project = ProjectFactory(slug="curves")
     one = ProjectNetworkFactory(project=project, network__name="one").network
     two = ProjectNetworkFactory(project=project, network__name="two").network
-    LayerFactory(network=one, name="a", order=0)
-    LayerFactory(network=one, name="b", order=1)
+    a = LayerFactory(network=one, name="a", order=0)
+    b = LayerFactory(network=one, name="b", order=1)
+    # Every kernel from a into b is [[1.0]] but a:2 → b:0, the strongest: growing b:0 by one
+    # input adds a:2.
+    kernels = np.ones((b.channels, a.channels, 1, 1))
+    kernels[0, 2] = 2.0
+    store_connections(b, a, kernels)
     LayerFactory(network=two, name="x", order=0)
     author = MembershipFactory(project=project, role=Role.ANNOTATOR).user
     circuit = CircuitFactory(project=project, network=one, created_by=author, name="Old")

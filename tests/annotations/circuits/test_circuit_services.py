@@ -16,9 +16,11 @@ from annotations.services.circuits import (
 from annotations.services.hypotheses import hypothesis_create
 from annotations.services.imports import taxonomy_import
 from server.errors import Conflict, ValidationFailed, VersionConflict
+from tests.annotations.circuits.conftest import after_the_worker
 from tests.annotations.exports.conftest import export_text
 from tests.factories.annotations import CircuitFactory, ProjectNetworkFactory
 from tests.factories.workers import LayerFactory
+from workers.addresses import UnitAddress
 from workers.engine.networks import load_builtin
 from workers.engine.weights import unit_weights
 from workers.models import Unit
@@ -38,9 +40,9 @@ def engine():
 
 
 def _unit(network, address):
-    layer, _, index = address.rpartition(":")
+    address = UnitAddress.parse(address)
     return Unit.objects.select_related("layer").get(
-        network=network, layer__name=layer, index=int(index)
+        network=network, layer__name=address.layer, index=address.index
     )
 
 
@@ -53,7 +55,7 @@ def _seeded(project, network, actor, address):
 
 
 def _addresses(nodes):
-    return [f"{node.unit.layer.name}:{node.unit.index}" for node in nodes]
+    return [str(node.unit.address) for node in nodes]
 
 
 def test_growing_by_outputs_adds_the_units_the_node_feeds_most(
@@ -63,7 +65,8 @@ def test_growing_by_outputs_adds_the_units_the_node_feeds_most(
     column = unit_weights(engine, "features.2.expand", k=1).norm_matrix[:, 0].tolist()
     strongest = sorted(range(len(column)), key=lambda unit: -column[unit])[:3]
 
-    nodes, edges = circuit_grow(
+    nodes, edges = after_the_worker(
+        circuit_grow,
         circuit=circuit,
         node=node,
         actor=annotator,
@@ -84,7 +87,8 @@ def test_a_threshold_keeps_only_the_weights_at_least_that_strong(
     circuit, node = _seeded(project, mobilenet, annotator, "features.2.expand:0")
     norms = unit_weights(engine, "features.2.expand", units=[0], k=3).norms[0].tolist()
 
-    nodes, edges = circuit_grow(
+    nodes, edges = after_the_worker(
+        circuit_grow,
         circuit=circuit,
         node=node,
         actor=annotator,
@@ -102,10 +106,12 @@ def test_a_threshold_keeps_only_the_weights_at_least_that_strong(
 
 def test_growing_again_adds_no_node_or_edge_twice(project, mobilenet, annotator):
     circuit, node = _seeded(project, mobilenet, annotator, "features.2.expand:0")
-    circuit_grow(circuit=circuit, node=node, actor=annotator, expected_version=2, k=2)
+    after_the_worker(
+        circuit_grow, circuit=circuit, node=node, actor=annotator, expected_version=2, k=2
+    )
 
-    nodes, edges = circuit_grow(
-        circuit=circuit, node=node, actor=annotator, expected_version=3, k=2
+    nodes, edges = after_the_worker(
+        circuit_grow, circuit=circuit, node=node, actor=annotator, expected_version=3, k=2
     )
 
     assert (nodes, edges) == ([], [])
@@ -114,7 +120,9 @@ def test_growing_again_adds_no_node_or_edge_twice(project, mobilenet, annotator)
 
 def test_removing_a_node_removes_its_edges(project, mobilenet, annotator):
     circuit, node = _seeded(project, mobilenet, annotator, "features.2.expand:0")
-    nodes, _ = circuit_grow(circuit=circuit, node=node, actor=annotator, expected_version=2, k=2)
+    nodes, _ = after_the_worker(
+        circuit_grow, circuit=circuit, node=node, actor=annotator, expected_version=2, k=2
+    )
 
     circuit_node_remove(circuit=circuit, node=node, actor=annotator, expected_version=3)
 
@@ -189,7 +197,9 @@ def test_a_file_without_circuits_or_links_still_imports(project, mobilenet, memb
 
 def test_a_circuit_the_project_has_by_name_is_left_alone_on_import(project, mobilenet, members):
     circuit, node = _seeded(project, mobilenet, members[Role.OWNER], "features.2.expand:0")
-    circuit_grow(circuit=circuit, node=node, actor=members[Role.OWNER], expected_version=2, k=2)
+    after_the_worker(
+        circuit_grow, circuit=circuit, node=node, actor=members[Role.OWNER], expected_version=2, k=2
+    )
     content = export_text(project, mobilenet, "json")
 
     report = taxonomy_import(

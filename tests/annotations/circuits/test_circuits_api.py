@@ -1,14 +1,15 @@
 """The circuit endpoints' contract: ETags and If-Match, the errors a client can act on, and a
-fixed number of queries per list. The engine is replaced by a fixed weight here."""
+fixed number of queries per list. The weights between the layers are stored as a
+connections job leaves them (every kernel [[-0.5]])."""
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from annotations.models import Circuit, CircuitNode, Event, Role
-from annotations.services import circuits as circuit_services
-from annotations.services.circuit_weights import Weight
+from tests.annotations.circuits.conftest import store_connections
 from tests.factories.annotations import (
     CircuitFactory,
     MembershipFactory,
@@ -22,30 +23,13 @@ pytestmark = pytest.mark.django_db
 CIRCUITS = "/api/v1/projects/curves/circuits/"
 
 
-@pytest.fixture(autouse=True)
-def _fixed_weights(monkeypatch):
-    monkeypatch.setattr(
-        circuit_services,
-        "weight_between",
-        lambda *, network, source_unit, target_unit: Weight(
-            source_unit.layer.name,
-            source_unit.index,
-            target_unit.layer.name,
-            target_unit.index,
-            0.5,
-            -1,
-            "direct",
-            [[-0.5]],
-        ),
-    )
-
-
 @pytest.fixture
 def project():
     project = ProjectFactory(slug="curves")
     network = ProjectNetworkFactory(project=project, network__name="one").network
-    LayerFactory(network=network, name="a", order=0)
-    LayerFactory(network=network, name="b", order=1)
+    a = LayerFactory(network=network, name="a", order=0)
+    b = LayerFactory(network=network, name="b", order=1)
+    store_connections(b, a, np.full((b.channels, a.channels, 1, 1), -0.5))
     return project
 
 

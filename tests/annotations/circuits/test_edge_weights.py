@@ -1,7 +1,8 @@
 """Issue 8, acceptance 2: an edge's weight is the engine's weight. On a small MobileNetV2 whose
 weights were set by hand, an edge between adjacent layers holds the kernel read from the
 network (convolution times batch-norm scale) and its L2 norm; an edge across two layers holds
-the expanded kernel (depthwise kernel times projection weight)."""
+the expanded kernel (depthwise kernel times projection weight). The engine runs in the
+worker's connections job; the request only reads what it stored."""
 
 import math
 
@@ -9,15 +10,23 @@ import pytest
 import torch
 from django.core.files.storage import default_storage
 
-from annotations.models import CircuitEdge, Role
+from annotations.models import Circuit, CircuitEdge, Role
 from annotations.services.circuits import circuit_create, circuit_edge_add, circuit_node_add
 from annotations.services.projects import project_network_link
 from server.errors import ValidationFailed
-from tests.annotations.circuits.conftest import PROJECT, client_for, if_match
+from tests.annotations.circuits.conftest import (
+    PROJECT,
+    after_the_worker,
+    client_for,
+    if_match,
+)
 from tests.factories.annotations import MembershipFactory, ProjectFactory
 from workers import runtime
+from workers.addresses import UnitAddress
 from workers.engine.networks import load_builtin
-from workers.models import Unit
+from workers.models import Job, Unit
+from workers.services.connections import WeightsPending
+from workers.services.job_run import job_run
 from workers.services.networks import network_register
 
 pytestmark = pytest.mark.django_db
@@ -59,13 +68,13 @@ def annotator(hand_set):
 
 
 def _unit(network, address):
-    layer, _, index = address.rpartition(":")
+    address = UnitAddress.parse(address)
     return Unit.objects.select_related("layer").get(
-        network=network, layer__name=layer, index=int(index)
+        network=network, layer__name=address.layer, index=address.index
     )
 
 
-def _edge(network, actor, source, target):
+def _nodes(network, actor, source, target):
     circuit = circuit_create(
         project=actor.memberships.get().project, network=network, actor=actor, name="Edge"
     )
@@ -78,10 +87,16 @@ def _edge(network, actor, source, target):
         )
         for address in (source, target)
     ]
-    return circuit_edge_add(
+    return circuit, ends
+
+
+def _edge(network, actor, source, target):
+    circuit, (source, target) = _nodes(network, actor, source, target)
+    return after_the_worker(
+        circuit_edge_add,
         circuit=circuit,
-        source=ends[0],
-        target=ends[1],
+        source=source,
+        target=target,
         actor=actor,
         expected_version=circuit.version,
     )
@@ -93,8 +108,8 @@ def _read_kernel(network, source, target):
     conv, norm = {
         "features.2.depthwise": (module.features[2].conv[3], module.features[2].conv[4]),
         "features.2.expand": (module.features[2].conv[0], module.features[2].conv[1]),
-    }[target.rpartition(":")[0]]
-    unit, column = int(target.rpartition(":")[2]), int(source.rpartition(":")[2])
+    }[UnitAddress.parse(target).layer]
+    unit, column = UnitAddress.parse(target).index, UnitAddress.parse(source).index
     scale = norm.weight[unit] / torch.sqrt(norm.running_var[unit] + norm.eps)
     column = 0 if conv.groups > 1 else column
     return (conv.weight[unit, column] * scale).detach()
@@ -149,14 +164,22 @@ def test_the_api_stores_the_edge_with_where_its_numbers_came_from(hand_set, anno
             **if_match(response),
         )
     source, target = (node["id"] for node in response.json()["nodes"])
+    edges = f"{PROJECT}/circuits/{created.json()['id']}/edges/"
+    body = {"source": source, "target": target}
 
-    added = client.post(
-        f"{PROJECT}/circuits/{created.json()['id']}/edges/",
-        {"source": source, "target": target},
-        format="json",
-        **if_match(response),
+    pending = client.post(edges, body, format="json", **if_match(response))
+    job = Job.objects.get(kind="connections")
+    ran = job_run(job_id=job.pk)
+    added = client.post(edges, body, format="json", **if_match(response))
+
+    assert (pending.status_code, pending.json()["code"]) == (409, "weights_pending")
+    assert pending.json()["fields"] == {"job": [str(job.pk)]}
+    assert (job.layer.name, job.params, job.created_by) == (
+        "features.2.depthwise",
+        {"source_layer": "features.2.expand"},
+        annotator,
     )
-
+    assert ran == "succeeded"
     assert added.status_code == 201
     [edge] = added.json()["edges"]
     assert edge["magnitude"] == pytest.approx(5.0 / math.sqrt(1 + EPS), rel=1e-6)
@@ -178,16 +201,36 @@ def test_an_edge_from_a_later_layer_to_an_earlier_one_is_refused(hand_set, annot
     assert not CircuitEdge.objects.exists()
 
 
-def test_weights_are_computed_on_the_cpu_whatever_the_process_device(
+def test_the_request_loads_no_network_and_the_worker_computes_the_weights(
     hand_set, annotator, monkeypatch
 ):
-    """Web requests compute edge weights; the process's (worker) device is never asked for."""
+    """The request that finds no stored weights asks for the job and changes nothing; only the
+    worker's run of that job loads the network."""
+    loaded = []
+    load = runtime.network_for
+    monkeypatch.setattr(
+        runtime, "network_for", lambda network, **options: loaded.append(network.name)
+    )
+    circuit, (source, target) = _nodes(
+        hand_set, annotator, "features.2.expand:5", "features.2.depthwise:5"
+    )
 
-    def no_device():
-        raise AssertionError("a web request must not pick the process device")
+    with pytest.raises(WeightsPending) as pending:
+        circuit_edge_add(
+            circuit=circuit,
+            source=source,
+            target=target,
+            actor=annotator,
+            expected_version=circuit.version,
+        )
 
-    monkeypatch.setattr(runtime, "device", no_device)
-
-    edge = _edge(hand_set, annotator, "features.2.expand:5", "features.2.depthwise:5")
-
-    assert edge.magnitude == pytest.approx(5.0 / math.sqrt(1 + EPS), rel=1e-6)
+    assert loaded == []
+    assert (CircuitEdge.objects.count(), Circuit.objects.get().version) == (0, 3)
+    assert pending.value.job.status == Job.Status.QUEUED
+    monkeypatch.setattr(
+        runtime,
+        "network_for",
+        lambda network, **options: loaded.append(network.name) or load(network),
+    )
+    assert job_run(job_id=pending.value.job.pk) == "succeeded"
+    assert loaded == ["handset"]
