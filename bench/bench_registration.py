@@ -125,9 +125,9 @@ def _phase_summaries(phases):
 
 def run(repeats):
     from workers.engine import networks as engine_networks
-    from workers.services.networks import _sha256
+    from workers.storage import sha256_file
 
-    sha256 = _sha256(engine_networks.bundled_weights_path(ARCH))
+    sha256 = sha256_file(engine_networks.bundled_weights_path(ARCH))
     candidate = {key: [] for key in ("total", "engine_load", "rows", "validation_and_hash")}
     candidate["queries"] = []
     baseline = {key: [] for key in ("total", "engine_load", "rows")}

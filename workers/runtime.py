@@ -10,12 +10,11 @@ import os
 import socket
 import tempfile
 from collections import OrderedDict
-from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 
 from workers.services.networks import BUNDLED_PREFIX
+from workers.storage import stored_file_path
 
 logger = logging.getLogger(__name__)
 
@@ -57,24 +56,12 @@ def device_name():
     return str(device())
 
 
-def _weights_path(stored_name, folder):
-    try:
-        return Path(default_storage.path(stored_name))
-    except NotImplementedError:
-        # Object storage has no local path: fetch a copy for torch to read.
-        local = Path(folder) / Path(stored_name).name
-        with default_storage.open(stored_name, "rb") as remote, local.open("wb") as out:
-            for chunk in iter(lambda: remote.read(1 << 20), b""):
-                out.write(chunk)
-        return local
-
-
 def _load(network):
     from workers.engine import networks as engine_networks
 
     if network.source == network.Source.TORCHSCRIPT:
         with tempfile.TemporaryDirectory(prefix="atlas-net-") as folder:
-            path = _weights_path(network.weights, folder)
+            path = stored_file_path(network.weights, folder)
             return engine_networks.load_torchscript(path, input_size=network.input_size)
     if not network.weights:
         return engine_networks.load_builtin(
@@ -86,7 +73,7 @@ def _load(network):
             network.arch, weights_path=path, input_size=network.input_size
         )
     with tempfile.TemporaryDirectory(prefix="atlas-net-") as folder:
-        path = _weights_path(network.weights, folder)
+        path = stored_file_path(network.weights, folder)
         return engine_networks.load_builtin(
             network.arch, weights_path=path, input_size=network.input_size
         )

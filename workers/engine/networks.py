@@ -1,6 +1,5 @@
 """Loading networks under study and reading their layers."""
 
-import hashlib
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -315,15 +314,6 @@ def load_torchscript(path: str | Path, *, input_size: int = 224) -> LoadedNetwor
         input_filters={},
         input_size=input_size,
     )
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def resolve_device(preference: str) -> torch.device:

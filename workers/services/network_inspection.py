@@ -24,6 +24,7 @@ from workers.engine.errors import EngineError
 from workers.models import Network
 from workers.services.jobs import JobCancelled
 from workers.services.networks import BUNDLED_PREFIX, network_layers_create
+from workers.storage import sha256_file, stored_file_path
 
 logger = logging.getLogger(__name__)
 
@@ -218,23 +219,11 @@ def source_layers(
     sha256 = ""
     if bundled_weights:
         weights_path = engine_networks.bundled_weights_path(arch)
-        sha256 = engine_networks.sha256_file(weights_path)
+        sha256 = sha256_file(weights_path)
     loaded = engine_networks.load_builtin(
         arch, weights_path=weights_path, random_seed=random_seed, input_size=input_size
     )
     return loaded.layers, sha256
-
-
-def _stored_copy(stored_name, folder):
-    try:
-        return Path(default_storage.path(stored_name))
-    except NotImplementedError:
-        # Object storage has no local path: fetch a copy to read.
-        local = Path(folder) / Path(stored_name).name
-        with default_storage.open(stored_name, "rb") as remote, local.open("wb") as out:
-            for chunk in iter(lambda: remote.read(1 << 20), b""):
-                out.write(chunk)
-        return local
 
 
 def _network_failed(network):
@@ -253,7 +242,9 @@ def network_inspect(*, job, report):
     try:
         with tempfile.TemporaryDirectory(prefix="atlas-net-") as folder:
             stored = (
-                _stored_copy(network.weights, folder) if network.weights and not bundled else None
+                stored_file_path(network.weights, folder)
+                if network.weights and not bundled
+                else None
             )
             is_torchscript = network.source == Network.Source.TORCHSCRIPT
             layers, bundled_sha256 = source_layers(

@@ -5,7 +5,6 @@ worker's inspect_network job (``network_inspection``), so that the web process n
 torch nor runs a user's model. The command line registers at once (``network_register``).
 """
 
-import hashlib
 import logging
 import re
 import shutil
@@ -22,6 +21,7 @@ from server.errors import Conflict, Unprocessable, ValidationFailed
 from workers.engine.errors import EngineError
 from workers.models import Job, Layer, Network, Unit
 from workers.services.jobs import job_request_inspection
+from workers.storage import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -114,14 +114,6 @@ def _local_copy(source):
         yield path
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _measured(**source):
     """The layers of a network to register, measured here (the command line)."""
     from workers.services.network_inspection import source_layers
@@ -207,7 +199,7 @@ def network_register(
             torchscript_path=path if is_torchscript else None,
             input_size=input_size,
         )
-        sha256 = _sha256(path)
+        sha256 = sha256_file(path)
         stored_name = _store(path, name=name, sha256=sha256, is_torchscript=is_torchscript)
     try:
         return _create_rows(
@@ -254,7 +246,7 @@ def network_register_request(
     stored_name, sha256 = (BUNDLED_PREFIX + arch if bundled_weights else ""), ""
     if upload is not None:
         with _local_copy(upload) as path:
-            sha256 = _sha256(path)
+            sha256 = sha256_file(path)
             stored_name = _store(path, name=name, sha256=sha256, is_torchscript=is_torchscript)
     try:
         with transaction.atomic():

