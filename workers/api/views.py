@@ -2,6 +2,7 @@
 
 from django.db.models import Count
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -233,14 +234,24 @@ class JobArtifactListView(GenericAPIView):
         return Response(ArtifactOutputSerializer(artifacts_of(job=job), many=True).data)
 
 
+ARTIFACT_FILE = (
+    "The artifact's file, in the content type its kind writes: an image, a JSON document of "
+    "statistics or results, or raw tensors."
+)
+
+
 class ArtifactDownloadView(GenericAPIView):
     serializer_class = None
 
     @extend_schema(
         responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description=ARTIFACT_FILE),
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description=ARTIFACT_FILE
+            ),
             (200, "application/octet-stream"): OpenApiResponse(
-                description="The artifact's file (PNG or JSON)."
-            )
+                OpenApiTypes.BINARY, description=ARTIFACT_FILE
+            ),
         }
     )
     def get(self, request, artifact_id):
