@@ -80,7 +80,9 @@ def browse(chromium, live_server):
                 ]
             )
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        # Waits end as soon as their condition holds; the limit is only for a page that never
+        # gets there, and generous so that a loaded machine does not fail the test.
+        page.set_default_timeout(60_000)
         return page
 
     yield open_as

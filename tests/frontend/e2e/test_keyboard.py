@@ -114,6 +114,7 @@ def test_a_refused_action_stays_on_screen_as_an_alert(browse, ada):
     project = ada.memberships.get().project
     viewer = MembershipFactory(project=project, role=Role.VIEWER, user__username="vera").user
     page = browse(viewer)
+    page.clock.install()  # the page's timers run on a clock the test moves
     page.goto("/p/early-vision/grid/inceptionv1/mixed3b/")
     page.wait_for_selector("#grid-page[data-ready=true]")
     page.locator("#unit-4").click()
@@ -122,7 +123,7 @@ def test_a_refused_action_stays_on_screen_as_an_alert(browse, ada):
 
     alert = page.get_by_role("alert").locator(".alert")
     alert.wait_for()
-    page.wait_for_timeout(1500)
+    page.clock.run_for(60_000)  # a minute of the page's time passes, at once
     assert alert.is_visible()
     assert alert.get_attribute("data-code") == "permission_denied"
     assert "Open hypothesis" in alert.inner_text()
