@@ -1,13 +1,22 @@
 """Circuits and universality links, as methods of ``Atlas`` (mixed into it)."""
 
+import time
 import urllib.parse
+
+from atlas_client.errors import AtlasError
+
+WEIGHTS_TIMEOUT = 600.0
 
 
 class CircuitMethods:
     """Circuits: named subgraphs of one network's units joined by the engine's weights; and
     universality links between units (or groups) of different networks. Every change to a
     circuit (nodes and edges included) sends If-Match with the circuit's version as last read
-    and returns the whole circuit."""
+    and returns the whole circuit.
+
+    The weights are computed by a worker's job, once per pair of layers: the first edge or
+    grow between two layers waits for that job (up to ``timeout`` seconds, then
+    ``TimeoutError``) and is sent again once it has finished."""
 
     def circuits(self, project):
         return self._all(f"projects/{_segment(project)}/circuits/")
@@ -49,24 +58,64 @@ class CircuitMethods:
         path = _circuit_path(project, circuit_id)
         return self._conditional("DELETE", path, version, None, action=f"nodes/{_id(node)}/")
 
-    def add_edge(self, project, circuit_id, source, target, *, version=None):
+    def add_edge(
+        self,
+        project,
+        circuit_id,
+        source,
+        target,
+        *,
+        version=None,
+        timeout=WEIGHTS_TIMEOUT,
+        poll=2.0,
+    ):
         """Join two nodes (ids or dicts) by the engine's weight from ``source`` to ``target``."""
         payload = {"source": _id(source), "target": _id(target)}
         path = _circuit_path(project, circuit_id)
-        return self._conditional("POST", path, version, payload, action="edges/")
+        return self._weighed(path, version, payload, "edges/", timeout, poll)
 
     def remove_edge(self, project, circuit_id, edge, *, version=None):
         path = _circuit_path(project, circuit_id)
         return self._conditional("DELETE", path, version, None, action=f"edges/{_id(edge)}/")
 
     def grow(
-        self, project, circuit_id, node, *, direction="inputs", k=3, threshold=0.0, version=None
+        self,
+        project,
+        circuit_id,
+        node,
+        *,
+        direction="inputs",
+        k=3,
+        threshold=0.0,
+        version=None,
+        timeout=WEIGHTS_TIMEOUT,
+        poll=2.0,
     ):
         """From ``node``, add the ``k`` strongest ``inputs`` (or ``outputs``) by L2 norm, at
         least ``threshold``, as nodes and edges."""
         payload = {"node": _id(node), "direction": direction, "k": k, "threshold": threshold}
         path = _circuit_path(project, circuit_id)
-        return self._conditional("POST", path, version, payload, action="grow/")
+        return self._weighed(path, version, payload, "grow/", timeout, poll)
+
+    def _weighed(self, path, version, payload, action, timeout, poll):
+        """POST a change that reads weights; while the server answers 409 ``weights_pending``,
+        wait for the job it names and send the change again (nothing changed meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._conditional("POST", path, version, payload, action=action)
+            except AtlasError as error:
+                if error.code != "weights_pending":
+                    raise
+                [job_id] = error.fields["job"]
+                job = self.wait_for_job(job_id, timeout=deadline - time.monotonic(), poll=poll)
+                if job["status"] != "succeeded":
+                    raise AtlasError(
+                        error.status,
+                        "weights_failed",
+                        f"Job {job_id}, computing the weights, {job['status']}: {job['error']}",
+                        {"job": [job_id]},
+                    ) from error
 
     def circuit_history(self, project, circuit_id):
         return self._all(_circuit_path(project, circuit_id) + "history/")
