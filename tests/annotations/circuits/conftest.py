@@ -5,19 +5,14 @@ Edge weights and growing read what a connections job stored: the first request f
 layers asks for that job (409 ``weights_pending``); here the worker code runs the job, as a
 Celery worker would, and the request is made again."""
 
-import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Role
 from annotations.services.projects import project_network_link
 from tests.factories.annotations import MembershipFactory, ProjectFactory
-from tests.factories.workers import JobFactory
 from workers import runtime
-from workers.models import Job
-from workers.renderers.connections import connections_store
 from workers.services import jobs as job_services
-from workers.services.artifacts import ArtifactBatch
 from workers.services.connections import WeightsPending
 from workers.services.job_run import job_run
 from workers.services.networks import network_register
@@ -86,25 +81,3 @@ def post_after_the_worker(client, path, body, **headers):
         assert job_run(job_id=int(job_id)) == "succeeded"
         response = client.post(path, body, format="json", **headers)
     return response
-
-
-def store_connections(layer, source_layer, kernels, mode="direct"):
-    """What a connections job leaves behind for ``layer`` from ``source_layer``: a succeeded
-    job and its arrays, the ``kernels`` [units, source units, kh, kw] given."""
-    job = JobFactory(
-        kind=Job.Kind.CONNECTIONS,
-        layer=layer,
-        params={"source_layer": source_layer.name},
-        status=Job.Status.SUCCEEDED,
-    )
-    kernels = np.asarray(kernels, dtype=np.float32)
-    batch = ArtifactBatch(job)
-    connections_store(
-        batch,
-        source_layer=source_layer.name,
-        mode=mode,
-        kernels=kernels,
-        norms=np.linalg.norm(kernels.reshape(*kernels.shape[:2], -1), axis=2),
-    )
-    batch.commit()
-    return job

@@ -11,7 +11,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, Event, Role, UnitLink
-from tests.annotations.circuits.conftest import store_connections
 from tests.factories.annotations import (
     CircuitFactory,
     MembershipFactory,
@@ -19,6 +18,7 @@ from tests.factories.annotations import (
     ProjectNetworkFactory,
     UserFactory,
 )
+from tests.factories.connections import connections_stored
 from tests.factories.workers import LayerFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def scene():
     # input adds a:2.
     kernels = np.ones((b.channels, a.channels, 1, 1))
     kernels[0, 2] = 2.0
-    store_connections(b, a, kernels)
+    connections_stored(b, a, kernels)
     LayerFactory(network=two, name="x", order=0)
     author = MembershipFactory(project=project, role=Role.ANNOTATOR).user
     circuit = CircuitFactory(project=project, network=one, created_by=author, name="Old")

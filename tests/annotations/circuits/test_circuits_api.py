@@ -9,13 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from annotations.models import Circuit, CircuitNode, Event, Role
-from tests.annotations.circuits.conftest import store_connections
 from tests.factories.annotations import (
     CircuitFactory,
     MembershipFactory,
     ProjectFactory,
     ProjectNetworkFactory,
 )
+from tests.factories.connections import connections_stored
 from tests.factories.workers import LayerFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def project():
     network = ProjectNetworkFactory(project=project, network__name="one").network
     a = LayerFactory(network=network, name="a", order=0)
     b = LayerFactory(network=network, name="b", order=1)
-    store_connections(b, a, np.full((b.channels, a.channels, 1, 1), -0.5))
+    connections_stored(b, a, np.full((b.channels, a.channels, 1, 1), -0.5))
     return project
 
 

@@ -4,11 +4,10 @@ each with its magnitude (L2 norm), sign (of the kernel's sum) and kernel."""
 import numpy as np
 import pytest
 
+from tests.factories.connections import connections_stored
 from tests.factories.workers import JobFactory, LayerFactory
 from workers.models import Job
-from workers.renderers.connections import connections_store
 from workers.selectors.connections import Weight, layer_connections
-from workers.services.artifacts import ArtifactBatch
 
 pytestmark = pytest.mark.django_db
 
@@ -30,28 +29,9 @@ def layers():
     return a, b
 
 
-def _store(a, b, kernels, mode="direct"):
-    job = JobFactory(
-        kind=Job.Kind.CONNECTIONS,
-        layer=b,
-        params={"source_layer": a.name},
-        status=Job.Status.SUCCEEDED,
-    )
-    batch = ArtifactBatch(job)
-    connections_store(
-        batch,
-        source_layer=a.name,
-        mode=mode,
-        kernels=kernels,
-        norms=np.linalg.norm(kernels.reshape(*kernels.shape[:2], -1), axis=2),
-    )
-    batch.commit()
-    return job
-
-
 def test_one_weight_holds_its_kernel_norm_and_sign(layers):
     a, b = layers
-    _store(a, b, KERNELS)
+    connections_stored(b, a, KERNELS)
 
     weight = layer_connections(layer=b, source_layer=a).weight(1, 2)
 
@@ -60,7 +40,7 @@ def test_one_weight_holds_its_kernel_norm_and_sign(layers):
 
 def test_the_strongest_inputs_come_first_down_to_the_threshold(layers):
     a, b = layers
-    _store(a, b, KERNELS)
+    connections_stored(b, a, KERNELS)
 
     weights = layer_connections(layer=b, source_layer=a).strongest_into(1, k=3, threshold=1.0)
 
@@ -73,7 +53,7 @@ def test_the_strongest_inputs_come_first_down_to_the_threshold(layers):
 
 def test_the_strongest_outputs_come_first_and_k_bounds_them(layers):
     a, b = layers
-    _store(a, b, KERNELS)
+    connections_stored(b, a, KERNELS)
 
     weights = layer_connections(layer=b, source_layer=a).strongest_from(1, k=2, threshold=0.0)
 
@@ -85,15 +65,15 @@ def test_the_strongest_outputs_come_first_and_k_bounds_them(layers):
 
 def test_no_output_reaches_the_threshold(layers):
     a, b = layers
-    _store(a, b, KERNELS)
+    connections_stored(b, a, KERNELS)
 
     assert layer_connections(layer=b, source_layer=a).strongest_from(3, k=3, threshold=5.0) == []
 
 
 def test_the_latest_job_that_succeeded_is_read(layers):
     a, b = layers
-    _store(a, b, KERNELS)
-    latest = _store(a, b, -KERNELS, mode="expanded")
+    connections_stored(b, a, KERNELS)
+    latest = connections_stored(b, a, -KERNELS, mode="expanded")
     JobFactory(
         kind=Job.Kind.CONNECTIONS,
         layer=b,
@@ -110,7 +90,7 @@ def test_the_latest_job_that_succeeded_is_read(layers):
 def test_nothing_is_stored_for_another_source_layer_or_before_any_job(layers):
     a, b = layers
     c = LayerFactory(network=a.network, name="c", order=2, channels=2)
-    _store(a, b, KERNELS)
+    connections_stored(b, a, KERNELS)
 
     assert layer_connections(layer=c, source_layer=b) is None
     assert layer_connections(layer=c, source_layer=a) is None
