@@ -339,9 +339,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ATLAS_SWEEP_SECONDS,
         "options": {"queue": "default", "expires": ATLAS_SWEEP_SECONDS},
     },
+    # Heartbeat rows of workers killed without a goodbye would otherwise stay forever.
+    "prune-worker-heartbeats": {
+        "task": "workers.tasks.prune_heartbeats",
+        "schedule": 3600.0,
+        "options": {"queue": "default", "expires": 3600.0},
+    },
 }
-# Fault injection for the worker-crash tests: sleep this long after each unit of a job.
-ATLAS_FAULT_UNIT_DELAY_SECONDS = env_float("ATLAS_FAULT_UNIT_DELAY_SECONDS", 0.0)
 # CPU threads torch may use in a worker process (0: torch's default, one per core). On a small
 # machine shared with the web server, fewer threads make render times far steadier.
 ATLAS_TORCH_THREADS = env_int("ATLAS_TORCH_THREADS", 0)

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from workers.services.heartbeats import heartbeats_prune
 from workers.services.job_run import TransientJobError, job_run
 from workers.services.jobs import jobs_sweep
 
@@ -28,3 +29,9 @@ def run_job(job_id):
 def sweep_jobs():
     """Requeue jobs of lost workers, fail jobs out of attempts, resend stale queued jobs."""
     return jobs_sweep()
+
+
+@shared_task(name="workers.tasks.prune_heartbeats", queue="default")
+def prune_heartbeats():
+    """Forget the heartbeats of workers silent for a day."""
+    return heartbeats_prune()

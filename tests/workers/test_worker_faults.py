@@ -47,8 +47,8 @@ def workers(tmp_path, media_root):
     """Starts workers on the test's broker (emptied first) and stops them after the test."""
     started = []
 
-    def start(**env):
-        started.append(Worker(tmp_path, media_root, **env))
+    def start(report_delay=None, **env):
+        started.append(Worker(tmp_path, media_root, report_delay, **env))
         return started[-1]
 
     with celery_app.connection_for_write() as broker:
@@ -100,7 +100,7 @@ def test_a_job_whose_database_connections_are_terminated_three_times_succeeds_on
     client = APIClient()
     client.force_authenticate(researcher)
     job_id = request_first_layer_job(client).json()["id"]
-    worker = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.2, ATLAS_JOB_TRANSIENT_BACKOFF_SECONDS=0.1)
+    worker = workers(report_delay=0.2, ATLAS_JOB_TRANSIENT_BACKOFF_SECONDS=0.1)
 
     for retries in range(3):
         wait_for(lambda r=retries: running_after_retries(job_id, r), worker, timeout=120)

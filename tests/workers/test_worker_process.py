@@ -25,6 +25,7 @@ from annotations.services.networks import project_network_register
 from annotations.services.tokens import token_create
 from server.celery import app as celery_app
 from tests.factories.annotations import MembershipFactory, ProjectFactory, UserFactory
+from tests.workers import slow_jobs
 from workers.models import Artifact, Job
 from workers.services.datasets import dataset_register
 
@@ -43,9 +44,13 @@ def database_url():
 
 
 class Worker:
-    """A celery worker subprocess in its own process group, with its log kept for failures."""
+    """A celery worker subprocess in its own process group, with its log kept for failures.
 
-    def __init__(self, folder, media_root, **env):
+    report_delay: seconds its jobs pause before each progress report (tests/workers/slow_jobs.py),
+    so that a job is still running when the test kills its worker or cancels it.
+    """
+
+    def __init__(self, folder, media_root, report_delay=None, **env):
         self.log_path = Path(folder) / f"worker-{uuid.uuid4().hex[:8]}.log"
         environment = {
             **os.environ,
@@ -59,10 +64,12 @@ class Worker:
             "ATLAS_PROGRESS_MIN_INTERVAL_SECONDS": "0.1",
             **{key: str(value) for key, value in env.items()},
         }
+        if report_delay is not None:
+            environment[slow_jobs.DELAY_VARIABLE] = str(report_delay)
         command = [
             sys.executable,
             "-m",
-            "celery",
+            "celery" if report_delay is None else slow_jobs.__name__,
             "-A",
             "server",
             "worker",
@@ -116,8 +123,8 @@ def media_root(settings, tmp_path):
 def workers(tmp_path, media_root):
     started = []
 
-    def start(**env):
-        worker = Worker(tmp_path, media_root, **env)
+    def start(report_delay=None, **env):
+        worker = Worker(tmp_path, media_root, report_delay, **env)
         started.append(worker)
         return worker
 
@@ -231,7 +238,7 @@ def test_health_lists_the_live_worker_with_its_queues_and_device_to_staff(worker
 
 def test_a_job_survives_its_worker_being_killed_mid_job(researcher, workers, media_root):
     job_id = request_first_layer_job(researcher).json()["id"]
-    doomed = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.3)
+    doomed = workers(report_delay=0.3)
     wait_for(lambda: running_past(job_id, 0.2), doomed, timeout=120)
 
     doomed.kill()
@@ -254,7 +261,7 @@ def test_a_job_that_keeps_losing_its_worker_fails_after_the_attempts_limit(
 ):
     settings.ATLAS_JOB_MAX_ATTEMPTS = 1
     job_id = request_first_layer_job(researcher).json()["id"]
-    doomed = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.3)
+    doomed = workers(report_delay=0.3)
     wait_for(lambda: running_past(job_id, 0.1), doomed, timeout=120)
     doomed.kill()
 
@@ -387,7 +394,7 @@ def progress_while_running(client, job_id, worker, timeout):
 
 def test_a_universality_job_runs_in_a_worker_with_progress(comparing_researcher, workers):
     job_id = request_universality(comparing_researcher)
-    worker = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.3)
+    worker = workers(report_delay=0.3)
 
     job, seen = progress_while_running(comparing_researcher, job_id, worker, timeout=240)
 
@@ -402,7 +409,7 @@ def test_a_universality_job_runs_in_a_worker_with_progress(comparing_researcher,
 
 def test_cancelling_a_universality_job_stops_it_within_one_batch(comparing_researcher, workers):
     job_id = request_universality(comparing_researcher)
-    worker = workers(ATLAS_FAULT_UNIT_DELAY_SECONDS=0.5)
+    worker = workers(report_delay=0.5)
     wait_for(
         lambda: job_status(job_id)[0] == "running" and job_status(job_id)[1] >= 0.2,
         worker,

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from django.conf import settings
 
+from workers.addresses import UnitAddress
 from workers.engine import datasets as engine_datasets
 from workers.engine.dataset_examples import crop_image, dataset_examples, receptive_field_crop
 from workers.engine.images import encode_png
@@ -87,7 +88,7 @@ def render_dataset_examples(job, network, artifacts, report):
         images = {int(i): p.float() / 255 for i, p in zip(loaded_indices, pixels, strict=True)}
         for unit in chunk:
             summary = {
-                "unit": f"{layer.name}:{unit}",
+                "unit": str(UnitAddress(layer.name, unit)),
                 "dataset": params["dataset"],
                 "images_seen": found.images,
                 "stats": {

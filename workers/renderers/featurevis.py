@@ -6,6 +6,7 @@ import time
 from django.conf import settings
 
 from workers import runtime
+from workers.addresses import UnitAddress
 from workers.engine.featurevis.render import render_units
 from workers.engine.images import encode_png
 from workers.models import Artifact
@@ -22,7 +23,7 @@ SPRITE_VARIANT = {
 
 def _unit_summary(job, index, renders):
     return {
-        "unit": f"{job.layer.name}:{index}",
+        "unit": str(UnitAddress(job.layer.name, index)),
         "objective": job.params["objective"],
         "variants": {
             render.variant: {

@@ -3,8 +3,7 @@
 import json
 import time
 
-from django.conf import settings
-
+from workers.addresses import UnitAddress
 from workers.engine.first_layer import first_layer_weight_images
 from workers.engine.images import encode_png
 from workers.models import Artifact
@@ -35,7 +34,7 @@ def render_first_layer_weights(job, network, artifacts, report):
             content=encode_png(image.rgb),
             content_type="image/png",
         )
-        summary = {"unit": f"{job.layer.name}:{image.index}", **image.stats}
+        summary = {"unit": str(UnitAddress(job.layer.name, image.index)), **image.stats}
         artifacts.add(
             unit=unit,
             kind=Artifact.Kind.UNIT_JSON,
@@ -43,8 +42,6 @@ def render_first_layer_weights(job, network, artifacts, report):
             content=json.dumps(summary, sort_keys=True).encode(),
             content_type="application/json",
         )
-        if settings.ATLAS_FAULT_UNIT_DELAY_SECONDS:
-            time.sleep(settings.ATLAS_FAULT_UNIT_DELAY_SECONDS)
         report(done + 1, total, f"unit {done + 1} of {total}")
     add_layer_sprite(job, artifacts, {image.index: image.rgb for image in images})
     finished = time.perf_counter()

@@ -12,9 +12,9 @@ import json
 import time
 
 import numpy as np
-from django.conf import settings
 
 from workers import runtime
+from workers.addresses import UnitAddress
 from workers.engine import datasets as engine_datasets
 from workers.engine.universality import LayerSide, best_matches, layer_correlation
 from workers.models import Artifact, Network
@@ -34,7 +34,7 @@ def _matches_json(matches, unit, network, layer):
             "network": network.name,
             "layer": layer.name,
             "unit": int(other),
-            "address": f"{layer.name}:{int(other)}",
+            "address": str(UnitAddress(layer.name, int(other))),
             "r": round(float(r), 6),
         }
         for other, r in zip(matches.units[unit], matches.r[unit], strict=True)
@@ -51,7 +51,7 @@ def _add_unit_matches(artifacts, *, job, units, layer, other, found, matches, fi
     for index, unit in units.items():
         found_matches = _matches_json(matches, index, other_network, other_layer)
         summary = {
-            "unit": f"{layer.name}:{index}",
+            "unit": str(UnitAddress(layer.name, index)),
             "network": layer.network.name,
             "compared_with": {"network": other_network.name, "layer": other_layer.name},
             "dataset": job.params["dataset"],
@@ -94,9 +94,6 @@ def render_universality(job, network, artifacts, report):
 
     def batch_done(seen):
         report(seen, total, f"{seen} of {total} images", force=True)
-        if settings.ATLAS_FAULT_UNIT_DELAY_SECONDS:
-            # Fault injection for the cancellation tests: a batch is this job's unit of work.
-            time.sleep(settings.ATLAS_FAULT_UNIT_DELAY_SECONDS)
 
     found = layer_correlation(
         LayerSide(network, job.layer.name),

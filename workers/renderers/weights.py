@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from workers.addresses import UnitAddress
 from workers.engine.images import encode_png
 from workers.engine.weight_images import kernel_image, kernel_strip
 from workers.engine.weights import unit_weights
@@ -41,7 +42,7 @@ def render_weights(job, network, artifacts, report):
         tiles[unit] = kernel_image(kernels[0], pixels_per_weight=pixels)
         incoming = [
             {
-                "unit": f"{result.source_layer}:{int(source)}",
+                "unit": str(UnitAddress(result.source_layer, int(source))),
                 "norm": float(norm),
                 "kernel": np.round(kernel.numpy(), KERNEL_DECIMALS).tolist(),
             }
@@ -50,7 +51,7 @@ def render_weights(job, network, artifacts, report):
             )
         ]
         summary = {
-            "unit": f"{layer.name}:{unit}",
+            "unit": str(UnitAddress(layer.name, unit)),
             "source_layer": result.source_layer,
             "mode": result.mode,
             "incoming": incoming,
