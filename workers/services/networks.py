@@ -181,8 +181,8 @@ def network_register(
         )
         stored_name = BUNDLED_PREFIX + arch if bundled_weights else ""
         return _create_rows(
+            is_torchscript=False,
             arch=arch,
-            source=Network.Source.BUILTIN,
             stored_name=stored_name,
             sha256=sha256,
             layers=layers,
@@ -203,8 +203,8 @@ def network_register(
         stored_name = _store(path, name=name, sha256=sha256, is_torchscript=is_torchscript)
     try:
         return _create_rows(
-            arch="" if is_torchscript else arch,
-            source=Network.Source.TORCHSCRIPT if is_torchscript else Network.Source.BUILTIN,
+            is_torchscript=is_torchscript,
+            arch=arch,
             stored_name=stored_name,
             sha256=sha256,
             layers=layers,
@@ -251,65 +251,68 @@ def network_register_request(
     try:
         with transaction.atomic():
             Network.objects.filter(pk__in=list(_replaceable(name))).delete()
-            network = Network.objects.create(
+            network = _network_create(
                 name=name,
-                source=Network.Source.TORCHSCRIPT if is_torchscript else Network.Source.BUILTIN,
-                arch="" if is_torchscript else arch,
-                weights=stored_name,
-                weights_sha256=sha256,
+                is_torchscript=is_torchscript,
+                arch=arch,
+                stored_name=stored_name,
+                sha256=sha256,
                 random_seed=random_seed,
                 input_size=input_size,
                 description=description,
-                status=Network.Status.INSPECTING,
-                created_by=actor,
+                actor=actor,
             )
             job = job_request_inspection(network=network, actor=actor)
     except BaseException as error:
         if upload is not None:
             default_storage.delete(stored_name)
         if isinstance(error, IntegrityError):
-            raise Conflict(
-                f"A network named {name!r} is already registered.", code="name_taken"
-            ) from error
+            raise _name_taken(name) from error
         raise
     return network, job
 
 
-def _create_rows(
+def _network_create(
     *,
     name,
+    is_torchscript,
     arch,
-    source,
     stored_name,
     sha256,
     random_seed,
     input_size,
     description,
     actor,
-    layers,
-    progress,
 ):
+    """The network's row, inspecting until its layer and unit rows exist."""
+    return Network.objects.create(
+        name=name,
+        source=Network.Source.TORCHSCRIPT if is_torchscript else Network.Source.BUILTIN,
+        arch="" if is_torchscript else arch,
+        weights=stored_name,
+        weights_sha256=sha256,
+        random_seed=random_seed,
+        input_size=input_size,
+        description=description,
+        status=Network.Status.INSPECTING,
+        created_by=actor,
+    )
+
+
+def _name_taken(name):
+    return Conflict(f"A network named {name!r} is already registered.", code="name_taken")
+
+
+def _create_rows(*, layers, progress, **network):
+    """The network's row and its layer and unit rows, all or nothing."""
     try:
         with transaction.atomic():
-            network = Network.objects.create(
-                name=name,
-                source=source,
-                arch=arch,
-                weights=stored_name,
-                weights_sha256=sha256,
-                random_seed=random_seed,
-                input_size=input_size,
-                description=description,
-                status=Network.Status.INSPECTING,
-                created_by=actor,
-            )
-            network_layers_create(network=network, layers=layers, progress=progress)
+            created = _network_create(**network)
+            network_layers_create(network=created, layers=layers, progress=progress)
     except IntegrityError as error:
-        raise Conflict(
-            f"A network named {name!r} is already registered.", code="name_taken"
-        ) from error
-    network.refresh_from_db()
-    return network
+        raise _name_taken(network["name"]) from error
+    created.refresh_from_db()
+    return created
 
 
 def network_layers_create(*, network, layers, sha256=None, progress=None):
