@@ -5,11 +5,10 @@ dataset-examples batch hundreds (MobileNetV2 at 224 px, batch 32: maps of up to 
 default glibc serves large blocks with fresh mmaps and trims the heap when its top is free,
 so every step or batch asks the kernel again for zeroed pages: thousands of page faults per
 render step at a batch of 8 (about a tenth of a step's time on MobileNetV2), and 2.6 million
-per four dataset batches, which made a bare MobileNetV2 forward 4.3 times slower (5.4 s
-instead of 1.27 s for 128 images, one thread; most of it system time). With both thresholds
-raised, freed blocks are reused. PyTorch's CPU tuning guide recommends an allocator that
-reuses memory (jemalloc, TCMalloc) for the same reason; this gets most of that without
-changing how workers start.
+per four dataset batches, most of a bare forward's time then going to the kernel (measured
+in bench/DATASET_EXAMPLES.md). With both thresholds raised, freed blocks are reused.
+PyTorch's CPU tuning guide recommends an allocator that reuses memory (jemalloc, TCMalloc)
+for the same reason; this gets most of that without changing how workers start.
 
 Process-wide and permanent: the process keeps its peak heap. Meant for engine workers, and
 called by the engine's CPU entry points (`render_units`, `dataset_examples`).

@@ -15,11 +15,9 @@ batch.py); the first steps run the eager network with its hooks. A network that 
 traced, or a compile that fails, falls back to the eager network, with a warning.
 
 Off unless a render's `RenderOptions` asks for it (`compile=True`: ATLAS_COMPILE_RENDERS for a
-GPU worker, --compile for bench/render.py). Measured (bench/GPU.md): on an H200, a mixed3b
-step of 240 images takes 7.2 ms compiled against 11.1 ms eager, and InceptionV1's first five
-layers, all 1,056 units at 512 steps, 14.6 s once compiled; but the process's first render of
-each layer and batch shape spends 10-40 s compiling (60-80 s over those five layers). That
-pays in a long-lived GPU worker, not for a one-off job.
+GPU worker, --compile for bench/render.py): a step is faster once compiled, but the process's
+first render of each layer and batch shape pays the compile, which pays in a long-lived GPU
+worker, not for a one-off job. The numbers are in bench/GPU.md.
 """
 
 import logging
