@@ -17,7 +17,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from workers.addresses import UnitAddress
+from workers.engine.colours import diverging_rgb
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FONT = "'Helvetica Neue', Helvetica, Arial, sans-serif"
@@ -156,17 +159,13 @@ def kernel_colours(kernel: Sequence[Sequence[float]]) -> list[list[tuple[int, in
     as ``workers.engine.weight_images.kernel_image`` rounds it; an all-zero kernel is white."""
     largest = max((abs(value) for row in kernel for value in row), default=0.0)
     scale = largest if largest > 0 else 1.0
-    colours = []
-    for row in kernel:
-        line = []
-        for value in row:
-            signed = min(1.0, max(-1.0, value / scale))
-            red = 1 - abs(min(signed, 0.0))
-            green = 1 - abs(signed)
-            blue = 1 - max(signed, 0.0)
-            line.append(tuple(int(round(channel * 255)) for channel in (red, green, blue)))
-        colours.append(line)
-    return colours
+    return [
+        [
+            tuple(int(channel) for channel in colour)
+            for colour in diverging_rgb(np.divide(row, scale))
+        ]
+        for row in kernel
+    ]
 
 
 def _clean(text) -> str:

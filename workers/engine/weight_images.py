@@ -5,6 +5,7 @@ import math
 import numpy as np
 import torch
 
+from workers.engine.colours import diverging_rgb
 from workers.engine.first_layer import MAX_PIXELS_PER_WEIGHT
 
 # White is a zero weight, so the gaps between kernels are grey to keep them apart.
@@ -32,15 +33,6 @@ def _scale(kernels: torch.Tensor, scale: float | None) -> float:
     return largest if largest > 0 else 1.0
 
 
-def _colours(kernel: torch.Tensor, scale: float) -> np.ndarray:
-    """[kh, kw, 3] floats in [0, 1]: w / scale from blue (−1) through white (0) to red (+1)."""
-    signed = (kernel.detach().float().cpu() / scale).clamp(-1, 1)
-    red = 1 - signed.clamp(max=0).abs()
-    green = 1 - signed.abs()
-    blue = 1 - signed.clamp(min=0)
-    return torch.stack([red, green, blue], dim=-1).numpy()
-
-
 def kernel_image(
     kernel: torch.Tensor, *, scale: float | None = None, pixels_per_weight: int = 8
 ) -> np.ndarray:
@@ -51,7 +43,7 @@ def kernel_image(
     if kernel.dim() != 2:
         raise ValueError(f"a kernel must be [kh, kw]; got {tuple(kernel.shape)}.")
     _check_pixels_per_weight(pixels_per_weight)
-    pixels = np.rint(_colours(kernel, _scale(kernel, scale)) * 255).astype(np.uint8)
+    pixels = diverging_rgb((kernel.detach().float().cpu() / _scale(kernel, scale)).numpy())
     return pixels.repeat(pixels_per_weight, axis=0).repeat(pixels_per_weight, axis=1)
 
 
