@@ -119,7 +119,7 @@ def response_violations(method, path, status, content_type, body):
     if definition is None:
         return [f"{label} answered {status}, which it does not document ({', '.join(responses)})"]
     documented = list(responses[definition.status_code].get("content", {}))
-    if not body and body is not None:
+    if body == b"":
         return []
     media_type = _media_type(content_type or "")
     if not documented:
