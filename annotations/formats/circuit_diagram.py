@@ -12,7 +12,6 @@ The functions here take plain data and return text: no database, no files, no ne
 import json
 import math
 import re
-import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,15 +28,21 @@ NEGATIVE = "#2c7bb6"
 NEUTRAL = "#9a9a9a"
 
 IMAGE = 96  # side of a node's picture
-COLUMN = 156  # horizontal pitch of nodes in a row
+COLUMN = 156  # horizontal pitch of nodes in a row, widened up to MAX_COLUMN for long addresses
+MAX_COLUMN = 216
 ROW = 250  # vertical pitch of layer rows
-ROW_LABEL = 120  # left margin holding the layer names
+ROW_LABEL = 120  # left margin holding the layer names, widened up to MAX_ROW_LABEL
+MAX_ROW_LABEL = 220
 MARGIN = 24
+LABEL_GAP = 8  # clear space between neighbouring labels
 HEADER = 76
 LEGEND = 84
 NODE_HEIGHT = 24 + IMAGE + 64  # a row's top padding, picture, address and two lines of role
-ROLE_CHARACTERS = 24  # characters per line of a role note under a node
 ROLE_LINES = 2
+LAYER_LINES = 4  # lines of a layer name left of its row
+LAYER_LINE_HEIGHT = 17
+ADDRESS_SIZE, ROLE_SIZE, LAYER_SIZE = 13, 11, 14
+ELLIPSIS = "…"
 MIN_WIDTH = 640
 MIN_STROKE, MAX_STROKE = 0.75, 7.0
 KERNEL_CELL = 12
@@ -46,6 +51,28 @@ HALO = {"stroke": "#ffffff", "stroke-width": "3", "paint-order": "stroke"}
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# Advance widths, in thousandths of an em, of ASCII 32-126 in DejaVu Sans: the widest of the
+# fonts the diagram names or falls back to (Helvetica and Arial are narrower; "_" takes
+# Helvetica's wider one). Labels are fitted by these, so they fit whichever font draws them.
+_REGULAR_WIDTHS = (
+    318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, 636, 636,
+    636, 636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531, 1000, 684, 686, 698,
+    770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787, 603, 787, 695, 635, 611, 732,
+    684, 989, 685, 611, 685, 390, 337, 390, 838, 556, 500, 613, 635, 550, 635, 615, 352, 635,
+    634, 278, 278, 579, 278, 974, 634, 612, 635, 635, 411, 521, 392, 634, 592, 818, 592, 592,
+    525, 636, 337, 636, 838,
+)  # fmt: skip
+_BOLD_WIDTHS = (
+    348, 456, 521, 838, 696, 1002, 872, 306, 457, 457, 523, 838, 380, 415, 380, 365, 696, 696,
+    696, 696, 696, 696, 696, 696, 696, 696, 400, 400, 838, 838, 838, 580, 1000, 774, 762, 734,
+    830, 683, 683, 821, 837, 372, 372, 775, 637, 995, 837, 850, 733, 850, 770, 720, 682, 812,
+    774, 1103, 771, 724, 725, 457, 365, 457, 838, 556, 500, 675, 716, 593, 716, 678, 435, 716,
+    712, 343, 343, 665, 343, 1042, 712, 687, 716, 716, 493, 595, 478, 712, 652, 924, 645, 652,
+    582, 712, 365, 712, 838,
+)  # fmt: skip
+# A line may break after these (a layer name breaks at its dots) or at a space.
+_BREAKS = " ._:/-"
 
 
 @dataclass(frozen=True)
@@ -102,11 +129,12 @@ def circuit_diagram_svg(
                 raise ValueError(f"edge end {end!r} is not a node of the circuit.")
 
     rows = _rows(nodes, edges)
+    layout = _layout(rows)
     widest = max((len(row) for row in rows), default=0)
-    width = max(MIN_WIDTH, ROW_LABEL + widest * COLUMN + MARGIN)
+    width = max(MIN_WIDTH, layout.row_label + widest * layout.column + MARGIN)
     legend_top = HEADER + max(len(rows) - 1, 0) * ROW + NODE_HEIGHT
     height = legend_top + LEGEND
-    positions = _positions(rows, width)
+    positions = _positions(rows, width, layout)
 
     svg = ET.Element(
         "svg",
@@ -118,15 +146,16 @@ def circuit_diagram_svg(
             "height": str(height),
             "viewBox": f"0 0 {width} {height}",
             "font-family": FONT,
-            "role": "img",
+            # A group, not an image: its edges and units are focusable.
+            "role": "group",
             "aria-label": f"Circuit {_clean(name)}",
         },
     )
     _text_child(svg, "title", f"{name} ({network})")
     ET.SubElement(svg, "rect", {"width": str(width), "height": str(height), "fill": "#ffffff"})
-    _header(svg, name=name, network=network, rows=rows, edges=edges)
+    _header(svg, name=name, network=network, rows=rows, edges=edges, width=width)
     defs = ET.SubElement(svg, "defs")
-    _row_labels(svg, rows, width)
+    _row_labels(svg, rows, width, layout)
     ordered = sorted(edges, key=lambda edge: (edge.magnitude, edge.source, edge.target))
     largest = max((edge.magnitude for edge in edges), default=0.0)
     edge_layer = ET.SubElement(svg, "g", {"class": "edges", "fill": "none"})
@@ -135,11 +164,11 @@ def circuit_diagram_svg(
         if edge.kernel:
             symbol = ET.SubElement(defs, "symbol", {"id": symbol_id})
             _kernel_cells(symbol, edge.kernel)
-        _edge(edge_layer, edge, positions, largest, symbol_id if edge.kernel else None)
+        _edge(edge_layer, edge, positions, layout, largest, symbol_id if edge.kernel else None)
     node_layer = ET.SubElement(svg, "g", {"class": "nodes"})
     for row in rows:
         for node in row:
-            _node(node_layer, node, positions[node.address])
+            _node(node_layer, node, positions[node.address], layout)
     _legend(svg, width=width, top=legend_top, largest=largest, edges=edges)
     return _document(svg)
 
@@ -166,6 +195,93 @@ def kernel_colours(kernel: Sequence[Sequence[float]]) -> list[list[tuple[int, in
         ]
         for row in kernel
     ]
+
+
+def text_width(text: str, font_size: float, *, bold: bool = False) -> float:
+    """The width ``text`` takes at ``font_size`` pixels, at most: by DejaVu Sans's advances
+    for ASCII, a whole em for any other character."""
+    table = _BOLD_WIDTHS if bold else _REGULAR_WIDTHS
+    thousandths = sum(table[ord(c) - 32] if 32 <= ord(c) < 127 else 1000 for c in text)
+    return font_size * thousandths / 1000
+
+
+def fit_line(text: str, font_size: float, width: float, *, bold: bool = False) -> str:
+    """``text`` if it fits ``width``; else its longest beginning that fits with "…" after it."""
+    if text_width(text, font_size, bold=bold) <= width:
+        return text
+    for end in range(len(text) - 1, -1, -1):
+        cut = text[:end].rstrip() + ELLIPSIS
+        if text_width(cut, font_size, bold=bold) <= width:
+            return cut
+    return ""
+
+
+def wrap_lines(text: str, font_size: float, width: float, *, lines: int, bold=False) -> list[str]:
+    """``text`` in at most ``lines`` lines each fitting ``width``: broken after a dot,
+    underscore, colon, slash or hyphen or at a space where one is near, inside a word
+    otherwise; what is left over ends the last line with "…"."""
+    rest = " ".join(text.split())
+    wrapped = []
+    while rest:
+        if text_width(rest, font_size, bold=bold) <= width:
+            return [*wrapped, rest]
+        if len(wrapped) == lines - 1:
+            return [*wrapped, fit_line(rest, font_size, width, bold=bold)]
+        fits = 1
+        while text_width(rest[: fits + 1], font_size, bold=bold) <= width:
+            fits += 1
+        breaks = [at + 1 for at in range(fits) if rest[at] in _BREAKS]
+        end = breaks[-1] if breaks and breaks[-1] > fits // 3 else fits
+        wrapped.append(rest[:end].rstrip())
+        rest = rest[end:].lstrip()
+    return wrapped
+
+
+def address_label(layer: str, index: int, width: float) -> str:
+    """A node's address in ``width`` pixels: whole if it fits, else the layer's name cut short
+    ("features.2.dep…:15") and the index always whole."""
+    whole = str(UnitAddress(layer, index))
+    if text_width(whole, ADDRESS_SIZE, bold=True) <= width:
+        return whole
+    tail = f"{ELLIPSIS}:{index}"
+    for end in range(len(layer) - 1, 0, -1):
+        label = layer[:end] + tail
+        if text_width(label, ADDRESS_SIZE, bold=True) <= width:
+            return label
+    return fit_line(whole, ADDRESS_SIZE, width, bold=True)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Horizontal pitch of the nodes in a row, and the left margin holding the layer names:
+    wider than the defaults where addresses and layer names are long, up to a limit past
+    which labels are cut short."""
+
+    column: float
+    row_label: float
+
+    @property
+    def label_width(self) -> float:
+        """The room of each label under a node."""
+        return self.column - LABEL_GAP
+
+    @property
+    def layer_width(self) -> float:
+        """The room of a layer's name left of its row."""
+        return self.row_label - MARGIN - 2 * LABEL_GAP
+
+
+def _layout(rows):
+    nodes = [node for row in rows for node in row]
+    widest_address = max(
+        (text_width(node.address, ADDRESS_SIZE, bold=True) for node in nodes), default=0.0
+    )
+    widest_layer = max(
+        (text_width(row[0].layer, LAYER_SIZE, bold=True) for row in rows), default=0.0
+    )
+    column = min(max(COLUMN, math.ceil(widest_address + LABEL_GAP)), MAX_COLUMN)
+    row_label = min(max(ROW_LABEL, math.ceil(widest_layer + MARGIN + 2 * LABEL_GAP)), MAX_ROW_LABEL)
+    return _Layout(column=column, row_label=row_label)
 
 
 def _clean(text) -> str:
@@ -220,21 +336,24 @@ def _by_barycentre(row, neighbours, placed):
     return [node for _, node in sorted(enumerate(row), key=key)]
 
 
-def _positions(rows, width):
+def _positions(rows, width, layout):
     """Top-left corner of each node's picture, rows centred in the space right of the labels."""
-    span = width - ROW_LABEL - MARGIN
+    span = width - layout.row_label - MARGIN
     positions = {}
     for number, row in enumerate(rows):
-        left = ROW_LABEL + (span - len(row) * COLUMN) / 2 + (COLUMN - IMAGE) / 2
+        left = layout.row_label + (span - len(row) * layout.column) / 2
+        left += (layout.column - IMAGE) / 2
         top = HEADER + number * ROW + 24
         for position, node in enumerate(row):
-            positions[node.address] = (round(left + position * COLUMN, 1), top)
+            positions[node.address] = (round(left + position * layout.column, 1), top)
     return positions
 
 
-def _header(svg, *, name, network, rows, edges):
+def _header(svg, *, name, network, rows, edges, width):
+    room = width - 2 * MARGIN
+    title = fit_line(_clean(name), 20, room, bold=True)
     _text_child(
-        svg, "text", name, {"x": str(MARGIN), "y": "34", "font-size": "20", "font-weight": "bold"}
+        svg, "text", title, {"x": str(MARGIN), "y": "34", "font-size": "20", "font-weight": "bold"}
     )
     units = sum(len(row) for row in rows)
     summary = (
@@ -243,12 +362,19 @@ def _header(svg, *, name, network, rows, edges):
         f"connection{'s' if len(edges) != 1 else ''} · inputs at the top"
     )
     _text_child(
-        svg, "text", summary, {"x": str(MARGIN), "y": "56", "font-size": "13", "fill": "#555555"}
+        svg,
+        "text",
+        fit_line(_clean(summary), 13, room),
+        {"x": str(MARGIN), "y": "56", "font-size": "13", "fill": "#555555"},
     )
 
 
-def _row_labels(svg, rows, width):
-    labels = ET.SubElement(svg, "g", {"class": "layers", "font-size": "14", "fill": "#333333"})
+def _row_labels(svg, rows, width, layout):
+    """Each layer's name left of its row, wrapped at its dots to the margin's width, the whole
+    name in a tooltip."""
+    labels = ET.SubElement(
+        svg, "g", {"class": "layers", "font-size": str(LAYER_SIZE), "fill": "#333333"}
+    )
     for number, row in enumerate(rows):
         top = HEADER + number * ROW
         if number:
@@ -263,15 +389,19 @@ def _row_labels(svg, rows, width):
                     "stroke": "#e4e4e4",
                 },
             )
-        _text_child(
-            labels,
-            "text",
-            row[0].layer,
-            {"x": str(MARGIN), "y": str(top + 24 + IMAGE / 2), "font-weight": "bold"},
-        )
+        name = _clean(row[0].layer)
+        lines = wrap_lines(name, LAYER_SIZE, layout.layer_width, lines=LAYER_LINES, bold=True)
+        label = ET.SubElement(labels, "g", {"class": "layer", "data-layer": name})
+        _text_child(label, "title", name)
+        first = top + 24 + IMAGE / 2 + 5 - (len(lines) - 1) * LAYER_LINE_HEIGHT / 2
+        for number_in_label, line in enumerate(lines):
+            y = first + number_in_label * LAYER_LINE_HEIGHT
+            _text_child(
+                label, "text", line, {"x": str(MARGIN), "y": f"{y:g}", "font-weight": "bold"}
+            )
 
 
-def _curve(positions, source, target):
+def _curve(positions, layout, source, target):
     """Path data of a curve from ``source`` to ``target``: out of the bottom of the upper
     picture into the top of the lower one; across more than one row, through the gap between
     pictures of the row half way, nearest the straight line; within a row, an arc above it."""
@@ -292,7 +422,7 @@ def _curve(positions, source, target):
         )
     row_y = rows_between[len(rows_between) // 2]
     lefts = sorted(x for x, y in positions.values() if y == row_y)
-    gap = (COLUMN - IMAGE) / 2
+    gap = (layout.column - IMAGE) / 2
     gaps = [lefts[0] - gap] + [left + IMAGE + gap for left in lefts]
     middle = (start_x + end_x) / 2
     via_x = min(gaps, key=lambda x: (abs(x - middle), x))
@@ -305,8 +435,8 @@ def _curve(positions, source, target):
     )
 
 
-def _edge(parent, edge, positions, largest, symbol_id):
-    path = _curve(positions, edge.source, edge.target)
+def _edge(parent, edge, positions, layout, largest, symbol_id):
+    path = _curve(positions, layout, edge.source, edge.target)
     colour = POSITIVE if edge.sign > 0 else NEGATIVE if edge.sign < 0 else NEUTRAL
     share = edge.magnitude / largest if largest > 0 else 0.0
     stroke = MIN_STROKE + (MAX_STROKE - MIN_STROKE) * share
@@ -348,7 +478,7 @@ def _edge(parent, edge, positions, largest, symbol_id):
     )
 
 
-def _node(parent, node, position):
+def _node(parent, node, position, layout):
     x, y = position
     attributes = {
         "class": "node",
@@ -389,19 +519,20 @@ def _node(parent, node, position):
     _text_child(
         group,
         "text",
-        node.address,
+        address_label(_clean(node.layer), node.index, layout.label_width),
         {
             "class": "address",
             "x": str(IMAGE / 2),
             "y": str(IMAGE + 16),
-            "font-size": "13",
+            "font-size": str(ADDRESS_SIZE),
             "font-weight": "bold",
             "text-anchor": "middle",
             "fill": "#222222",
             **HALO,
         },
     )
-    for line_number, line in enumerate(_role_lines(node.role)):
+    role_lines = wrap_lines(_clean(node.role), ROLE_SIZE, layout.label_width, lines=ROLE_LINES)
+    for line_number, line in enumerate(role_lines):
         _text_child(
             group,
             "text",
@@ -410,20 +541,12 @@ def _node(parent, node, position):
                 "class": "role",
                 "x": str(IMAGE / 2),
                 "y": str(IMAGE + 32 + 14 * line_number),
-                "font-size": "11",
+                "font-size": str(ROLE_SIZE),
                 "text-anchor": "middle",
                 "fill": "#555555",
                 **HALO,
             },
         )
-
-
-def _role_lines(role):
-    lines = textwrap.wrap(_clean(role), width=ROLE_CHARACTERS)
-    if len(lines) > ROLE_LINES:
-        lines = lines[:ROLE_LINES]
-        lines[-1] = lines[-1][: ROLE_CHARACTERS - 1].rstrip() + "…"
-    return lines
 
 
 def _kernel_cells(parent, kernel, *, cell=KERNEL_CELL):
@@ -461,17 +584,19 @@ def _legend(svg, *, width, top, largest, edges):
         entries.append(("expanded (across layers)", NEUTRAL, 2.0, "6 4"))
     x = MARGIN
     for label, colour, stroke, dashes in entries:
-        _legend_entry(legend, x, y, label, colour, stroke, dashes)
-        x += 60 + 7 * len(label)
+        x = _legend_entry(legend, x, y, label, colour, stroke, dashes)
     y += 26
-    _text_child(legend, "text", "width ∝ |weight|:", {"x": str(MARGIN), "y": str(y)})
-    for step, share in enumerate((0.1, 0.5, 1.0)):
+    caption = "width ∝ |weight|:"
+    _text_child(legend, "text", caption, {"x": str(MARGIN), "y": str(y)})
+    x = MARGIN + text_width(caption, 12) + LABEL_GAP
+    for share in (0.1, 0.5, 1.0):
         stroke = MIN_STROKE + (MAX_STROKE - MIN_STROKE) * share
         label = f"{largest * share:.3g}"
-        _legend_entry(legend, MARGIN + 112 + 100 * step, y, label, "#555555", stroke, None)
+        x = _legend_entry(legend, x, y, label, "#555555", stroke, None)
 
 
 def _legend_entry(legend, x, y, label, colour, stroke, dashes):
+    """A sample line and its label from ``x``; returns where the next entry may start."""
     line = {
         "x1": str(x),
         "x2": str(x + 36),
@@ -484,4 +609,5 @@ def _legend_entry(legend, x, y, label, colour, stroke, dashes):
     if dashes:
         line["stroke-dasharray"] = dashes
     ET.SubElement(legend, "line", line)
-    _text_child(legend, "text", label, {"x": str(x + 44), "y": str(y)})
+    _text_child(legend, "text", label, {"x": f"{x + 44:g}", "y": str(y)})
+    return x + 44 + text_width(label, 12) + 3 * LABEL_GAP

@@ -20,6 +20,7 @@ from annotations.formats.circuit_diagram import (
     circuit_diagram_svg,
     kernel_colours,
     kernel_heatmap_svg,
+    text_width,
 )
 from workers.engine.weight_images import kernel_image
 
@@ -375,3 +376,118 @@ def test_an_empty_circuit_draws_its_title_and_legend():
     assert root.find(f"{SVG}title").text == "Not started (inceptionv1)"
     assert node_elements(root) == {}
     assert root.find(f"{SVG}g[@class='legend']") is not None
+
+
+LONG_LAYERS = [
+    ("features.2.conv.0.depthwise_separable", 3),
+    ("features.2.conv.1.pointwise_linear_bottleneck", 4),
+    ("features.3.conv.0.expand", 5),
+]
+LONG_ROLE = "responds to curves facing left at many scales, and some circles too"
+
+
+def long_named_circuit():
+    nodes = [
+        node(layer, order, index, role=LONG_ROLE if index % 2 else "edge", image=PIXEL)
+        for layer, order in LONG_LAYERS
+        for index in (15, 127, 383, 1000, 2047)
+    ]
+    edges = [
+        DiagramEdge(f"{LONG_LAYERS[0][0]}:15", f"{LONG_LAYERS[1][0]}:383", 1.0, 1),
+        DiagramEdge(f"{LONG_LAYERS[1][0]}:1000", f"{LONG_LAYERS[2][0]}:15", 2.0, -1, "expanded"),
+    ]
+    return nodes, edges
+
+
+def label_boxes(root):
+    """(text, left, top, right, bottom) of every label the diagram draws, from its x, y,
+    anchor, font size and weight (inherited as SVG inherits them) and the translations of
+    its ancestors; glyphs reach 0.93 em above the baseline and 0.24 em below."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+
+    def inherited(element, name, default):
+        while element is not None:
+            if element.get(name) is not None:
+                return element.get(name)
+            element = parents.get(element)
+        return default
+
+    boxes = []
+    for text in root.iter(f"{SVG}text"):
+        if not text.text:
+            continue
+        x, y = float(text.get("x")), float(text.get("y"))
+        ancestor = parents[text]
+        while ancestor is not None:
+            if ancestor.get("transform"):
+                dx, dy = translation(ancestor)
+                x, y = x + dx, y + dy
+            ancestor = parents.get(ancestor)
+        size = float(inherited(text, "font-size", "16"))
+        bold = inherited(text, "font-weight", "normal") == "bold"
+        width = text_width(text.text, size, bold=bold)
+        anchor = inherited(text, "text-anchor", "start")
+        left = x - {"start": 0, "middle": width / 2, "end": width}[anchor]
+        boxes.append((text.text, left, y - 0.93 * size, left + width, y + 0.24 * size))
+    return boxes
+
+
+def test_no_two_labels_overlap_however_long_the_names():
+    root = parse(draw(*long_named_circuit(), name="Curve detectors " * 8, network="mobilenet_v2"))
+
+    boxes = label_boxes(root)
+    overlapping = [
+        (a[0], b[0])
+        for number, a in enumerate(boxes)
+        for b in boxes[number + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
+    assert len(boxes) > 40
+    assert overlapping == []
+    assert min(box[1] for box in boxes) >= 0
+    assert max(box[3] for box in boxes) <= float(root.get("width"))
+
+
+def test_a_long_address_keeps_its_index_and_gives_the_whole_in_the_tooltip():
+    root = parse(draw(*long_named_circuit()))
+
+    unit = node_elements(root)["features.2.conv.1.pointwise_linear_bottleneck:383"]
+    label = next(text.text for text in unit.iter(f"{SVG}text") if text.get("class") == "address")
+    assert label.startswith("features.2.conv.1.")
+    assert label.endswith("…:383")
+    assert unit.find(f"{SVG}title").text.startswith(
+        "features.2.conv.1.pointwise_linear_bottleneck:383: "
+    )
+
+
+def test_a_long_layer_name_wraps_at_its_dots_with_the_whole_name_in_the_tooltip():
+    root = parse(draw(*long_named_circuit()))
+
+    [label] = [
+        element
+        for element in root.iter(f"{SVG}g")
+        if element.get("class") == "layer"
+        and element.get("data-layer") == "features.2.conv.0.depthwise_separable"
+    ]
+    lines = [text.text for text in label.iter(f"{SVG}text")]
+    assert len(lines) > 1
+    assert all(line.endswith(".") for line in lines[:-1])
+    assert "".join(lines) == "features.2.conv.0.depthwise_separable"
+    assert label.find(f"{SVG}title").text == "features.2.conv.0.depthwise_separable"
+
+
+def test_a_short_address_is_drawn_whole_at_the_usual_pitch():
+    root = parse(draw(*three_layer_circuit()))
+
+    elements = node_elements(root)
+    first, second = translation(elements["conv2d2:21"]), translation(elements["conv2d2:40"])
+    assert abs(second[0] - first[0]) == 156
+    labels = [text.text for text in root.iter(f"{SVG}text") if text.get("class") == "address"]
+    assert sorted(labels) == sorted(elements)
+
+
+def test_the_diagram_is_a_group_not_an_image_since_its_edges_and_units_take_focus():
+    root = parse(draw(*three_layer_circuit()))
+
+    assert root.get("role") == "group"
+    assert root.get("aria-label") == "Circuit Curves"
