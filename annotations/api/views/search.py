@@ -1,4 +1,5 @@
-"""``GET /api/v1/projects/{slug}/search/?q=``: groups, hypotheses and comments that match."""
+"""``GET /api/v1/projects/{slug}/search/?q=``: groups, hypotheses, comments, units (by the
+note of their group assignment) and circuits that match."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -20,6 +21,11 @@ class SearchQuerySerializer(serializers.Serializer):
     )
 
 
+class GroupRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class GroupHitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -39,10 +45,28 @@ class CommentHitSerializer(serializers.Serializer):
     body = serializers.CharField()
 
 
+class UnitHitSerializer(serializers.Serializer):
+    network = serializers.CharField(source="unit.layer.network.name")
+    unit = serializers.SerializerMethodField(help_text='Its address, like "mixed3b:379".')
+    group = GroupRefSerializer(help_text="The group the note was written with.")
+    note = serializers.CharField()
+
+    def get_unit(self, assignment) -> str:
+        return str(assignment.unit.address)
+
+
+class CircuitHitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    network = serializers.CharField(source="network.name")
+
+
 class SearchResultSerializer(serializers.Serializer):
     groups = GroupHitSerializer(many=True)
     hypotheses = HypothesisHitSerializer(many=True)
     comments = CommentHitSerializer(many=True)
+    units = UnitHitSerializer(many=True, help_text="Units whose group assignment's note matches.")
+    circuits = CircuitHitSerializer(many=True)
 
 
 class SearchView(ProjectView):
@@ -51,7 +75,9 @@ class SearchView(ProjectView):
         parameters=[SearchQuerySerializer],
         responses={200: SearchResultSerializer, 400: ERROR, 404: ERROR},
         description="Full-text search (PostgreSQL) or substring search (SQLite) over the "
-        "project's groups, hypotheses and comments; at most 20 hits of each, best first.",
+        "project's group names and descriptions, hypothesis titles and claims, comments, unit "
+        "notes (the note of a unit's group assignment) and circuit names and descriptions; at "
+        "most 20 hits of each kind, best first.",
     )
     def get(self, request, slug):
         query = SearchQuerySerializer(data=request.query_params)

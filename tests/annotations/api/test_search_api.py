@@ -2,6 +2,8 @@ import pytest
 
 from annotations.models import Role
 from tests.factories.annotations import (
+    AssignmentFactory,
+    CircuitFactory,
     CommentFactory,
     GroupFactory,
     HypothesisFactory,
@@ -41,12 +43,32 @@ def test_search_finds_groups_hypotheses_and_comments(member, project):
     assert [hit["id"] for hit in body["comments"]] == [comment.pk]
 
 
+def test_search_finds_a_unit_by_its_note_and_a_circuit_by_its_name(member, project):
+    group = GroupFactory(project=project, name="Rims")
+    assignment = AssignmentFactory(group=group, note="Likes the rim of a teacup.")
+    circuit = CircuitFactory(project=project, name="Teacup circuit")
+
+    body = member.get(SEARCH, {"q": "teacup"}).json()
+
+    assert body["units"] == [
+        {
+            "network": assignment.unit.layer.network.name,
+            "unit": str(assignment.unit.address),
+            "group": {"id": group.pk, "name": "Rims"},
+            "note": "Likes the rim of a teacup.",
+        }
+    ]
+    assert body["circuits"] == [
+        {"id": circuit.pk, "name": "Teacup circuit", "network": circuit.network.name}
+    ]
+
+
 def test_search_never_crosses_projects(member, project):
     GroupFactory(project=ProjectFactory(), name="Curve detectors")
 
     body = member.get(SEARCH, {"q": "curve"}).json()
 
-    assert body == {"groups": [], "hypotheses": [], "comments": []}
+    assert body == {"groups": [], "hypotheses": [], "comments": [], "units": [], "circuits": []}
 
 
 def test_a_one_letter_query_is_refused(member):
