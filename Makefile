@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The end-to-end tests drive Debian's Chromium; Playwright never downloads a browser of its own.
 BROWSER_STAMP := $(VENV)/.chromium
+# `make run PORT=8001` serves on another port.
+PORT ?= 8000
 
 .PHONY: run test lint schema ci clean
 
@@ -21,7 +23,7 @@ $(BROWSER_STAMP): $(STAMP)
 	touch $(BROWSER_STAMP)
 
 run: $(STAMP)
-	$(BIN)/python manage.py devserver
+	$(BIN)/python manage.py devserver --addrport 127.0.0.1:$(PORT)
 
 test: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest -q
