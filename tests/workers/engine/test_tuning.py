@@ -1,0 +1,202 @@
+"""Tuning curves on hand-built units whose preferred stimulus is known from their kernel."""
+
+import math
+from functools import partial
+
+import pytest
+import torch
+from torch import nn
+
+from workers.engine.capture import capture_by_hooks
+from workers.engine.networks import LayerInfo, LoadedNetwork
+from workers.engine.stimuli import Placement, families, hsv_to_rgb, selected
+from workers.engine.tuning import (
+    circular_variance,
+    layer_tuning,
+    peak_selectivity,
+    placement,
+    unit_family_tuning,
+)
+
+KERNEL = 15
+CANVAS = 33
+
+
+def kernel_coordinates():
+    """Offsets (u rightward, v upward) of a kernel's taps from its centre."""
+    steps = torch.arange(KERNEL, dtype=torch.float32) - KERNEL // 2
+    return steps.view(1, -1).expand(KERNEL, KERNEL), -steps.view(-1, 1).expand(KERNEL, KERNEL)
+
+
+def across(degrees):
+    """Signed distance of each tap from the line through the centre at ``degrees`` (positive
+    on its left), the stimuli's convention."""
+    u, v = kernel_coordinates()
+    angle = math.radians(degrees)
+    return v * math.cos(angle) - u * math.sin(angle)
+
+
+def hand_built(kernels):
+    """A one-convolution network whose units have the given [C, 3, k, k] kernels, on inputs
+    centred at grey (so a grey canvas gives 0)."""
+    conv = nn.Conv2d(3, kernels.shape[0], KERNEL, padding=KERNEL // 2, bias=False)
+    conv.weight.data.copy_(kernels)
+    layer = LayerInfo("conv", "conv", 0, kernels.shape[0], CANVAS, CANVAS, KERNEL, 1)
+    return LoadedNetwork(
+        nn.Sequential(conv),
+        preprocess=lambda images: images - 0.5,
+        capture=partial(capture_by_hooks, module_paths={"conv": "0"}),
+        layers=[layer],
+        input_filters={},
+        input_size=CANVAS,
+    )
+
+
+def tuned(kernels, family, **grid):
+    network = hand_built(kernels)
+    place = placement(network.layer("conv"), CANVAS)
+    found = layer_tuning(network, "conv", selected([family], place, **grid), place, batch_size=50)
+    fam = found.families[0]
+    return [
+        unit_family_tuning(fam, found.responses[family][unit], float(found.baseline[unit]))
+        for unit in range(kernels.shape[0])
+    ]
+
+
+def grey_kernel(pattern):
+    """The same ``pattern`` [k, k] on all three channels, as a [1, 3, k, k] kernel."""
+    return pattern.expand(3, KERNEL, KERNEL).unsqueeze(0)
+
+
+def angular_gap(a, b, period):
+    gap = abs(a - b) % period
+    return min(gap, period - gap)
+
+
+def test_the_placement_is_the_receptive_field_of_the_centre_position():
+    layer = LayerInfo("features.2", "block", 3, 24, 56, 56, 19, 4)
+
+    place = placement(layer, 224)
+
+    assert place == Placement(size=224, centre_y=112.0, centre_x=112.0, diameter=19.0)
+
+
+def test_a_field_wider_than_the_image_is_clipped_to_it():
+    layer = LayerInfo("features.18", "conv", 52, 1280, 7, 7, 491, 32)
+
+    assert placement(layer, 224, scale=2.0).diameter == 224.0
+
+
+@pytest.mark.parametrize("angle", [37.0, 200.0, 301.0])
+def test_an_edge_kernel_peaks_within_one_step_of_its_direction(angle):
+    kernel = grey_kernel(across(angle).clamp(-2, 2))
+
+    (edge,) = tuned(kernel, "edge")
+
+    assert angular_gap(edge.preferred["direction"], angle, 360.0) <= 15.0
+    assert edge.index == "circular_variance"
+    assert 0 < edge.selectivity < 0.5
+
+
+def test_a_finer_angle_step_finds_the_edge_within_the_finer_step():
+    kernel = grey_kernel(across(37.0).clamp(-2, 2))
+
+    (edge,) = tuned(kernel, "edge", angle_step=5.0)
+
+    assert angular_gap(edge.preferred["direction"], 37.0, 360.0) <= 5.0
+
+
+def test_a_bar_kernel_prefers_gratings_and_lines_of_its_orientation():
+    distance = across(120.0).abs()
+    bar = (distance <= 1.5).float() - 0.5 * ((distance > 1.5) & (distance <= 4.5)).float()
+    kernel = grey_kernel(bar)
+
+    (grating,) = tuned(kernel, "grating")
+    (line,) = tuned(kernel, "line")
+
+    assert angular_gap(grating.preferred["orientation"], 120.0, 180.0) <= 15.0
+    assert angular_gap(line.preferred["orientation"], 120.0, 180.0) <= 15.0
+    assert line.preferred["polarity"] == 1.0
+
+
+def test_a_colour_opponent_kernel_prefers_its_colour_pair():
+    red, green = hsv_to_rgb(torch.tensor([0.0, 120.0]), torch.ones(2), torch.ones(2))
+    left = (across(90.0) > 0).float()
+    right = (across(90.0) < 0).float()
+    kernel = ((red - 0.5).view(3, 1, 1) * left + (green - 0.5).view(3, 1, 1) * right)[None]
+
+    (contrast,) = tuned(kernel, "colour_contrast")
+
+    assert contrast.preferred == {"hue_left": 0.0, "hue_right": 120.0, "orientation": 90.0}
+    assert contrast.index == "peak_selectivity"
+    assert contrast.curve_values[int(torch.tensor(contrast.curve).argmax())] == 0.0
+
+
+def test_a_colour_kernel_prefers_its_hue_and_is_tuned_around_it():
+    blue = hsv_to_rgb(torch.tensor([240.0]), torch.ones(1), torch.ones(1))[0]
+    kernel = (blue - 0.5).view(1, 3, 1, 1).expand(1, 3, KERNEL, KERNEL).clone()
+
+    (colour,) = tuned(kernel, "colour")
+
+    assert colour.preferred == {"hue": 240.0, "value": 1.0}
+    assert colour.selectivity < 0.5
+
+
+@pytest.mark.parametrize("radius", [2.0, 3.0, 5.0])
+def test_a_centre_surround_kernel_prefers_dots_of_its_centre_size(radius):
+    u, v = kernel_coordinates()
+    distance = torch.sqrt(u * u + v * v)
+    centre = (distance <= radius).float()
+    surround = ((distance > radius) & (distance <= 2 * radius)).float()
+    kernel = grey_kernel(centre / centre.sum() - surround / surround.sum())
+    step = KERNEL / 16
+
+    (dot,) = tuned(kernel, "dot")
+
+    assert abs(dot.preferred["radius"] * KERNEL - radius) <= step
+    assert dot.preferred["polarity"] == 1.0
+    assert dot.selectivity > 0.5
+
+
+def test_a_curve_kernel_prefers_its_curvature_to_a_straight_line():
+    place = Placement(size=CANVAS, centre_y=16.0, centre_x=16.0, diameter=KERNEL)
+    curve_family = families(place)["curve"]
+    # The kernel is the stimulus itself: orientation 45°, curvature 1.5 / D, light.
+    point = list(curve_family.axes["orientation"]).index(45.0) * 10 + 3 * 2
+    drawn = curve_family.images(place, point, point + 1)[0, :, 9:24, 9:24]
+    kernel = (drawn - 0.5)[None]
+
+    (curve,) = tuned(kernel, "curve")
+
+    assert curve.preferred == {"orientation": 45.0, "curvature": 1.5, "polarity": 1.0}
+
+
+def test_every_stimulus_is_measured_once_in_batches_with_progress():
+    network = hand_built(grey_kernel(across(0.0)).repeat(2, 1, 1, 1))
+    place = placement(network.layer("conv"), CANVAS)
+    chosen = selected(["edge", "dot"], place)
+    seen = []
+
+    found = layer_tuning(
+        network, "conv", chosen, place, units=[1], batch_size=7, progress=seen.append
+    )
+
+    assert found.stimuli == 24 + 16
+    assert seen == [7, 14, 21, 24, 31, 38, 40]
+    assert found.responses["edge"].shape == (1, 24)
+    assert found.responses["dot"].shape == (1, 8, 2)
+    assert found.baseline.tolist() == [0.0]
+
+
+def test_circular_variance_is_zero_for_one_angle_and_one_for_a_flat_curve():
+    angles = [0.0, 90.0, 180.0, 270.0]
+
+    assert circular_variance(torch.tensor([0.0, 3.0, 0.0, 0.0]), angles, 360.0) == 0.0
+    assert circular_variance(torch.ones(4), angles, 360.0) == pytest.approx(1.0)
+    assert circular_variance(torch.zeros(4), angles, 360.0) is None
+
+
+def test_peak_selectivity_is_zero_when_flat_and_none_without_a_response():
+    assert peak_selectivity(torch.full((5,), 2.0)) == 0.0
+    assert peak_selectivity(torch.tensor([0.0, 0.0, 4.0, 0.0])) == 0.75
+    assert peak_selectivity(torch.zeros(3)) is None
