@@ -2,7 +2,8 @@
 
 Every unit of every chosen layer is ranked by the spatial maximum (top) or minimum (bottom) of
 its map on each image, as in the Circuits articles and OpenAI Microscope. Between batches the
-pass keeps only the running top-k and bottom-k and per-unit sums: O(units · k), never a map.
+pass keeps only the running top-k and bottom-k, per-unit sums, and each image's spatial
+maximum per unit (for the activation distributions): O(units · (k + images)), never a map.
 """
 
 import contextlib
@@ -28,6 +29,15 @@ from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
 Box = tuple[int, int, int, int]
 # What a crop that does not fill its square tile is padded with: white, as the sprite sheets.
 CROP_FILL = 1.0
+# A crop shows at least this many pixels of the image (each way) around a receptive field
+# smaller than that, so that a 3 px field is seen in its surroundings, not as a blurred blob.
+CONTEXT_PIXELS = 32
+# The colour of the line drawn around the receptive field inside a larger crop: magenta,
+# which natural photos seldom hold.
+FIELD_OUTLINE = (1.0, 0.0, 1.0)
+# Two examples of one unit are near-duplicates when their receptive fields, placed in the file
+# they were cut from, overlap in at least this share of the smaller field's area.
+DUPLICATE_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ class UnitStats:
     max: torch.Tensor  # [C]
     fraction_active: torch.Tensor  # [C], the share of positions above 0
     count: int  # activations seen per unit: images × positions
+    # [C] int64: on how many images the unit fired (see `fired_on`).
+    fired: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,22 @@ class LayerExamples:
     top: Examples
     bottom: Examples
     stats: UnitStats
+    # [C, images] float: each image's spatial maximum of each unit's map, in the order seen;
+    # `seen` [images] holds the images' dataset indices in that order.
+    maxima: torch.Tensor
+    seen: torch.Tensor
+
+
+def fired_on(maxima: torch.Tensor) -> torch.Tensor:
+    """Per unit, on how many images it fired: [C, N] spatial maxima to [C] counts.
+
+    A unit fired on an image when the spatial maximum of its map there is above 0: some
+    position of the layer's output, as the pass reads it, is positive. For a layer whose
+    activation is capped (ReLU6) that is the capped activation; a NaN map never fired. A unit
+    that fired on no image of a dataset "never fired on" it: its top examples are arbitrary
+    (all 0 or below, ties to the earliest images) and say nothing about what it detects.
+    """
+    return (maxima > 0).sum(dim=1)
 
 
 class _RunningExamples:
@@ -86,6 +114,10 @@ class _RunningExamples:
         self.sums = torch.zeros(units, dtype=torch.float64, device=device)
         self.active = torch.zeros(units, dtype=torch.float64, device=device)
         self.maximum = torch.full((units,), float("-inf"), device=device)
+        # Per batch, every unit's spatial maxima [U, B] and the batch's dataset indices [B],
+        # on the CPU: the distributions need every image's value, not only the top-k.
+        self.maxima: list[torch.Tensor] = []
+        self.seen: list[torch.Tensor] = []
         self.images = 0
         self.map_sizes: dict[str, tuple[int, int]] = {}
 
@@ -145,16 +177,23 @@ class _RunningExamples:
         self.sums += joint.sum.sum(dim=1)
         self.active += joint.active.sum(dim=1)
         self.maximum = torch.maximum(self.maximum, joint.maximum.amax(dim=1))
+        # The joint statistics are new for every batch: kept as they are on the CPU.
+        self.maxima.append(joint.maximum.cpu())
+        self.seen.append(indices.cpu())
         self.images += len(indices)
 
     def results(self) -> dict[str, LayerExamples]:
         """Every layer's examples and statistics, moved to the CPU."""
         channels = [layer.channels for layer in self.layers]
+        units = sum(channels)
+        maxima = torch.cat(self.maxima, dim=1) if self.maxima else torch.empty(units, 0)
+        self.maxima = []
         per_layer = zip(
             self.layers,
             _per_layer(self.top, channels),
             _per_layer(self.bottom, channels),
             *(tensor.cpu().split(channels) for tensor in (self.sums, self.active, self.maximum)),
+            maxima.split(channels),
             strict=True,
         )
         return {parts[0].name: self._layer_results(*parts) for parts in per_layer}
@@ -167,6 +206,7 @@ class _RunningExamples:
         sums: torch.Tensor,
         active: torch.Tensor,
         maximum: torch.Tensor,
+        maxima: torch.Tensor,
     ) -> LayerExamples:
         height, width = self.map_sizes.get(layer.name, (layer.height, layer.width))
         count = self.images * height * width
@@ -180,7 +220,10 @@ class _RunningExamples:
                 max=maximum,
                 fraction_active=(active / count).float(),
                 count=count,
+                fired=fired_on(maxima),
             ),
+            maxima=maxima,
+            seen=torch.cat(self.seen) if self.seen else torch.empty(0, dtype=torch.long),
         )
 
 
@@ -358,3 +401,90 @@ def crop_image(image: torch.Tensor, box: Box, *, out_size: int | None = None) ->
     y, x = (out_size - height) // 2, (out_size - width) // 2
     tile[:, y : y + height, x : x + width] = resized.clamp(0, 1)
     return tile
+
+
+def context_box(image_size: int, field: Box, *, context: int = CONTEXT_PIXELS) -> Box:
+    """The region a crop shows for the receptive field `field` (top, left, bottom, right,
+    clipped to the image): along each axis, the field where it spans at least `context`
+    pixels, otherwise `context` pixels (at most the image) centred on the field and moved
+    inside the image."""
+    sides = []
+    for start, end in ((field[0], field[2]), (field[1], field[3])):
+        side = max(end - start, min(context, image_size))
+        first = round((start + end - side) / 2)
+        first = min(max(first, 0), image_size - side)
+        sides.append((first, first + side))
+    (top, bottom), (left, right) = sides
+    return top, left, bottom, right
+
+
+def field_in_tile(crop: Box, field: Box, out_size: int) -> Box:
+    """Where `field` lies (top, left, bottom, right, in tile pixels) in the tile that
+    `crop_image(image, crop, out_size=out_size)` makes: the same scale and centring."""
+    height, width = crop[2] - crop[0], crop[3] - crop[1]
+    scale = out_size / max(height, width)
+    offset_y = (out_size - max(1, round(height * scale))) // 2
+    offset_x = (out_size - max(1, round(width * scale))) // 2
+    return (
+        offset_y + round((field[0] - crop[0]) * scale),
+        offset_x + round((field[1] - crop[1]) * scale),
+        offset_y + round((field[2] - crop[0]) * scale),
+        offset_x + round((field[3] - crop[1]) * scale),
+    )
+
+
+def outline_field(tile: torch.Tensor, field: Box, *, colour=FIELD_OUTLINE) -> torch.Tensor:
+    """`tile` [3, S, S] with a 1 px line in `colour` just outside `field` (tile pixels), so
+    that the field's own pixels stay visible; the parts of the line outside the tile are left
+    out. Changes and returns `tile`."""
+    size = tile.shape[1]
+    top, left, bottom, right = field[0] - 1, field[1] - 1, field[2], field[3]
+    paint = torch.tensor(colour, dtype=tile.dtype, device=tile.device)[:, None]
+    rows = slice(max(top, 0), min(bottom + 1, size))
+    columns = slice(max(left, 0), min(right + 1, size))
+    for row in (top, bottom):
+        if 0 <= row < size:
+            tile[:, row, columns] = paint
+    for column in (left, right):
+        if 0 <= column < size:
+            tile[:, rows, column] = paint
+    return tile
+
+
+def distinct_examples(
+    fields: Sequence[tuple[str, tuple[float, float, float, float]]], k: int
+) -> list[int]:
+    """The positions of the examples to show among a unit's candidates, strongest first:
+    up to k, near-duplicates suppressed.
+
+    fields: each candidate's receptive field placed in its source (a file name and the box,
+    top, left, bottom, right, in that file's pixels; `ImageDataset.source_field`), strongest
+    candidate first. Walking them in that order, a candidate is kept unless its field and a
+    kept one's come from the same source and overlap in at least `DUPLICATE_OVERLAP` of the
+    smaller field's area (the same place, seen through two overlapping, rescaled or mirrored
+    crops of one photo): of near-duplicates, the strongest stays.
+    """
+    kept: list[int] = []
+    for position, (source, box) in enumerate(fields):
+        if len(kept) == k:
+            break
+        if not any(
+            fields[other][0] == source
+            and _overlap_share(fields[other][1], box) >= DUPLICATE_OVERLAP
+            for other in kept
+        ):
+            kept.append(position)
+    return kept
+
+
+def _overlap_share(first, second) -> float:
+    """The area two boxes share, as a share of the smaller box's area."""
+    height = min(first[2], second[2]) - max(first[0], second[0])
+    width = min(first[3], second[3]) - max(first[1], second[1])
+    smaller = min(
+        (first[2] - first[0]) * (first[3] - first[1]),
+        (second[2] - second[0]) * (second[3] - second[1]),
+    )
+    if height <= 0 or width <= 0 or smaller <= 0:
+        return 0.0
+    return height * width / smaller

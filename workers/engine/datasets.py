@@ -47,12 +47,19 @@ DEMO_PHOTOS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("sklearn", ("datasets", "images"), ("china.jpg", "flower.jpg")),
 )
 DEMO_INSTALL = "pip install scikit-image==0.26.0 scikit-learn==1.9.1"
-# Sides of the demo's square crops as fractions of a photo's shorter side: s0 is the largest
-# square (several along a long photo), s1 a finer grid of half that side.
-DEMO_CROP_SCALES = (1.0, 0.5)
+# The demo's square crops: (side as a fraction of a photo's shorter side, how many crops per
+# side length along each axis). s0 is the largest square (several along a long photo,
+# overlapping by half), s1 a grid of half that side overlapping by half, s2 a grid of a third
+# side by side. More scales show each photo's textures and edges at more sizes, so fewer
+# early units go unexcited.
+DEMO_CROP_SCALES = ((1.0, 2), (0.5, 2), (1 / 3, 1))
 # Smaller crops would be enlarged more than twice at 224 px, too blurred to teach anything:
-# this drops s1 of text.png and page.png, whose shorter sides are 172 and 191 px.
+# this drops s1 and s2 of text.png and page.png (shorter sides 172 and 191 px), and s2 of the
+# photos under 336 px.
 DEMO_MIN_CROP_SIDE = 112
+# Every demo crop is also shown mirrored left to right (named with a trailing ":m"): the same
+# photos hold as many edges and curves facing the other way.
+DEMO_MIRRORED = True
 
 # Decoders raise these for missing, truncated, corrupt or absurdly large files.
 _UNREADABLE = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
@@ -70,6 +77,11 @@ class DatasetImage:
     path: Path
     # (left, top, right, bottom) in the file's pixels; None takes the centred largest square.
     region: Region | None = None
+    # Shown mirrored left to right.
+    mirrored: bool = False
+    # The image's class: its subfolder in a dataset laid out as ImageFolder (see
+    # `folder_dataset`); None where the dataset has no classes.
+    label: str | None = None
 
 
 class ImageDataset:
@@ -84,6 +96,11 @@ class ImageDataset:
         self.images = tuple(images)
         self.size = size
         self.unreadable: dict[str, str] = {}
+        labels = {image.label for image in self.images}
+        # The dataset's classes, sorted, when every image has one; else None.
+        self.classes: tuple[str, ...] | None = (
+            None if not self.images or None in labels else tuple(sorted(labels))
+        )
 
     def __len__(self) -> int:
         return len(self.images)
@@ -91,6 +108,35 @@ class ImageDataset:
     @property
     def names(self) -> list[str]:
         return [image.name for image in self.images]
+
+    def class_numbers(self, indices: torch.Tensor) -> torch.Tensor:
+        """The position in `classes` of each image of `indices` [N] (a dataset with classes)."""
+        if self.classes is None:
+            raise ValueError("this dataset's images have no classes.")
+        number = {label: position for position, label in enumerate(self.classes)}
+        return torch.tensor(
+            [number[self.images[int(index)].label] for index in indices], dtype=torch.long
+        )
+
+    def source_field(self, index: int, box: Sequence[int]) -> tuple[str, tuple[float, ...]]:
+        """Where `box` (top, left, bottom, right in the loaded image's pixels) of image `index`
+        lies in what the image was cut from: (the file, the box in the file's pixels) for a
+        region of a file, mirroring undone; (the image's name, the box) for a whole file."""
+        image = self.images[index]
+        top, left, bottom, right = box
+        if image.mirrored:
+            left, right = self.size - right, self.size - left
+        if image.region is None:
+            return image.name, (top, left, bottom, right)
+        region_left, region_top, region_right, region_bottom = image.region
+        scale_x = (region_right - region_left) / self.size
+        scale_y = (region_bottom - region_top) / self.size
+        return str(image.path), (
+            region_top + top * scale_y,
+            region_left + left * scale_x,
+            region_top + bottom * scale_y,
+            region_left + right * scale_x,
+        )
 
     def load(self, indices: Iterable[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """The readable images among `indices`: their indices [B] and uint8 pixels [B, 3, s, s].
@@ -105,7 +151,8 @@ class ImageDataset:
             try:
                 if decoded[0] != image.path:
                     decoded = (image.path, _read_rgb(image.path))
-                pixels.append(_square_pixels(decoded[1], image.region, self.size))
+                square = _square_pixels(decoded[1], image.region, self.size)
+                pixels.append(square[:, ::-1] if image.mirrored else square)
             except _UNREADABLE as error:
                 self.unreadable[image.name] = f"{type(error).__name__}: {error}"
                 continue
@@ -147,8 +194,10 @@ def _image_files(folder: Path) -> list[Path]:
 def folder_dataset(path: str | Path, *, size: int = 224) -> ImageDataset:
     """Every jpg/jpeg/png/bmp/webp under a folder, each shown as its centred square.
 
-    Images are named by their path inside the folder. DatasetMissing if the folder is not
-    there, DatasetEmpty if it holds no image file.
+    Images are named by their path inside the folder. Where every image sits in a subfolder
+    (the ImageFolder convention, `folder/<class>/.../image.jpg`), the top subfolder is its
+    class (`DatasetImage.label`); an image directly in the folder means no classes.
+    DatasetMissing if the folder is not there, DatasetEmpty if it holds no image file.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -158,8 +207,14 @@ def folder_dataset(path: str | Path, *, size: int = 224) -> ImageDataset:
         raise DatasetEmpty(
             f"{folder} holds no image file ({', '.join(sorted(IMAGE_SUFFIXES))}, at any depth)."
         )
+    names = [file.relative_to(folder).as_posix() for file in files]
+    classed = all("/" in name for name in names)
     return ImageDataset(
-        [DatasetImage(file.relative_to(folder).as_posix(), file) for file in files], size=size
+        [
+            DatasetImage(name, file, label=name.split("/", 1)[0] if classed else None)
+            for name, file in zip(names, files, strict=True)
+        ],
+        size=size,
     )
 
 
@@ -174,14 +229,16 @@ def _package_folder(package: str, parts: Sequence[str]) -> Path:
     return Path(spec.submodule_search_locations[0]).joinpath(*parts)
 
 
-def _starts(length: int, side: int) -> list[int]:
-    """Evenly spaced offsets from 0 to length - side, neighbours at most side / 2 apart."""
-    count = -(-2 * (length - side) // side) + 1
+def _starts(length: int, side: int, per_side: int) -> list[int]:
+    """Evenly spaced offsets from 0 to length - side, neighbours at most side / per_side
+    apart."""
+    count = -(-per_side * (length - side) // side) + 1
     return [step * (length - side) // max(count - 1, 1) for step in range(count)]
 
 
 def _photo_crops(source: str, path: Path) -> list[DatasetImage]:
-    """The photo's grid of overlapping square crops at every demo scale, named by place."""
+    """The photo's grid of overlapping square crops at every demo scale, named by place,
+    then (`DEMO_MIRRORED`) each of them mirrored."""
     if not path.is_file():
         raise DatasetMissing(
             f"{path.name} is missing from the installed {source}; run `{DEMO_INSTALL}`."
@@ -189,12 +246,12 @@ def _photo_crops(source: str, path: Path) -> list[DatasetImage]:
     with Image.open(path) as file:
         width, height = file.size
     crops = []
-    for scale_index, scale in enumerate(DEMO_CROP_SCALES):
+    for scale_index, (scale, per_side) in enumerate(DEMO_CROP_SCALES):
         side = round(min(width, height) * scale)
         if side < DEMO_MIN_CROP_SIDE:
             continue
-        for row, top in enumerate(_starts(height, side)):
-            for column, left in enumerate(_starts(width, side)):
+        for row, top in enumerate(_starts(height, side, per_side)):
+            for column, left in enumerate(_starts(width, side, per_side)):
                 crops.append(
                     DatasetImage(
                         f"{source}/{path.name}@s{scale_index}:r{row}c{column}",
@@ -202,6 +259,10 @@ def _photo_crops(source: str, path: Path) -> list[DatasetImage]:
                         (left, top, left + side, top + side),
                     )
                 )
+    if DEMO_MIRRORED:
+        crops += [
+            DatasetImage(f"{crop.name}:m", path, crop.region, mirrored=True) for crop in crops
+        ]
     return crops
 
 
@@ -209,7 +270,8 @@ def demo_dataset(*, size: int = 224) -> ImageDataset:
     """Square crops of the natural photos that ship with scikit-image and scikit-learn.
 
     Deterministic: the same crops, in the same order, under the same names (for example
-    "skimage/astronaut.png@s1:r0c2") on every call.
+    "skimage/astronaut.png@s1:r0c2", and mirrored "skimage/astronaut.png@s1:r0c2:m") on
+    every call.
     """
     crops = []
     for package, parts, names in DEMO_PHOTOS:

@@ -32,10 +32,17 @@ def recorded_images(job, variant):
     return images
 
 
-def add_layer_sprite(job, artifacts, tiles, *, variant=""):
-    """Add the layer's sprite sheet of ``tiles`` ({unit index: rgb}) and its JSON index."""
+def add_layer_sprite(job, artifacts, tiles, *, variant="", index_fields=None, unit_fields=None):
+    """Add the layer's sprite sheet of ``tiles`` ({unit index: rgb}) and its JSON index.
+
+    index_fields: more entries for the index; unit_fields: {unit index: {name: value}}, more
+    entries for each unit's place in the index (what a grid shows beside the tile).
+    """
     sheet, index = sprite_sheet(sorted(tiles.items()))
     index.update({"layer": job.layer.name, "network": job.network.name, "kind": job.kind})
+    index.update(index_fields or {})
+    for place in index["units"]:
+        place.update((unit_fields or {}).get(place["index"], {}))
     artifacts.add(
         kind=Artifact.Kind.LAYER_SPRITE,
         variant=variant,

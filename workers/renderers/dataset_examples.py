@@ -1,6 +1,8 @@
-"""The dataset-examples job: one pass over a dataset, then each unit's top and bottom crops."""
+"""The dataset-examples job: one pass over a dataset, then each unit's top and bottom crops,
+whether it fired, and the distribution of its activation."""
 
 import json
+import math
 import time
 
 import numpy as np
@@ -9,7 +11,16 @@ from django.conf import settings
 
 from workers.addresses import UnitAddress
 from workers.engine import datasets as engine_datasets
-from workers.engine.dataset_examples import crop_image, dataset_examples, receptive_field_crop
+from workers.engine.dataset_examples import (
+    context_box,
+    crop_image,
+    dataset_examples,
+    distinct_examples,
+    field_in_tile,
+    outline_field,
+    receptive_field_crop,
+)
+from workers.engine.distributions import class_means, histograms, top_classes
 from workers.engine.images import encode_png
 from workers.models import Artifact, Dataset
 from workers.renderers.common import add_layer_sprite
@@ -17,6 +28,9 @@ from workers.renderers.common import add_layer_sprite
 DEMO_DATASET = "demo"
 UNITS_PER_CHUNK = 64
 GAP = 2
+# The pass keeps this many candidates per example shown, so that k remain once near-duplicate
+# crops (`distinct_examples`) are left out.
+CANDIDATES_PER_EXAMPLE = 4
 
 
 def open_dataset(name, *, size):
@@ -38,19 +52,90 @@ def _strip(crops):
     return np.concatenate(parts, axis=1)
 
 
-def _examples_json(examples, unit, names, layer, size):
+def _candidates(examples, unit, size, layer):
+    """A unit's ranked candidates as (value, dataset index, (y, x), receptive field box)."""
     return [
-        {
-            "image": names[int(image)],
-            "value": float(value),
-            "position": [int(y), int(x)],
-            "box": list(receptive_field_crop(size, layer, (int(y), int(x)))),
-        }
+        (float(value), int(image), (int(y), int(x)), receptive_field_crop(size, layer, (y, x)))
         for value, image, (y, x) in zip(
             examples.values[unit], examples.images[unit], examples.positions[unit], strict=True
         )
-        if torch.isfinite(value)
+        if torch.isfinite(value) and image >= 0
     ]
+
+
+def _shown(candidates, dataset, k):
+    """The candidates to show: up to k, strongest first, near-duplicates left out."""
+    fields = [dataset.source_field(image, box) for _, image, _, box in candidates]
+    return [candidates[position] for position in distinct_examples(fields, k)]
+
+
+def _example_json(example, names, size, crop_size):
+    """One shown example: its image, value and map position; its receptive field (`box`) and
+    the larger region the crop shows around a small field (`crop`), in the dataset image's
+    pixels; and where the field lies in the stored crop tile (`field_in_crop`, outlined there
+    when smaller than the crop), for a page to draw its own outline."""
+    value, image, position, box = example
+    crop = context_box(size, box)
+    return {
+        "image": names[image],
+        "value": value,
+        "position": list(position),
+        "box": list(box),
+        "crop": list(crop),
+        "field_in_crop": list(field_in_tile(crop, box, crop_size)),
+    }
+
+
+def _crop_tile(image, entry, crop_size):
+    """The stored crop: the context region scaled to the tile, the field outlined inside it."""
+    tile = crop_image(image, tuple(entry["crop"]), out_size=crop_size)
+    if entry["crop"] != entry["box"]:
+        outline_field(tile, tuple(entry["field_in_crop"]))
+    return _rgb(tile)
+
+
+def _fired_on(dataset_name, fired, images):
+    """Whether and how often a unit fired on the dataset (`engine.dataset_examples.fired_on`):
+    the shape the card, the grid and the export show."""
+    return {
+        "dataset": dataset_name,
+        "images": int(fired),
+        "of": images,
+        "never_fired": int(fired) == 0,
+    }
+
+
+def _distribution(found, unit, dataset, spread, means, shown):
+    """A unit's activation distribution: the histogram of its spatial max over the dataset,
+    the values of the shown top and bottom examples, and (for a dataset with classes) the
+    classes with the highest mean."""
+    distribution = {
+        "quantity": "spatial maximum of the unit's activation per image",
+        "images": found.images,
+        "bins": spread.counts.shape[1],
+        "low": _finite(spread.low[unit]),
+        "high": _finite(spread.high[unit]),
+        "counts": spread.counts[unit].tolist(),
+        "top": [example[0] for example in shown["top"]],
+        "bottom": [example[0] for example in shown["bottom"]],
+        "classes": None,
+    }
+    if means is not None:
+        distribution["classes"] = [
+            {
+                "class": dataset.classes[position],
+                "mean": mean,
+                "images": int(means.counts[position]),
+            }
+            for position, mean in top_classes(means, unit)
+        ]
+    return distribution
+
+
+def _finite(value):
+    """A float for JSON (stored in a JSON column, which takes no NaN): None where not finite."""
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def render_dataset_examples(job, network, artifacts, report):
@@ -58,56 +143,69 @@ def render_dataset_examples(job, network, artifacts, report):
     started = time.perf_counter()
     params = job.params
     size = job.network.input_size
-    dataset = open_dataset(params["dataset"], size=size)
+    dataset_name = params["dataset"]
+    dataset = open_dataset(dataset_name, size=size)
     layer = network.layer(job.layer.name)
     total = len(dataset)
+    k, crop_size = params["k"], params["crop_size"]
     found = dataset_examples(
         network,
         [layer.name],
         engine_datasets.batches(dataset, settings.ATLAS_DATASET_BATCH_SIZE),
-        k=params["k"],
+        k=k * CANDIDATES_PER_EXAMPLE,
         progress=lambda seen: report(seen, total, f"{seen} of {total} images"),
     )[layer.name]
     searched = time.perf_counter()
+    spread = histograms(found.maxima)
+    means = None
+    if dataset.classes is not None:
+        means = class_means(
+            found.maxima, dataset.class_numbers(found.seen), count=len(dataset.classes)
+        )
     names = dataset.names
     units = job.unit_indices if job.unit_indices is not None else range(layer.channels)
     unit_rows = {unit.index: unit for unit in job.layer.units.all()}
     tiles = {}
+    fired = {}
     for start in range(0, len(units), UNITS_PER_CHUNK):
         chunk = list(units)[start : start + UNITS_PER_CHUNK]
-        needed = sorted(
-            {
-                int(i)
-                for unit in chunk
-                for side in (found.top, found.bottom)
-                for i in side.images[unit]
-                if i >= 0
+        shown = {
+            unit: {
+                variant: _shown(_candidates(examples, unit, size, layer), dataset, k)
+                for variant, examples in (("top", found.top), ("bottom", found.bottom))
             }
+            for unit in chunk
+        }
+        needed = sorted(
+            {example[1] for unit in chunk for side in shown[unit].values() for example in side}
         )
         loaded_indices, pixels = dataset.load(needed)
         images = {int(i): p.float() / 255 for i, p in zip(loaded_indices, pixels, strict=True)}
         for unit in chunk:
+            fired_on = _fired_on(dataset_name, found.stats.fired[unit], found.images)
+            fired[unit] = fired_on["images"]
             summary = {
                 "unit": str(UnitAddress(layer.name, unit)),
-                "dataset": params["dataset"],
+                "dataset": dataset_name,
                 "images_seen": found.images,
+                "fired_on": fired_on,
                 "stats": {
                     "mean": float(found.stats.mean[unit]),
                     "max": float(found.stats.max[unit]),
                     "fraction_active": float(found.stats.fraction_active[unit]),
                 },
             }
-            for variant, examples in (("top", found.top), ("bottom", found.bottom)):
-                entries = _examples_json(examples, unit, names, layer, size)
+            # Strongest first: the top examples, then the bottom ones.
+            for variant in ("top", "bottom"):
+                entries = [
+                    _example_json(example, names, size, crop_size)
+                    for example in shown[unit][variant]
+                ]
                 summary[variant] = entries
                 crops = [
-                    _rgb(
-                        crop_image(
-                            images[int(image)], tuple(entry["box"]), out_size=params["crop_size"]
-                        )
-                    )
-                    for entry, image in zip(entries, examples.images[unit], strict=False)
-                    if int(image) in images
+                    _crop_tile(images[example[1]], entry, crop_size)
+                    for entry, example in zip(entries, shown[unit][variant], strict=True)
+                    if example[1] in images
                 ]
                 if not crops:
                     continue
@@ -120,21 +218,39 @@ def render_dataset_examples(job, network, artifacts, report):
                     filename=f"unit_{unit:05d}_{variant}.png",
                     content=encode_png(_strip(crops)),
                     content_type="image/png",
-                    meta={"best": entries[0]["value"]},
+                    meta={"best": entries[0]["value"], "never_fired": fired_on["never_fired"]},
                 )
+            distribution = _distribution(found, unit, dataset, spread, means, shown[unit])
             artifacts.add(
                 unit=unit_rows[unit],
                 kind=Artifact.Kind.UNIT_JSON,
                 filename=f"unit_{unit:05d}.json",
                 content=json.dumps(summary).encode(),
                 content_type="application/json",
+                meta={"fired_on": fired_on},
+            )
+            artifacts.add(
+                unit=unit_rows[unit],
+                kind=Artifact.Kind.UNIT_JSON,
+                variant="distribution",
+                filename=f"unit_{unit:05d}_distribution.json",
+                content=json.dumps(distribution).encode(),
+                content_type="application/json",
+                meta=distribution,
             )
         artifacts.flush()
         report(min(start + len(chunk), len(units)), len(units), "writing crops", force=True)
-    add_layer_sprite(job, artifacts, tiles)
+    add_layer_sprite(
+        job,
+        artifacts,
+        tiles,
+        index_fields={"fired_on": {"dataset": dataset_name, "of": found.images}},
+        unit_fields={unit: {"fired": count} for unit, count in fired.items()},
+    )
     return {
         "search_seconds": round(searched - started, 4),
         "write_seconds": round(time.perf_counter() - searched, 4),
         "images_seen": found.images,
         "images_unreadable": len(dataset.unreadable),
+        "never_fired": sum(count == 0 for count in fired.values()),
     }

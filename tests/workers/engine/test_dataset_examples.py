@@ -7,7 +7,17 @@ from torch import nn
 
 from workers.engine import dataset_examples as dataset_examples_module
 from workers.engine.capture import capture_by_hooks
-from workers.engine.dataset_examples import crop_image, dataset_examples, receptive_field_crop
+from workers.engine.dataset_examples import (
+    FIELD_OUTLINE,
+    context_box,
+    crop_image,
+    dataset_examples,
+    distinct_examples,
+    field_in_tile,
+    fired_on,
+    outline_field,
+    receptive_field_crop,
+)
 from workers.engine.errors import UnknownLayer
 from workers.engine.map_statistics import map_statistics
 from workers.engine.networks import LayerInfo, LoadedNetwork
@@ -465,3 +475,109 @@ class _SkipsALayer(_WatchedMaps):
 def test_a_layer_the_forward_never_made_is_an_error_not_garbage():
     with pytest.raises(RuntimeError, match="no map for mix"):
         dataset_examples(_SkipsALayer(_tiny_network()), ["relu", "mix"], _random_batches(), k=K)
+
+
+@pytest.mark.parametrize("layer", ["relu", "mix"])
+def test_each_images_spatial_maximum_is_kept_in_the_order_seen(layer, statistics_path):
+    network, batches = _tiny_network(), _random_batches()
+    maps = _full_maps(network, batches, layer)
+
+    examples = dataset_examples(network, ["relu", "mix"], batches, k=K)[layer]
+
+    assert torch.equal(examples.maxima, maps.flatten(2).amax(dim=2).T)
+    assert torch.equal(examples.seen, _all_indices())
+
+
+@pytest.mark.parametrize("layer", ["relu", "mix"])
+def test_fired_counts_the_images_whose_map_has_a_positive_position(layer, statistics_path):
+    network, batches = _tiny_network(), _random_batches()
+    maps = _full_maps(network, batches, layer)
+
+    examples = dataset_examples(network, ["relu", "mix"], batches, k=K)[layer]
+
+    assert examples.stats.fired.tolist() == (maps.flatten(2).amax(dim=2) > 0).sum(0).tolist()
+
+
+def test_a_unit_that_is_zero_on_every_image_never_fired():
+    network = _bright_pixel_network()
+    with torch.no_grad():
+        network.module.wide.weight.neg_()
+
+    examples = dataset_examples(network, ["wide", "spot"], _with_bright_pixel(12, 20), k=2)
+
+    assert (examples["wide"].stats.fired.tolist(), examples["spot"].stats.fired.tolist()) == (
+        [0],
+        [1],
+    )
+
+
+def test_fired_on_ignores_zero_negative_and_nan_maxima():
+    maxima = torch.tensor([[0.0, -1.0, float("nan"), 0.5], [6.0, 6.0, 0.0, 1e-6]])
+
+    assert fired_on(maxima).tolist() == [1, 3]
+
+
+def test_a_small_field_is_shown_in_a_32_pixel_context_centred_on_it():
+    assert context_box(224, (99, 49, 102, 52)) == (84, 34, 116, 66)
+
+
+def test_the_context_of_a_field_at_the_border_stays_inside_the_image():
+    assert context_box(224, (0, 222, 2, 224)) == (0, 192, 32, 224)
+
+
+def test_a_field_as_large_as_the_context_is_its_own_crop():
+    assert context_box(224, (10, 20, 50, 60)) == (10, 20, 50, 60)
+
+
+def test_the_context_of_an_image_smaller_than_it_is_the_whole_image():
+    assert context_box(16, (6, 6, 9, 9)) == (0, 0, 16, 16)
+
+
+def test_the_field_is_placed_in_the_tile_at_the_crops_scale():
+    # A 3 px field in a 32 px crop, drawn at 64 px: twice as large, 2 · 15 px from the corner.
+    assert field_in_tile((84, 34, 116, 66), (99, 49, 102, 52), 64) == (30, 30, 36, 36)
+
+
+def test_the_outline_is_drawn_just_outside_the_field():
+    tile = torch.zeros(3, 8, 8)
+
+    outline_field(tile, (3, 3, 5, 5))
+
+    drawn = (tile == torch.tensor(FIELD_OUTLINE)[:, None, None]).all(dim=0)
+    expected = torch.zeros(8, 8, dtype=torch.bool)
+    expected[2:6, 2:6] = True
+    expected[3:5, 3:5] = False
+    assert torch.equal(drawn, expected)
+
+
+def test_the_outline_leaves_out_what_falls_outside_the_tile():
+    tile = torch.zeros(3, 4, 4)
+
+    outline_field(tile, (0, 0, 2, 2))
+
+    drawn = (tile == torch.tensor(FIELD_OUTLINE)[:, None, None]).all(dim=0)
+    assert drawn.nonzero().tolist() == [[0, 2], [1, 2], [2, 0], [2, 1], [2, 2]]
+
+
+def test_overlapping_fields_in_one_file_keep_only_the_strongest():
+    fields = [
+        ("a.png", (10, 10, 20, 20)),
+        ("a.png", (12, 12, 22, 22)),  # 64 of 100 px shared with the first: a near-duplicate
+        ("b.png", (10, 10, 20, 20)),  # the same place in another file
+        ("a.png", (15, 15, 25, 25)),  # 25 px shared with the first: distinct
+    ]
+
+    assert distinct_examples(fields, 10) == [0, 2, 3]
+
+
+def test_a_small_field_inside_a_larger_one_of_the_same_file_is_a_near_duplicate():
+    # The same place seen through crops of two scales: the field of the finer crop is smaller.
+    fields = [("a.png", (10.0, 10.0, 16.0, 16.0)), ("a.png", (11.0, 11.0, 14.0, 14.0))]
+
+    assert distinct_examples(fields, 10) == [0]
+
+
+def test_distinct_examples_stop_at_k():
+    fields = [(f"{number}.png", (0, 0, 4, 4)) for number in range(5)]
+
+    assert distinct_examples(fields, 3) == [0, 1, 2]

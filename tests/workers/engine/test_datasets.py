@@ -182,3 +182,77 @@ def test_demo_images_load_at_the_requested_size():
     assert indices == list(range(len(dataset)))
     assert images.shape == (len(dataset), 3, 48, 48)
     assert dataset.unreadable == {}
+
+
+def test_demo_dataset_shows_every_crop_also_mirrored():
+    names = demo_dataset().names
+
+    assert "skimage/astronaut.png@s0:r0c0:m" in names
+    assert sum(name.endswith(":m") for name in names) * 2 == len(names)
+
+
+def test_demo_dataset_has_a_third_scale_of_crops_side_by_side():
+    names = demo_dataset().names
+
+    assert "sklearn/china.jpg@s2:r3c4" in names
+    assert not any(name.startswith("skimage/text.png@s2") for name in names)
+
+
+def test_a_mirrored_demo_crop_is_its_crop_flipped_left_to_right():
+    dataset = demo_dataset(size=32)
+    names = dataset.names
+    plain = names.index("skimage/astronaut.png@s1:r0c1")
+
+    _, images = dataset.load([plain, names.index("skimage/astronaut.png@s1:r0c1:m")])
+
+    assert torch.equal(images[1], images[0].flip(-1))
+
+
+def test_source_field_places_a_box_in_the_files_pixels():
+    dataset = demo_dataset(size=32)
+    names = dataset.names
+    region = dataset.images[names.index("skimage/astronaut.png@s1:r0c1")].region
+
+    path, box = dataset.source_field(names.index("skimage/astronaut.png@s1:r0c1"), (0, 8, 16, 24))
+
+    scale = (region[2] - region[0]) / 32
+    assert path.endswith("astronaut.png")
+    assert box == (region[1], region[0] + 8 * scale, region[1] + 16 * scale, region[0] + 24 * scale)
+
+
+def test_source_field_of_a_mirrored_crop_undoes_the_mirroring():
+    dataset = demo_dataset(size=32)
+    names = dataset.names
+
+    plain = dataset.source_field(names.index("skimage/astronaut.png@s1:r0c1"), (0, 0, 4, 8))
+    mirrored = dataset.source_field(names.index("skimage/astronaut.png@s1:r0c1:m"), (0, 24, 4, 32))
+
+    assert plain == mirrored
+
+
+def test_source_field_of_a_whole_file_is_the_box_under_the_images_name(tmp_path):
+    _save(tmp_path / "a.png", (8, 8), RED)
+
+    assert folder_dataset(tmp_path, size=8).source_field(0, (1, 2, 3, 4)) == ("a.png", (1, 2, 3, 4))
+
+
+def test_images_in_class_subfolders_have_their_subfolder_as_class(tmp_path):
+    _save(tmp_path / "dogs" / "a.png", (4, 4), RED)
+    _save(tmp_path / "cats" / "deep" / "b.png", (4, 4), RED)
+    _save(tmp_path / "cats" / "c.png", (4, 4), RED)
+
+    dataset = folder_dataset(tmp_path)
+
+    assert dataset.classes == ("cats", "dogs")
+    assert dataset.class_numbers(torch.tensor([2, 0, 1])).tolist() == [1, 0, 0]
+
+
+def test_a_folder_with_an_image_outside_any_subfolder_has_no_classes(tmp_path):
+    _save(tmp_path / "dogs" / "a.png", (4, 4), RED)
+    _save(tmp_path / "b.png", (4, 4), RED)
+
+    assert folder_dataset(tmp_path).classes is None
+
+
+def test_the_demo_dataset_has_no_classes():
+    assert demo_dataset(size=8).classes is None

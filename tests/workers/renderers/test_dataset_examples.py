@@ -91,7 +91,9 @@ def test_each_unit_gets_top_and_bottom_strips_and_a_summary(photos, network):
     assert strips.count() == 2 * UNITS
     top = Image.open(strips.get(unit__index=2, variant="top").file)
     assert top.size == (3 * 16 + 2 * 2, 16)
-    summary = json.loads(Artifact.objects.get(job=job, unit__index=2, kind="unit_json").file.read())
+    summary = json.loads(
+        Artifact.objects.get(job=job, unit__index=2, kind="unit_json", variant="").file.read()
+    )
     assert summary["images_seen"] == IMAGES
     assert len(summary["top"]) == len(summary["bottom"]) == 3
     assert summary["top"][0]["value"] >= summary["top"][1]["value"] >= summary["top"][2]["value"]
@@ -107,3 +109,108 @@ def test_the_layer_sprite_shows_each_units_best_crop(photos, network):
     index = json.loads(Artifact.objects.get(job=job, kind="layer_index").file.read())
     assert [unit["index"] for unit in index["units"]] == list(range(UNITS))
     assert index["tile_width"] == 16
+
+
+def _artifact_json(job, unit, variant=""):
+    artifact = Artifact.objects.get(job=job, unit__index=unit, kind="unit_json", variant=variant)
+    return json.loads(artifact.file.read()), artifact.meta
+
+
+def test_each_unit_records_on_how_many_images_it_fired(photos, network):
+    dataset_register(name="photos", path=photos)
+
+    job = run_examples(network)
+
+    for unit in range(UNITS):
+        summary, meta = _artifact_json(job, unit)
+        fired = summary["fired_on"]
+        assert meta == {"fired_on": fired}
+        assert (fired["dataset"], fired["of"]) == ("photos", IMAGES)
+        assert fired["never_fired"] == (fired["images"] == 0) == (summary["top"][0]["value"] <= 0)
+    assert job.timings["never_fired"] == sum(
+        _artifact_json(job, unit)[0]["fired_on"]["never_fired"] for unit in range(UNITS)
+    )
+
+
+def test_the_sprite_index_says_on_how_many_images_each_unit_fired(photos, network):
+    dataset_register(name="photos", path=photos)
+
+    job = run_examples(network)
+
+    index = json.loads(Artifact.objects.get(job=job, kind="layer_index").file.read())
+    assert index["fired_on"] == {"dataset": "photos", "of": IMAGES}
+    assert [place["fired"] for place in index["units"]] == [
+        _artifact_json(job, unit)[0]["fired_on"]["images"] for unit in range(UNITS)
+    ]
+
+
+def test_each_unit_gets_its_activation_distribution_with_the_shown_examples(photos, network):
+    dataset_register(name="photos", path=photos)
+
+    job = run_examples(network)
+
+    summary, _ = _artifact_json(job, 5)
+    distribution, meta = _artifact_json(job, 5, "distribution")
+    assert meta == distribution
+    assert (distribution["images"], distribution["bins"], sum(distribution["counts"])) == (
+        IMAGES,
+        32,
+        IMAGES,
+    )
+    assert distribution["high"] == pytest.approx(summary["top"][0]["value"])
+    assert distribution["top"] == [entry["value"] for entry in summary["top"]]
+    assert distribution["bottom"] == [entry["value"] for entry in summary["bottom"]]
+    assert distribution["classes"] is None
+
+
+def test_a_dataset_in_class_subfolders_gives_the_classes_with_the_highest_mean(tmp_path, network):
+    folder = tmp_path / "classes"
+    generator = np.random.default_rng(1)
+    for label, count in (("bright", 2), ("dark", 3)):
+        (folder / label).mkdir(parents=True)
+        for number in range(count):
+            pixels = generator.integers(0, 60, (64, 64, 3), dtype=np.uint8)
+            if label == "bright":
+                pixels += 190
+            Image.fromarray(pixels).save(folder / label / f"{number}.png")
+    dataset_register(name="classes", path=folder)
+
+    job = run_examples(network, dataset="classes")
+
+    summary, _ = _artifact_json(job, 0)
+    classes = _artifact_json(job, 0, "distribution")[0]["classes"]
+    assert sorted((entry["class"], entry["images"]) for entry in classes) == [
+        ("bright", 2),
+        ("dark", 3),
+    ]
+    assert classes[0]["mean"] >= classes[1]["mean"]
+
+
+def test_a_small_receptive_field_is_cropped_with_context_and_outlined(photos, network):
+    dataset_register(name="photos", path=photos)
+
+    job = run_examples(network, crop_size=64)
+
+    summary, _ = _artifact_json(job, 3)
+    example = summary["top"][0]
+    top, left, bottom, right = example["crop"]
+    assert (bottom - top, right - left) == (32, 32)
+    field = example["box"]
+    assert top <= field[0] < field[2] <= bottom and left <= field[1] < field[3] <= right
+    strip = np.asarray(Image.open(Artifact.objects.get(job=job, unit__index=3, variant="top").file))
+    field_top, field_left, field_bottom, _ = example["field_in_crop"]
+    # The line runs just outside the field, down its left side.
+    line = strip[field_top:field_bottom, field_left - 1]
+    assert (line == (255, 0, 255)).all()
+
+
+def test_the_strongest_examples_come_first_and_the_weakest_last(photos, network):
+    dataset_register(name="photos", path=photos)
+
+    job = run_examples(network)
+
+    summary, _ = _artifact_json(job, 7)
+    assert list(summary).index("top") < list(summary).index("bottom")
+    top = [entry["value"] for entry in summary["top"]]
+    bottom = [entry["value"] for entry in summary["bottom"]]
+    assert top == sorted(top, reverse=True) and bottom == sorted(bottom)
