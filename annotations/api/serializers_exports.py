@@ -93,6 +93,11 @@ class ImportReportOutputSerializer(serializers.Serializer):
     unit_changes_truncated = serializers.BooleanField()
     hypotheses_created = serializers.IntegerField()
     hypotheses_unchanged = serializers.IntegerField()
+    evidence_dropped = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="One line per created hypothesis whose evidence names artifacts or circuits "
+        "this server does not have; they are left out.",
+    )
     circuits_created = serializers.IntegerField()
     circuits_unchanged = serializers.IntegerField(help_text="Circuits the project had by name.")
     links_created = serializers.IntegerField(help_text="Confirmed universality links added.")

@@ -7,13 +7,16 @@ from rest_framework import serializers
 from annotations.api.serializers_taxonomy import ColorField
 from annotations.formats.markdown import render_markdown
 from annotations.models import Hypothesis, Review
+from annotations.selectors.hypotheses import EVIDENCE_CIRCUIT, EVIDENCE_MISSING
 from annotations.services.hypotheses import (
     DEFAULT_COLOR,
     GROUP_NAME_MAX_LENGTH,
     TITLE_MAX_LENGTH,
 )
 from server import text_limits
-from workers.models import Network
+from workers.models import Job, Network
+
+MAX_EVIDENCE = 100
 
 
 class NewGroupInputSerializer(serializers.Serializer):
@@ -58,7 +61,18 @@ class HypothesisReviseInputSerializer(serializers.Serializer):
         help_text="The group the hypothesis is about.",
     )
     evidence = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="Artifact ids."
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=MAX_EVIDENCE,
+        help_text="Artifact ids: renders of the hypothesis' units (or of their layers, or of "
+        "the units of the circuit it is about). Given, it replaces the evidence artifacts.",
+    )
+    evidence_circuits = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=MAX_EVIDENCE,
+        help_text="Ids of circuits of the project that support the claim. Given, it replaces "
+        "the evidence circuits.",
     )
     circuit = serializers.IntegerField(
         source="circuit_id",
@@ -125,7 +139,12 @@ class HypothesisOutputSerializer(serializers.Serializer):
     new_group = NewGroupOutputSerializer(
         allow_null=True, help_text="The group proposed to be created on acceptance."
     )
-    evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Artifact ids.")
+    evidence = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Evidence artifact ids."
+    )
+    evidence_circuits = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Evidence circuit ids."
+    )
     circuit = GroupRefOutputSerializer(allow_null=True, help_text="The circuit it is about.")
     version = serializers.IntegerField()
     approvals = serializers.IntegerField(
@@ -157,8 +176,33 @@ class ReviewOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class EvidenceItemOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="The artifact's job kind (one of "
+        f"{', '.join(Job.Kind.values)}, or a newer one), `{EVIDENCE_CIRCUIT}` for a circuit, or "
+        f"`{EVIDENCE_MISSING}` for an artifact deleted since it was attached."
+    )
+    artifact = serializers.IntegerField(allow_null=True, help_text="The artifact id.")
+    circuit = serializers.IntegerField(allow_null=True, help_text="The circuit id.")
+    circuit_name = serializers.CharField(allow_null=True)
+    unit = serializers.CharField(
+        allow_null=True, help_text='The unit the artifact shows ("layer:index"); null: a layer.'
+    )
+    layer = serializers.CharField(allow_null=True)
+    variant = serializers.CharField(help_text='Which picture: "positive", "top", ...')
+    content_type = serializers.CharField(allow_null=True)
+    url = serializers.CharField(
+        allow_null=True,
+        help_text="The artifact's download, or the circuit's diagram (SVG); null when missing.",
+    )
+    caption = serializers.CharField()
+
+
 class HypothesisDetailOutputSerializer(HypothesisOutputSerializer):
     text = serializers.CharField(help_text="Markdown, as written.")
+    evidence_items = EvidenceItemOutputSerializer(
+        many=True, help_text="The evidence, artifacts first, in the order chosen."
+    )
     text_html = serializers.SerializerMethodField(help_text="The text as sanitized HTML.")
     unit_groups = HypothesisUnitOutputSerializer(many=True, source="units.all")
     reviews = ReviewOutputSerializer(many=True, source="reviews.all")

@@ -49,8 +49,12 @@ class Hypothesis(models.Model):
         related_name="+",
     )
     new_group = models.JSONField(null=True, blank=True)
-    # Artifact ids (of the project's networks) that support the claim.
+    # The evidence for the claim, in the order the author chose it: artifact ids (renders of
+    # the hypothesis' units or of their layers) and circuit ids (of the project). Ids, not
+    # foreign keys: a re-rendered or deleted artifact must not delete or block the claim; the
+    # detail marks an item whose artifact is gone.
     evidence = models.JSONField(default=list, blank=True)
+    evidence_circuits = models.JSONField(default=list, blank=True)
     # Counts revisions: 1 as written, +1 per revision. Reviews record the version they read;
     # status changes are guarded by the status itself and leave the version alone.
     version = models.PositiveIntegerField(default=1)

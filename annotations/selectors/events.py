@@ -5,6 +5,8 @@ from server.errors import NotFound
 
 # The objects whose history can be asked for by type and id.
 HISTORY_TARGET_TYPES = ("group", "unit", "hypothesis", "comment", "circuit", "link")
+# The verbs of a unit changing group.
+UNIT_VERBS = ("unit.assigned", "unit.unassigned")
 
 
 def events_of(*, project):
@@ -12,6 +14,13 @@ def events_of(*, project):
     return (
         Event.objects.filter(project=project).select_related("actor").order_by("-created_at", "-id")
     )
+
+
+def feed_of(events):
+    """``events`` as the activity feed shows them: one entry per accepted hypothesis, its
+    ``hypothesis.accepted`` event (naming its author, approvers and group), with the events of
+    the units it put in a group folded into it. Each unit's own history keeps them."""
+    return events.exclude(verb__in=UNIT_VERBS, after__has_key="hypothesis")
 
 
 def history_of(*, project, target_type, target_id):

@@ -2,9 +2,12 @@
 release, which freezes them) writes them: units by address, groups by path, people by name.
 """
 
+import itertools
+
 from django.db.models import Prefetch
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, Group, UnitLink
+from annotations.selectors.hypotheses import EVIDENCE_CIRCUIT, evidence_attach
 
 
 def circuit_documents(*, project, network):
@@ -120,9 +123,19 @@ def group_paths_of(project):
     return paths
 
 
-def hypothesis_document(hypothesis):
-    """A hypothesis (its units, author, circuit and reviews loaded) as the JSON export writes
-    it."""
+def hypotheses_as_documents(hypotheses, *, chunk_size=200):
+    """The documents of ``hypotheses`` (an iterable, its units, author, circuit and reviews
+    loaded), their evidence read ``chunk_size`` hypotheses at a time."""
+    hypotheses = iter(hypotheses)
+    while chunk := list(itertools.islice(hypotheses, chunk_size)):
+        evidence_attach(hypotheses=chunk)
+        yield from (_hypothesis_document(hypothesis) for hypothesis in chunk)
+
+
+def _hypothesis_document(hypothesis):
+    """A hypothesis (its units, author, circuit and reviews loaded, and its evidence:
+    ``evidence_attach``) as the JSON export writes it. Evidence is named, not only numbered:
+    artifact ids mean something only on this server, so each item says what it shows."""
     return {
         "id": hypothesis.pk,
         "title": hypothesis.title,
@@ -133,6 +146,23 @@ def hypothesis_document(hypothesis):
         "proposed_group": hypothesis.proposed_group_id,
         "new_group": hypothesis.new_group,
         "evidence": list(hypothesis.evidence or []),
+        "evidence_circuits": [
+            item["circuit_name"]
+            for item in hypothesis.evidence_items
+            if item["kind"] == EVIDENCE_CIRCUIT
+        ],
+        "evidence_items": [
+            {
+                "kind": item["kind"],
+                "artifact": item["artifact"],
+                "circuit": item["circuit_name"],
+                "unit": item["unit"],
+                "layer": item["layer"],
+                "variant": item["variant"],
+                "caption": item["caption"],
+            }
+            for item in hypothesis.evidence_items
+        ],
         "circuit": hypothesis.circuit.name if hypothesis.circuit else None,
         "units": [str(row.unit.address) for row in hypothesis.units.all()],
         "version": hypothesis.version,

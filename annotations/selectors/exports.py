@@ -23,7 +23,7 @@ from annotations.models import (
 )
 from annotations.selectors.export_documents import (
     circuit_documents,
-    hypothesis_document,
+    hypotheses_as_documents,
     iso_time,
     link_documents,
 )
@@ -193,8 +193,9 @@ class LiveTaxonomy(_Taxonomy):
             )
             .order_by("created_at", "id")
         )
-        for hypothesis in hypotheses.iterator(chunk_size=HYPOTHESIS_CHUNK_SIZE):
-            yield hypothesis_document(hypothesis)
+        yield from hypotheses_as_documents(
+            hypotheses.iterator(chunk_size=HYPOTHESIS_CHUNK_SIZE), chunk_size=HYPOTHESIS_CHUNK_SIZE
+        )
 
     def comments(self):
         groups = [group["id"] for group in self.groups()]

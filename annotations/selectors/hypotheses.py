@@ -1,12 +1,25 @@
-"""Reads about hypotheses: a project's list, one hypothesis with its reviews, the review
-queue, and how many approvals a hypothesis has."""
+"""Reads about hypotheses: a project's list, one hypothesis with its reviews and evidence,
+the review queue, and how many approvals a hypothesis has."""
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
-from annotations.models import Assignment, Hypothesis, HypothesisUnit, Membership, Review
+from annotations.models import (
+    Assignment,
+    Circuit,
+    Hypothesis,
+    HypothesisUnit,
+    Membership,
+    Review,
+)
 from annotations.policies import REVIEWERS, can
 from server.errors import NotFound, PermissionDenied
+from workers.models import Artifact
+
+# An evidence item's kind: its artifact's job kind ("feature_visualization", ...), or these.
+EVIDENCE_CIRCUIT = "circuit"
+EVIDENCE_MISSING = "missing"
 
 
 def approvals_count():
@@ -70,12 +83,96 @@ def hypothesis_detail(*, project, hypothesis_id):
     )
     if hypothesis is None:
         raise NotFound("Hypothesis not found.")
+    evidence_attach(hypotheses=[hypothesis])
     rows = hypothesis.units.all()
     current = unit_groups(project=project, unit_ids=[row.unit_id for row in rows])
     for row in rows:
         row.current_group = current.get(row.unit_id)
         row.moved = _group_id(row.current_group) != row.expected_group_id
     return hypothesis
+
+
+def evidence_attach(*, hypotheses):
+    """Set ``evidence_items`` on each of ``hypotheses``: its evidence artifacts, then its
+    evidence circuits, in the order chosen, each a dict with ``kind``, ``artifact``,
+    ``circuit`` (and ``circuit_name``), ``unit``, ``layer``, ``variant``, ``content_type``,
+    ``url`` and ``caption``. Two queries, whatever the number of hypotheses. An artifact
+    deleted since (its job was) stays listed as kind ``missing``."""
+    artifact_ids = {pk for hypothesis in hypotheses for pk in hypothesis.evidence}
+    circuit_ids = {pk for hypothesis in hypotheses for pk in hypothesis.evidence_circuits}
+    artifacts = (
+        Artifact.objects.select_related("job", "layer", "unit").in_bulk(artifact_ids)
+        if artifact_ids
+        else {}
+    )
+    circuits = Circuit.objects.select_related("project").in_bulk(circuit_ids) if circuit_ids else {}
+    for hypothesis in hypotheses:
+        hypothesis.evidence_items = [
+            _artifact_item(pk, artifacts.get(pk)) for pk in hypothesis.evidence
+        ] + [
+            _circuit_item(circuits[pk])
+            for pk in hypothesis.evidence_circuits
+            # A deleted circuit takes its place in the evidence with it.
+            if pk in circuits
+        ]
+
+
+def evidence_caption(artifact):
+    """What an evidence artifact shows, e.g. "mixed3b:379 · feature visualization
+    (positive)"; a layer-wide render names its layer."""
+    where = (
+        str(artifact.unit.address) if artifact.unit is not None else f"layer {artifact.layer.name}"
+    )
+    what = artifact.job.get_kind_display()
+    return f"{where} · {what} ({artifact.variant})" if artifact.variant else f"{where} · {what}"
+
+
+def _artifact_item(pk, artifact):
+    if artifact is None:
+        return {
+            **_NO_ITEM,
+            "kind": EVIDENCE_MISSING,
+            "artifact": pk,
+            "caption": f"Artifact {pk} no longer exists (its job was deleted).",
+        }
+    return {
+        **_NO_ITEM,
+        "kind": artifact.job.kind,
+        "artifact": pk,
+        "unit": str(artifact.unit.address) if artifact.unit is not None else None,
+        "layer": artifact.layer.name,
+        "variant": artifact.variant,
+        "content_type": artifact.content_type,
+        "url": reverse("workers-api:artifact-download", kwargs={"artifact_id": pk}),
+        "caption": evidence_caption(artifact),
+    }
+
+
+def _circuit_item(circuit):
+    return {
+        **_NO_ITEM,
+        "kind": EVIDENCE_CIRCUIT,
+        "circuit": circuit.pk,
+        "circuit_name": circuit.name,
+        "content_type": "image/svg+xml",
+        "url": reverse(
+            "annotations-api:circuit-diagram",
+            kwargs={"slug": circuit.project.slug, "circuit_id": circuit.pk},
+        ),
+        "caption": f"circuit {circuit.name}",
+    }
+
+
+_NO_ITEM = {
+    "artifact": None,
+    "circuit": None,
+    "circuit_name": None,
+    "unit": None,
+    "layer": None,
+    "variant": "",
+    "content_type": None,
+    "url": None,
+}
 
 
 def review_queue(*, user, project=None):

@@ -14,6 +14,7 @@ from annotations.colors import is_color
 from annotations.models import (
     Assignment,
     Circuit,
+    CircuitNode,
     Group,
     Hypothesis,
     HypothesisUnit,
@@ -26,7 +27,7 @@ from annotations.services.grid_changes import project_changed
 from annotations.services.unit_counts import unit_counts_add
 from server.concurrency import stale
 from server.errors import InvalidTransition, NotFound, UnknownReference, ValidationFailed
-from workers.models import Artifact
+from workers.models import Artifact, Unit
 
 # A revision leaves out what it does not change (None clears a proposal or the group).
 UNCHANGED = object()
@@ -47,6 +48,7 @@ def hypothesis_create(
     new_group=None,
     group_id=None,
     evidence=(),
+    evidence_circuits=(),
     circuit_id=None,
     actor,
 ):
@@ -54,8 +56,9 @@ def hypothesis_create(
 
     proposed_group_id: an existing group for all the units; or new_group: ``{"name",
     "parent" (a group id or None), "description", "color"}``, a group created on acceptance.
-    group_id: the group the hypothesis is about. evidence: artifact ids. circuit_id: the
-    circuit (of ``network``) the hypothesis is about.
+    group_id: the group the hypothesis is about. evidence: ids of artifacts of the units
+    (or of their layers, or of the units of the circuit it is about); evidence_circuits: ids
+    of circuits of the project. circuit_id: the circuit (of ``network``) it is about.
     """
     authorize(actor=actor, action="hypothesis.create", obj=project)
     if not ProjectNetwork.objects.filter(project=project, network=network).exists():
@@ -73,6 +76,7 @@ def hypothesis_create(
             "new_group": new_group,
             "group": group_id,
             "evidence": list(evidence),
+            "evidence_circuits": list(evidence_circuits),
             "circuit": circuit_id,
         },
     )
@@ -104,10 +108,12 @@ def hypothesis_revise(
     new_group=UNCHANGED,
     group_id=UNCHANGED,
     evidence=UNCHANGED,
+    evidence_circuits=UNCHANGED,
     circuit_id=UNCHANGED,
 ):
     """Change an open hypothesis (its author only). The units' current groups become the
-    expected ones again, and the new version needs fresh approvals."""
+    expected ones again, and the new version needs fresh approvals. ``evidence`` and
+    ``evidence_circuits``, when given, replace the evidence; the event records both sets."""
     authorize(actor=actor, action="hypothesis.update", obj=hypothesis)
     _require_open(hypothesis, expected_version, "revised")
     before = _content_of(hypothesis)
@@ -119,6 +125,7 @@ def hypothesis_revise(
         "new_group": new_group,
         "group": group_id,
         "evidence": evidence,
+        "evidence_circuits": evidence_circuits,
         "circuit": circuit_id,
     }
     wanted = {**before, **{key: value for key, value in given.items() if value is not UNCHANGED}}
@@ -236,6 +243,16 @@ def _validated(project, network, content):
         problems["evidence"] = [
             f"No artifact {artifact_id} in this project." for artifact_id in unknown
         ]
+    evidence_circuits = list(dict.fromkeys(content["evidence_circuits"]))
+    known_circuits = set(
+        Circuit.objects.filter(
+            project=project, network=network, pk__in=evidence_circuits
+        ).values_list("pk", flat=True)
+    )
+    if unknown := [pk for pk in evidence_circuits if pk not in known_circuits]:
+        problems["evidence_circuits"] = [
+            f"No circuit {pk} of this network in this project." for pk in unknown
+        ]
     circuit_id = content.get("circuit")
     if (
         circuit_id is not None
@@ -246,7 +263,15 @@ def _validated(project, network, content):
         # The input serializer has checked each field's shape; what is left here is what the
         # schema cannot state (references to nothing, units listed twice, a group proposed
         # without units or twice over): 422. A title problem is the request's shape: 400.
-        beyond_the_schema = {"proposed_group", "group", "evidence", "circuit", "units", "new_group"}
+        beyond_the_schema = {
+            "proposed_group",
+            "group",
+            "evidence",
+            "evidence_circuits",
+            "circuit",
+            "units",
+            "new_group",
+        }
         error = UnknownReference if problems.keys() <= beyond_the_schema else ValidationFailed
         raise error("The hypothesis has invalid fields.", fields=problems)
     unit_rows = sorted(
@@ -254,12 +279,14 @@ def _validated(project, network, content):
         key=lambda unit: (unit.layer.order, unit.index),
     )
     _check_layer_scope(groups.get(content["proposed_group"]), unit_rows)
+    _check_evidence(project, evidence, unit_rows, circuit_id)
     normalized = {
         **content,
         "title": title,
         "units": [str(unit.address) for unit in unit_rows],
         "new_group": new_group,
         "evidence": evidence,
+        "evidence_circuits": evidence_circuits,
     }
     return normalized, unit_rows
 
@@ -287,12 +314,49 @@ def _new_group_problems(new_group, groups):
 
 
 def _unknown_artifacts(project, evidence):
+    """The artifacts of ``evidence`` in no network of the project: another project's artifact
+    reads as no artifact at all."""
     known = set(
         Artifact.objects.filter(
             pk__in=evidence, network__project_links__project=project
         ).values_list("pk", flat=True)
     )
     return [artifact_id for artifact_id in evidence if artifact_id not in known]
+
+
+def _check_evidence(project, evidence, unit_rows, circuit_id):
+    """Every evidence artifact (of the project, ``_unknown_artifacts`` has checked) is a render
+    of one of the hypothesis' units (or of the units of the circuit it is about), or a
+    layer-wide render of one of their layers; UnknownReference names each one that is not."""
+    if not evidence:
+        return
+    unit_ids = {unit.pk for unit in unit_rows}
+    if circuit_id is not None:
+        unit_ids.update(
+            CircuitNode.objects.filter(circuit_id=circuit_id).values_list("unit_id", flat=True)
+        )
+    layer_ids = set(Unit.objects.filter(pk__in=unit_ids).values_list("layer_id", flat=True))
+    artifacts = {
+        artifact.pk: artifact
+        for artifact in Artifact.objects.filter(
+            pk__in=evidence, network__project_links__project=project
+        ).select_related("layer", "unit")
+    }
+    problems = []
+    for artifact_id in evidence:
+        artifact = artifacts[artifact_id]
+        if artifact.unit_id is not None and artifact.unit_id not in unit_ids:
+            problems.append(
+                f"Artifact {artifact_id} is of {artifact.unit.address}, not of this "
+                "hypothesis' units."
+            )
+        elif artifact.unit_id is None and artifact.layer_id not in layer_ids:
+            problems.append(
+                f"Artifact {artifact_id} is of layer {artifact.layer.name}, where this "
+                "hypothesis has no units."
+            )
+    if problems:
+        raise UnknownReference("The hypothesis has invalid fields.", fields={"evidence": problems})
 
 
 def _check_layer_scope(proposed_group, unit_rows):
@@ -317,6 +381,7 @@ def _content_of(hypothesis):
         "new_group": hypothesis.new_group,
         "group": hypothesis.group_id,
         "evidence": list(hypothesis.evidence),
+        "evidence_circuits": list(hypothesis.evidence_circuits),
         "circuit": hypothesis.circuit_id,
     }
 
@@ -330,6 +395,7 @@ def _stored(content):
         "new_group": content["new_group"],
         "group_id": content["group"],
         "evidence": content["evidence"],
+        "evidence_circuits": content["evidence_circuits"],
         "circuit_id": content.get("circuit"),
     }
 

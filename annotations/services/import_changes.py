@@ -203,7 +203,7 @@ class ImportChanges:
     # Hypotheses.
 
     def _plan_hypotheses(self):
-        self.hypotheses, self.hypotheses_unchanged = [], 0
+        self.hypotheses, self.hypotheses_unchanged, self.evidence_dropped = [], 0, []
         if not self.plan.hypotheses:
             return
         usernames = {h.get("author") for h in self.plan.hypotheses} | {
@@ -250,7 +250,25 @@ class ImportChanges:
                 continue
             existing.add(key)
             evidence = [pk for pk in hypothesis.get("evidence", []) if pk in artifacts]
+            self._report_dropped_evidence(hypothesis, artifacts)
             self.hypotheses.append((hypothesis, author, [catalog[a] for a in units], evidence))
+
+    def _report_dropped_evidence(self, hypothesis, artifacts):
+        """A line for each evidence item the import leaves out: an artifact this server does not
+        have for the network (ids are the exporting server's), a circuit that is neither in the
+        file nor in the project."""
+        circuits = self.circuit_import
+        dropped = [
+            f"artifact {pk}" for pk in hypothesis.get("evidence", []) if pk not in artifacts
+        ] + [
+            f"circuit {name!r}"
+            for name in hypothesis.get("evidence_circuits", [])
+            if circuits.circuit_problem(name)
+        ]
+        if dropped:
+            self.evidence_dropped.append(
+                f"{hypothesis['title']!r}: {', '.join(dropped)} not found here, left out."
+            )
 
     # The report and the apply.
 
@@ -296,6 +314,7 @@ class ImportChanges:
             "unit_changes_truncated": len(unit_changes) > MAX_LISTED_CHANGES,
             "hypotheses_created": len(self.hypotheses),
             "hypotheses_unchanged": self.hypotheses_unchanged,
+            "evidence_dropped": self.evidence_dropped,
             "circuits_created": len(circuits.circuits),
             "circuits_unchanged": circuits.circuits_unchanged,
             "links_created": len(links),

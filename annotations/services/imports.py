@@ -248,6 +248,11 @@ def _apply_hypotheses(changes, groups, import_event, circuit_ids):
             proposed_group_id=_mapped(groups, paths, document.get("proposed_group")),
             new_group=_new_group(document.get("new_group"), groups, paths),
             evidence=evidence,
+            evidence_circuits=[
+                circuit_ids[name]
+                for name in document.get("evidence_circuits", [])
+                if name in circuit_ids
+            ],
             circuit_id=circuit_ids.get(document.get("circuit")),
             version=document.get("version", 1),
             accepted_at=parse_datetime(document.get("accepted_at") or "") or None,

@@ -1,5 +1,10 @@
 """Reviewing hypotheses: approve, request changes or reject; enough approvals accept.
 
+An accepted hypothesis is its author's work: its units' assignments (their events, and the
+``assigned_by`` the CSV export writes as ``changed_by``) and the ``hypothesis.accepted`` event
+name the author as actor, and record the approvers in ``after``. The activity feed shows the
+acceptance as that one event (``selectors.events.feed_of`` folds the units' events into it).
+
 Acceptance applies the hypothesis' proposal through ``assignments_apply`` in the reviewer's
 transaction: if a unit's group changed since the hypothesis was written or revised, nothing is
 applied, the approval is not recorded and the hypothesis stays open (409
@@ -136,9 +141,12 @@ def _reject(hypothesis, *, project, actor):
 def _accept(hypothesis, *, project, actor):
     now = timezone.now()
     _close(hypothesis, Hypothesis.Status.ACCEPTED, updated_at=now, accepted_at=now)
+    approvers = _approvers(hypothesis)
     try:
         group = _proposed_group(hypothesis, project=project, actor=actor)
-        changed = 0 if group is None else _apply(hypothesis, group, project=project, actor=actor)
+        changed = (
+            0 if group is None else _apply(hypothesis, group, project=project, approvers=approvers)
+        )
     except Conflict as error:
         raise Conflict(
             "The hypothesis cannot be accepted as written, so the approval was not recorded "
@@ -149,13 +157,16 @@ def _accept(hypothesis, *, project, actor):
     event_log(
         hypothesis,
         "hypothesis.accepted",
-        actor=actor,
+        actor=hypothesis.author,
         project=project,
         before={"status": Hypothesis.Status.OPEN},
         after={
             "status": Hypothesis.Status.ACCEPTED,
             "group": group.pk if group is not None else None,
+            "group_name": group.name if group is not None else None,
             "units_changed": changed,
+            "approvers": approvers,
+            "accepted_by": actor.username,
         },
     )
     project_changed(project_id=project.pk)
@@ -215,15 +226,30 @@ def _existing_group(project, group_id, what):
     return group
 
 
-def _apply(hypothesis, group, *, project, actor):
+def _approvers(hypothesis):
+    """The usernames of the reviewers whose latest review of the hypothesis' current version
+    approves it, in the order they approved."""
+    latest = {}
+    for review in Review.objects.filter(
+        hypothesis=hypothesis, version=hypothesis.version
+    ).select_related("reviewer"):
+        if review.reviewer is not None:
+            latest.pop(review.reviewer.username, None)
+            latest[review.reviewer.username] = review.verdict
+    return [name for name, verdict in latest.items() if verdict == Review.Verdict.APPROVE]
+
+
+def _apply(hypothesis, group, *, project, approvers):
+    """Put the units in ``group`` in the author's name (the approvers go in each event)."""
     rows = list(HypothesisUnit.objects.filter(hypothesis=hypothesis).select_related("unit__layer"))
     return assignments_apply(
         project=project,
         changes=[(row.unit, group) for row in rows],
-        actor=actor,
+        actor=hypothesis.author,
         source=Assignment.Source.HYPOTHESIS,
         hypothesis_id=hypothesis.pk,
         note=hypothesis.title,
         expected={row.unit_id: row.expected_group_id for row in rows},
         check_permission=False,
+        event_after={"hypothesis": hypothesis.pk, "approvers": approvers},
     )

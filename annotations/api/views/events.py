@@ -7,8 +7,8 @@ from rest_framework.pagination import CursorPagination
 from annotations.api.serializers_taxonomy import EventOutputSerializer
 from annotations.api.views.base import ProjectGenericView, ProjectView
 from annotations.models import Event
-from annotations.selectors.events import HISTORY_TARGET_TYPES, events_of, history_of
-from server.filters import IntegerFilter, StrictDateTimeFilter
+from annotations.selectors.events import HISTORY_TARGET_TYPES, events_of, feed_of, history_of
+from server.filters import IntegerFilter, StrictBooleanFilter, StrictDateTimeFilter
 from server.pagination import AtlasPagination, StrictPageSize
 from server.schema import ERROR
 
@@ -24,10 +24,26 @@ class EventFilter(django_filters.FilterSet):
     until = StrictDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Before this moment."
     )
+    grouped = StrictBooleanFilter(
+        method="filter_grouped",
+        help_text="true (the default): an accepted hypothesis is one entry, its "
+        "`hypothesis.accepted` event, with the events of the units it put in a group folded "
+        "into it; false: every event, one per unit.",
+    )
 
     class Meta:
         model = Event
-        fields = ["verb", "actor", "target_type", "target_id", "since", "until"]
+        fields = ["verb", "actor", "target_type", "target_id", "since", "until", "grouped"]
+
+    def filter_grouped(self, events, name, value):
+        # Applied in filter_queryset, where leaving the parameter out also groups.
+        return events
+
+    def filter_queryset(self, queryset):
+        events = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("grouped") is False:
+            return events
+        return feed_of(events)
 
 
 class FeedPagination(StrictPageSize, CursorPagination):

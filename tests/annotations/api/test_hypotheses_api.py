@@ -165,6 +165,8 @@ def test_detail_shows_units_proposal_reviews_and_approvals_with_an_etag(
         "proposed_group": {"id": curves.pk, "name": "Curves"},
         "new_group": None,
         "evidence": [],
+        "evidence_circuits": [],
+        "evidence_items": [],
         "version": 2,
         "approvals": 1,
         "required_approvals": 1,

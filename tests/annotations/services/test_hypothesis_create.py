@@ -108,6 +108,7 @@ def test_an_annotator_writes_a_hypothesis_recording_each_units_current_group(
         "new_group": None,
         "group": curves.pk,
         "evidence": [evidence.pk],
+        "evidence_circuits": [],
         "circuit": None,
         "status": "open",
         "version": 1,

@@ -108,8 +108,8 @@ def test_an_approval_reaching_the_required_count_accepts_and_applies_the_proposa
     assert hypothesis.accepted_at is not None
     assert hypothesis.version == 1
     assert _assignments() == [
-        (1, "Curves", "hypothesis", hypothesis.pk, "rev"),
-        (2, "Curves", "hypothesis", hypothesis.pk, "rev"),
+        (1, "Curves", "hypothesis", hypothesis.pk, "ada"),
+        (2, "Curves", "hypothesis", hypothesis.pk, "ada"),
     ]
     assert _verbs() == [
         "hypothesis.created",
@@ -120,13 +120,42 @@ def test_an_approval_reaching_the_required_count_accepts_and_applies_the_proposa
     ]
     accepted = Event.objects.get(verb="hypothesis.accepted")
     assert (accepted.actor, accepted.before, accepted.after) == (
-        rev,
+        hypothesis.author,
         {"status": "open"},
-        {"status": "accepted", "group": hypothesis.proposed_group_id, "units_changed": 2},
+        {
+            "status": "accepted",
+            "group": hypothesis.proposed_group_id,
+            "group_name": "Curves",
+            "units_changed": 2,
+            "approvers": ["rev"],
+            "accepted_by": "rev",
+        },
     )
     assert _notifications() == [
         ("ada", "hypothesis_accepted", "“Curve detectors” was accepted"),
         ("ada", "review", "rev approved “Curve detectors”"),
+    ]
+
+
+def test_the_units_events_credit_the_author_and_record_the_approvers(hypothesis, rev):
+    _review(hypothesis, rev)
+
+    assert list(
+        Event.objects.filter(verb="unit.assigned")
+        .order_by("target_label")
+        .values_list("target_label", "actor__username", "after")
+    ) == [
+        (
+            address,
+            "ada",
+            {
+                "group": hypothesis.proposed_group_id,
+                "source": "hypothesis",
+                "hypothesis": hypothesis.pk,
+                "approvers": ["rev"],
+            },
+        )
+        for address in ("mixed3b:1", "mixed3b:2")
     ]
 
 
@@ -291,7 +320,7 @@ def test_a_proposed_new_group_is_created_on_acceptance_only(project, layer, ada,
     assert (created.parent, created.color, created.created_by) == (curves, "#1f77b4", rev)
     hypothesis.refresh_from_db()
     assert hypothesis.proposed_group_id == created.pk
-    assert _assignments() == [(0, "Small curves", "hypothesis", hypothesis.pk, "rev")]
+    assert _assignments() == [(0, "Small curves", "hypothesis", hypothesis.pk, "ada")]
     assert _verbs() == [
         "hypothesis.created",
         "hypothesis.reviewed",
