@@ -173,6 +173,54 @@ class ResemblanceOutputSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="'mobilenet-v2 features.3:17, r = 0.81'.")
 
 
+class FiredOnOutputSerializer(serializers.Serializer):
+    dataset = serializers.CharField()
+    images = serializers.IntegerField(
+        min_value=0, help_text="On how many images the unit fired: its spatial max above 0."
+    )
+    of = serializers.IntegerField(min_value=0, help_text="How many images were searched.")
+    never_fired = serializers.BooleanField(
+        help_text="True when it fired on none: its dataset examples are then arbitrary."
+    )
+
+
+class UnitFiredOnOutputSerializer(FiredOnOutputSerializer):
+    job = serializers.IntegerField(help_text="The dataset-examples job that found it.")
+
+
+class ClassMeanOutputSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="A class: a subfolder of the dataset.")
+    mean = serializers.FloatField(help_text="The unit's mean spatial max on its images.")
+    images = serializers.IntegerField(min_value=0)
+
+
+class ActivationDistributionOutputSerializer(serializers.Serializer):
+    dataset = serializers.CharField()
+    job = serializers.IntegerField(help_text="The dataset-examples job that measured it.")
+    artifact = serializers.IntegerField(help_text="The artifact that stores it.")
+    quantity = serializers.CharField(help_text="What is counted.")
+    images = serializers.IntegerField(min_value=0)
+    bins = serializers.IntegerField(min_value=1)
+    low = serializers.FloatField(allow_null=True, help_text="The first bin's lower edge.")
+    high = serializers.FloatField(allow_null=True, help_text="The last bin's upper edge.")
+    counts = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        help_text="Images per bin; bins of equal width from low to high.",
+    )
+    top = serializers.ListField(
+        child=serializers.FloatField(), help_text="The values of the shown top examples."
+    )
+    bottom = serializers.ListField(
+        child=serializers.FloatField(), help_text="The values of the shown bottom examples."
+    )
+    classes = ClassMeanOutputSerializer(
+        many=True,
+        allow_null=True,
+        help_text="For a dataset in class subfolders, the (up to) 5 classes with the highest "
+        "mean; null for a dataset without classes.",
+    )
+
+
 class UnitCardOutputSerializer(serializers.Serializer):
     network = serializers.CharField(source="unit.network.name")
     layer = LayerOutputSerializer(source="unit.layer")
@@ -182,6 +230,16 @@ class UnitCardOutputSerializer(serializers.Serializer):
     resembles = ResemblanceOutputSerializer(
         many=True,
         help_text="Units of other layers this unit correlates with best, from universality jobs.",
+    )
+    fired_on = UnitFiredOnOutputSerializer(
+        many=True,
+        help_text="Per dataset searched (newest job first): whether the unit ever fired there.",
+    )
+    activation_distributions = ActivationDistributionOutputSerializer(
+        many=True,
+        help_text="Per dataset searched (newest job first): the histogram of the unit's "
+        "spatial-max activation over its images, where the shown examples fall, and the "
+        "classes it is highest on.",
     )
 
     def get_address(self, card) -> str:

@@ -21,7 +21,12 @@ from workers.api.serializers import (
     UnitOutputSerializer,
 )
 from workers.models import Artifact, Job, Layer, Unit
-from workers.selectors.artifacts import layer_sprite, unit_card, unit_resemblances
+from workers.selectors.artifacts import (
+    layer_sprite,
+    unit_card,
+    unit_dataset_evidence,
+    unit_resemblances,
+)
 from workers.selectors.catalog import (
     layer_get,
     layers_of,
@@ -270,15 +275,21 @@ class UnitCardView(NetworkView):
         operation_id="networks_units_card",
         responses={200: UnitCardOutputSerializer, 400: ERROR, 404: ERROR},
         description="Every artifact of a unit in one response: for each job kind and "
-        "parameter set, the artifacts of the latest job that rendered it; and the units of "
-        "other layers it resembles (best matches of universality jobs, best r first).",
+        "parameter set, the artifacts of the latest job that rendered it (dataset examples: "
+        "the strongest, 'top', first); the units of other layers it resembles (best matches "
+        "of universality jobs, best r first); and, per dataset its examples were searched on, "
+        "whether it ever fired there and the distribution of its activation.",
     )
     def get(self, request, name, address):
         unit = unit_get(network=self.network, address=address)
+        renderings = unit_card(unit=unit)
+        fired_on, distributions = unit_dataset_evidence(renderings=renderings)
         card = {
             "unit": unit,
-            "renderings": unit_card(unit=unit),
+            "renderings": renderings,
             "resembles": unit_resemblances(unit=unit, user=request.user),
+            "fired_on": fired_on,
+            "activation_distributions": distributions,
         }
         return Response(UnitCardOutputSerializer(card).data)
 

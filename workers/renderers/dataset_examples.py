@@ -123,7 +123,7 @@ def _distribution(found, unit, dataset, spread, means, shown):
     if means is not None:
         distribution["classes"] = [
             {
-                "class": dataset.classes[position],
+                "name": dataset.classes[position],
                 "mean": mean,
                 "images": int(means.counts[position]),
             }

@@ -21,7 +21,38 @@ def unit_card(*, unit):
         rendering = renderings.setdefault(key, {"job": artifact.job, "artifacts": []})
         if rendering["job"].pk == artifact.job_id:
             rendering["artifacts"].append(artifact)
+    for rendering in renderings.values():
+        # Strongest first: a rendering's "top" images (dataset examples) before the rest.
+        rendering["artifacts"].sort(key=lambda a: (a.kind, a.variant != "top", a.variant))
     return sorted(renderings.values(), key=lambda r: (r["job"].kind, -r["job"].pk))
+
+
+def unit_dataset_evidence(*, renderings):
+    """What the dataset-examples renderings of a unit's card (``unit_card``) say about it, per
+    dataset, from the newest job on that dataset: ``(fired_on, distributions)``, each a list
+    newest job first. ``fired_on``: whether and on how many of the dataset's images the unit
+    fired (``never_fired`` when on none); ``distributions``: its activation distribution.
+    Both are read from the artifacts' meta: no query and no file."""
+    fired_on, distributions, datasets = [], [], set()
+    examples = (r for r in renderings if r["job"].kind == Job.Kind.DATASET_EXAMPLES)
+    for rendering in sorted(
+        examples, key=lambda r: (-r["job"].created_at.timestamp(), -r["job"].pk)
+    ):
+        job = rendering["job"]
+        dataset = job.params.get("dataset")
+        if dataset in datasets:
+            continue
+        datasets.add(dataset)
+        for artifact in rendering["artifacts"]:
+            if artifact.kind != Artifact.Kind.UNIT_JSON:
+                continue
+            if artifact.variant == "" and "fired_on" in artifact.meta:
+                fired_on.append({**artifact.meta["fired_on"], "job": job.pk})
+            elif artifact.variant == "distribution":
+                distributions.append(
+                    {**artifact.meta, "dataset": dataset, "job": job.pk, "artifact": artifact.pk}
+                )
+    return fired_on, distributions
 
 
 def unit_resemblances(*, unit, user):

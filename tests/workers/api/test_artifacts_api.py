@@ -1,11 +1,14 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from PIL import Image
 
 from annotations.models import Role
 from tests.factories.annotations import MembershipFactory, ProjectNetworkFactory, UserFactory
 from tests.openapi import query_parameter
+from workers.models import Artifact
 from workers.services import jobs as job_services
+from workers.services.datasets import dataset_register
 from workers.services.job_run import job_run
 from workers.services.jobs import job_request
 from workers.services.networks import network_register
@@ -133,3 +136,100 @@ def test_the_schema_lists_the_sprite_kinds_and_requires_one():
         "first_layer_weights",
         "weights",
     ]
+
+
+@pytest.fixture
+def black_photos(tmp_path):
+    """Three black images: each unit of features.0 sees only its bias through BatchNorm and
+    ReLU6, so the units whose bias is negative never fire on them."""
+    folder = tmp_path / "black"
+    folder.mkdir()
+    for number in range(3):
+        Image.new("RGB", (32, 32)).save(folder / f"{number}.png")
+    dataset_register(name="black", path=folder)
+    return folder
+
+
+def render_examples(network, **params):
+    job, _ = job_request(
+        network=network,
+        kind="dataset_examples",
+        layer_name="features.0",
+        params={"dataset": "black", "k": 2, "crop_size": 16, **params},
+        actor=None,
+    )
+    job_run(job_id=job.pk)
+    return job
+
+
+def _units_by_firing(job):
+    fired = {
+        artifact.unit.index: artifact.meta["fired_on"]
+        for artifact in Artifact.objects.filter(job=job, kind="unit_json", variant="")
+    }
+    never = sorted(unit for unit, on in fired.items() if on["never_fired"])
+    ever = sorted(unit for unit, on in fired.items() if not on["never_fired"])
+    return never, ever
+
+
+def test_the_card_marks_a_unit_that_never_fired_on_the_dataset(viewer, mobilenet, black_photos):
+    job = render_examples(mobilenet)
+    never, ever = _units_by_firing(job)
+
+    card = viewer.get(f"/api/v1/networks/mobilenet-v2/units/features.0:{never[0]}/card/").json()
+    other = viewer.get(f"/api/v1/networks/mobilenet-v2/units/features.0:{ever[0]}/card/").json()
+
+    assert card["fired_on"] == [
+        {"dataset": "black", "images": 0, "of": 3, "never_fired": True, "job": job.pk}
+    ]
+    assert other["fired_on"] == [
+        {"dataset": "black", "images": 3, "of": 3, "never_fired": False, "job": job.pk}
+    ]
+
+
+def test_the_card_shows_the_newest_job_per_dataset(viewer, mobilenet, black_photos):
+    render_examples(mobilenet)
+    newer = render_examples(mobilenet, k=3)
+
+    card = viewer.get("/api/v1/networks/mobilenet-v2/units/features.0:0/card/").json()
+
+    assert [entry["job"] for entry in card["fired_on"]] == [newer.pk]
+    assert [entry["job"] for entry in card["activation_distributions"]] == [newer.pk]
+
+
+def test_the_card_holds_the_units_activation_distribution(viewer, mobilenet, black_photos):
+    job = render_examples(mobilenet)
+
+    card = viewer.get("/api/v1/networks/mobilenet-v2/units/features.0:4/card/").json()
+
+    [distribution] = card["activation_distributions"]
+    stored = Artifact.objects.get(job=job, unit__index=4, kind="unit_json", variant="distribution")
+    assert distribution == {**stored.meta, "dataset": "black", "job": job.pk, "artifact": stored.pk}
+    assert (distribution["bins"], sum(distribution["counts"]), len(distribution["top"])) == (
+        32,
+        3,
+        2,
+    )
+    assert distribution["classes"] is None
+
+
+def test_the_card_lists_the_strongest_examples_before_the_weakest(viewer, mobilenet, black_photos):
+    render_examples(mobilenet)
+
+    card = viewer.get("/api/v1/networks/mobilenet-v2/units/features.0:4/card/").json()
+
+    [rendering] = card["renderings"]
+    assert [(a["kind"], a["variant"]) for a in rendering["artifacts"]] == [
+        ("unit_image", "top"),
+        ("unit_image", "bottom"),
+        ("unit_json", ""),
+        ("unit_json", "distribution"),
+    ]
+
+
+def test_a_card_without_dataset_examples_has_no_firing_or_distribution(viewer, mobilenet):
+    render_first_layer(mobilenet)
+
+    card = viewer.get("/api/v1/networks/mobilenet-v2/units/features.0:9/card/").json()
+
+    assert (card["fired_on"], card["activation_distributions"]) == ([], [])

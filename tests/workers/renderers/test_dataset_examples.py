@@ -179,7 +179,7 @@ def test_a_dataset_in_class_subfolders_gives_the_classes_with_the_highest_mean(t
 
     summary, _ = _artifact_json(job, 0)
     classes = _artifact_json(job, 0, "distribution")[0]["classes"]
-    assert sorted((entry["class"], entry["images"]) for entry in classes) == [
+    assert sorted((entry["name"], entry["images"]) for entry in classes) == [
         ("bright", 2),
         ("dark", 3),
     ]
