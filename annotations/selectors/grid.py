@@ -329,6 +329,30 @@ def grid_sprites(*, artifacts, unit_indices):
     ]
 
 
+def grid_fired_on(*, sprites):
+    """Per unit index of the page, whether it fired on the dataset of the layer's newest
+    dataset-examples job, in the shape of the unit card's ``fired_on`` (without the job):
+    read from that job's sprite index, which the grid loads anyway (``grid_sprites``). Empty
+    without such a job, or for one whose index predates the firing counts."""
+    for sprite in sprites:
+        if sprite.kind != Job.Kind.DATASET_EXAMPLES or not sprite.layout:
+            continue
+        searched = sprite.layout.get("fired_on")
+        if searched is None:
+            return {}
+        return {
+            place["index"]: {
+                "dataset": searched["dataset"],
+                "images": place["fired"],
+                "of": searched["of"],
+                "never_fired": place["fired"] == 0,
+            }
+            for place in sprite.layout["units"]
+            if "fired" in place
+        }
+    return {}
+
+
 def _layout(index_artifact, unit_indices):
     """``index_artifact``: (id, file name, sha256) of a sprite index, or None."""
     if index_artifact is None:

@@ -37,6 +37,7 @@ from rest_framework.views import APIView
 from annotations.selectors.grid import (
     STATUSES,
     GridUnits,
+    grid_fired_on,
     grid_layer_get_for_user,
     grid_sprite_artifacts,
     grid_sprites,
@@ -84,6 +85,15 @@ class GridGroupSerializer(serializers.Serializer):
     color = serializers.CharField()
 
 
+class GridFiredOnSerializer(serializers.Serializer):
+    dataset = serializers.CharField()
+    images = serializers.IntegerField(
+        min_value=0, help_text="On how many images the unit fired: its spatial max above 0."
+    )
+    of = serializers.IntegerField(min_value=0, help_text="How many images were searched.")
+    never_fired = serializers.BooleanField(help_text="True when it fired on none.")
+
+
 class GridUnitSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     address = serializers.CharField()
@@ -91,6 +101,11 @@ class GridUnitSerializer(serializers.Serializer):
     open_hypotheses = serializers.IntegerField()
     comments = serializers.IntegerField()
     card_url = serializers.CharField()
+    fired_on = GridFiredOnSerializer(
+        allow_null=True,
+        help_text="Whether the unit fired on the dataset of the layer's newest dataset-examples "
+        "job; null without one.",
+    )
 
 
 class GridSpriteSerializer(serializers.Serializer):
@@ -121,7 +136,8 @@ class LayerGridView(APIView):
         parameters=[GridQuerySerializer],
         responses={200: GridPageSerializer, 400: ERROR, 404: ERROR},
         description="Every unit of a layer with its group, open-hypothesis and comment "
-        "counts, and the layer's sprite sheets (one image per job kind, with the index of "
+        "counts and whether it ever fired on the dataset of its examples, and the layer's "
+        "sprite sheets (one image per job kind, with the index of "
         "each unit's tile): a whole grid in one JSON request plus one image. A fixed number "
         "of queries whatever the page size.",
     )
@@ -149,6 +165,10 @@ class LayerGridView(APIView):
         paginator = GridPagination()
         page = paginator.paginate_queryset(units, request, self)
         units_url = reverse("workers-api:unit-list", kwargs={"name": network})
+        page_sprites = grid_sprites(
+            artifacts=sprite_artifacts, unit_indices=[row.index for row in page]
+        )
+        fired_on = grid_fired_on(sprites=page_sprites)
         # Plain dicts in the documented shape (GridUnitSerializer describes it): a page is
         # hundreds of units and this is the endpoint the grid page polls.
         addresses = [str(UnitAddress(layer, row.index)) for row in page]
@@ -162,6 +182,7 @@ class LayerGridView(APIView):
                 "open_hypotheses": row.open_hypotheses,
                 "comments": row.comments,
                 "card_url": f"{units_url}{address}/card/",
+                "fired_on": fired_on.get(row.index),
             }
             for row, address in zip(page, addresses, strict=True)
         ]
@@ -178,9 +199,7 @@ class LayerGridView(APIView):
                 "sprite_index_url": f"{sprite_index_url}?kind={sprite.kind}&job={sprite.job_id}",
                 "layout": sprite.layout,
             }
-            for sprite in grid_sprites(
-                artifacts=sprite_artifacts, unit_indices=[row.index for row in page]
-            )
+            for sprite in page_sprites
         ]
         response = paginator.get_paginated_response(rows)
         response.data["network"] = network

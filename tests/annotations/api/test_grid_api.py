@@ -269,8 +269,8 @@ def test_the_grid_points_to_the_layers_newest_sprite_sheet_of_each_kind(viewer, 
     )
 
 
-def sprite_sheet_with_index(layer, layout):
-    job = JobFactory(layer=layer, kind="feature_visualization")
+def sprite_sheet_with_index(layer, layout, kind="feature_visualization"):
+    job = JobFactory(layer=layer, kind=kind)
     for kind, name, content in (
         ("layer_sprite", "sprite.png", b"png"),
         ("layer_index", "sprite.json", json.dumps(layout).encode()),
@@ -344,3 +344,63 @@ def test_a_group_id_of_eighteen_digits_matches_no_unit(viewer, layer):
 
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+def examples_sprite_with_firing(layer, fired):
+    """A dataset-examples sprite sheet whose index says on how many of 40 demo images each unit
+    fired (``fired``: {unit index: images})."""
+    tiles = [{"index": index, "x": 0, "y": 0, "fired": count} for index, count in fired.items()]
+    layout = {"columns": 8, "units": tiles, "fired_on": {"dataset": "demo", "of": 40}}
+    return sprite_sheet_with_index(layer, layout, kind="dataset_examples")
+
+
+def test_the_grid_marks_the_units_that_never_fired_on_the_examples_dataset(viewer, layer):
+    examples_sprite_with_firing(layer, {index: (0 if index in (1, 6) else 5) for index in range(8)})
+
+    rows = viewer.get(GRID).json()["results"]
+
+    assert [row["index"] for row in rows if row["fired_on"]["never_fired"]] == [1, 6]
+    assert rows[1]["fired_on"] == {"dataset": "demo", "images": 0, "of": 40, "never_fired": True}
+    assert rows[2]["fired_on"] == {"dataset": "demo", "images": 5, "of": 40, "never_fired": False}
+
+
+def test_the_grid_says_nothing_of_firing_without_dataset_examples(viewer, layer):
+    sprite_sheet_with_index(layer, {"columns": 8, "units": [{"index": 0, "x": 0, "y": 0}]})
+
+    rows = viewer.get(GRID).json()["results"]
+
+    assert {row["fired_on"] for row in rows} == {None}
+
+
+def test_dataset_examples_from_before_the_firing_counts_mark_nothing(viewer, layer):
+    layout = {"columns": 8, "units": [{"index": 0, "x": 0, "y": 0}]}
+    sprite_sheet_with_index(layer, layout, kind="dataset_examples")
+
+    rows = viewer.get(GRID).json()["results"]
+
+    assert {row["fired_on"] for row in rows} == {None}
+
+
+def test_the_firing_marks_come_from_the_newest_dataset_examples_job(viewer, layer):
+    examples_sprite_with_firing(layer, {0: 0})
+    examples_sprite_with_firing(layer, {0: 3})
+
+    rows = viewer.get(GRID).json()["results"]
+
+    assert rows[0]["fired_on"]["images"] == 3
+
+
+def test_the_firing_marks_cost_no_query(viewer, project):
+    network = NetworkFactory(name="inception")
+    ProjectNetworkFactory(project=project, network=network)
+    LayerFactory(network=network, name="mixed3a", channels=4)
+    large = LayerFactory(network=network, name="mixed3b", channels=300)
+    examples_sprite_with_firing(large, dict.fromkeys(range(300), 0))
+    with CaptureQueriesContext(connection) as few:
+        viewer.get("/api/v1/projects/early-vision/grid/inception/mixed3a/")
+
+    with CaptureQueriesContext(connection) as many:
+        response = viewer.get(GRID, {"page_size": 300})
+
+    assert [row["fired_on"]["never_fired"] for row in response.json()["results"]] == [True] * 300
+    assert len(many) == len(few) == 3
