@@ -143,6 +143,8 @@ UNIT_FIELDS = {
     "note": (str,),
     "assigned_by": (str, type(None)),
     "assigned_at": (str,),
+    # Derived evidence an export writes (a unit that never fired); not imported.
+    "never_fired_on": (str,),
 }
 
 

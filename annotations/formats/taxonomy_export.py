@@ -52,6 +52,7 @@ def json_chunks(taxonomy, *, layers, exported_at, include_comments, report):
         "network": network_document(network),
     }
     yield "{\n" + ",\n".join(f"{_dump(key)}: {_dump(value)}" for key, value in head.items())
+    never_fired = taxonomy.never_fired()
     layers = [
         {
             "name": layer.name,
@@ -60,10 +61,15 @@ def json_chunks(taxonomy, *, layers, exported_at, include_comments, report):
             "channels": layer.channels,
             "height": layer.height,
             "width": layer.width,
+            **({"never_fired": never_fired[layer.name]} if layer.name in never_fired else {}),
         }
         for layer in layers
     ]
     yield ',\n"layers": ' + _list_lines(layers)
+    # Assigned units that never fired, by layer: each marked with the dataset's name.
+    silent = {
+        layer: (found["dataset"], frozenset(found["units"])) for layer, found in never_fired.items()
+    }
     groups = []
     for group in taxonomy.groups():
         per_layer = {
@@ -86,6 +92,7 @@ def json_chunks(taxonomy, *, layers, exported_at, include_comments, report):
                     "note": note,
                     "assigned_by": assigned_by,
                     "assigned_at": assigned_at.isoformat(),
+                    **_never_fired_on(silent, layer, index),
                 }
             )
             for _, layer, index, group_id, note, assigned_by, assigned_at in batch
@@ -141,6 +148,12 @@ def csv_chunks(taxonomy, *, total, report):
             report(done, total)
     yield buffer.getvalue()
     report(done, total)
+
+
+def _never_fired_on(silent, layer, index):
+    """``{"never_fired_on": dataset}`` for a unit that never fired on it, else nothing."""
+    dataset, units = silent.get(layer, (None, frozenset()))
+    return {"never_fired_on": dataset} if index in units else {}
 
 
 def _dump(value):

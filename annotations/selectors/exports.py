@@ -29,7 +29,7 @@ from annotations.selectors.export_documents import (
 )
 from server.errors import UnknownReference
 from workers.addresses import UnitAddress
-from workers.models import Layer, Network, Unit
+from workers.models import Artifact, Job, Layer, Network, Unit
 
 CHUNK_SIZE = 2000
 HYPOTHESIS_CHUNK_SIZE = 200
@@ -127,6 +127,44 @@ class _Taxonomy(ABC):
                 pending = next(assignments, None)
             else:
                 yield unit_id, layer, index, None
+
+    def never_fired(self):
+        """``{layer name: {"dataset", "of", "units"}}``: per layer of the network, the units
+        that never fired on the dataset of the layer's newest dataset-examples job (on none of
+        its ``of`` images; ``engine.dataset_examples.fired_on``), in index order. Evidence about
+        the network, not the taxonomy: read live for a release too. Layers whose newest job
+        predates the firing counts are left out. Two queries."""
+        jobs = (
+            Job.objects.filter(
+                network=self.network,
+                kind=Job.Kind.DATASET_EXAMPLES,
+                status=Job.Status.SUCCEEDED,
+            )
+            .order_by("layer_id", "-created_at", "-id")
+            .values_list("pk", "layer__name", "params", "timings")
+        )
+        newest = {}
+        for job_id, layer, params, timings in jobs:
+            if layer not in newest and "never_fired" in (timings or {}):
+                newest[layer] = (job_id, params["dataset"], timings["images_seen"])
+        found = {
+            layer: {"dataset": dataset, "of": images, "units": []}
+            for layer, (_, dataset, images) in newest.items()
+        }
+        layer_of = {job_id: layer for layer, (job_id, _, _) in newest.items()}
+        units = (
+            Artifact.objects.filter(
+                job_id__in=layer_of,
+                kind=Artifact.Kind.UNIT_JSON,
+                variant="",
+                meta__fired_on__never_fired=True,
+            )
+            .order_by("unit__index")
+            .values_list("job_id", "unit__index")
+        )
+        for job_id, index in units:
+            found[layer_of[job_id]]["units"].append(index)
+        return found
 
     def units_under_review(self):
         """The ``UnitAddress`` of each unit in an open hypothesis."""
