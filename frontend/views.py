@@ -128,6 +128,8 @@ def comment_page(request, slug, comment_id):
     elif comment.target_type == "group":
         url = reverse("frontend:taxonomy", args=[slug])
         anchor = f"#group-{comment.target_id}"
+    elif comment.target_type == "circuit":
+        url = reverse("frontend:circuit", args=[slug, comment.target_id])
     else:
         url = reverse("frontend:project", args=[slug])
     return redirect(url + anchor)

@@ -5,7 +5,11 @@ export class Selection {
   constructor(onChange) {
     this.indices = new Set();
     this.anchor = null;
-    this.onChange = onChange;
+    // Other parts of the page (adding units to a circuit) follow the selection by this event.
+    this.onChange = () => {
+      onChange();
+      document.dispatchEvent(new CustomEvent("atlas:selection", { detail: { indices: this.sorted() } }));
+    };
   }
 
   has(index) {

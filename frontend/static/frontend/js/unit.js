@@ -274,3 +274,7 @@ async function start() {
 }
 
 start();
+
+// Adding this unit to one of the project's circuits, in a card after the group's.
+import { circuitCard } from "./circuit_picker.js";
+if (role !== "viewer") $("#group-form").closest("section").after(circuitCard({ slug, network, units: () => [address] }));
