@@ -12,6 +12,7 @@ from annotations.api.views.groups import (
     GroupTreeView,
     GroupUnitsView,
 )
+from annotations.api.views.undo import UndoView
 
 GROUP = "projects/<slug:slug>/groups/<int:group_id>/"
 
@@ -29,6 +30,7 @@ urlpatterns = [
     ),
     path("projects/<slug:slug>/assignments/", AssignmentsView.as_view(), name="assignments"),
     path("projects/<slug:slug>/events/", EventListView.as_view(), name="event-list"),
+    path("projects/<slug:slug>/undo/", UndoView.as_view(), name="undo"),
     path(
         "projects/<slug:slug>/history/<slug:target_type>/<int:target_id>/",
         HistoryView.as_view(),

@@ -3,9 +3,11 @@
 Every path that changes a unit's group comes through ``assignments_apply``: direct and bulk
 assignment from a grid selection, an accepted hypothesis, a group merge and an import. One
 transaction, every unit checked first (all or nothing), bulk writes, one event per unit that
-changed group.
+changed group; the events of one call share a ``change`` key in ``after``, so that the change
+can be found whole again (``services/undo.py`` reverses one).
 """
 
+import uuid
 from typing import NamedTuple
 
 from django.db import transaction
@@ -104,6 +106,7 @@ def assignments_apply(
         if expected is not None:
             _refuse_moved(changes, current, expected)
         now = timezone.now()
+        change_key = uuid.uuid4().hex
         events, created, updated, removed = [], [], [], []
         for unit, group, unit_note, assigned_by in changes:
             row = current.get(unit.pk)
@@ -146,6 +149,7 @@ def assignments_apply(
                         "group": after,
                         "source": row.source if keep_provenance else source,
                         **(event_after or {}),
+                        "change": change_key,
                     },
                 )
             )

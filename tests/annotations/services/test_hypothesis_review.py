@@ -1,3 +1,5 @@
+from unittest.mock import ANY
+
 import pytest
 
 from annotations.models import (
@@ -153,6 +155,7 @@ def test_the_units_events_credit_the_author_and_record_the_approvers(hypothesis,
                 "source": "hypothesis",
                 "hypothesis": hypothesis.pk,
                 "approvers": ["rev"],
+                "change": ANY,
             },
         )
         for address in ("mixed3b:1", "mixed3b:2")
