@@ -5,6 +5,7 @@ import pytest
 from annotations.models import Comment, Role
 from tests.factories.annotations import (
     AssignmentFactory,
+    CircuitFactory,
     CommentFactory,
     HypothesisFactory,
     MembershipFactory,
@@ -85,6 +86,18 @@ def test_a_comment_link_leads_to_its_hypothesis_at_the_comment(client, project):
     assert response["Location"] == (
         f"/p/early-vision/hypotheses/{hypothesis.pk}/#comment-{comment.pk}"
     )
+
+
+def test_a_comment_link_leads_to_its_circuit_at_the_comment(client, project):
+    circuit = CircuitFactory(project=project)
+    comment = CommentFactory(
+        project=project, target_type=Comment.TargetType.CIRCUIT, target_id=circuit.pk
+    )
+    client.force_login(MembershipFactory(project=project).user)
+
+    response = client.get(f"/p/early-vision/comments/{comment.pk}/")
+
+    assert response["Location"] == f"/p/early-vision/circuits/{circuit.pk}/#comment-{comment.pk}"
 
 
 def test_a_comment_link_of_another_project_is_404(client, project):
