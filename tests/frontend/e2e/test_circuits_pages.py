@@ -126,7 +126,9 @@ def test_units_selected_in_the_grid_are_added_to_a_circuit(browse, seeded, annot
     page.locator("#unit-3").click()
     page.locator("#unit-7").click(modifiers=["Shift"])
     page.wait_for_selector("#circuit-form[data-ready=true]")
-    page.locator("#circuit-form").get_by_label("Circuit", exact=True).select_option(label="Expansion")
+    page.locator("#circuit-form").get_by_label("Circuit", exact=True).select_option(
+        label="Expansion"
+    )
     page.locator("#circuit-form").get_by_label("Role in the circuit").fill("picked in the grid")
     page.get_by_role("button", name="Add to circuit").click()
 
@@ -148,7 +150,9 @@ def test_a_unit_card_adds_its_unit_to_a_circuit(browse, seeded, annotator):
     page.goto("/p/mobile/units/mobilenet/features.2.expand:9/")
     page.wait_for_selector("#circuit-form[data-ready=true]")
 
-    page.locator("#circuit-form").get_by_label("Circuit", exact=True).select_option(label="Expansion")
+    page.locator("#circuit-form").get_by_label("Circuit", exact=True).select_option(
+        label="Expansion"
+    )
     page.get_by_role("button", name="Add to circuit").click()
 
     page.locator("#circuit-added", has_text="Added 1 unit to Expansion.").wait_for()
@@ -211,6 +215,8 @@ def test_a_role_note_is_edited_and_a_hypothesis_about_the_circuit_proposed(
 ):
     page = browse(annotator)
     open_circuit(page, seeded)
+    page.locator("#thread form").first.wait_for()
+    assert page.locator("#alerts .alert").count() == 0
 
     page.get_by_label("role of features.2.expand:0").fill("expands the stem's edges")
     page.get_by_role("button", name="Save role").click()

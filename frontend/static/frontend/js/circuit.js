@@ -1,9 +1,10 @@
 // A circuit: its name, description and diagram; clicking a connection shows its kernel. Its
 // units and their roles are edited here; it grows from a unit (or joins two) by the weights a
 // connections job stores, which the page waits for, showing the job's progress, before
-// sending the change again; a hypothesis about it is proposed here.
+// sending the change again; a hypothesis about it is proposed here, and it is discussed.
 import { ApiError, get, post, projectPaths, request } from "./api.js";
 import { $, announce, attempt, h, pageLinks, reportError, when } from "./dom.js";
+import { mountThread } from "./thread.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const page = $("#circuit-page");
@@ -283,7 +284,12 @@ async function start() {
   $("#grow-form").addEventListener("submit", grow);
   $("#join-form").addEventListener("submit", join);
   $("#circuit-hypothesis-form").addEventListener("submit", proposeHypothesis);
-  const [circuit, drawn] = await Promise.all([reread(), showDiagram()]);
+  const role = page.dataset.role;
+  const [circuit, drawn] = await Promise.all([
+    reread(),
+    showDiagram(),
+    mountThread($("#thread"), { slug, targetType: "circuit", targetId: id, canPost: role !== "viewer" }),
+  ]);
   if (circuit && drawn) page.dataset.ready = "true";
 }
 
