@@ -13,6 +13,7 @@ from tests.factories.annotations import (
     ProjectNetworkFactory,
 )
 from tests.factories.workers import LayerFactory, NetworkFactory
+from tests.frontend.e2e.artifacts import screenshot
 from workers.models import Network
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,6 +50,7 @@ def test_a_word_of_a_unit_note_finds_the_unit_and_leads_to_its_card(browse, proj
     hit = results.locator("[data-kind=units] li")
     assert hit.count() == 1
     assert hit.inner_text() == "inceptionv1 / mixed3b:11\nCurves: Fires on the rim of a teacup."
+    screenshot(page, "project-search")
     hit.get_by_role("link").click()
     page.wait_for_url("**/p/early-vision/units/inceptionv1/mixed3b*11/")
     assert page.locator("#unit-address").inner_text() == "mixed3b:11"
