@@ -123,6 +123,28 @@ class NewGroupOutputSerializer(serializers.Serializer):
     color = serializers.CharField()
 
 
+class EvidenceItemOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="The artifact's job kind (one of "
+        f"{', '.join(Job.Kind.values)}, or a newer one), `{EVIDENCE_CIRCUIT}` for a circuit, or "
+        f"`{EVIDENCE_MISSING}` for an artifact deleted since it was attached."
+    )
+    artifact = serializers.IntegerField(allow_null=True, help_text="The artifact id.")
+    circuit = serializers.IntegerField(allow_null=True, help_text="The circuit id.")
+    circuit_name = serializers.CharField(allow_null=True)
+    unit = serializers.CharField(
+        allow_null=True, help_text='The unit the artifact shows ("layer:index"); null: a layer.'
+    )
+    layer = serializers.CharField(allow_null=True)
+    variant = serializers.CharField(help_text='Which picture: "positive", "top", ...')
+    content_type = serializers.CharField(allow_null=True)
+    url = serializers.CharField(
+        allow_null=True,
+        help_text="The artifact's download, or the circuit's diagram (SVG); null when missing.",
+    )
+    caption = serializers.CharField()
+
+
 class HypothesisOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.SlugField(source="project.slug")
@@ -146,6 +168,9 @@ class HypothesisOutputSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Evidence circuit ids."
     )
     circuit = GroupRefOutputSerializer(allow_null=True, help_text="The circuit it is about.")
+    evidence_items = EvidenceItemOutputSerializer(
+        many=True, help_text="The evidence, artifacts first, in the order chosen."
+    )
     version = serializers.IntegerField()
     approvals = serializers.IntegerField(
         help_text="Reviewers whose latest review of the current version approves it."
@@ -176,33 +201,8 @@ class ReviewOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class EvidenceItemOutputSerializer(serializers.Serializer):
-    kind = serializers.CharField(
-        help_text="The artifact's job kind (one of "
-        f"{', '.join(Job.Kind.values)}, or a newer one), `{EVIDENCE_CIRCUIT}` for a circuit, or "
-        f"`{EVIDENCE_MISSING}` for an artifact deleted since it was attached."
-    )
-    artifact = serializers.IntegerField(allow_null=True, help_text="The artifact id.")
-    circuit = serializers.IntegerField(allow_null=True, help_text="The circuit id.")
-    circuit_name = serializers.CharField(allow_null=True)
-    unit = serializers.CharField(
-        allow_null=True, help_text='The unit the artifact shows ("layer:index"); null: a layer.'
-    )
-    layer = serializers.CharField(allow_null=True)
-    variant = serializers.CharField(help_text='Which picture: "positive", "top", ...')
-    content_type = serializers.CharField(allow_null=True)
-    url = serializers.CharField(
-        allow_null=True,
-        help_text="The artifact's download, or the circuit's diagram (SVG); null when missing.",
-    )
-    caption = serializers.CharField()
-
-
 class HypothesisDetailOutputSerializer(HypothesisOutputSerializer):
     text = serializers.CharField(help_text="Markdown, as written.")
-    evidence_items = EvidenceItemOutputSerializer(
-        many=True, help_text="The evidence, artifacts first, in the order chosen."
-    )
     text_html = serializers.SerializerMethodField(help_text="The text as sanitized HTML.")
     unit_groups = HypothesisUnitOutputSerializer(many=True, source="units.all")
     reviews = ReviewOutputSerializer(many=True, source="reviews.all")

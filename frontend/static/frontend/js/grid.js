@@ -2,6 +2,7 @@
 // thumbnails cut from the sprite with background-position, selection and keyboard navigation.
 import { get, post, projectPaths } from "./api.js";
 import { $, announce, attempt, h, pageLinks, reportError, swatch } from "./dom.js";
+import { evidenceChosen, mountEvidencePicker } from "./evidence.js";
 import { dragSelect, Selection } from "./selection.js";
 
 const page = $("#grid-page");
@@ -273,7 +274,7 @@ async function proposeHypothesis(event) {
   const units = selection.sorted().map(address);
   if (!units.length) return reportError(new Error("Select the units the hypothesis is about."), "Open hypothesis");
   const choice = $("#hypothesis-group").value;
-  const body = { network, units, title: $("#hypothesis-title").value, text: $("#hypothesis-text").value };
+  const body = { network, units, title: $("#hypothesis-title").value, text: $("#hypothesis-text").value, ...evidenceChosen($("#hypothesis-evidence")) };
   if (choice === "new") {
     const colorIndex = (state.groups ? (await state.groups).length : 0) % NEW_GROUP_COLORS.length;
     body.new_group = { name: $("#hypothesis-new-group").value, color: NEW_GROUP_COLORS[colorIndex] };
@@ -337,6 +338,7 @@ async function start() {
   $("#tile-size").addEventListener("change", placeThumbnails);
   $("#assign-form").addEventListener("submit", assignSelection);
   $("#hypothesis-form").addEventListener("submit", proposeHypothesis);
+  mountEvidencePicker($("#hypothesis-evidence"), { slug, network, units: () => selection.sorted().map(address) });
   $("#hypothesis-group").addEventListener("change", (event) => {
     $(".new-group").hidden = event.target.value !== "new";
     $("#hypothesis-new-group").required = event.target.value === "new";

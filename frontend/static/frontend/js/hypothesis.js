@@ -2,6 +2,7 @@
 import { get, projectPaths, request } from "./api.js";
 import { saveConditionally } from "./conflicts.js";
 import { $, announce, attempt, h, pageLinks, when } from "./dom.js";
+import { evidenceChosen, evidenceFigure, mountEvidencePicker, unitFigures } from "./evidence.js";
 import { mountThread } from "./thread.js";
 
 const page = $("#hypothesis-page");
@@ -10,7 +11,9 @@ const id = Number(page.dataset.hypothesis);
 const paths = projectPaths(slug);
 const links = pageLinks(slug);
 const detail = paths.hypothesis(id);
-const COMPARED = ["status", "title", "text", "units", "proposed_group", "approvals"];
+const COMPARED = ["status", "title", "text", "units", "proposed_group", "evidence", "evidence_circuits", "approvals"];
+// How many units show their own pictures beside the evidence (one request each).
+const PICTURED_UNITS = 8;
 let current = null; // {data, etag} as last read
 
 const read = () => request(detail);
@@ -50,11 +53,11 @@ function render({ data: hypothesis }) {
       ),
     ),
   );
+  $("#evidence-count").textContent = hypothesis.evidence_items.length;
   $("#evidence").replaceChildren(
-    ...hypothesis.evidence.map((artifact) =>
-      h("a", { href: `/api/v1/artifacts/${artifact}/download/`, title: `evidence: artifact ${artifact}` },
-        h("img", { src: `/api/v1/artifacts/${artifact}/download/`, alt: `evidence artifact ${artifact}`, loading: "lazy" })),
-    ),
+    ...(hypothesis.evidence_items.length
+      ? hypothesis.evidence_items.map((item) => evidenceFigure(item, links))
+      : [h("p", { class: "empty" }, "No evidence attached.")]),
   );
   $("#approvals").textContent = `${hypothesis.approvals}/${hypothesis.required_approvals}`;
   $("#review-list").replaceChildren(
@@ -80,7 +83,31 @@ function render({ data: hypothesis }) {
     $("#revise-title").value = hypothesis.title;
     $("#revise-text").value = hypothesis.text;
     $("#revise-units").value = hypothesis.units.join(", ");
+    // Mounted once per version, so a re-read does not drop what is being chosen.
+    if ($("#revise-evidence").dataset.version !== String(hypothesis.version)) {
+      mountEvidencePicker($("#revise-evidence"), {
+        slug,
+        network: hypothesis.network,
+        units: () => $("#revise-units").value.split(/[\s,]+/).filter(Boolean),
+        chosen: hypothesis,
+      });
+      $("#revise-evidence").dataset.version = hypothesis.version;
+    }
   }
+}
+
+/** Each unit's own visualization and top examples, beside the evidence attached. */
+async function showUnitPictures(hypothesis) {
+  const units = hypothesis.units.slice(0, PICTURED_UNITS);
+  const figures = await attempt("Loading the units' pictures", () =>
+    Promise.all(units.map((address) => unitFigures(hypothesis.network, address))),
+  );
+  if (!figures) return;
+  const shown = figures.flat();
+  $("#unit-pictures").replaceChildren(
+    ...(shown.length ? shown : [h("p", { class: "empty" }, "No renders of these units yet.")]),
+  );
+  $("#unit-pictures").dataset.ready = "true";
 }
 
 /** Each unit's picture, cut from its layer's sprite sheet: one grid request per layer. */
@@ -112,6 +139,7 @@ function accept(saved) {
   current = saved;
   render(saved);
   showThumbnails(saved.data);
+  showUnitPictures(saved.data);
 }
 
 async function submitReview(event) {
@@ -137,7 +165,7 @@ async function submitReview(event) {
 async function revise(event) {
   event.preventDefault();
   const units = $("#revise-units").value.split(/[\s,]+/).filter(Boolean);
-  const edited = { title: $("#revise-title").value, text: $("#revise-text").value, units };
+  const edited = { title: $("#revise-title").value, text: $("#revise-text").value, units, ...evidenceChosen($("#revise-evidence")) };
   // Only what this user changed, so a retry after a conflict keeps the other edits.
   const seen = current.data;
   const body = Object.fromEntries(
@@ -177,6 +205,7 @@ async function start() {
   if (!current) return;
   render(current);
   showThumbnails(current.data);
+  showUnitPictures(current.data);
   await mountThread($("#thread"), { slug, targetType: "hypothesis", targetId: id, canPost: role && role !== "viewer" });
   page.dataset.ready = "true";
 }

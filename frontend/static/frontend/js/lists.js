@@ -64,7 +64,24 @@ const PHRASES = {
   "group.merged": "merged group",
 };
 
+/** An accepted hypothesis is one feed entry crediting its author, with its approvers. */
+function acceptedItem(event) {
+  const after = event.after || {};
+  const approvers = after.approvers?.length ? ` · approved by ${after.approvers.join(", ")}` : "";
+  const group = after.group_name ? ` → ${after.group_name}, ${after.units_changed} unit(s)` : "";
+  return h(
+    "li",
+    { dataset: { verb: event.verb } },
+    h("strong", {}, event.actor ?? "someone"),
+    "’s hypothesis accepted: ",
+    h("a", { href: `${location.pathname.match(/^\/p\/[^/]+\//)?.[0] ?? "/"}hypotheses/${event.target_id}/` }, event.target_label),
+    group,
+    h("div", { class: "meta" }, `${when(event.created_at)}${approvers}`),
+  );
+}
+
 export function eventItem(event) {
+  if (event.verb === "hypothesis.accepted") return acceptedItem(event);
   const label = event.target_label || `${event.target_type} ${event.target_id}`;
   const phrase = PHRASES[event.verb] ?? event.verb.replace(".", " ");
   return h(
