@@ -3,6 +3,7 @@ from django.urls import include, path
 from annotations.api.views.auth import MeView, TokenDetailView, TokenListView, TokenView
 from annotations.api.views.grid import LayerGridView
 from annotations.api.views.members import MemberDetailView, MemberListView
+from annotations.api.views.network_links import ProjectNetworkAddView
 from annotations.api.views.networks import ProjectNetworksView
 from annotations.api.views.projects import ProjectDetailView, ProjectListView
 from annotations.api.views.search import SearchView
@@ -24,6 +25,11 @@ urlpatterns = [
     ),
     # GET lists the project's networks; registration (POST) joins this view.
     path("projects/<slug:slug>/networks/", ProjectNetworksView.as_view(), name="project-networks"),
+    path(
+        "projects/<slug:slug>/networks/existing/",
+        ProjectNetworkAddView.as_view(),
+        name="project-network-add",
+    ),
     path(
         "projects/<slug:slug>/grid/<slug:network>/<str:layer>/",
         LayerGridView.as_view(),
