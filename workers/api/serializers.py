@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from workers.addresses import UnitAddress
 from workers.jobkinds import REQUESTABLE_KINDS
-from workers.models import Artifact, Job, Layer, Network, Unit
+from workers.models import Artifact, Dataset, Job, Layer, Network, Unit
 
 
 class NetworkOutputSerializer(serializers.ModelSerializer):
@@ -87,6 +87,11 @@ class JobOutputSerializer(serializers.ModelSerializer):
     units = serializers.JSONField(source="unit_indices")
     created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
     artifacts_url = serializers.SerializerMethodField()
+    can_cancel = serializers.SerializerMethodField(
+        help_text="Whether the requesting user may cancel the job now: it is queued or running "
+        "and the project policy allows them (their own job, or a reviewer or owner). False "
+        "where the response is not for a particular user."
+    )
 
     class Meta:
         model = Job
@@ -115,10 +120,21 @@ class JobOutputSerializer(serializers.ModelSerializer):
             "finished_at",
             "timings",
             "artifacts_url",
+            "can_cancel",
         ]
 
     def get_artifacts_url(self, job) -> str:
         return reverse("workers-api:job-artifacts", kwargs={"job_id": job.pk})
+
+    def get_can_cancel(self, job) -> bool:
+        # The view works out the set for the whole page at once (jobs_cancellable_by).
+        return job.pk in self.context.get("cancellable", ())
+
+
+class DatasetOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Dataset
+        fields = ["name", "description", "image_count", "public", "created_at"]
 
 
 class ArtifactOutputSerializer(serializers.ModelSerializer):

@@ -29,6 +29,7 @@ urlpatterns = [
         views.UnitDetailView.as_view(),
         name="unit-detail",
     ),
+    path("datasets/", views.DatasetListView.as_view(), name="dataset-list"),
     path("jobs/", views.JobListCreateView.as_view(), name="job-list"),
     path("jobs/<int:job_id>/", views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<int:job_id>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),

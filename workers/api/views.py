@@ -9,9 +9,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from server.schema import ERROR
+from workers import access
 from workers.api.filters import JobFilter, UnitFilter
 from workers.api.serializers import (
     ArtifactOutputSerializer,
+    DatasetOutputSerializer,
     JobInputSerializer,
     JobOutputSerializer,
     LayerOutputSerializer,
@@ -39,6 +41,7 @@ from workers.selectors.jobs import (
     artifact_get_for_user,
     artifacts_of,
     job_get_for_user,
+    jobs_cancellable_by,
     jobs_for_user,
 )
 from workers.services.jobs import job_cancel, job_request
@@ -163,6 +166,11 @@ class UnitDetailView(NetworkView):
         return Response(UnitOutputSerializer(unit).data)
 
 
+def _job_output(user, job):
+    context = {"cancellable": jobs_cancellable_by(user=user, jobs=[job])}
+    return JobOutputSerializer(job, context=context).data
+
+
 class JobListCreateView(GenericAPIView):
     serializer_class = JobOutputSerializer
     filterset_class = JobFilter
@@ -173,7 +181,10 @@ class JobListCreateView(GenericAPIView):
     @extend_schema(operation_id="jobs_list", responses={200: JobOutputSerializer(many=True)})
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(JobOutputSerializer(page, many=True).data)
+        context = {"cancellable": jobs_cancellable_by(user=request.user, jobs=page)}
+        return self.get_paginated_response(
+            JobOutputSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         request=JobInputSerializer,
@@ -199,7 +210,7 @@ class JobListCreateView(GenericAPIView):
             actor=request.user,
         )
         return Response(
-            JobOutputSerializer(job).data,
+            _job_output(request.user, job),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -210,7 +221,7 @@ class JobDetailView(GenericAPIView):
     @extend_schema(operation_id="jobs_retrieve", responses={200: JobOutputSerializer, 404: ERROR})
     def get(self, request, job_id):
         return Response(
-            JobOutputSerializer(job_get_for_user(user=request.user, job_id=job_id)).data
+            _job_output(request.user, job_get_for_user(user=request.user, job_id=job_id))
         )
 
 
@@ -224,8 +235,26 @@ class JobCancelView(GenericAPIView):
         job = job_get_for_user(user=request.user, job_id=job_id)
         job = job_cancel(job=job, actor=request.user)
         return Response(
-            JobOutputSerializer(job_get_for_user(user=request.user, job_id=job.pk)).data
+            _job_output(request.user, job_get_for_user(user=request.user, job_id=job.pk))
         )
+
+
+class DatasetListView(GenericAPIView):
+    serializer_class = DatasetOutputSerializer
+
+    def get_queryset(self):
+        return access.datasets_visible_to(self.request.user)
+
+    @extend_schema(
+        operation_id="datasets_list",
+        responses={200: DatasetOutputSerializer(many=True)},
+        description="The registered datasets the user may search in dataset-examples and "
+        "universality jobs (public ones and those of the user's projects). The built-in "
+        "'demo' dataset is always available and not listed.",
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DatasetOutputSerializer(page, many=True).data)
 
 
 class JobArtifactListView(GenericAPIView):

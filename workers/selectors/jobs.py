@@ -19,6 +19,26 @@ def job_get_for_user(*, user, job_id):
     return job
 
 
+def jobs_cancellable_by(*, user, jobs):
+    """The ids of those of ``jobs`` (queued or running) that ``user`` may cancel.
+
+    The policy answers for a job from its network and its author (workers/access.py), so it
+    is asked once per network and authorship, not once per job: a list stays at a constant
+    number of queries.
+    """
+    answers = {}
+    cancellable = set()
+    for job in jobs:
+        if job.status not in Job.ACTIVE_STATUSES:
+            continue
+        key = (job.network_id, job.created_by_id == user.pk)
+        if key not in answers:
+            answers[key] = access.can(user, "job.cancel", job)
+        if answers[key]:
+            cancellable.add(job.pk)
+    return cancellable
+
+
 def artifacts_of(*, job):
     return (
         Artifact.objects.filter(job=job)
