@@ -173,6 +173,23 @@ def _other_network_and_dataset_visible(params, actor):
     _dataset_visible(params, actor)
 
 
+# The engine's stimulus families (workers/engine/stimuli.py FAMILY_NAMES), named here without
+# importing torch: the web process validates job parameters.
+TUNING_FAMILIES = ("edge", "line", "grating", "curve", "colour", "colour_contrast", "dot")
+
+
+def _known_families(params, network, layer):
+    names = [name.strip() for name in params["families"].split(",")]
+    unknown = [name for name in names if name not in (*TUNING_FAMILIES, "all")]
+    if unknown:
+        raise _field_error(
+            "families", f"'all' or names from {', '.join(TUNING_FAMILIES)}, comma-separated"
+        )
+    # One spelling per choice, so that two requests for the same families are one job.
+    chosen = [name for name in TUNING_FAMILIES if name in names or "all" in names]
+    params["families"] = "all" if len(chosen) == len(TUNING_FAMILIES) else ",".join(chosen)
+
+
 def _run_first_layer_weights(job, network, artifacts, report):
     from workers.renderers.first_layer import render_first_layer_weights
 
@@ -207,6 +224,12 @@ def _run_weights(job, network, artifacts, report):
     from workers.renderers.weights import render_weights
 
     return render_weights(job, network, artifacts, report)
+
+
+def _run_tuning(job, network, artifacts, report):
+    from workers.renderers.tuning import render_tuning
+
+    return render_tuning(job, network, artifacts, report)
 
 
 def _run_connections(job, network, artifacts, report):
@@ -303,6 +326,34 @@ JOB_KINDS = {
         run=_run_universality,
         check=_other_layer_exists,
         authorize=_other_network_and_dataset_visible,
+    ),
+    "tuning": JobKind(
+        name="tuning",
+        description="Tuning curves from synthetic stimuli drawn at each unit's receptive "
+        "field (edges, lines, Gabor gratings, curves, colour fields, colour-contrast pairs, "
+        "centre-surround dots): per unit the responses, preferred parameters, a selectivity "
+        "index per family and a plot (PNG and SVG).",
+        params={
+            "families": Param(
+                str, "all", help="'all' or a comma-separated list of " + ", ".join(TUNING_FAMILIES)
+            ),
+            "angle_step": Param(
+                float,
+                15.0,
+                choices=(5.0, 7.5, 10.0, 15.0, 22.5, 30.0, 45.0),
+                help="degrees between sampled orientations",
+            ),
+            "hue_step": Param(
+                float,
+                30.0,
+                choices=(15.0, 30.0, 45.0, 60.0, 90.0),
+                help="degrees between sampled hues",
+            ),
+            "scale": Param(float, 1.0, 0.125, 4.0, help="stimulus diameter in receptive fields"),
+            "batch_size": Param(int, 64, 1, 1024, help="stimuli per forward pass"),
+        },
+        run=_run_tuning,
+        check=_known_families,
     ),
     "inspect_network": JobKind(
         name="inspect_network",

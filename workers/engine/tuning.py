@@ -1,10 +1,9 @@
 """Tuning curves: a layer's units' responses to synthetic stimuli at their receptive field.
 
-Every stimulus is drawn centred on the receptive field of the layer's centre position (the
-map's middle; for even sizes the lower-right of the middle 2×2, as the neuron objective) and
-sized to that field, so one forward pass measures every unit of the layer at once: the
-response of unit u to a stimulus is u's activation at that position. Each family's responses
-are compared with the blank grey canvas's (the baseline).
+Every stimulus is drawn centred on the receptive field of one position of the layer's map
+and sized to that field (`measurement_site`), so one forward pass measures every unit of the
+layer at once: the response of unit u to a stimulus is u's activation at that position.
+Each family's responses are compared with the blank grey canvas's (the baseline).
 
 The activation read is the layer's output as the network computes it. A layer whose output
 is capped (ReLU, ReLU6) reads 0 for every stimulus below its threshold, so such units show
@@ -14,7 +13,8 @@ Selectivity indices, on the rectified response above the baseline, r = max(respo
 baseline, 0), taken along one axis at the preferred values of the others:
 - ``circular_variance`` (edge, line, grating, curve, colour): 1 − |Σ r·e^{2πiθ/P}| / Σ r
   over the angle θ of period P (360° for edge direction, curve orientation and hue; 180° for
-  line and grating orientation; a grating's response is first maximised over phase): 0 for a
+  line and grating orientation, and for a curve whose preferred curvature is 0; a grating's
+  response is first maximised over phase): 0 for a
   unit that answers one angle only, 1 for one that answers all alike (Ringach et al. 2002).
 - ``peak_selectivity`` (colour_contrast over the hue pairs, each at its best orientation;
   dot over every radius and polarity): 1 − mean(r) / max(r): 0 for a flat response, towards
@@ -31,21 +31,32 @@ import torch
 from workers.engine.networks import LayerInfo, LoadedNetwork
 from workers.engine.stimuli import Family, Placement, blank
 
+# Smallest canvas a cropped measurement uses; every built-in network maps it to a position.
+MIN_CANVAS = 32
+
 # Called after each forward pass with the number of stimuli measured so far.
 Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
+class Site:
+    """Where a layer is measured: the map position read, on a canvas where the stimuli are
+    placed around that position's receptive field."""
+
+    position: tuple[int, int]
+    placement: Placement
+
+
+@dataclass(frozen=True)
 class LayerTuning:
-    """Responses of the units ``units`` to every family, measured at ``position``.
+    """Responses of the units ``units`` to every family, measured at ``site``.
 
     ``responses[name]``: [units, *family.shape] float32 on the CPU; ``baseline``: [units].
     """
 
     layer: str
     units: list[int]
-    position: tuple[int, int]
-    placement: Placement
+    site: Site
     families: list[Family]
     responses: dict[str, torch.Tensor]
     baseline: torch.Tensor
@@ -70,41 +81,57 @@ class FamilyTuning:
 
 
 def centre_position(layer: LayerInfo) -> tuple[int, int]:
-    """The map position the stimuli are centred on: the middle of the layer's map."""
+    """The middle of the layer's map (for even sizes the lower-right of the middle 2×2)."""
     return layer.height // 2, layer.width // 2
 
 
-def placement(layer: LayerInfo, input_size: int, *, scale: float = 1.0) -> Placement:
-    """The disc the centre position sees: its receptive field times ``scale``, on a canvas
-    of the network's input size, centred on pixel p · stride (as the dataset-example crops).
+def measurement_site(
+    layer: LayerInfo, input_size: int, *, scale: float = 1.0, crop: bool = True
+) -> Site:
+    """The position and the stimuli's disc (its receptive field times ``scale``, at most the
+    image) for ``layer``, the disc centred on pixel p · stride (as the dataset-example crops).
 
-    Without a known receptive field (TorchScript networks) the disc is the whole canvas,
-    centred where the position's share of the map falls.
+    crop: measure on the smallest canvas that holds the position's receptive field with a
+    stride to spare on each side (at least ``MIN_CANVAS`` pixels) instead of the whole
+    image. A unit's activation depends only on the pixels in its receptive field, so it is
+    the same there as at the centre of the full image, at a fraction of the cost. Without a
+    known receptive field (TorchScript networks) the disc is the whole image, read at the
+    map's middle.
     """
-    y, x = centre_position(layer)
     if layer.receptive_field is None or layer.stride is None:
+        y, x = centre_position(layer)
         centre_y = (y + 0.5) * input_size / layer.height - 0.5
         centre_x = (x + 0.5) * input_size / layer.width - 0.5
-        return Placement(input_size, centre_y, centre_x, float(input_size) * scale)
+        disc = Placement(input_size, centre_y, centre_x, float(input_size) * scale)
+        return Site((y, x), disc)
     diameter = min(layer.receptive_field * scale, float(input_size))
-    return Placement(input_size, float(y * layer.stride), float(x * layer.stride), diameter)
+    reach = (layer.receptive_field - 1) // 2
+    index = -(-reach // layer.stride) + 1
+    centre = index * layer.stride
+    size = max(MIN_CANVAS, -(-(2 * centre + 1) // layer.stride) * layer.stride)
+    if not crop or size >= input_size:
+        y, x = centre_position(layer)
+        disc = Placement(input_size, float(y * layer.stride), float(x * layer.stride), diameter)
+        return Site((y, x), disc)
+    return Site((index, index), Placement(size, float(centre), float(centre), diameter))
 
 
 def layer_tuning(
     network: LoadedNetwork,
     layer_name: str,
     families: Sequence[Family],
-    place: Placement,
+    site: Site,
     *,
     units: Sequence[int] | None = None,
     batch_size: int = 64,
     progress: Progress | None = None,
 ) -> LayerTuning:
     """Every family's stimuli through ``network`` to ``layer_name``, batch by batch, on the
-    network's device; the chosen units' activations at the centre position."""
+    network's device; the chosen units' activations at the site's position."""
     layer = network.layer(layer_name)
     chosen = list(range(layer.channels)) if units is None else list(units)
-    y, x = centre_position(layer)
+    y, x = site.position
+    place = site.placement
     index = torch.tensor(chosen, device=network.device)
 
     def respond(images):
@@ -127,8 +154,7 @@ def layer_tuning(
     return LayerTuning(
         layer=layer_name,
         units=chosen,
-        position=(y, x),
-        placement=place,
+        site=site,
         families=list(families),
         responses=responses,
         baseline=baseline,
@@ -178,7 +204,11 @@ def unit_family_tuning(family: Family, responses: torch.Tensor, baseline: float)
     )
     if family.circular:
         index = "circular_variance"
-        selectivity = circular_variance(rectified[selector], family.axes[axis], family.circular[1])
+        period = family.circular[1]
+        # A straight stroke at θ and at θ + 180° is one image: its orientation has period 180.
+        if preferred.get("curvature") == 0.0:
+            period = 180.0
+        selectivity = circular_variance(rectified[selector], family.axes[axis], period)
     else:
         index = "peak_selectivity"
         selectivity = peak_selectivity(rectified.flatten())

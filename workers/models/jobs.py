@@ -15,6 +15,7 @@ class Job(models.Model):
         WEIGHTS = "weights", "weights from the previous layer"
         UNIVERSALITY = "universality", "correlation with another layer's units"
         CONNECTIONS = "connections", "every weight into a layer from an earlier layer"
+        TUNING = "tuning", "tuning curves from synthetic stimuli"
         INSPECT_NETWORK = "inspect_network", "inspection of a newly registered network"
 
     class Status(models.TextChoices):

@@ -11,10 +11,11 @@ from workers.engine.capture import capture_by_hooks
 from workers.engine.networks import LayerInfo, LoadedNetwork
 from workers.engine.stimuli import Placement, families, hsv_to_rgb, selected
 from workers.engine.tuning import (
+    Site,
     circular_variance,
     layer_tuning,
+    measurement_site,
     peak_selectivity,
-    placement,
     unit_family_tuning,
 )
 
@@ -54,8 +55,9 @@ def hand_built(kernels):
 
 def tuned(kernels, family, **grid):
     network = hand_built(kernels)
-    place = placement(network.layer("conv"), CANVAS)
-    found = layer_tuning(network, "conv", selected([family], place, **grid), place, batch_size=50)
+    site = measurement_site(network.layer("conv"), CANVAS)
+    chosen = selected([family], site.placement, **grid)
+    found = layer_tuning(network, "conv", chosen, site, batch_size=50)
     fam = found.families[0]
     return [
         unit_family_tuning(fam, found.responses[family][unit], float(found.baseline[unit]))
@@ -73,18 +75,43 @@ def angular_gap(a, b, period):
     return min(gap, period - gap)
 
 
-def test_the_placement_is_the_receptive_field_of_the_centre_position():
-    layer = LayerInfo("features.2", "block", 3, 24, 56, 56, 19, 4)
-
-    place = placement(layer, 224)
-
-    assert place == Placement(size=224, centre_y=112.0, centre_x=112.0, diameter=19.0)
+FEATURES_3 = LayerInfo("features.3", "block", 8, 24, 56, 56, 19, 4)
 
 
-def test_a_field_wider_than_the_image_is_clipped_to_it():
+def test_the_site_is_a_canvas_just_larger_than_the_receptive_field():
+    site = measurement_site(FEATURES_3, 224)
+
+    assert site == Site((4, 4), Placement(size=36, centre_y=16.0, centre_x=16.0, diameter=19.0))
+
+
+def test_without_cropping_the_site_is_the_centre_of_the_image():
+    site = measurement_site(FEATURES_3, 224, crop=False)
+
+    assert site == Site((28, 28), Placement(224, centre_y=112.0, centre_x=112.0, diameter=19.0))
+
+
+def test_a_field_wider_than_the_image_is_measured_on_the_whole_image():
     layer = LayerInfo("features.18", "conv", 52, 1280, 7, 7, 491, 32)
 
-    assert placement(layer, 224, scale=2.0).diameter == 224.0
+    site = measurement_site(layer, 224, scale=2.0)
+
+    assert site == Site((3, 3), Placement(224, centre_y=96.0, centre_x=96.0, diameter=224.0))
+
+
+def test_a_cropped_canvas_measures_what_the_whole_image_measures(small_mobilenet):
+    network = small_mobilenet.to("cpu")
+    layer = network.layer("features.3")
+    cropped = measurement_site(layer, 64)
+    whole = measurement_site(layer, 64, crop=False)
+    chosen = selected(["edge", "dot"], whole.placement)
+
+    small = layer_tuning(network, "features.3", chosen, cropped)
+    full = layer_tuning(network, "features.3", chosen, whole)
+
+    assert cropped.placement.size < whole.placement.size
+    for name in ("edge", "dot"):
+        torch.testing.assert_close(small.responses[name], full.responses[name])
+    torch.testing.assert_close(small.baseline, full.baseline)
 
 
 @pytest.mark.parametrize("angle", [37.0, 200.0, 301.0])
@@ -173,12 +200,12 @@ def test_a_curve_kernel_prefers_its_curvature_to_a_straight_line():
 
 def test_every_stimulus_is_measured_once_in_batches_with_progress():
     network = hand_built(grey_kernel(across(0.0)).repeat(2, 1, 1, 1))
-    place = placement(network.layer("conv"), CANVAS)
-    chosen = selected(["edge", "dot"], place)
+    site = measurement_site(network.layer("conv"), CANVAS)
+    chosen = selected(["edge", "dot"], site.placement)
     seen = []
 
     found = layer_tuning(
-        network, "conv", chosen, place, units=[1], batch_size=7, progress=seen.append
+        network, "conv", chosen, site, units=[1], batch_size=7, progress=seen.append
     )
 
     assert found.stimuli == 24 + 16
@@ -200,3 +227,17 @@ def test_peak_selectivity_is_zero_when_flat_and_none_without_a_response():
     assert peak_selectivity(torch.full((5,), 2.0)) == 0.0
     assert peak_selectivity(torch.tensor([0.0, 0.0, 4.0, 0.0])) == 0.75
     assert peak_selectivity(torch.zeros(3)) is None
+
+
+def test_a_unit_that_prefers_a_straight_stroke_is_tuned_to_its_orientation_modulo_180():
+    place = Placement(size=CANVAS, centre_y=16.0, centre_x=16.0, diameter=KERNEL)
+    curve_family = families(place)["curve"]
+    responses = torch.zeros(curve_family.shape)
+    orientations = list(curve_family.axes["orientation"])
+    for angle in (30.0, 210.0):
+        responses[orientations.index(angle), 0, 0] = 1.0
+
+    curve = unit_family_tuning(curve_family, responses, 0.0)
+
+    assert curve.preferred == {"orientation": 30.0, "curvature": 0.0, "polarity": 1.0}
+    assert curve.selectivity == pytest.approx(0.0, abs=1e-9)

@@ -1,0 +1,1 @@
+"""Pure code on the networks' data: no database, no side effects."""
