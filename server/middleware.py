@@ -48,6 +48,10 @@ class _BoundedStream:
             size = self._limit - self._read + 1
         return self._count(self._stream.readline(size))
 
+    def close(self):
+        # Django closes the stream once it has read a whole body (request.body).
+        self._stream.close()
+
 
 class RequestSizeLimitMiddleware:
     def __init__(self, get_response):

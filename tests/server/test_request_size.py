@@ -9,7 +9,12 @@ from django.test import RequestFactory
 
 from server.errors import RequestTooLarge
 from server.middleware import RequestSizeLimitMiddleware
-from tests.factories.annotations import MembershipFactory, ProjectNetworkFactory, UserFactory
+from tests.factories.annotations import (
+    PASSWORD,
+    MembershipFactory,
+    ProjectNetworkFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +108,15 @@ def test_a_body_without_content_length_under_the_limit_reads_whole(settings):
     middleware.process_view(request, lambda request: None, (), {})
 
     assert request.read() == b"[" + b" " * 500 + b"]"
+
+
+def test_a_page_form_under_the_limit_is_read(client):
+    UserFactory(username="ada")
+
+    response = client.post(
+        "/login/",
+        f"username=ada&password={PASSWORD.replace(' ', '+')}",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert (response.status_code, response.url) == (302, "/")
