@@ -20,5 +20,6 @@ urlpatterns = [
     path(f"{PROJECT}reviews/", views.reviews_page, name="reviews"),
     path(f"{PROJECT}jobs/", views.jobs_page, name="jobs"),
     path(f"{PROJECT}exports/", views.exports_page, name="exports"),
+    path(f"{PROJECT}settings/", views.settings_page, name="settings"),
     path(f"{PROJECT}circuits/<int:circuit_id>/", views.circuit_page, name="circuit"),
 ]

@@ -10,11 +10,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from annotations.api.throttles import CredentialsRateThrottle
+from annotations.models import Role
+from annotations.policies import can_in_role
 from annotations.selectors.comments import comment_get
 from annotations.selectors.networks import project_networks
 from annotations.selectors.projects import project_get_for_user, projects_for_user
 from frontend.selectors import labelled_share_by_layer
 from server.errors import DomainError
+from workers.models import Network
 from workers.selectors.catalog import layers_of, networks_for_user
 
 
@@ -102,6 +105,33 @@ def exports_page(request, slug):
     project = _project(request, slug)
     networks = project_networks(project=project)
     return render(request, "frontend/exports.html", {"project": project, "networks": networks})
+
+
+@login_required
+def settings_page(request, slug):
+    """Review policy, members and networks; owners change them, other members read them."""
+    project = _project(request, slug)
+    studied = project_networks(project=project)
+    manage = can_in_role(request.user, "project.update", project, role=project.user_role)
+    addable = []
+    if manage:
+        taken = {network.pk for network in studied}
+        addable = [
+            network
+            for network in networks_for_user(user=request.user)
+            if network.pk not in taken and network.status != Network.Status.FAILED
+        ]
+    return render(
+        request,
+        "frontend/settings.html",
+        {
+            "project": project,
+            "networks": studied,
+            "addable": addable,
+            "roles": Role.values,
+            "manage": manage,
+        },
+    )
 
 
 @login_required
