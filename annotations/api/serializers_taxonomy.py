@@ -53,7 +53,12 @@ class GroupCreateInputSerializer(serializers.Serializer):
         max_length=text_limits.DESCRIPTION,
         help_text="Markdown.",
     )
-    color = ColorField(required=False, default="#888888")
+    color = ColorField(
+        required=False,
+        default=None,
+        help_text="Without one, the first colour of a ten-colour palette (Tableau 10) that no "
+        "group of the project has.",
+    )
     order = serializers.IntegerField(
         required=False, default=0, min_value=-ORDER_LIMIT, max_value=ORDER_LIMIT
     )

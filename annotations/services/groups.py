@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotations.colors import is_color
+from annotations.colors import color_unused, is_color
 from annotations.models import Assignment, Group, Project, ProjectNetwork
 from annotations.policies import ACTION_ROLES, authorize, can, role_in_project
 from annotations.services.assignments import (
@@ -28,17 +28,23 @@ EDITABLE = frozenset({"name", "description", "color", "order", "layer"})
 
 
 def group_create(
-    *, project, actor, name, parent=None, description="", color="#888888", order=0, layer=None
+    *, project, actor, name, parent=None, description="", color=None, order=0, layer=None
 ):
-    """Create a group at the root or under ``parent``; ``layer`` limits it to one layer."""
+    """Create a group at the root or under ``parent``; ``layer`` limits it to one layer.
+    Without a ``color`` the group takes the first palette colour no group of the project has."""
     authorize(actor=actor, action="group.create", obj=project)
-    values = _clean({"name": name, "description": description, "color": color, "order": order})
+    values = {"name": name, "description": description, "order": order}
+    values = _clean(values if color is None else {**values, "color": color})
     _check_same_project(project.pk, parent, "parent")
     _check_layer(project.pk, layer)
     try:
         with transaction.atomic():
             _lock_tree(project.pk)
             parent = _reload(parent, "parent")
+            if color is None:
+                # Under the tree lock: two groups made at once get different colours.
+                used = Group.objects.filter(project=project).values_list("color", flat=True)
+                values["color"] = color_unused(used)
             group = Group.objects.create(
                 project=project, parent=parent, layer=layer, created_by=actor, **values
             )

@@ -150,12 +150,14 @@ async function onCreate(event) {
   const body = {
     name: $("#create-name").value,
     parent: parent ? Number(parent) : null,
-    color: $("#create-color").value,
     description: $("#create-description").value,
   };
+  // Without a colour the server picks one that no group of the project has.
+  if (!$("#create-color-auto").checked) body.color = $("#create-color").value;
   const created = await attempt("Creating the group", () => post(paths.groups, body));
   if (!created) return;
   event.target.reset();
+  $("#create-color").disabled = true;
   announce(`Group “${created.name}” created.`);
   await loadTree();
   await select(created.id);
@@ -176,6 +178,7 @@ async function start() {
   $("#move-form").addEventListener("submit", onMove);
   $("#merge-form").addEventListener("submit", onMerge);
   $("#create-form").addEventListener("submit", onCreate);
+  $("#create-color-auto").addEventListener("change", (event) => ($("#create-color").disabled = event.target.checked));
   $("#tree").addEventListener("keydown", onTreeKey);
   await loadTree();
   const linked = location.hash.match(/^#group-(\d+)$/);
