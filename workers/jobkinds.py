@@ -368,3 +368,25 @@ JOB_KINDS = {
 }
 
 REQUESTABLE_KINDS = sorted(name for name, kind in JOB_KINDS.items() if kind.requestable)
+
+
+def _param_text(name, spec):
+    bounds = []
+    if spec.choices:
+        bounds.append("one of " + "/".join(map(str, spec.choices)))
+    if spec.minimum is not None:
+        bounds.append(f"{spec.minimum}–{spec.maximum}")
+    if spec.help:
+        bounds.append(spec.help)
+    details = "; ".join([f"{spec.kind.__name__}, default {spec.default!r}", *bounds])
+    return f"{name} ({details})"
+
+
+def params_help():
+    """Every requestable kind's parameters in words, for the API schema's ``params``."""
+    kinds = [
+        f"{name}: " + (", ".join(_param_text(p, spec) for p, spec in kind.params.items()) or "none")
+        for name, kind in sorted(JOB_KINDS.items())
+        if kind.requestable
+    ]
+    return "The kind's parameters, each optional (omitted: its default). " + ". ".join(kinds) + "."

@@ -4,7 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from workers.addresses import UnitAddress
-from workers.jobkinds import REQUESTABLE_KINDS
+from workers.jobkinds import REQUESTABLE_KINDS, params_help
 from workers.models import Artifact, Dataset, Job, Layer, Network, Unit
 
 
@@ -76,7 +76,7 @@ class JobInputSerializer(serializers.Serializer):
         max_length=100_000,
         help_text="Unit indices of the layer; omit for every unit.",
     )
-    params = serializers.DictField(required=False, default=dict)
+    params = serializers.DictField(required=False, default=dict, help_text=params_help())
 
 
 class JobOutputSerializer(serializers.ModelSerializer):

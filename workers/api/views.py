@@ -269,8 +269,8 @@ class JobArtifactListView(GenericAPIView):
 
 
 ARTIFACT_FILE = (
-    "The artifact's file, in the content type its kind writes: an image, a JSON document of "
-    "statistics or results, or raw tensors."
+    "The artifact's file, in the content type its kind writes: an image (PNG, or SVG for "
+    "tuning plots), a JSON document of statistics or results, or raw tensors."
 )
 
 
@@ -280,6 +280,7 @@ class ArtifactDownloadView(GenericAPIView):
     @extend_schema(
         responses={
             (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description=ARTIFACT_FILE),
+            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.BINARY, description=ARTIFACT_FILE),
             (200, "application/json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description=ARTIFACT_FILE
             ),

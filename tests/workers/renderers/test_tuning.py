@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from annotations.models import Role
 from server.errors import ValidationFailed
+from tests.factories.annotations import MembershipFactory, ProjectNetworkFactory, UserFactory
 from workers.formats.tuning_plot import tuning_plot
 from workers.models import Artifact, Job
 from workers.services import jobs as job_services
@@ -196,3 +198,60 @@ def test_the_job_kind_names_the_engines_families():
     from workers.jobkinds import TUNING_FAMILIES
 
     assert TUNING_FAMILIES == FAMILY_NAMES
+
+
+@pytest.fixture
+def annotator(api_client, network):
+    user = UserFactory()
+    link = ProjectNetworkFactory(network=network)
+    MembershipFactory(project=link.project, user=user, role=Role.ANNOTATOR)
+    api_client.force_authenticate(user)
+    return api_client
+
+
+def test_a_tuning_job_requested_through_the_api_is_shown_on_the_unit_card(annotator):
+    response = annotator.post(
+        "/api/v1/jobs/",
+        {
+            "network": "tiny",
+            "kind": "tuning",
+            "layer": "features.2",
+            "units": [5],
+            "params": {"families": "dot", "angle_step": 30},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["params"] == {
+        "families": "dot",
+        "angle_step": 30.0,
+        "hue_step": 30.0,
+        "scale": 1.0,
+        "batch_size": 64,
+    }
+    job_run(job_id=response.json()["id"])
+
+    card = annotator.get("/api/v1/networks/tiny/units/features.2:5/card/").json()
+
+    (rendering,) = card["renderings"]
+    assert rendering["kind"] == "tuning"
+    assert [(a["kind"], a["variant"], a["content_type"]) for a in rendering["artifacts"]] == [
+        ("unit_image", "tuning", "image/png"),
+        ("unit_image", "tuning-svg", "image/svg+xml"),
+        ("unit_json", "", "application/json"),
+    ]
+    assert rendering["artifacts"][2]["meta"]["dot"]["index"] == "peak_selectivity"
+    svg = annotator.get(rendering["artifacts"][1]["download_url"])
+    assert svg["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(svg.streaming_content)
+
+
+def test_an_unknown_family_is_refused_by_the_api_with_422(annotator):
+    response = annotator.post(
+        "/api/v1/jobs/",
+        {"network": "tiny", "kind": "tuning", "layer": "features.2", "params": {"families": "x"}},
+        format="json",
+    )
+
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["params.families"]
