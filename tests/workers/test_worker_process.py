@@ -426,3 +426,52 @@ def test_cancelling_a_universality_job_stops_it_within_one_batch(comparing_resea
     assert final_progress - progress_when_cancelled <= one_batch + 1e-9
     assert final_progress < 1
     assert not Artifact.objects.filter(job_id=job_id).exists()
+
+
+TUNING_STIMULI = 24 + 16
+TUNING_BATCH = 4
+
+
+def request_tuning(client):
+    response = client.post(
+        "/api/v1/jobs/",
+        {
+            "network": "mobilenet-v2",
+            "kind": "tuning",
+            "layer": "features.2",
+            "units": [0, 1],
+            "params": {"families": "edge,dot", "batch_size": TUNING_BATCH},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
+
+
+def test_a_tuning_job_runs_in_a_worker_with_progress(researcher, workers):
+    job_id = request_tuning(researcher)
+    worker = workers(report_delay=0.2)
+
+    job, seen = progress_while_running(researcher, job_id, worker, timeout=240)
+
+    assert job["status"] == "succeeded", job["error"]
+    assert len({progress for progress in seen if 0 < progress < 1}) >= 3
+    assert seen == sorted(seen)
+    assert job["timings"]["stimuli"] == TUNING_STIMULI
+    # Per unit a JSON, a PNG and an SVG; per layer a summary and the response arrays.
+    assert Artifact.objects.filter(job_id=job_id).count() == 2 * 3 + 2
+
+
+def test_cancelling_a_tuning_job_stops_it_within_one_batch(researcher, workers):
+    job_id = request_tuning(researcher)
+    worker = workers(report_delay=0.5)
+    wait_for(lambda: running_past(job_id, 0.2), worker, timeout=240)
+
+    cancelled = researcher.post(f"/api/v1/jobs/{job_id}/cancel/")
+    progress_when_cancelled = job_status(job_id)[1]
+
+    assert cancelled.status_code == 200
+    wait_for(lambda: job_status(job_id)[0] == "cancelled", worker, timeout=60)
+    _, final_progress = job_status(job_id)
+    assert final_progress - progress_when_cancelled <= TUNING_BATCH / (TUNING_STIMULI + 2) + 1e-9
+    assert not Artifact.objects.filter(job_id=job_id).exists()
