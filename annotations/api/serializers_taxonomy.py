@@ -108,6 +108,10 @@ class GroupOutputSerializer(serializers.Serializer):
 class GroupTreeOutputSerializer(GroupOutputSerializer):
     """A group with its subgroups, nested."""
 
+    total_unit_count = serializers.IntegerField(
+        help_text="Units of this group and of every group below it."
+    )
+
     def get_fields(self):
         fields = super().get_fields()
         fields["children"] = GroupTreeOutputSerializer(many=True, source="tree_children")

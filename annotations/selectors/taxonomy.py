@@ -26,14 +26,31 @@ def groups_of(*, project):
 
 
 def groups_tree(*, project):
-    """The project's groups as a forest: root groups, each with ``tree_children`` set."""
+    """The project's groups as a forest: root groups, each with ``tree_children`` set and
+    ``total_unit_count``: its own units plus those of every group below it."""
     groups = list(groups_of(project=project))
     children = {}
     for group in groups:
         children.setdefault(group.parent_id, []).append(group)
     for group in groups:
         group.tree_children = children.get(group.pk, [])
-    return children.get(None, [])
+    roots = children.get(None, [])
+    for root in roots:
+        _roll_up(root)
+    return roots
+
+
+def _roll_up(group):
+    # Depth first without recursion: a deep tree must not reach Python's recursion limit.
+    order, pending = [], [group]
+    while pending:
+        node = pending.pop()
+        order.append(node)
+        pending.extend(node.tree_children)
+    for node in reversed(order):
+        node.total_unit_count = node.unit_count + sum(
+            child.total_unit_count for child in node.tree_children
+        )
 
 
 def group_get(*, project, group_id):

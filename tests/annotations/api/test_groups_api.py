@@ -103,9 +103,12 @@ def test_the_tree_nests_subgroups_under_their_parents(client, reviewer, layer):
     assert response.json() == [
         {
             **_group_json(early),
-            "children": [{**_group_json(curves, unit_count=1), "children": []}],
+            "total_unit_count": 1,
+            "children": [
+                {**_group_json(curves, unit_count=1), "total_unit_count": 1, "children": []}
+            ],
         },
-        {**_group_json(lines), "children": []},
+        {**_group_json(lines), "total_unit_count": 0, "children": []},
     ]
 
 

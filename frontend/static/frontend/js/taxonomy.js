@@ -10,6 +10,8 @@ const paths = projectPaths(slug);
 const links = pageLinks(slug);
 const COMPARED = ["name", "description", "color", "parent", "unit_count"];
 const state = { tree: [], flat: [], selected: null, seen: null };
+const THUMB = 48; // px, as .group-thumb in atlas.css
+const THUMB_KINDS = ["feature_visualization", "dataset_examples", "weights", "first_layer_weights"];
 
 function flatten(nodes, depth = 0, into = []) {
   for (const node of nodes) {
@@ -36,9 +38,20 @@ function nodeView(node) {
       h("span", { class: "name" }, node.name),
       node.layer ? h("small", {}, `${node.layer.network}/${node.layer.layer}`) : null,
       node.description ? h("small", { class: "description" }, node.description) : null,
-      h("span", { class: "num", title: "units" }, node.unit_count),
+      unitCount(node),
     ),
     node.children.length ? h("ul", {}, node.children.map(nodeView)) : null,
+  );
+}
+
+// A parent shows its own units and those of its subgroups together.
+function unitCount(node) {
+  if (!node.children.length) return h("span", { class: "num", title: "units" }, node.unit_count);
+  return h(
+    "span",
+    { class: "num rollup", title: `${node.unit_count} in this group, ${node.total_unit_count} with its subgroups` },
+    node.total_unit_count,
+    h("small", {}, ` (${node.unit_count} own)`),
   );
 }
 
@@ -96,11 +109,59 @@ async function select(id) {
   const units = await attempt("Loading the group's units", () => get(`${paths.group(id)}units/`, { page_size: 500 }));
   if (!units) return;
   $("#unit-total").textContent = units.count;
-  fill(
-    $("#group-units"),
-    units.results.map((unit) => h("li", {}, h("a", { href: links.unit(unit.network, unit.address) }, h("code", {}, `${unit.network}/${unit.address}`)), h("span", { class: "meta" }, ` ${unit.source}${unit.note ? ` · ${unit.note}` : ""}`))),
-    "No units in this group.",
+  const items = units.results.map((unit) =>
+    h(
+      "li",
+      { dataset: { unit: `${unit.network}/${unit.address}` } },
+      h("a", { href: links.unit(unit.network, unit.address) }, h("span", { class: "group-thumb missing", "aria-hidden": "true" }), h("code", {}, `${unit.network}/${unit.address}`)),
+      h("span", { class: "meta" }, ` ${unit.source}${unit.note ? ` · ${unit.note}` : ""}`),
+    ),
   );
+  fill($("#group-units"), items, "No units in this group.");
+  await showThumbnails(id, units.results, items);
+  if (state.selected === id) $("#group-units").dataset.thumbnails = "ready";
+}
+
+// Thumbnails come from the layer sprites the grid uses: one grid request per layer, filtered
+// to this group, gives the sprite sheet and the tile of each of the group's units in it.
+async function showThumbnails(id, units, items) {
+  $("#group-units").dataset.thumbnails = "loading";
+  const layers = new Map();
+  units.forEach((unit, at) => {
+    const [layer, index] = splitAddress(unit.address);
+    const key = `${unit.network}/${layer}`;
+    if (!layers.has(key)) layers.set(key, { network: unit.network, layer, tiles: new Map() });
+    layers.get(key).tiles.set(index, items[at].querySelector(".group-thumb"));
+  });
+  await Promise.all(
+    [...layers.values()].map(async ({ network, layer, tiles }) => {
+      let data;
+      try {
+        data = await get(paths.grid(network, layer), { group: id, page_size: 2048 });
+      } catch {
+        return; // The list stays usable without pictures.
+      }
+      const sprite = THUMB_KINDS.map((kind) => data.sprites.find((each) => each.kind === kind && each.layout)).find(Boolean);
+      if (!sprite || state.selected !== id) return;
+      const { layout } = sprite;
+      const scale = THUMB / layout.tile_width;
+      for (const place of layout.units) {
+        const thumb = tiles.get(place.index);
+        if (!thumb) continue;
+        thumb.classList.remove("missing");
+        Object.assign(thumb.style, {
+          backgroundImage: `url("${sprite.sprite_url}")`,
+          backgroundSize: `${layout.width * scale}px ${layout.height * scale}px`,
+          backgroundPosition: `${-place.x * scale}px ${-place.y * scale}px`,
+        });
+      }
+    }),
+  );
+}
+
+function splitAddress(address) {
+  const at = address.lastIndexOf(":");
+  return [address.slice(0, at), Number(address.slice(at + 1))];
 }
 
 function changeGroup(context, write, done) {
