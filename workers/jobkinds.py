@@ -126,6 +126,29 @@ def _earlier_source_layer(params, network, layer):
         raise _unknown("source_layer", f"no layer {source!r} before {layer.name}")
 
 
+def _spatial_source_layer(params, network, layer):
+    """A weights job reads, by default, the nearest earlier layer whose kernels into this one
+    are spatial: its receptive field is smaller than this layer's. Between layers of one
+    receptive field (a 1×1 convolution) every kernel is a single weight, drawn as one solid
+    square; the expanded weights reach back through such layers to where the kernels have
+    extent (a block's output: to the layer before its 3×3 depthwise convolution). Without
+    receptive fields in the catalog (TorchScript), the previous layer."""
+    _earlier_source_layer(params, network, layer)
+    if params["source_layer"]:
+        return
+    earlier = list(network.layers.filter(order__lt=layer.order).order_by("-order"))
+    fields_known = layer.receptive_field is not None and all(
+        candidate.receptive_field is not None for candidate in earlier
+    )
+    spatial = [
+        candidate
+        for candidate in earlier
+        if fields_known and candidate.receptive_field < layer.receptive_field
+    ]
+    # Named in full, so that asking for that layer by name or by default is one job.
+    params["source_layer"] = (spatial or earlier)[0].name
+
+
 def _built_in_with_an_earlier_source_layer(params, network, layer):
     if network.source == network.Source.TORCHSCRIPT:
         # Without the architecture's module paths the engine cannot locate the kernels.
@@ -289,16 +312,21 @@ JOB_KINDS = {
     ),
     "weights": JobKind(
         name="weights",
-        description="Each unit's strongest incoming weights from an earlier layer (the "
-        "previous one by default): direct kernels, or expanded through non-linear paths.",
+        description="Each unit's strongest incoming weights from an earlier layer (by default "
+        "the nearest one whose kernels into this layer are spatial, i.e. whose receptive field "
+        "is smaller): direct kernels, or expanded through non-linear paths.",
         params={
             "k": Param(int, 50, 1, 500),
-            "source_layer": Param(str, "", help="an earlier layer; empty for the previous one"),
+            "source_layer": Param(
+                str,
+                "",
+                help="an earlier layer; empty for the nearest earlier layer with spatial kernels",
+            ),
             "pixels_per_weight": Param(int, 6, 1, 32),
             "columns": Param(int, 10, 1, 100, help="kernels per row in a unit's strip"),
         },
         run=_run_weights,
-        check=_earlier_source_layer,
+        check=_spatial_source_layer,
     ),
     "connections": JobKind(
         name="connections",

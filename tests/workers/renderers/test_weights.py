@@ -34,7 +34,7 @@ def run_weights(network, layer, **params):
 
 
 def test_direct_weights_from_the_previous_layer_are_written_per_unit(network):
-    job = run_weights(network, "features.2.expand", k=5)
+    job = run_weights(network, "features.2.expand", k=5, source_layer="features.1")
 
     summary = json.loads(Artifact.objects.get(job=job, unit__index=7, kind="unit_json").file.read())
     assert job.status == "succeeded"
@@ -53,8 +53,16 @@ def test_expanded_weights_through_a_depthwise_convolution_are_3x3(network):
     assert np.array(summary["incoming"][0]["kernel"]).shape == (3, 3)
 
 
+def test_by_default_a_layer_fed_by_1x1_convolutions_shows_spatial_expanded_kernels(network):
+    job = run_weights(network, "features.2", k=4)
+
+    summary = json.loads(Artifact.objects.get(job=job, unit__index=0, kind="unit_json").file.read())
+    assert (job.params["source_layer"], summary["mode"]) == ("features.2.expand", "expanded")
+    assert np.array(summary["incoming"][0]["kernel"]).shape == (3, 3)
+
+
 def test_the_norm_matrix_is_kept_for_outgoing_lookups(network):
-    job = run_weights(network, "features.2.expand", k=3)
+    job = run_weights(network, "features.2.expand", k=3, source_layer="features.1")
 
     data = Artifact.objects.get(job=job, kind="layer_data")
     norms = np.load(io.BytesIO(data.file.read()))
