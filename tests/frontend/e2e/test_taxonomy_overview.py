@@ -69,6 +69,18 @@ def test_a_groups_units_show_thumbnails_cut_from_the_layer_sprite(page):
     ]
 
 
+def test_unit_links_read_like_the_papers(page):
+    page.locator("#tree .node", has_text="Curves").click()
+    page.wait_for_selector("#group-units[data-thumbnails=ready]")
+
+    hrefs = page.locator("#group-units a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert hrefs[0] == "/p/early-vision/units/inceptionv1/mixed3b:1/"
+    page.locator("#group-units a").first.click()
+    page.wait_for_url("**/units/inceptionv1/mixed3b:1/")
+
+
 def test_new_groups_get_colours_no_group_has(page):
     create = page.locator("#create-form")
     for name in ("Lines", "Circles"):

@@ -97,13 +97,19 @@ export function when(iso) {
   return date.toISOString().slice(0, 10);
 }
 
+/** A URL path segment that keeps ':' readable (a unit address reads "features.2:15"); ':' is
+ * allowed in a path segment (RFC 3986), and Django's reverse() leaves it as it is too. */
+export function pathSegment(text) {
+  return encodeURIComponent(text).replaceAll("%3A", ":");
+}
+
 /** Page links, mirroring frontend/urls.py. */
 export function pageLinks(slug) {
   const root = `/p/${slug}/`;
   return {
     project: root,
-    grid: (network, layer) => `${root}grid/${network}/${encodeURIComponent(layer)}/`,
-    unit: (network, address) => `${root}units/${network}/${encodeURIComponent(address)}/`,
+    grid: (network, layer) => `${root}grid/${network}/${pathSegment(layer)}/`,
+    unit: (network, address) => `${root}units/${network}/${pathSegment(address)}/`,
     hypothesis: (id) => `${root}hypotheses/${id}/`,
     taxonomy: `${root}taxonomy/`,
     reviews: `${root}reviews/`,
