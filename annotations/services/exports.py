@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from annotations.formats.circuit_diagram import DiagramEdge, DiagramNode, circuit_diagram_svg
@@ -21,7 +22,7 @@ from annotations.selectors.circuit_diagram import unit_pictures
 from annotations.selectors.exports import network_layers, taxonomy_for_export
 from server.errors import DomainError, ValidationFailed
 from workers.addresses import UnitAddress
-from workers.models import Job, Unit
+from workers.models import Artifact, Job, Unit
 from workers.selectors.artifacts import layer_sprite
 
 FORMATS = ("json", "csv", "html")
@@ -90,15 +91,15 @@ def taxonomy_export(
 
 def _html_chunks(taxonomy, total, base_url, report):
     network, release = taxonomy.network, taxonomy.release
-    layers = network_layers(network=network)
     groups = taxonomy.groups()
+    layers = _layers_worth_showing(taxonomy, groups)
     yield render_to_string(
         "annotations/overview_start.html",
         {
             "project": taxonomy.project,
             "network": network,
             "release": release,
-            "layers": layers,
+            "layers": [layer for layer in layers if layer.shown],
             "exported_at": timezone.now(),
         },
     )
@@ -111,6 +112,9 @@ def _html_chunks(taxonomy, total, base_url, report):
             for _, _, index, group_id, *_ in pending[1]:
                 members.setdefault(group_id, []).append(index)
             pending = next(by_layer, None)
+        if not layer.shown:
+            done += layer.channels
+            continue
         yield _html_layer(taxonomy, layer, groups, members, base_url)
         done += layer.channels
         report(min(done, total), total)
@@ -118,10 +122,37 @@ def _html_chunks(taxonomy, total, base_url, report):
     yield render_to_string("annotations/overview_end.html", {})
 
 
+def _layers_worth_showing(taxonomy, groups):
+    """The network's layers, each with ``shown``: whether it has a group (a unit in one, or a
+    group scoped to it) or a feature-visualization rendering. The others are left out of the
+    overview, which would otherwise list every empty layer of a deep network."""
+    layers = network_layers(network=taxonomy.network)
+    grouped = {layer for _, layer in taxonomy.unit_counts()}
+    grouped |= {group["layer"] for group in groups if group["layer"]}
+    rendered = set(
+        Artifact.objects.filter(
+            layer__network=taxonomy.network,
+            unit=None,
+            kind=Artifact.Kind.LAYER_SPRITE,
+            job__kind=Job.Kind.FEATURE_VISUALIZATION,
+        ).values_list("layer_id", flat=True)
+    )
+    for layer in layers:
+        layer.shown = layer.name in grouped or layer.pk in rendered
+    return layers
+
+
+def _unit_page_link(base_url, project, network, layer):
+    """``link(index)``: the URL of a unit's page in the pages (not its API card)."""
+    prefix = reverse("frontend:unit", args=[project.slug, network.name, f"{layer.name}:0"])
+    prefix = base_url + prefix.removesuffix("0/")
+    return lambda index: f"{prefix}{index}/"
+
+
 def _html_layer(taxonomy, layer, groups, members, base_url):
     sprite = _sprite(layer)
     positions = {unit["index"]: unit for unit in sprite["units"]} if sprite else {}
-    link = f"{base_url}/api/v1/networks/{taxonomy.network.name}/units/{layer.name}:{{}}/card/"
+    link = _unit_page_link(base_url, taxonomy.project, taxonomy.network, layer)
     sections = []
     for group in groups:
         indices = members.get(group["id"], [])
@@ -137,7 +168,7 @@ def _html_layer(taxonomy, layer, groups, members, base_url):
                 "units": [
                     {
                         "index": index,
-                        "href": link.format(index),
+                        "href": link(index),
                         "x": positions[index]["x"] if index in positions else None,
                         "y": positions[index]["y"] if index in positions else None,
                     }

@@ -67,7 +67,7 @@ def test_the_html_download_links_units_to_this_server(client, project, taxonomy)
     response = client.get("/api/v1/projects/early-vision/exports/html/", HTTP_ACCEPT="text/html")
 
     assert response["Content-Type"] == "text/html; charset=utf-8"
-    assert 'href="http://testserver/api/v1/networks/inception/units/mixed3b:0/card/"' in download(
+    assert 'href="http://testserver/p/early-vision/units/inception/mixed3b:0/"' in download(
         response
     )
 

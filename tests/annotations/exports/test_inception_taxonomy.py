@@ -155,6 +155,4 @@ def test_the_html_overview_shows_each_layer_with_its_groups(project, inception, 
         }
         assert sum(sizes) == CHANNELS[layer]
         assert section.count('class="unit placeholder"') == CHANNELS[layer]
-    assert (
-        'href="https://atlas.example/api/v1/networks/inceptionv1/units/mixed3b:479/card/"' in page
-    )
+    assert f'href="https://atlas.example/p/{project.slug}/units/inceptionv1/mixed3b:479/"' in page
