@@ -1,5 +1,6 @@
 """Loading networks under study and reading their layers."""
 
+import copy
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ MIN_INPUT_SIZE = 32
 TORCHSCRIPT_KIND = "layer"
 DEVICE_CHOICES = "use auto, cpu, cuda or cuda:N"
 
+# Activations that pass no gradient below (ReLU) or outside a range (ReLU6 and every
+# Hardtanh): a unit silent or saturated everywhere behind one cannot be optimised through it.
+CAPPING_ACTIVATIONS = (nn.ReLU, nn.Hardtanh)
+
 # Called as capture(module, inputs, names) or, for `stream_activations`, with on_map=… too
 # (`capture.capture_by_hooks` and `capture.capture_outputs` take both).
 Capture = Callable[..., dict[str, torch.Tensor]]
@@ -62,6 +67,15 @@ class _LayerPlan:
     stride: int | None = None
 
 
+def capping_activation(module: nn.Module, path: str) -> str | None:
+    """The path of the capping activation whose output is the output of the submodule at
+    `path` (that submodule itself, or the last child of a Sequential), or None."""
+    target = module.get_submodule(path)
+    if isinstance(target, nn.Sequential) and len(target) > 0:
+        path, target = f"{path}.{len(target) - 1}", target[-1]
+    return path if isinstance(target, CAPPING_ACTIVATIONS) else None
+
+
 def _frozen(module: nn.Module) -> nn.Module:
     """The module in eval mode with no parameter asking for gradients."""
     # Parameter by parameter: ScriptModules do not support Module.requires_grad_.
@@ -88,6 +102,14 @@ class LoadedNetwork:
         # Per layer, the submodule whose output is its map (built-in networks); None where
         # layers are not submodules (TorchScript).
         self.module_paths = None if module_paths is None else dict(module_paths)
+        # Per layer whose map is a capping activation's output, that activation's path: the
+        # layer's pre-activation is its input. None known where layers are not submodules.
+        self.capping_activations = {
+            layer.name: found
+            for layer in layers
+            if self.module_paths is not None
+            and (found := capping_activation(self.module, self.module_paths[layer.name]))
+        }
         self.preprocess = preprocess
         self.layers = list(layers)
         self.input_size = input_size
@@ -138,6 +160,20 @@ class LoadedNetwork:
         for name in layer_names:
             self.layer(name)
         return self.preprocess(images.to(self.device)), list(dict.fromkeys(layer_names))
+
+    def narrowed(self, layer_name: str, module: nn.Module) -> "LoadedNetwork":
+        """A copy that runs `module` (same module paths, same device) and serves only this layer.
+
+        For a module changed at or after the layer's output, such as one whose layer map is
+        its pre-activation: the maps of deeper layers would no longer be the network's.
+        """
+        layer = self.layer(layer_name)
+        narrowed = copy.copy(self)
+        narrowed.module = module
+        narrowed.layers = [layer]
+        narrowed._by_name = {layer.name: layer}
+        narrowed.capping_activations = {}
+        return narrowed
 
     def input_filters(self, layer_name: str) -> torch.Tensor:
         """Effective linear filters [C, 3, k, k] on [0, 1] RGB pixels of a first layer."""

@@ -25,6 +25,10 @@ def _unit_summary(job, index, renders):
     return {
         "unit": str(UnitAddress(job.layer.name, index)),
         "objective": job.params["objective"],
+        # "pre_activation" where the layer ends in a capping activation (ReLU, ReLU6):
+        # the curve and final activation are then of its pre-activation, floored at its
+        # spatial median, as the render optimised it.
+        "objective_at": renders[0].objective_at,
         "variants": {
             render.variant: {
                 "curve": render.curve,
@@ -68,6 +72,7 @@ def render_feature_visualization(job, network, artifacts, report):
                 meta={
                     "final_mean": render.final_activation.mean,
                     "final_max": render.final_activation.max,
+                    "objective_at": render.objective_at,
                 },
             )
             if render.variant == sprite_variant:

@@ -64,6 +64,30 @@ def test_each_unit_summary_holds_its_objective_curve_and_final_activation(networ
     assert set(positive["final_activation"]) == {"mean", "max"}
 
 
+def test_a_render_records_that_a_capped_layer_was_read_at_its_pre_activation(network):
+    job = job_request(
+        network=network,
+        kind="feature_visualization",
+        layer_name="features.1.depthwise",
+        params={**FAST, "steps": 2},
+        actor=None,
+    )[0]
+    job_run(job_id=job.pk)
+
+    summary = json.loads(Artifact.objects.get(job=job, unit__index=0, kind="unit_json").file.read())
+    image = Artifact.objects.get(job=job, unit__index=0, kind="unit_image")
+    assert summary["objective_at"] == "pre_activation"
+    assert image.meta["objective_at"] == "pre_activation"
+
+
+def test_a_render_of_an_uncapped_layer_records_the_activation(network):
+    job = render(network, steps=2)
+    job_run(job_id=job.pk)
+
+    summary = json.loads(Artifact.objects.get(job=job, unit__index=0, kind="unit_json").file.read())
+    assert summary["objective_at"] == "activation"
+
+
 def test_diversity_renders_several_images_per_unit(network):
     job = render(network, objective="diversity", diversity=3)
     job_run(job_id=job.pk)

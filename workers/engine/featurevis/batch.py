@@ -11,6 +11,7 @@ from torch._dynamo.exc import TorchDynamoException
 from workers.engine.featurevis.objectives import OBJECTIVES, Targets, unit_maps
 from workers.engine.featurevis.options import RenderOptions
 from workers.engine.featurevis.param import colour_matrix, finish_images, image_source
+from workers.engine.featurevis.pre_activation import ACTIVATION
 from workers.engine.featurevis.relu import REDIRECT_STEPS, redirected
 from workers.engine.featurevis.speedups.compiled import (
     compiled_front,
@@ -48,6 +49,9 @@ class UnitRender:
     variant: "positive", "neuron", "negative" or "diversity-<i>".
     curve: (step, objective) every CURVE_EVERY steps and at the last step, as optimised
     (on transformed images). final_activation: on the final image, without transforms.
+    objective_at: "pre_activation" where the layer ends in a capping activation (the curve
+    and final statistics are then of its pre-activation floored at its spatial median:
+    pre_activation.py), else "activation".
     """
 
     unit: int
@@ -55,6 +59,7 @@ class UnitRender:
     rgb: np.ndarray
     curve: list[tuple[int, float]]
     final_activation: MapStats
+    objective_at: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class RenderSettings:
     transforms: bool
     group: int
     seed: int
+    # What the layer maps of the network rendered with are (pre_activation.py): its
+    # activation unless the caller passes a pre-activation view.
+    objective_at: str = ACTIVATION
 
 
 def item_generator(seed: int, unit: int, variant: str) -> torch.Generator:
@@ -287,6 +295,7 @@ def render_batch(
             rgb=pixels[position],
             curve=list(zip(steps, curve, strict=True)),
             final_activation=stats[position],
+            objective_at=settings.objective_at,
         )
         for position, (item, curve) in enumerate(zip(items, samples.cpu().tolist(), strict=True))
     ]

@@ -8,6 +8,7 @@ from workers.engine.allocator import keep_freed_memory
 from workers.engine.featurevis.batch import RenderItem, RenderSettings, UnitRender, render_batch
 from workers.engine.featurevis.objectives import OBJECTIVES
 from workers.engine.featurevis.options import RenderOptions
+from workers.engine.featurevis.pre_activation import at_pre_activation, objective_site
 from workers.engine.featurevis.speedups.fast import render_copy
 from workers.engine.networks import LoadedNetwork
 
@@ -52,6 +53,15 @@ def _check_request(
         raise ValueError(f"units must lie in 0…{channels - 1}.")
 
 
+def rendered_network(
+    network: LoadedNetwork, layer: str, device: torch.device, options: RenderOptions
+) -> LoadedNetwork:
+    """The network a render of the layer runs: the render copy for the device and options,
+    reading the layer at its pre-activation where it ends in a capping activation."""
+    fast = render_copy(network, device, space_to_depth_stem=options.space_to_depth_stem)
+    return at_pre_activation(fast, layer)
+
+
 def render_units(
     network: LoadedNetwork,
     layer: str,
@@ -82,6 +92,8 @@ def render_units(
     device: where to render; the network's device by default. On CPU, the process's malloc
     keeps freed memory from then on (see allocator.py).
     options: the speed-ups to use; by default `RenderOptions.for_device(device)`.
+    Where the layer ends in a capping activation (ReLU, ReLU6, hard-tanh), the objective
+    reads its pre-activation (pre_activation.py); each render's `objective_at` says which.
     on_batch(renders, done, total): called after each batch.
     """
     channels = network.layer(layer).channels
@@ -111,9 +123,10 @@ def render_units(
         transforms=transforms,
         group=len(groups[0]),
         seed=seed,
+        objective_at=objective_site(network, layer),
     )
     return _render_groups(
-        render_copy(network, device, space_to_depth_stem=options.space_to_depth_stem),
+        rendered_network(network, layer, device, options),
         groups,
         settings,
         options,

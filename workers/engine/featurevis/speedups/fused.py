@@ -183,3 +183,25 @@ def fuse_rectifiers(module: nn.Module) -> int:
             setattr(sequential, rectifier_name, Rectified())
             fused += 1
     return fused
+
+
+def unfuse(parent: nn.Module, name: str) -> bool:
+    """Undo the fusion of the `Rectified` child `name` of a Sequential, in place.
+
+    The RectifiedConv that does its work (the first child before it that is not a plain
+    Identity, as `fuse_rectifiers` paired them) becomes its convolution again, so that its
+    output is the convolution's own. Returns whether there was a fusion to undo.
+    """
+    if type(getattr(parent, name)) is not Rectified:
+        return False
+    children = list(parent.named_children())
+    position = next(index for index, (child, _) in enumerate(children) if child == name)
+    conv_name, conv = next(
+        (child, module)
+        for child, module in reversed(children[:position])
+        if type(module) is not nn.Identity
+    )
+    if type(conv) is not RectifiedConv:
+        raise ValueError(f"{name!r} is Rectified but {conv_name!r} before it is not fused.")
+    setattr(parent, conv_name, conv.convolution)
+    return True

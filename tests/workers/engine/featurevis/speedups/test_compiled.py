@@ -13,9 +13,8 @@ from workers.engine.capture import capture_by_hooks
 from workers.engine.featurevis import batch
 from workers.engine.featurevis.options import RenderOptions
 from workers.engine.featurevis.relu import REDIRECT_STEPS
-from workers.engine.featurevis.render import render_units
+from workers.engine.featurevis.render import render_units, rendered_network
 from workers.engine.featurevis.speedups import compiled
-from workers.engine.featurevis.speedups.fast import render_copy
 from workers.engine.featurevis.transforms import transformed_size
 from workers.engine.networks import LayerInfo, LoadedNetwork, load_builtin
 
@@ -64,7 +63,7 @@ def test_nothing_compiles_unless_the_options_ask(monkeypatch, hooked_forwards):
     render_units(network, "mixed3a", [0, 3], **FEW)
 
     assert hooked_forwards["hooked"] == STEPS + 1
-    assert render_copy(network, CPU) not in compiled._FORWARDS
+    assert rendered_network(network, "mixed3a", CPU, RenderOptions()) not in compiled._FORWARDS
 
 
 @pytest.mark.parametrize(
@@ -85,7 +84,8 @@ def test_compiled_steps_render_what_eager_steps_render(
     # every other step.
     assert hooked_forwards["hooked"] == REDIRECT_STEPS + 1
     out_size = transformed_size(FEW["size"]) if transforms else None
-    assert compiled._FORWARDS[render_copy(network, CPU)][(layer, True, out_size)] is not None
+    rendered = rendered_network(network, layer, CPU, RenderOptions())
+    assert compiled._FORWARDS[rendered][(layer, True, out_size)] is not None
 
     _same_renders(with_compile, render_units(network, layer, [0, 3, 7], **settings))
 
@@ -122,7 +122,8 @@ def test_a_failing_compile_falls_back_to_the_eager_network(monkeypatch, compilin
     with caplog.at_level(logging.WARNING, logger=compiled.__name__):
         with_fallback = render_units(network, "conv2d2", [1, 2], options=compiling, **FEW)
 
-    assert compiled._FORWARDS[render_copy(network, CPU)][("conv2d2", True, None)] is None
+    rendered = rendered_network(network, "conv2d2", CPU, RenderOptions())
+    assert compiled._FORWARDS[rendered][("conv2d2", True, None)] is None
     assert "rendering conv2d2 eagerly: torch.compile failed" in caplog.text
     _same_renders(with_fallback, render_units(network, "conv2d2", [1, 2], **FEW))
 
