@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from annotations.formats.taxonomy_export import PATH_SEPARATOR
 from annotations.models import Release, ReleaseAssignment, ReleaseGroup
 from annotations.selectors.exports import CHUNK_SIZE
-from server.errors import NotFound, ValidationFailed
+from server.errors import NotFound, UnknownReference, ValidationFailed
 from workers.addresses import UnitAddress
 
 GROUP_FIELDS = ("description", "color", "order", "layer_id")
@@ -51,6 +51,27 @@ def release_previous(*, release):
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def release_against(*, release, name=None):
+    """The older release to compare ``release`` with: release ``name`` of the same project
+    (any release, not only the one before), or without a name the one made just before.
+    UnknownReference on ``against`` when there is none."""
+    if name:
+        older = Release.objects.filter(project_id=release.project_id, name=name).first()
+        if older is None:
+            raise UnknownReference(
+                f"No release {name!r} in this project to compare with.",
+                fields={"against": ["Unknown release."]},
+            )
+        return older
+    older = release_previous(release=release)
+    if older is None:
+        raise UnknownReference(
+            f"No release before {release.name} to compare with; name one in `against`.",
+            fields={"against": ["Required: this is the first release."]},
+        )
+    return older
 
 
 def release_diff(*, older, newer):

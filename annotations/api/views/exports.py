@@ -24,9 +24,9 @@ from annotations.api.serializers_exports import (
 from annotations.api.views.base import ProjectView
 from annotations.selectors.exports import export_network_get
 from annotations.selectors.releases import (
+    release_against,
     release_diff,
     release_get,
-    release_previous,
     releases_of,
 )
 from annotations.selectors.taxonomy import project_network_get
@@ -228,8 +228,9 @@ class ReleaseDiffView(ProjectView):
         parameters=[
             OpenApiParameter(
                 "against",
-                description="The older release to compare with; the one made just before "
-                "this release when left out.",
+                description="The release to compare with (any release of the project; "
+                "one that names none gives 422); the one made just before this release when "
+                "left out.",
             )
         ],
         responses={200: ReleaseDiffOutputSerializer, **READ_ERRORS},
@@ -239,15 +240,5 @@ class ReleaseDiffView(ProjectView):
     )
     def get(self, request, slug, name):
         newer = release_get(project=self.project, name=name)
-        against = request.query_params.get("against")
-        older = (
-            release_get(project=self.project, name=against)
-            if against
-            else release_previous(release=newer)
-        )
-        if older is None:
-            raise UnknownReference(
-                f"No release before {newer.name} to compare with; name one in `against`.",
-                fields={"against": ["Required: this is the first release."]},
-            )
+        older = release_against(release=newer, name=request.query_params.get("against"))
         return Response(ReleaseDiffOutputSerializer(release_diff(older=older, newer=newer)).data)

@@ -39,7 +39,7 @@ def test_release_twice_compare_and_download_the_json_export(browse):
     page.get_by_label("Name").fill("v2")
     page.get_by_label("Notes").fill("Unit 2 is a curve detector too.")
     page.get_by_role("button", name="Make release").click()
-    page.get_by_role("button", name="Changes since v1").click()
+    page.get_by_role("button", name="Changes in v2").click()
     page.locator("#diff-title", has_text="Changes from v1 to v2").wait_for()
     assert "inceptionv1/mixed3b:2 no group → Curves" in page.locator("#diff").inner_text()
     screenshot(page, "exports")

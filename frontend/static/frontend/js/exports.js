@@ -1,4 +1,4 @@
-// Releases: list, make, download and compare with the one before.
+// Releases: list, make, download, and compare with any earlier release.
 import { get, post } from "./api.js";
 import { $, announce, attempt, h, when } from "./dom.js";
 
@@ -23,8 +23,8 @@ function list(title, items, describe) {
   return h("div", {}, h("h3", {}, `${title} (${items.length})`), h("ul", { class: "feed" }, items.map((item) => h("li", {}, describe(item)))));
 }
 
-async function showDiff(release) {
-  const diff = await attempt(`Comparing ${release.name}`, () => get(`${releasesPath}${encodeURIComponent(release.name)}/diff/`));
+async function showDiff(release, against) {
+  const diff = await attempt(`Comparing ${release.name}`, () => get(`${releasesPath}${encodeURIComponent(release.name)}/diff/`, { against }));
   if (!diff) return;
   const groups = diff.groups;
   const sections = [
@@ -40,7 +40,23 @@ async function showDiff(release) {
   $("#diff").replaceChildren(...(sections.length ? sections : [h("p", { class: "empty" }, "Nothing changed.")]));
 }
 
-function releaseRow(release, older) {
+// The releases made before ``release`` (newest first); the one just before is chosen.
+function compareControl(release, earlier) {
+  if (!earlier.length) return null;
+  const chooser = h(
+    "select",
+    { "aria-label": `Compare ${release.name} with`, dataset: { against: release.name } },
+    earlier.map((older) => h("option", { value: older.name }, older.name)),
+  );
+  return h(
+    "div",
+    { class: "row compare-releases" },
+    chooser,
+    h("button", { type: "button", onclick: () => showDiff(release, chooser.value) }, "Changes", h("span", { class: "visually-hidden" }, ` in ${release.name}`)),
+  );
+}
+
+function releaseRow(release, earlier) {
   return h(
     "tr",
     { dataset: { release: release.name } },
@@ -49,7 +65,7 @@ function releaseRow(release, older) {
     h("td", { class: "num" }, release.unit_count),
     h("td", {}, release.created_by ?? ""),
     h("td", {}, downloads(release)),
-    h("td", {}, older ? h("button", { type: "button", onclick: () => showDiff(release) }, `Changes since ${older.name}`) : null),
+    h("td", {}, compareControl(release, earlier)),
   );
 }
 
@@ -59,7 +75,7 @@ async function showReleases() {
   const releases = data.results;
   $("#release-rows").replaceChildren(
     ...(releases.length
-      ? releases.map((release, at) => releaseRow(release, releases[at + 1]))
+      ? releases.map((release, at) => releaseRow(release, releases.slice(at + 1)))
       : [h("tr", {}, h("td", { colspan: 6, class: "empty" }, "No releases yet."))]),
   );
 }
