@@ -21,5 +21,6 @@ urlpatterns = [
     path(f"{PROJECT}jobs/", views.jobs_page, name="jobs"),
     path(f"{PROJECT}exports/", views.exports_page, name="exports"),
     path(f"{PROJECT}settings/", views.settings_page, name="settings"),
+    path(f"{PROJECT}compare/<slug:network>/", views.compare_page, name="compare"),
     path(f"{PROJECT}circuits/<int:circuit_id>/", views.circuit_page, name="circuit"),
 ]

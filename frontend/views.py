@@ -17,7 +17,9 @@ from annotations.selectors.networks import project_networks
 from annotations.selectors.projects import project_get_for_user, projects_for_user
 from frontend.selectors import labelled_share_by_layer
 from server.errors import DomainError
-from workers.models import Network
+from workers import jobkinds
+from workers.addresses import MalformedAddress, UnitAddress
+from workers.models import Job, Network
 from workers.selectors.catalog import layers_of, networks_for_user
 
 
@@ -134,11 +136,71 @@ def settings_page(request, slug):
     )
 
 
+# The request form offers every kind a user may request, the most used first.
+KIND_ORDER = ["feature_visualization", "dataset_examples", "weights", "first_layer_weights"]
+
+
+def _job_kinds():
+    names = sorted(
+        jobkinds.REQUESTABLE_KINDS,
+        key=lambda name: (
+            name not in KIND_ORDER,
+            KIND_ORDER.index(name) if name in KIND_ORDER else 0,
+        ),
+    )
+    # The weights job reads the nearest earlier layer with spatial kernels by default.
+    labels = {**dict(Job.Kind.choices), "weights": "weights from an earlier layer"}
+    return [
+        {
+            "name": name,
+            "label": labels.get(name, name.replace("_", " ")),
+            "description": jobkinds.JOB_KINDS[name].description,
+        }
+        for name in names
+    ]
+
+
 @login_required
 def jobs_page(request, slug):
     project = _project(request, slug)
     layers = labelled_share_by_layer(project=project)
-    return render(request, "frontend/jobs.html", {"project": project, "layers": layers})
+    context = {
+        "project": project,
+        "layers": layers,
+        "job_kinds": _job_kinds(),
+        "tuning_families": jobkinds.TUNING_FAMILIES,
+        "tuning_angle_steps": jobkinds.JOB_KINDS["tuning"].params["angle_step"].choices,
+    }
+    return render(request, "frontend/jobs.html", context)
+
+
+COMPARE_ROWS = [
+    ("group", "Group"),
+    ("featurevis", "Feature visualization"),
+    ("examples", "Dataset examples"),
+    ("distribution", "Activation histogram"),
+    ("weights", "Incoming weights"),
+    ("stats", "Statistics"),
+]
+# Columns a screen can still show side by side.
+COMPARE_MAX_UNITS = 12
+
+
+@login_required
+def compare_page(request, slug, network):
+    """Units of one network side by side: ``?units=features.2:1,features.2:5``."""
+    project = _project(request, slug)
+    try:
+        addresses = [
+            str(UnitAddress.parse(text))
+            for text in request.GET.get("units", "").split(",")
+            if text.strip()
+        ]
+    except MalformedAddress as error:
+        raise Http404(str(error)) from error
+    units = list(dict.fromkeys(addresses))[:COMPARE_MAX_UNITS]
+    context = {"project": project, "network": network, "units": units, "rows": COMPARE_ROWS}
+    return render(request, "frontend/compare.html", context)
 
 
 @login_required

@@ -3,8 +3,10 @@
 import { get, getBytes, post, projectPaths, request } from "./api.js";
 import { $, announce, attempt, h, pageLinks } from "./dom.js";
 import { eventItem, fill, hypothesisItem } from "./lists.js";
+import { colourScale, kernelGrid } from "./lightbox.js";
 import { parseNpy } from "./npy.js";
 import { mountThread } from "./thread.js";
+import { byKind, exampleCaption, figure, firedText, histogram, images, neverFired, neverFiredMark, summaryOf } from "./unit_figures.js";
 
 const page = $("#unit-page");
 const { project: slug, network, address, role } = page.dataset;
@@ -12,46 +14,60 @@ const [layer, indexText] = [address.slice(0, address.lastIndexOf(":")), address.
 const index = Number(indexText);
 const paths = projectPaths(slug);
 const links = pageLinks(slug);
-const VARIANT_ORDER = ["positive", "neuron", "negative"];
-
-function figure(artifact, caption, { pixelated = false, width } = {}) {
-  return h(
-    "figure",
-    {},
-    h("img", { src: artifact.download_url, alt: `${address} ${caption}`, loading: "lazy", class: pixelated ? "pixelated" : null, width }),
-    h("figcaption", {}, caption),
-  );
-}
-
-function rank(variant) {
-  const at = VARIANT_ORDER.indexOf(variant);
-  return at === -1 ? VARIANT_ORDER.length : at;
-}
 
 function showFigures(container, figures, emptyText) {
   container.replaceChildren(...(figures.length ? figures : [h("p", { class: "empty" }, emptyText)]));
 }
 
-function images(rendering) {
-  return rendering.artifacts
-    .filter((artifact) => artifact.kind === "unit_image")
-    .sort((a, b) => rank(a.variant) - rank(b.variant) || a.variant.localeCompare(b.variant));
-}
-
-const summaryOf = (rendering) => rendering?.artifacts.find((artifact) => artifact.kind === "unit_json");
-
 function showFeatureVisualizations(renderings) {
   const figures = renderings.flatMap((rendering) =>
-    images(rendering).map((artifact) => figure(artifact, `${artifact.variant} · ${rendering.params.objective ?? ""} · job #${rendering.job}`, { width: 160 })),
+    images(rendering).map((artifact) => {
+      const caption = `${artifact.variant} · ${rendering.params.objective ?? ""} · job #${rendering.job}`;
+      const values = () => ({
+        values: [
+          ["job", `#${rendering.job} (${rendering.kind.replaceAll("_", " ")})`],
+          ...Object.entries(rendering.params).filter(([name]) => ["objective", "steps", "size", "seed", "param"].includes(name)),
+          ...(artifact.meta.final_mean === undefined ? [] : [["final mean activation", artifact.meta.final_mean], ["final max activation", artifact.meta.final_max]]),
+        ],
+      });
+      return figure(artifact, { alt: `${address} ${caption}`, caption, width: 160, pixelated: rendering.kind === "first_layer_weights", describe: values });
+    }),
   );
   showFigures($("#featurevis"), figures, "Not rendered yet: request a feature visualization of this layer on the Jobs page.");
 }
 
-function showExamples(renderings) {
-  const figures = renderings.flatMap((rendering) =>
-    images(rendering).map((artifact) => figure(artifact, `${artifact.variant === "top" ? "strongest" : "weakest"} activations · best ${artifact.meta.best?.toFixed?.(2) ?? ""}`)),
+function exampleValues(summary, variant) {
+  return (summary?.[variant] ?? []).map((entry, at) => [`${at + 1}. ${entry.image}`, entry.value]);
+}
+
+async function showExamples(renderings, card) {
+  const container = $("#examples");
+  const summaries = new Map(
+    await Promise.all(
+      renderings.map(async (rendering) => {
+        const artifact = summaryOf(rendering);
+        return [rendering.job, artifact ? await get(artifact.download_url).catch(() => null) : null];
+      }),
+    ),
   );
-  showFigures($("#examples"), figures, "No dataset examples yet.");
+  const figures = renderings.flatMap((rendering) =>
+    images(rendering).map((artifact) => {
+      const caption = `${exampleCaption(artifact)} · ${rendering.params.dataset} · job #${rendering.job}`;
+      const describe = () => ({
+        values: [["dataset", rendering.params.dataset], ...exampleValues(summaries.get(rendering.job), artifact.variant)],
+        extra: h("p", { class: "meta" }, "Each crop shows at least 32 px of the image around the unit's receptive field, which is outlined in magenta where it is smaller than the crop."),
+      });
+      return figure(artifact, { alt: `${address} ${caption}`, caption, describe });
+    }),
+  );
+  const distributions = (card.activation_distributions ?? []).map((distribution) => histogram(distribution));
+  const fired = (card.fired_on ?? []).map((entry) => h("li", { class: entry.never_fired ? "never-fired-item" : null }, firedText(entry)));
+  container.replaceChildren(
+    ...[neverFiredMark(neverFired(card))].filter(Boolean),
+    ...(figures.length ? figures : [h("p", { class: "empty" }, "No dataset examples yet.")]),
+    fired.length ? h("ul", { class: "fired-on" }, fired) : "",
+    ...distributions,
+  );
 }
 
 async function showWeights(rendering) {
@@ -63,9 +79,16 @@ async function showWeights(rendering) {
   const summary = await attempt("Loading the weights", () => get(summaryOf(rendering).download_url));
   if (!summary) return;
   const strip = images(rendering)[0];
+  const max = Math.max(1e-12, ...summary.incoming.flatMap((entry) => entry.kernel.flat().map(Math.abs)));
+  const describe = () => ({
+    caption: `${address}: incoming kernels from ${summary.source_layer} (${summary.mode}), strongest first`,
+    values: [["source layer", summary.source_layer], ["weights", summary.mode], ["kernels", summary.incoming.length], ["largest |w|", max]],
+    extra: h("div", {}, colourScale(max), kernelGrid(summary.incoming, max)),
+  });
   container.replaceChildren(
     ...[
-      strip ? figure(strip, "kernels, strongest first", { pixelated: true }) : null,
+      strip ? figure(strip, { alt: `${address} incoming kernels from ${summary.source_layer}`, caption: "kernels, strongest first (select to enlarge with values)", pixelated: true, describe }) : null,
+      strip ? colourScale(max) : null,
       weightsTable(`Strongest incoming from ${summary.source_layer} (${summary.mode}), job #${rendering.job}:`, summary.incoming),
     ].filter(Boolean),
   );
@@ -237,6 +260,16 @@ async function showLinks() {
   fill($("#links-list"), items, "No confirmed links.");
 }
 
+/** A unit that never fired says so at the top of its card, beside its group. */
+function markNeverFired(card) {
+  const datasets = neverFired(card).map((entry) => entry.dataset);
+  if (!datasets.length) return;
+  $("#unit-group").after(
+    " ",
+    h("span", { class: "pill never-fired-pill", id: "never-fired", title: datasets.map((name) => firedText({ never_fired: true, dataset: name, of: card.fired_on.find((entry) => entry.dataset === name).of })).join("; ") }, `never fired on ${datasets.join(", ")}`),
+  );
+}
+
 async function start() {
   $("#group-form").addEventListener("submit", setGroup);
   document.addEventListener("keydown", (event) => {
@@ -251,11 +284,11 @@ async function start() {
   ]);
   const summary = loadSummary();
   if (card) {
-    const byKind = (kind) => card.renderings.filter((rendering) => rendering.kind === kind);
-    showFeatureVisualizations([...byKind("feature_visualization"), ...byKind("first_layer_weights")]);
-    showExamples(byKind("dataset_examples"));
+    markNeverFired(card);
+    showFeatureVisualizations([...byKind(card, "feature_visualization"), ...byKind(card, "first_layer_weights")]);
     await Promise.all([
-      showWeights(byKind("weights")[0]),
+      attempt("Loading the dataset examples", () => showExamples(byKind(card, "dataset_examples"), card)),
+      showWeights(byKind(card, "weights")[0]),
       attempt("Loading outgoing weights", showOutgoing),
       showStats(card.renderings),
     ]);
