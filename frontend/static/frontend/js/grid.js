@@ -3,6 +3,7 @@
 import { get, post, projectPaths } from "./api.js";
 import { $, announce, attempt, h, pageLinks, reportError, swatch } from "./dom.js";
 import { evidenceChosen, mountEvidencePicker } from "./evidence.js";
+import { mountGridState } from "./grid_state.js";
 import { dragSelect, Selection } from "./selection.js";
 
 const page = $("#grid-page");
@@ -350,6 +351,8 @@ async function start() {
     if (document.visibilityState === "visible" && page.dataset.ready === "true") reload();
   });
   const loaded = await reload();
+  // Filters, picture kind and selection from the URL (and kept in it from now on).
+  if (loaded) mountGridState(selection);
   if (loaded) await state.spriteDecoded;
   page.dataset.ready = loaded ? "true" : "failed";
   performance.mark("grid-interactive");
