@@ -86,7 +86,17 @@ def render_feature_visualization(job, network, artifacts, report):
                 content_type="application/json",
             )
         artifacts.flush()
-        report(len(tiles), total, f"{len(tiles)} of {total} units", force=True)
+        steps = params["steps"]
+        report(len(tiles) * steps, total * steps, f"{len(tiles)} of {total} units", force=True)
+
+    def on_step(step, steps, batch_units):
+        # Image-steps done: the recorded units' and this batch's so far.
+        done = len(tiles) * steps + len(batch_units) * step
+        report(
+            done,
+            total * steps,
+            f"{len(tiles)} of {total} units · step {step} of {steps} on {len(batch_units)}",
+        )
 
     render_units(
         network,
@@ -104,6 +114,7 @@ def render_feature_visualization(job, network, artifacts, report):
         batch_size=settings.ATLAS_RENDER_BATCH_SIZE or None,
         options=runtime.render_options(),
         on_batch=on_batch,
+        on_step=on_step,
     )
     rendered = time.perf_counter()
     add_layer_sprite(job, artifacts, tiles)

@@ -1,7 +1,7 @@
 """One batch of feature visualizations: many images optimised in one Adam run."""
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -222,12 +222,14 @@ def _optimise(
     items: Sequence[RenderItem],
     settings: RenderSettings,
     options: RenderOptions,
+    on_step: Callable[[int], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Final images [B, 3, size, size] in [0, 1] and sampled objectives [B, samples].
 
     On CUDA with `options.cuda_graphs`, the steps after the redirected-gradient ones replay a
     CUDA graph of one step: the same kernels on the same buffers, without Python or launch
-    costs in between.
+    costs in between. on_step(steps done) after each step; it reads nothing from the device,
+    so it adds no synchronisation.
     """
     graphs = options.cuda_graphs and network.device.type == "cuda" and settings.steps > GRAPH_FROM
     step = _Step(network, items, settings, graphs=graphs, compile=options.compile)
@@ -237,6 +239,8 @@ def _optimise(
     def record(index: int, objectives: torch.Tensor):
         if index in sampled:
             samples.append(objectives.clone())
+        if on_step is not None:
+            on_step(index + 1)
 
     eager = REDIRECT_STEPS if graphs else settings.steps
     for index in range(eager):
@@ -282,9 +286,11 @@ def render_batch(
     items: Sequence[RenderItem],
     settings: RenderSettings,
     options: RenderOptions,
+    on_step: Callable[[int], None] | None = None,
 ) -> list[UnitRender]:
-    """Render a batch of items in one optimisation; `network` is a render copy."""
-    images, samples = _optimise(network, items, settings, options)
+    """Render a batch of items in one optimisation; `network` is a render copy.
+    on_step(steps done): after each optimisation step."""
+    images, samples = _optimise(network, items, settings, options, on_step)
     stats = _final_stats(network, images, items, settings)
     steps = curve_steps(settings.steps)
     pixels = to_uint8(images)

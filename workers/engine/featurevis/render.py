@@ -19,6 +19,8 @@ DEFAULT_BATCH = {"cuda": 256, "cpu": 8}
 VARIANTS = {"channel": "positive", "neuron": "neuron", "negative": "negative"}
 
 OnBatch = Callable[[list[UnitRender], int, int], None]
+# on_step(step, steps, units): a step of the batch now optimising `units` is done.
+OnStep = Callable[[int, int, list[int]], None]
 
 
 def _unit_groups(units: Sequence[int], objective: str, diversity: int) -> list[list[RenderItem]]:
@@ -80,6 +82,7 @@ def render_units(
     device: torch.device | str | None = None,
     options: RenderOptions | None = None,
     on_batch: OnBatch | None = None,
+    on_step: OnStep | None = None,
 ) -> list[UnitRender]:
     """Feature visualizations of units of one layer, many units per optimisation.
 
@@ -95,6 +98,8 @@ def render_units(
     Where the layer ends in a capping activation (ReLU, ReLU6, hard-tanh), the objective
     reads its pre-activation (pre_activation.py); each render's `objective_at` says which.
     on_batch(renders, done, total): called after each batch.
+    on_step(step, steps, units): called after each optimisation step of a batch, with the
+    units that batch renders (a job's progress inside a batch).
     """
     channels = network.layer(layer).channels
     units = [int(unit) for unit in units]
@@ -135,6 +140,7 @@ def render_units(
             (batch_size or DEFAULT_BATCH.get(device.type, DEFAULT_BATCH["cpu"])) // settings.group,
         ),
         on_batch=on_batch,
+        on_step=on_step,
     )
 
 
@@ -146,6 +152,7 @@ def _render_groups(
     *,
     capacity: int,
     on_batch: OnBatch | None,
+    on_step: OnStep | None = None,
 ) -> list[UnitRender]:
     """Render up to `capacity` groups per batch, halving it and retrying when memory runs out.
 
@@ -162,7 +169,10 @@ def _render_groups(
         chunk = groups[start : start + -(-left // batches)]
         try:
             items = [item for group in chunk for item in group]
-            batch = render_batch(network, items, settings, options)
+            units = [group[0].unit for group in chunk]
+            batch = render_batch(
+                network, items, settings, options, _batch_steps(on_step, settings.steps, units)
+            )
         except torch.OutOfMemoryError:
             if len(chunk) == 1:
                 raise
@@ -173,3 +183,10 @@ def _render_groups(
         if on_batch is not None:
             on_batch(batch, len(renders), total)
     return renders
+
+
+def _batch_steps(on_step: OnStep | None, steps: int, units: list[int]):
+    """`on_step` bound to the batch that renders `units`: called with the step alone."""
+    if on_step is None:
+        return None
+    return lambda step: on_step(step, steps, units)

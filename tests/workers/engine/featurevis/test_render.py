@@ -194,11 +194,11 @@ def test_diversity_batches_hold_whole_groups(tiny_network):
 def test_out_of_memory_halves_the_batch_and_retries_it(tiny_network, monkeypatch):
     attempts = []
 
-    def small_memory(network, items, settings, options):
+    def small_memory(network, items, settings, options, on_step=None):
         attempts.append(len(items))
         if len(items) > 2:
             raise torch.OutOfMemoryError("out of memory")
-        return render_batch(network, items, settings, options)
+        return render_batch(network, items, settings, options, on_step)
 
     render_batch = render.render_batch
     monkeypatch.setattr(render, "render_batch", small_memory)
@@ -212,7 +212,7 @@ def test_out_of_memory_halves_the_batch_and_retries_it(tiny_network, monkeypatch
 
 
 def test_out_of_memory_on_a_single_unit_is_raised(tiny_network, monkeypatch):
-    def no_memory(network, items, settings, options):
+    def no_memory(network, items, settings, options, on_step=None):
         raise torch.OutOfMemoryError("out of memory")
 
     monkeypatch.setattr(render, "render_batch", no_memory)
