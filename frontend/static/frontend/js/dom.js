@@ -34,8 +34,19 @@ export function reportError(error, context = "") {
     fields.length ? h("ul", {}, fields) : null,
     h("button", { type: "button", class: "dismiss", "aria-label": "Dismiss", onclick: () => message.remove() }, "×"),
   );
-  $("#alerts").append(message);
+  dock(message);
   return message;
+}
+
+/** Add a message to the dock under the header. The dock takes room of its own: the page below
+ * it moves down instead of being covered, wherever it is scrolled to (the browser's scroll
+ * anchoring would hold the page still, under the grown dock). */
+function dock(message) {
+  const scrolled = scrollY;
+  const alerts = $("#alerts");
+  alerts.append(message);
+  alerts.scrollTop = alerts.scrollHeight; // the newest in view when the dock is full (it scrolls)
+  if (scrollY !== scrolled) scrollTo({ top: scrolled, behavior: "instant" });
 }
 
 /** A short, polite confirmation. */
@@ -76,8 +87,8 @@ export function showConflict({ title, mine, theirs, fields, onRetry }) {
     h("button", { type: "button", class: "primary", onclick: () => { panel.remove(); onRetry(); } }, `Retry on version ${theirs.version}`),
     h("button", { type: "button", onclick: () => panel.remove() }, "Dismiss"),
   );
-  $("#alerts").append(panel);
-  panel.querySelector("button").focus();
+  dock(panel);
+  panel.querySelector("button").focus({ preventScroll: true });
   return panel;
 }
 

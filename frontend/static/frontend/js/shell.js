@@ -1,5 +1,22 @@
-// Every project page: the unread-notification count in the header.
+// Every page: focused controls kept clear of the sticky header and message dock, and on
+// project pages the unread-notification count in the header.
 import { get } from "./api.js";
+
+// Whatever sticks to the top of the window (the header and the dock of alerts below it, or the
+// dock alone on a narrow screen) gets its height as the page's scroll padding, so that moving
+// the focus or following a link never leaves a control underneath it.
+function keepFocusClearOfTheTop() {
+  const top = document.getElementById("top");
+  const alerts = document.getElementById("alerts");
+  const measure = () => {
+    const sticky = getComputedStyle(top).display === "contents" ? alerts : top;
+    document.documentElement.style.setProperty("--top-height", `${sticky.offsetHeight}px`);
+  };
+  const observer = new ResizeObserver(measure);
+  observer.observe(top.querySelector("header"));
+  observer.observe(alerts);
+  addEventListener("resize", measure);
+}
 
 async function showUnread() {
   const badge = document.getElementById("unread");
@@ -15,6 +32,7 @@ async function showUnread() {
   }
 }
 
+keepFocusClearOfTheTop();
 // A page that measures its own first paint (the grid) says when it is ready; the badge
 // waits for it so that it never competes with the grid's two requests.
 if (document.querySelector("[data-measured]")) {
