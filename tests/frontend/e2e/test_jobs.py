@@ -67,12 +67,12 @@ def test_a_requested_render_runs_with_live_progress_and_a_queued_one_can_be_canc
     page.goto("/p/mobile/jobs/")
     page.evaluate(WATCH_PROGRESS)
 
-    page.get_by_label("Layer").select_option(label="mobilenet-v2 / features.2 (24)")
-    page.get_by_label("Kind").select_option("feature_visualization")
-    page.get_by_label("Steps").fill("24")
-    page.get_by_label("Size").fill("64")
-    page.get_by_label("Units").fill("0-7")
-    page.get_by_role("button", name="Request render").click()
+    page.get_by_label("Layer", exact=True).select_option(label="mobilenet-v2 / features.2 (24)")
+    page.get_by_label("Kind", exact=True).select_option("feature_visualization")
+    page.get_by_label("Steps", exact=True).fill("24")
+    page.get_by_label("Size", exact=True).fill("64")
+    page.get_by_label("Units", exact=True).fill("0-7")
+    page.get_by_role("button", name="Request job").click()
     done = page.locator("#job-rows tr[data-status=succeeded]")
     done.wait_for(timeout=300_000)  # a real render on the CPU, however loaded
     seen = page.evaluate("window.seenProgress")
@@ -91,8 +91,8 @@ def test_a_requested_render_runs_with_live_progress_and_a_queued_one_can_be_canc
     screenshot(page, "jobs")
     assert done.locator("a").get_attribute("href") == "/p/mobile/grid/mobilenet-v2/features.2/"
 
-    page.get_by_label("Kind").select_option("dataset_examples")
-    page.get_by_role("button", name="Request render").click()
+    page.get_by_label("Kind", exact=True).select_option("dataset_examples")
+    page.get_by_role("button", name="Request job").click()
     queued = page.locator("#job-rows tr[data-status=queued]")
     queued.get_by_role("button", name="Cancel").click()
     page.locator("#job-rows tr[data-status=cancelled]").wait_for()
