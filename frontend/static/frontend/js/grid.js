@@ -47,21 +47,25 @@ function paintUnit(tile, unit) {
   tile.style.setProperty("--group", group ? group.color : "transparent");
   tile.classList.toggle("grouped", Boolean(group));
   tile.classList.toggle("reviewing", unit.open_hypotheses > 0);
+  const silent = Boolean(unit.fired_on?.never_fired);
+  tile.classList.toggle("never-fired", silent);
   tile.title = [
     address(unit.index),
     group ? group.name : "no group",
+    silent ? `never fired on ${unit.fired_on.dataset} (0 of ${unit.fired_on.of} images)` : "",
     unit.open_hypotheses ? `${unit.open_hypotheses} open hypothesis(es)` : "",
     unit.comments ? `${unit.comments} comment(s)` : "",
   ].filter(Boolean).join(" · ");
   tile.setAttribute("aria-label", tile.title);
   tile.querySelector(".badges")?.remove();
-  if (unit.open_hypotheses || unit.comments) {
+  if (unit.open_hypotheses || unit.comments || silent) {
     tile.append(
       h(
         "span",
         { class: "badges", "aria-hidden": "true" },
-        unit.open_hypotheses ? h("span", { class: "badge review" }, unit.open_hypotheses) : null,
-        unit.comments ? h("span", { class: "badge talk" }, unit.comments) : null,
+        silent ? h("span", { class: "badge silent", title: "never fired", "data-count": 0 }) : null,
+        unit.open_hypotheses ? h("span", { class: "badge review", "data-count": unit.open_hypotheses }) : null,
+        unit.comments ? h("span", { class: "badge talk", "data-count": unit.comments }) : null,
       ),
     );
   }
@@ -132,8 +136,10 @@ function drawLegend() {
   const labelled = state.units.length - ungrouped;
   const reviewing = state.units.filter((unit) => unit.open_hypotheses > 0).length;
   const share = state.units.length ? Math.round((100 * labelled) / state.units.length) : 0;
+  const silent = state.units.filter((unit) => unit.fired_on?.never_fired);
   const sprite = state.sprite ? `${state.sprite.kind.replaceAll("_", " ")}, job #${state.sprite.job}` : "no rendering yet";
-  $("#grid-summary").textContent = `${state.units.length} units · ${labelled} labelled (${share}%) · ${reviewing} under review · pictures: ${sprite}`;
+  const silentText = silent.length ? ` · ${silent.length} never fired on ${silent[0].fired_on.dataset}` : "";
+  $("#grid-summary").textContent = `${state.units.length} units · ${labelled} labelled (${share}%) · ${reviewing} under review${silentText} · pictures: ${sprite}`;
 }
 
 function applyFilters() {
@@ -146,7 +152,8 @@ function applyFilters() {
       !status ||
       (status === "unlabelled" && !unit.group) ||
       (status === "labelled" && unit.group) ||
-      (status === "under_review" && unit.open_hypotheses > 0);
+      (status === "under_review" && unit.open_hypotheses > 0) ||
+      (status === "never_fired" && Boolean(unit.fired_on?.never_fired));
     tile.hidden = !(byGroup && byStatus);
   }
   selection.retain(visibleOrder());
@@ -162,6 +169,9 @@ function showSelection() {
   const chosen = selection.sorted();
   $("#selection-count").textContent = chosen.length;
   $("#selection-list").textContent = chosen.length ? `${layer}: ${chosen.join(", ")}` : "Nothing selected.";
+  const compare = $("#compare-selection");
+  compare.hidden = chosen.length < 2;
+  compare.href = `/p/${slug}/compare/${network}/?units=${chosen.slice(0, 12).map(address).join(",")}`;
   if (chosen.length) loadGroups();
 }
 
