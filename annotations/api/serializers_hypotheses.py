@@ -9,7 +9,6 @@ from annotations.formats.markdown import render_markdown
 from annotations.models import Hypothesis, Review
 from annotations.selectors.hypotheses import EVIDENCE_CIRCUIT, EVIDENCE_MISSING
 from annotations.services.hypotheses import (
-    DEFAULT_COLOR,
     GROUP_NAME_MAX_LENGTH,
     TITLE_MAX_LENGTH,
 )
@@ -27,7 +26,13 @@ class NewGroupInputSerializer(serializers.Serializer):
     description = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=text_limits.DESCRIPTION
     )
-    color = ColorField(required=False, default=DEFAULT_COLOR)
+    color = ColorField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Left out or null: on acceptance the group takes a palette colour no group of "
+        "the project has yet.",
+    )
 
 
 class HypothesisReviseInputSerializer(serializers.Serializer):
@@ -120,7 +125,9 @@ class NewGroupOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     parent = serializers.IntegerField(allow_null=True)
     description = serializers.CharField()
-    color = serializers.CharField()
+    color = serializers.CharField(
+        allow_null=True, help_text="null: a palette colour unused in the project, on acceptance."
+    )
 
 
 class EvidenceItemOutputSerializer(serializers.Serializer):

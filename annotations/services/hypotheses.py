@@ -32,7 +32,6 @@ from workers.models import Artifact, Unit
 # A revision leaves out what it does not change (None clears a proposal or the group).
 UNCHANGED = object()
 
-DEFAULT_COLOR = Group._meta.get_field("color").default
 GROUP_NAME_MAX_LENGTH = Group._meta.get_field("name").max_length
 TITLE_MAX_LENGTH = Hypothesis._meta.get_field("title").max_length
 
@@ -55,7 +54,8 @@ def hypothesis_create(
     """Write an open hypothesis about ``units`` ("layer:index" addresses of ``network``).
 
     proposed_group_id: an existing group for all the units; or new_group: ``{"name",
-    "parent" (a group id or None), "description", "color"}``, a group created on acceptance.
+    "parent" (a group id or None), "description", "color" (None: an unused palette colour)}``,
+    a group created on acceptance.
     group_id: the group the hypothesis is about. evidence: ids of artifacts of the units
     (or of their layers, or of the units of the circuit it is about); evidence_circuits: ids
     of circuits of the project. circuit_id: the circuit (of ``network``) it is about.
@@ -296,7 +296,8 @@ def _normalized_new_group(new_group):
         "name": str(new_group.get("name", "")).strip(),
         "parent": new_group.get("parent"),
         "description": new_group.get("description", ""),
-        "color": new_group.get("color") or DEFAULT_COLOR,
+        # None: the group takes an unused palette colour when it is created on acceptance.
+        "color": new_group.get("color") or None,
     }
 
 
@@ -308,7 +309,7 @@ def _new_group_problems(new_group, groups):
         problems.append(f"The name has at most {GROUP_NAME_MAX_LENGTH} characters.")
     if new_group["parent"] is not None and new_group["parent"] not in groups:
         problems.append(f"No group {new_group['parent']} in this project.")
-    if not is_color(new_group["color"]):
+    if new_group["color"] is not None and not is_color(new_group["color"]):
         problems.append("The color reads like #1f77b4.")
     return problems
 

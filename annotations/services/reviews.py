@@ -209,7 +209,7 @@ def _proposed_group(hypothesis, *, project, actor):
         name=spec["name"],
         parent=parent,
         description=spec["description"],
-        color=spec["color"],
+        color=spec.get("color"),  # None: group_create picks an unused palette colour
     )
     Hypothesis.objects.filter(pk=hypothesis.pk).update(proposed_group=group)
     return group

@@ -347,6 +347,38 @@ def test_a_network_the_project_does_not_study_is_a_422(layer, members):
     assert response.json()["fields"] == {"network": ["Object with name=resnet does not exist."]}
 
 
+def test_new_groups_proposed_without_a_colour_get_distinct_colours_on_acceptance(
+    layer, members, curves
+):
+    ids = []
+    for index, name in enumerate(["Small curves", "Large curves"]):
+        response = _create(
+            members[Role.ANNOTATOR],
+            units=[f"mixed3b:{index}"],
+            new_group={"name": name, "parent": curves.pk},
+        )
+        assert response.status_code == 201
+        assert response.json()["new_group"]["color"] is None
+        ids.append(response.json()["id"])
+
+    for hypothesis_id in ids:
+        assert _review(members[Role.REVIEWER], hypothesis_id, "approve").status_code == 201
+
+    small, large = (Group.objects.get(name=name) for name in ["Small curves", "Large curves"])
+    assert (small.parent, large.parent) == (curves, curves)
+    assert small.color != large.color
+    assert curves.color not in {small.color, large.color}
+
+
+def test_a_null_new_group_colour_is_taken_and_a_malformed_one_is_a_400(layer, members):
+    accepted = _create(members[Role.ANNOTATOR], new_group={"name": "Small curves", "color": None})
+    refused = _create(members[Role.ANNOTATOR], new_group={"name": "Big", "color": "red"})
+
+    assert accepted.status_code == 201
+    assert accepted.json()["new_group"]["color"] is None
+    assert refused.status_code == 400
+
+
 def test_a_new_group_and_an_existing_one_together_are_a_422(layer, members, curves):
     response = _create(
         members[Role.ANNOTATOR], proposed_group=curves.pk, new_group={"name": "Small curves"}

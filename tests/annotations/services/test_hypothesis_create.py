@@ -115,14 +115,14 @@ def test_an_annotator_writes_a_hypothesis_recording_each_units_current_group(
     }
 
 
-def test_a_new_group_proposal_is_stored_with_its_defaults(project, layer, ada):
+def test_a_new_group_proposal_is_stored_with_its_defaults_and_no_colour(project, layer, ada):
     _create(project, layer, ada, units=["mixed3b:0"], new_group={"name": " Small curves "})
 
     assert Hypothesis.objects.values_list("new_group", flat=True).get() == {
         "name": "Small curves",
         "parent": None,
         "description": "",
-        "color": "#888888",
+        "color": None,
     }
     assert Group.objects.count() == 0
 

@@ -2,6 +2,7 @@ from unittest.mock import ANY
 
 import pytest
 
+from annotations.colors import PALETTE
 from annotations.models import (
     Assignment,
     Event,
@@ -331,6 +332,29 @@ def test_a_proposed_new_group_is_created_on_acceptance_only(project, layer, ada,
         "unit.assigned",
         "hypothesis.accepted",
     ]
+
+
+def test_new_groups_proposed_without_a_colour_get_distinct_palette_colours(
+    project, layer, ada, rev, curves
+):
+    hypotheses = [
+        hypothesis_create(
+            project=project,
+            network=layer.network,
+            title=f"Family {index}",
+            units=[f"mixed3b:{index}"],
+            new_group={"name": f"Family {index}"},
+            actor=ada,
+        )
+        for index in (0, 1)
+    ]
+
+    for hypothesis in hypotheses:
+        _review(hypothesis, rev)
+
+    colors = [Group.objects.get(name=f"Family {index}").color for index in (0, 1)]
+    assert colors == [PALETTE[0], PALETTE[1]]
+    assert curves.color not in colors
 
 
 def test_a_new_group_whose_name_was_taken_meanwhile_is_a_conflict(project, layer, ada, rev):

@@ -98,7 +98,7 @@ def test_switching_to_a_new_group_clears_the_existing_one(hypothesis, ada):
 
     assert Hypothesis.objects.values_list("proposed_group", "new_group").get() == (
         None,
-        {"name": "Small curves", "parent": None, "description": "", "color": "#888888"},
+        {"name": "Small curves", "parent": None, "description": "", "color": None},
     )
 
 
