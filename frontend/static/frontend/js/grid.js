@@ -4,6 +4,7 @@ import { get, post, projectPaths } from "./api.js";
 import { $, announce, attempt, h, pageLinks, reportError, swatch } from "./dom.js";
 import { evidenceChosen, mountEvidencePicker } from "./evidence.js";
 import { mountGridState } from "./grid_state.js";
+import { groupOptions, groupsFlat } from "./group_tree.js";
 import { dragSelect, Selection } from "./selection.js";
 
 const page = $("#grid-page");
@@ -12,7 +13,6 @@ const paths = projectPaths(slug);
 const links = pageLinks(slug);
 const grid = $("#grid");
 const KIND_ORDER = ["feature_visualization", "dataset_examples", "weights", "first_layer_weights"];
-const NEW_GROUP_COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#e15759", "#9c755f"];
 
 const state = { units: [], tiles: new Map(), sprites: [], sprite: null, focus: null, groups: null };
 const selection = new Selection(showSelection);
@@ -260,6 +260,11 @@ async function loadGroups() {
     $("#hypothesis-group").append(...groups.map((group) => h("option", { value: group.id }, group.name)));
     return groups;
   });
+  // A new group may go inside any group of the project, whatever its layer.
+  groupsFlat(slug).then(
+    (flat) => $("#hypothesis-new-group-parent").replaceChildren(...groupOptions(flat)),
+    (error) => reportError(error, "Loading the groups"),
+  );
   state.groups.catch((error) => {
     state.groups = null;
     reportError(error, "Loading the groups");
@@ -287,8 +292,9 @@ async function proposeHypothesis(event) {
   const choice = $("#hypothesis-group").value;
   const body = { network, units, title: $("#hypothesis-title").value, text: $("#hypothesis-text").value, ...evidenceChosen($("#hypothesis-evidence")) };
   if (choice === "new") {
-    const colorIndex = (state.groups ? (await state.groups).length : 0) % NEW_GROUP_COLORS.length;
-    body.new_group = { name: $("#hypothesis-new-group").value, color: NEW_GROUP_COLORS[colorIndex] };
+    // No colour: on acceptance the group takes one no group of the project has yet.
+    const parent = $("#hypothesis-new-group-parent").value;
+    body.new_group = { name: $("#hypothesis-new-group").value, parent: parent ? Number(parent) : null };
   } else if (choice) {
     body.proposed_group = Number(choice);
   }
@@ -351,7 +357,7 @@ async function start() {
   $("#hypothesis-form").addEventListener("submit", proposeHypothesis);
   mountEvidencePicker($("#hypothesis-evidence"), { slug, network, units: () => selection.sorted().map(address) });
   $("#hypothesis-group").addEventListener("change", (event) => {
-    $(".new-group").hidden = event.target.value !== "new";
+    for (const field of document.querySelectorAll("#hypothesis-form .new-group")) field.hidden = event.target.value !== "new";
     $("#hypothesis-new-group").required = event.target.value === "new";
   });
   $("#assign-form").addEventListener("focusin", loadGroups);

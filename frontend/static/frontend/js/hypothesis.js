@@ -3,6 +3,7 @@ import { get, projectPaths, request } from "./api.js";
 import { saveConditionally } from "./conflicts.js";
 import { $, announce, attempt, h, pageLinks, when } from "./dom.js";
 import { evidenceChosen, evidenceFigure, mountEvidencePicker, unitFigures } from "./evidence.js";
+import { groupOptions, groupsFlat } from "./group_tree.js";
 import { mountThread } from "./thread.js";
 
 const page = $("#hypothesis-page");
@@ -11,15 +12,66 @@ const id = Number(page.dataset.hypothesis);
 const paths = projectPaths(slug);
 const links = pageLinks(slug);
 const detail = paths.hypothesis(id);
-const COMPARED = ["status", "title", "text", "units", "proposed_group", "evidence", "evidence_circuits", "approvals"];
+const COMPARED = ["status", "title", "text", "units", "proposed_group", "new_group", "evidence", "evidence_circuits", "approvals"];
 // How many units show their own pictures beside the evidence (one request each).
 const PICTURED_UNITS = 8;
 let current = null; // {data, etag} as last read
+let groups = []; // the project's groups, parents first (group_tree.js)
 
 const read = () => request(detail);
 
 function groupName(group) {
   return group ? group.name : "—";
+}
+
+function parentPhrase(parent) {
+  if (parent === null) return "";
+  const group = groups.find((candidate) => candidate.id === parent);
+  return group ? ` inside ${group.name}` : ` inside group #${parent}`;
+}
+
+function showNewGroupFields() {
+  const isNew = $("#revise-group").value === "new";
+  for (const field of document.querySelectorAll("#revise-form .new-group")) field.hidden = !isNew;
+  $("#revise-new-group").required = isNew;
+}
+
+/** The revise form's group choice, as the API takes it. */
+function proposalChosen(seen) {
+  const choice = $("#revise-group").value;
+  if (choice !== "new") return { proposed_group: choice ? Number(choice) : null, new_group: null };
+  const parent = $("#revise-new-group-parent").value;
+  // Keys in the API's order, so an unchanged proposal compares equal.
+  const newGroup = {
+    name: $("#revise-new-group").value,
+    parent: parent ? Number(parent) : null,
+    description: seen.new_group?.description ?? "",
+    color: seen.new_group?.color ?? null,
+  };
+  return { proposed_group: null, new_group: newGroup };
+}
+
+function fillProposal(hypothesis) {
+  const select = $("#revise-group");
+  // A proposed group missing from the list (deleted since) still shows as chosen.
+  const listed = new Set(groups.map((group) => group.id));
+  const missing = hypothesis.proposed_group && !listed.has(hypothesis.proposed_group.id) ? [hypothesis.proposed_group] : [];
+  select.replaceChildren(
+    h("option", { value: "" }, "none"),
+    h("option", { value: "new" }, "a new group…"),
+    ...groupOptions(groups, null),
+    ...missing.map((group) => h("option", { value: group.id }, group.name)),
+  );
+  select.value = hypothesis.proposed_group ? String(hypothesis.proposed_group.id) : hypothesis.new_group ? "new" : "";
+  $("#revise-new-group").value = hypothesis.new_group?.name ?? "";
+  const parentSelect = $("#revise-new-group-parent");
+  parentSelect.replaceChildren(...groupOptions(groups));
+  const parent = hypothesis.new_group?.parent ?? null;
+  if (parent !== null && !groups.some((group) => group.id === parent)) {
+    parentSelect.append(h("option", { value: parent }, `group #${parent}`));
+  }
+  parentSelect.value = parent === null ? "" : String(parent);
+  showNewGroupFields();
 }
 
 function render({ data: hypothesis }) {
@@ -37,7 +89,7 @@ function render({ data: hypothesis }) {
   const proposal = hypothesis.proposed_group
     ? `Proposes group ${hypothesis.proposed_group.name} for these units.`
     : hypothesis.new_group
-      ? `Proposes a new group “${hypothesis.new_group.name}” for these units.`
+      ? `Proposes a new group “${hypothesis.new_group.name}”${parentPhrase(hypothesis.new_group.parent)} for these units.`
       : "Proposes no group change.";
   $("#hypothesis-proposal").textContent = proposal;
   $("#unit-count").textContent = hypothesis.unit_groups.length;
@@ -83,6 +135,7 @@ function render({ data: hypothesis }) {
     $("#revise-title").value = hypothesis.title;
     $("#revise-text").value = hypothesis.text;
     $("#revise-units").value = hypothesis.units.join(", ");
+    fillProposal(hypothesis);
     // Mounted once per version, so a re-read does not drop what is being chosen.
     if ($("#revise-evidence").dataset.version !== String(hypothesis.version)) {
       mountEvidencePicker($("#revise-evidence"), {
@@ -171,6 +224,10 @@ async function revise(event) {
   const body = Object.fromEntries(
     Object.entries(edited).filter(([field, value]) => JSON.stringify(value) !== JSON.stringify(seen[field])),
   );
+  const proposal = proposalChosen(seen);
+  const seenProposal = { proposed_group: seen.proposed_group?.id ?? null, new_group: seen.new_group };
+  // Both fields together: the API refuses an existing and a new group at once.
+  if (JSON.stringify(proposal) !== JSON.stringify(seenProposal)) Object.assign(body, proposal);
   if (!Object.keys(body).length) return announce("Nothing to save.");
   const saved = await saveConditionally({
     context: "Saving the revision",
@@ -200,8 +257,14 @@ async function withdraw() {
 async function start() {
   $("#review-form").addEventListener("submit", submitReview);
   $("#revise-form").addEventListener("submit", revise);
+  $("#revise-group").addEventListener("change", showNewGroupFields);
   $("#withdraw").addEventListener("click", withdraw);
-  current = await attempt("Loading the hypothesis", read);
+  const [loaded, flat] = await Promise.all([
+    attempt("Loading the hypothesis", read),
+    attempt("Loading the groups", () => groupsFlat(slug)),
+  ]);
+  current = loaded;
+  groups = flat ?? [];
   if (!current) return;
   render(current);
   showThumbnails(current.data);
