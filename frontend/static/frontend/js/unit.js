@@ -6,7 +6,7 @@ import { eventItem, fill, hypothesisItem } from "./lists.js";
 import { colourScale, kernelGrid } from "./lightbox.js";
 import { parseNpy } from "./npy.js";
 import { mountThread } from "./thread.js";
-import { byKind, exampleCaption, figure, firedText, histogram, images, neverFired, neverFiredMark, summaryOf } from "./unit_figures.js";
+import { byKind, exampleCaption, figure, firedText, histogram, images, neverFired, neverFiredMark, summaryOf, tuningFigures } from "./unit_figures.js";
 
 const page = $("#unit-page");
 const { project: slug, network, address, role } = page.dataset;
@@ -34,6 +34,11 @@ function showFeatureVisualizations(renderings) {
     }),
   );
   showFigures($("#featurevis"), figures, "Not rendered yet: request a feature visualization of this layer on the Jobs page.");
+}
+
+function showTuning(renderings) {
+  const shown = renderings.flatMap((rendering) => tuningFigures(rendering, address));
+  showFigures($("#tuning"), shown, "No tuning job for this layer yet: request one on the Jobs page.");
 }
 
 function exampleValues(summary, variant) {
@@ -286,6 +291,7 @@ async function start() {
   if (card) {
     markNeverFired(card);
     showFeatureVisualizations([...byKind(card, "feature_visualization"), ...byKind(card, "first_layer_weights")]);
+    showTuning(byKind(card, "tuning"));
     await Promise.all([
       attempt("Loading the dataset examples", () => showExamples(byKind(card, "dataset_examples"), card)),
       showWeights(byKind(card, "weights")[0]),

@@ -122,3 +122,58 @@ export function histogram(distribution, { width = 320, height = 110 } = {}) {
     classes,
   );
 }
+
+// Selectivity indices of a tuning job (workers/engine/tuning.py), and how to read them.
+const INDEX_NAMES = {
+  circular_variance: ["circular variance", "0: sharply tuned to one orientation, 1: untuned"],
+  peak_selectivity: ["peak selectivity", "1: answers one stimulus only, 0: answers all alike"],
+};
+
+function number(value, digits = 3) {
+  return typeof value === "number" ? String(Number(value.toFixed(digits))) : "—";
+}
+
+function preferredText(preferred) {
+  return Object.entries(preferred ?? {})
+    .map(([name, value]) => `${name.replaceAll("_", " ")} ${number(value)}`)
+    .join(", ");
+}
+
+/** A tuning job's plot (PNG, enlarged in the lightbox, SVG linked) and a table of each
+ * family's preferred stimulus and selectivity index, from the unit JSON's meta. */
+export function tuningFigures(rendering, address) {
+  const png = rendering.artifacts.find((artifact) => artifact.kind === "unit_image" && artifact.variant === "tuning");
+  const svgFile = rendering.artifacts.find((artifact) => artifact.kind === "unit_image" && artifact.variant === "tuning-svg");
+  const families = Object.entries(summaryOf(rendering)?.meta ?? {});
+  const rows = families.map(([family, entry]) => {
+    const [indexName, reading] = INDEX_NAMES[entry.index] ?? [String(entry.index ?? "—").replaceAll("_", " "), ""];
+    return h(
+      "tr",
+      { dataset: { family } },
+      h("th", { scope: "row" }, family.replaceAll("_", " ")),
+      h("td", {}, preferredText(entry.preferred) || "—"),
+      h("td", { title: reading }, indexName),
+      h("td", { class: "num" }, number(entry.selectivity)),
+    );
+  });
+  const caption = `tuning curves · job #${rendering.job}`;
+  const plot = png
+    ? figure(png, {
+        alt: `${address} ${caption}`,
+        caption,
+        width: 320,
+        describe: () => ({ values: families.map(([family, entry]) => [family.replaceAll("_", " "), `${preferredText(entry.preferred)} · selectivity ${number(entry.selectivity)}`]) }),
+      })
+    : null;
+  if (plot && svgFile) plot.querySelector("figcaption").append(" · ", h("a", { href: svgFile.download_url, download: "" }, "SVG"));
+  const table = rows.length
+    ? h(
+        "table",
+        { class: "tuning-table" },
+        h("caption", {}, `Preferred stimulus and selectivity per family (job #${rendering.job}). Circular variance: 0 sharply tuned, 1 untuned; peak selectivity: 1 one stimulus only, 0 all alike.`),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "family"), h("th", { scope: "col" }, "preferred"), h("th", { scope: "col" }, "index"), h("th", { scope: "col" }, "value"))),
+        h("tbody", {}, rows),
+      )
+    : null;
+  return [plot, table].filter(Boolean);
+}
