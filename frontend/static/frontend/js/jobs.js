@@ -214,20 +214,36 @@ function etaSeconds(job) {
   return (elapsed * (1 - job.progress)) / job.progress;
 }
 
+/** The given parameters only, each written its own way: [value, (value) => text] pairs. */
+function described(...parts) {
+  return parts
+    .filter(([value]) => value !== undefined && value !== null && value !== "")
+    .map(([value, text]) => text(value))
+    .join(" · ");
+}
+
 function paramsSummary(job) {
   const p = job.params || {};
   switch (job.kind) {
     case "feature_visualization":
-      return [p.objective, `${p.steps} steps`, `${p.size} px`, `seed ${p.seed}`].join(" · ");
+      return described(
+        [p.objective, (v) => v],
+        [p.steps, (v) => `${v} steps`],
+        [p.size, (v) => `${v} px`],
+        [p.seed, (v) => `seed ${v}`],
+      );
     case "dataset_examples":
-      return `dataset ${p.dataset} · ${p.k} per unit`;
+      return described([p.dataset, (v) => `dataset ${v}`], [p.k, (v) => `${v} per unit`]);
     case "weights":
     case "connections":
       return `from ${p.source_layer || "the previous layer"}`;
     case "universality":
-      return `vs ${p.other_network || job.network}/${p.other_layer || job.layer} on ${p.dataset}`;
+      return `vs ${p.other_network || job.network}/${p.other_layer || job.layer} on ${p.dataset || "demo"}`;
     case "tuning":
-      return `${p.families} · ${p.angle_step}°`;
+      return described(
+        [p.families, (v) => (Array.isArray(v) ? v.join(", ") : v)],
+        [p.angle_step, (v) => `${v}° steps`],
+      );
     default:
       return "";
   }
