@@ -5,9 +5,12 @@ and sized to that field (`measurement_site`), so one forward pass measures every
 layer at once: the response of unit u to a stimulus is u's activation at that position.
 Each family's responses are compared with the blank grey canvas's (the baseline).
 
-The activation read is the layer's output as the network computes it. A layer whose output
-is capped (ReLU, ReLU6) reads 0 for every stimulus below its threshold, so such units show
-flat curves where their pre-activation would still rank the stimuli.
+The activation read is the layer's output as the network computes it, except where the layer
+ends in a capping activation (ReLU, ReLU6, hard-tanh: ``network.capping_activations``): its
+output reads 0 for every stimulus below the threshold, so a unit below it on grey would show
+a flat curve where its pre-activation still ranks the stimuli. There the pre-activation is
+read, as feature visualization renders such layers (featurevis/pre_activation.py), unfloored;
+``LayerTuning.activation`` says which.
 
 Selectivity indices, on the rectified response above the baseline, r = max(response −
 baseline, 0), taken along one axis at the preferred values of the others:
@@ -28,11 +31,16 @@ from dataclasses import dataclass
 
 import torch
 
+from workers.engine.featurevis.pre_activation import at_pre_activation
 from workers.engine.networks import LayerInfo, LoadedNetwork
 from workers.engine.stimuli import Family, Placement, blank
 
 # Smallest canvas a cropped measurement uses; every built-in network maps it to a position.
 MIN_CANVAS = 32
+
+# What a tuning job reads (LayerTuning.activation).
+PRE_ACTIVATION = "pre-activation"
+LAYER_OUTPUT = "layer output"
 
 # Called after each forward pass with the number of stimuli measured so far.
 Progress = Callable[[int], None]
@@ -52,6 +60,7 @@ class LayerTuning:
     """Responses of the units ``units`` to every family, measured at ``site``.
 
     ``responses[name]``: [units, *family.shape] float32 on the CPU; ``baseline``: [units].
+    ``activation``: "pre-activation" where the layer's output is capped, else "layer output".
     """
 
     layer: str
@@ -60,6 +69,7 @@ class LayerTuning:
     families: list[Family]
     responses: dict[str, torch.Tensor]
     baseline: torch.Tensor
+    activation: str = LAYER_OUTPUT
 
     @property
     def stimuli(self) -> int:
@@ -127,15 +137,18 @@ def layer_tuning(
     progress: Progress | None = None,
 ) -> LayerTuning:
     """Every family's stimuli through ``network`` to ``layer_name``, batch by batch, on the
-    network's device; the chosen units' activations at the site's position."""
+    network's device; the chosen units' activations at the site's position (before a capping
+    activation, see the module's note)."""
     layer = network.layer(layer_name)
+    activation = measured_activation(network, layer_name)
+    measured = at_pre_activation(network, layer_name, floored=False)
     chosen = list(range(layer.channels)) if units is None else list(units)
     y, x = site.position
     place = site.placement
     index = torch.tensor(chosen, device=network.device)
 
     def respond(images):
-        maps = network.activations(images, [layer_name])[layer_name]
+        maps = measured.activations(images, [layer_name])[layer_name]
         return maps[:, :, y, x].index_select(1, index).float().cpu()
 
     done = 0
@@ -158,7 +171,14 @@ def layer_tuning(
         families=list(families),
         responses=responses,
         baseline=baseline,
+        activation=activation,
     )
+
+
+def measured_activation(network: LoadedNetwork, layer_name: str) -> str:
+    """What a tuning of the layer reads: "pre-activation" where it ends in a capping
+    activation, else "layer output"."""
+    return PRE_ACTIVATION if layer_name in network.capping_activations else LAYER_OUTPUT
 
 
 def circular_variance(

@@ -23,8 +23,6 @@ from workers.models import Artifact
 
 UNITS_PER_CHUNK = 16
 DECIMALS = 6
-# What the responses are read from; see the engine's note on capped layers.
-ACTIVATION = "layer output"
 
 
 def family_names(text):
@@ -114,7 +112,8 @@ def render_tuning(job, network, artifacts, report):
                 "unit": str(UnitAddress(layer.name, unit)),
                 "network": job.network.name,
                 "placement": placement_json,
-                "activation": ACTIVATION,
+                # "pre-activation" where the layer's output is capped (the engine's note).
+                "activation": tuning.activation,
                 "baseline": round(baseline, DECIMALS),
                 "families": {
                     family.name: _family_summary(
@@ -153,7 +152,7 @@ def render_tuning(job, network, artifacts, report):
         "layer": layer.name,
         "network": job.network.name,
         "placement": placement_json,
-        "activation": ACTIVATION,
+        "activation": tuning.activation,
         "stimuli": stimuli,
         "axes": {
             family.name: {name: list(values) for name, values in family.axes.items()}

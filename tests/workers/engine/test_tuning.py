@@ -241,3 +241,57 @@ def test_a_unit_that_prefers_a_straight_stroke_is_tuned_to_its_orientation_modul
 
     assert curve.preferred == {"orientation": 30.0, "curvature": 0.0, "polarity": 1.0}
     assert curve.selectivity == pytest.approx(0.0, abs=1e-9)
+
+
+def capped(kernels, *, known=True):
+    """``hand_built`` with a bias below anything the kernels can reach and a ReLU6 after the
+    convolution: every unit's output is 0 on every image. known: the layer's module paths
+    are given, so the engine knows the ReLU6 caps it."""
+    conv = nn.Conv2d(3, kernels.shape[0], KERNEL, padding=KERNEL // 2)
+    conv.weight.data.copy_(kernels)
+    # Inputs lie in [-0.5, 0.5]: no response reaches half the kernel's absolute sum.
+    conv.bias.data.copy_(-(kernels.abs().sum(dim=(1, 2, 3)) * 0.5 + 1))
+    layer = LayerInfo("conv", "conv", 0, kernels.shape[0], CANVAS, CANVAS, KERNEL, 1)
+    paths = {"conv": "0"}
+    return LoadedNetwork(
+        nn.Sequential(nn.Sequential(conv, nn.ReLU6())),
+        preprocess=lambda images: images - 0.5,
+        capture=partial(capture_by_hooks, module_paths=paths),
+        layers=[layer],
+        input_filters={},
+        input_size=CANVAS,
+        module_paths=paths if known else None,
+    )
+
+
+def edge_tuning(network):
+    site = measurement_site(network.layer("conv"), CANVAS)
+    found = layer_tuning(network, "conv", selected(["edge"], site.placement), site)
+    family = found.families[0]
+    return found, unit_family_tuning(family, found.responses["edge"][0], float(found.baseline[0]))
+
+
+def test_a_capped_layer_is_tuned_at_its_pre_activation():
+    kernel = grey_kernel(across(60.0).clamp(-2, 2))
+
+    found, edge = edge_tuning(capped(kernel))
+    _, uncapped = edge_tuning(hand_built(kernel))
+
+    assert found.activation == "pre-activation"
+    # Negative everywhere, yet the curve ranks the directions as the plain convolution does:
+    # the bias shifts the responses and the baseline alike.
+    assert float(found.responses["edge"].max()) < 0
+    assert max(edge.curve) - min(edge.curve) > 1.0
+    assert edge.preferred == uncapped.preferred
+    assert edge.selectivity == pytest.approx(uncapped.selectivity, abs=1e-4)
+
+
+def test_a_layer_whose_cap_the_engine_cannot_see_is_read_at_its_output():
+    kernel = grey_kernel(across(60.0).clamp(-2, 2))
+
+    found, edge = edge_tuning(capped(kernel, known=False))
+    plain, _ = edge_tuning(hand_built(kernel))
+
+    assert (found.activation, plain.activation) == ("layer output", "layer output")
+    assert set(edge.curve) == {0.0}
+    assert edge.selectivity is None

@@ -93,6 +93,19 @@ def test_a_units_summary_holds_responses_preferred_stimuli_and_selectivity(netwo
     }
 
 
+@pytest.mark.parametrize(
+    ("layer", "activation"), [("features.0", "pre-activation"), ("features.2", "layer output")]
+)
+def test_the_summaries_say_whether_the_pre_activation_was_read(network, layer, activation):
+    # features.0 ends in a ReLU6; features.2, a linear bottleneck, ends in no activation.
+    job = run(request_tuning(network, layer=layer, units=[1], families="dot"))
+
+    assert job.status == "succeeded", job.error
+    unit = json.loads(read(Artifact.objects.get(job=job, kind="unit_json")))
+    layer_summary = json.loads(read(Artifact.objects.get(job=job, variant="tuning", unit=None)))
+    assert (unit["activation"], layer_summary["activation"]) == (activation, activation)
+
+
 def test_the_plot_is_a_png_and_an_svg(network):
     job = run(request_tuning(network))
 
