@@ -54,11 +54,14 @@ def ada(tmp_path):
     project = ProjectFactory(slug="mobile", name="MobileNet")
     network = network_register(name="mobilenet-v2", arch="mobilenet_v2", bundled_weights=True)
     ProjectNetworkFactory(project=project, network=network)
+    # A folder of its own: the media folder (renders of earlier jobs) lives under tmp_path too.
+    folder = tmp_path / "photos"
+    folder.mkdir()
     rng = np.random.default_rng(0)
     for number in range(6):
         pixels = rng.integers(0, 256, size=(48, 48, 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(tmp_path / f"photo_{number}.png")
-    photos = dataset_register(name="photos", path=str(tmp_path))
+        Image.fromarray(pixels).save(folder / f"photo_{number}.png")
+    photos = dataset_register(name="photos", path=str(folder))
     ProjectDataset.objects.create(project=project, dataset=photos)
     return MembershipFactory(project=project, role=Role.ANNOTATOR, user__username="ada").user
 
