@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workers.addresses import UnitAddress
-from workers.engine.colours import diverging_rgb
+from workers.formats.colours import diverging_rgb
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FONT = "'Helvetica Neue', Helvetica, Arial, sans-serif"

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import torch
 
-from workers.engine.colours import diverging_rgb
 from workers.engine.first_layer import MAX_PIXELS_PER_WEIGHT
+from workers.formats.colours import diverging_rgb
 
 # White is a zero weight, so the gaps between kernels are grey to keep them apart.
 GAP_COLOUR = (160, 160, 160)

@@ -28,7 +28,7 @@ function ensureDialog() {
   return dialog;
 }
 
-/** Blue at −max, white at 0, red at +max: the weights' colour map (workers/engine/colours.py). */
+/** Blue at −max, white at 0, red at +max: the weights' colour map (workers/formats/colours.py). */
 export function diverging(value, max) {
   const signed = Math.max(-1, Math.min(1, max ? value / max : 0));
   const red = 1 - Math.abs(Math.min(signed, 0));

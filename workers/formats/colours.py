@@ -1,7 +1,7 @@
 """The diverging colour map of "Visualizing Weights": red positive, blue negative, white zero.
 
-NumPy only (no torch), so the web side draws kernels in circuit diagrams with the very colours
-the workers' weight images use.
+NumPy only (no torch, no Django), so the web side draws kernels in circuit diagrams with the
+very colours the engine's weight images use; the engine imports it as it imports NumPy.
 """
 
 import numpy as np

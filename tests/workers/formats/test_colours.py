@@ -1,6 +1,6 @@
 import numpy as np
 
-from workers.engine.colours import diverging_rgb
+from workers.formats.colours import diverging_rgb
 
 
 def test_negative_is_blue_zero_white_positive_red_and_beyond_one_saturates():
