@@ -5,13 +5,14 @@ developer machine and fail in CI (``CI=true``), where ``make test`` installs it.
 """
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import connections
+from django.db import connection, connections
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -88,3 +89,33 @@ def browse(chromium, live_server):
     yield open_as
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def worker(monkeypatch, settings):
+    """Runs every job requested, one at a time in a thread, as a single worker would, while
+    the page that asked for it follows its progress."""
+    from workers.services import jobs as job_services
+    from workers.services.job_run import job_run
+
+    settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
+    settings.ATLAS_RENDER_BATCH_SIZE = 2
+    one_at_a_time = threading.Lock()
+    threads = []
+
+    def run(job_id):
+        try:
+            with one_at_a_time:
+                job_run(job_id=job_id)
+        finally:
+            connection.close()
+
+    def enqueue(job_id, countdown=None):
+        thread = threading.Thread(target=run, args=(job_id,), daemon=True)
+        threads.append(thread)
+        thread.start()
+
+    monkeypatch.setattr(job_services, "_enqueue_after_commit", enqueue)
+    yield
+    for thread in threads:
+        thread.join(timeout=120)

@@ -3,11 +3,8 @@ selection and a unit card, grown from a unit while the page follows the connecti
 worker runs (then the diagram's labels are checked where the browser drew them), role notes
 edited, a hypothesis about the circuit proposed."""
 
-import threading
-
 import pytest
 import torch
-from django.db import connection
 
 from annotations.models import Circuit, CircuitNode, Hypothesis, Role
 from annotations.services.projects import project_network_link
@@ -17,8 +14,6 @@ from workers import runtime
 from workers.engine.errors import EngineError
 from workers.models import Job, Network
 from workers.renderers import connections as connections_renderer
-from workers.services import jobs as job_services
-from workers.services.job_run import job_run
 from workers.services.networks import network_register
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,30 +37,6 @@ LABELS_OVERLAPPING = """() => {
 def _fresh_network_cache(monkeypatch):
     monkeypatch.setattr(runtime, "_networks", runtime.OrderedDict())
     monkeypatch.setattr(runtime, "_device", torch.device("cpu"))
-
-
-@pytest.fixture
-def worker(monkeypatch, settings):
-    """Runs each job in a thread as soon as it is enqueued, as a worker would, while the page
-    that asked for it follows its progress."""
-    settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
-    threads = []
-
-    def run(job_id):
-        try:
-            job_run(job_id=job_id)
-        finally:
-            connection.close()
-
-    def enqueue(job_id, countdown=None):
-        thread = threading.Thread(target=run, args=(job_id,), daemon=True)
-        threads.append(thread)
-        thread.start()
-
-    monkeypatch.setattr(job_services, "_enqueue_after_commit", enqueue)
-    yield threads
-    for thread in threads:
-        thread.join(timeout=120)
 
 
 @pytest.fixture

@@ -3,50 +3,18 @@ and a seed and dataset examples on a chosen registered dataset are requested fro
 run for real (in threads standing in for the Celery worker) and watched to the end; a
 refused combination shows the API's error next to its field."""
 
-import threading
-
 import numpy as np
 import pytest
-from django.db import connection
 from PIL import Image
 
 from annotations.models import ProjectDataset, Role
 from tests.factories.annotations import MembershipFactory, ProjectFactory, ProjectNetworkFactory
 from tests.frontend.e2e.artifacts import screenshot
 from workers.models import Job
-from workers.services import jobs as job_services
 from workers.services.datasets import dataset_register
-from workers.services.job_run import job_run
 from workers.services.networks import network_register
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker(monkeypatch, settings):
-    """Runs every job requested, one at a time in a thread, as a single worker would (the
-    jobs page test's worker holds all but the first)."""
-    settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
-    settings.ATLAS_RENDER_BATCH_SIZE = 2
-    one_at_a_time = threading.Lock()
-    threads = []
-
-    def run(job_id):
-        try:
-            with one_at_a_time:
-                job_run(job_id=job_id)
-        finally:
-            connection.close()
-
-    def enqueue(job_id, countdown=None):
-        thread = threading.Thread(target=run, args=(job_id,), daemon=True)
-        threads.append(thread)
-        thread.start()
-
-    monkeypatch.setattr(job_services, "_enqueue_after_commit", enqueue)
-    yield
-    for thread in threads:
-        thread.join(timeout=120)
 
 
 @pytest.fixture

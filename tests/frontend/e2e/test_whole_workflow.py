@@ -22,13 +22,11 @@ No step is left out.
 """
 
 import re
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from django.db import connection
 from PIL import Image
 
 from annotations.models import Assignment, Group, Hypothesis, Project, ProjectDataset, Role
@@ -42,9 +40,7 @@ from tests.factories.annotations import (
 from tests.frontend.e2e.artifacts import SCREENSHOTS
 from workers import runtime
 from workers.models import Job
-from workers.services import jobs as job_services
 from workers.services.datasets import dataset_register
-from workers.services.job_run import job_run
 from workers.services.networks import network_register
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,32 +60,6 @@ def shot(page, name):
 def _fresh_network_cache(monkeypatch):
     monkeypatch.setattr(runtime, "_networks", runtime.OrderedDict())
     monkeypatch.setattr(runtime, "_device", torch.device("cpu"))
-
-
-@pytest.fixture
-def worker(monkeypatch, settings):
-    """Runs every job requested, one at a time in a thread, as a single worker would."""
-    settings.ATLAS_PROGRESS_MIN_INTERVAL_SECONDS = 0
-    settings.ATLAS_RENDER_BATCH_SIZE = 2
-    one_at_a_time = threading.Lock()
-    threads = []
-
-    def run(job_id):
-        try:
-            with one_at_a_time:
-                job_run(job_id=job_id)
-        finally:
-            connection.close()
-
-    def enqueue(job_id, countdown=None):
-        thread = threading.Thread(target=run, args=(job_id,), daemon=True)
-        threads.append(thread)
-        thread.start()
-
-    monkeypatch.setattr(job_services, "_enqueue_after_commit", enqueue)
-    yield
-    for thread in threads:
-        thread.join(timeout=120)
 
 
 @pytest.fixture
