@@ -74,6 +74,11 @@ READY_OBSERVER = """
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-ready"] });
 })();
 """
+WATERFALL = """() => performance.getEntriesByType("resource").map((entry) => ({
+  path: new URL(entry.name).pathname + new URL(entry.name).search,
+  start: Math.round(entry.startTime),
+  end: Math.round(entry.responseEnd),
+}))"""
 TIMINGS = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
   return {
@@ -93,6 +98,11 @@ def parse_arguments():
     parser.add_argument("--quick", action="store_true", help="3 loads per page: a smoke run")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
+    parser.add_argument(
+        "--waterfall",
+        action="store_true",
+        help="print each page's requests of its last load (start and end, ms) on stderr",
+    )
     parser.add_argument(
         "--grid-cache-seconds",
         type=int,
@@ -343,7 +353,7 @@ def pages(circuit_id):
     }
 
 
-def load_once(browser, base, cookie, path, ready, check):
+def load_once(browser, base, cookie, path, ready, check, *, waterfall=False):
     """One cold load: a new context (empty cache, only the session cookie); returns timings."""
     context = browser.new_context(viewport=VIEWPORT, base_url=base)
     try:
@@ -360,12 +370,16 @@ def load_once(browser, base, cookie, path, ready, check):
         shown = page.evaluate(expression)
         if shown != expected:
             raise RuntimeError(f"{path}: {expression} is {shown!r}, expected {expected!r}")
+        if waterfall:
+            measure.log(f"{path}: interactive at {timings['interactive']:.0f} ms")
+            for entry in page.evaluate(WATERFALL):
+                measure.log(f"  {entry['start']:>6} {entry['end']:>6}  {entry['path']}")
         return {key: timings[key] for key in (*TIMED, "requests_before_interactive")}
     finally:
         context.close()
 
 
-def measure_pages(base, cookie, circuit_id, repeats):
+def measure_pages(base, cookie, circuit_id, repeats, *, waterfall=False):
     from playwright.sync_api import sync_playwright
 
     targets = pages(circuit_id)
@@ -379,8 +393,11 @@ def measure_pages(base, cookie, circuit_id, repeats):
                 measure.log(f"first load of {label}: {round_all(first[label])}")
             # Round-robin, so that a burst of load on the machine spreads over all pages.
             for round_number in range(repeats):
+                last = round_number == repeats - 1
                 for label, target in targets.items():
-                    samples[label].append(load_once(browser, base, cookie, *target))
+                    samples[label].append(
+                        load_once(browser, base, cookie, *target, waterfall=waterfall and last)
+                    )
                 measure.log(f"round {round_number + 1}/{repeats} done")
         finally:
             browser.close()
@@ -420,7 +437,9 @@ def main():
             database = measure.database_facts()
             server, base = start_server(arguments)
             try:
-                first, samples = measure_pages(base, cookie, circuit_id, repeats)
+                first, samples = measure_pages(
+                    base, cookie, circuit_id, repeats, waterfall=arguments.waterfall
+                )
             finally:
                 server.terminate()
                 server.wait(timeout=30)
