@@ -327,9 +327,19 @@ def start_server(arguments):
 # --- browser --------------------------------------------------------------------------------
 
 
+BASELINE = "baseline"
+
+
 def pages(circuit_id):
-    """label -> (path, the ready element, a check of what the page shows once ready)."""
+    """label -> (path, the ready element, a check of what the page shows once ready). The
+    baseline is the sign-in page: the same base template, stylesheet and shell script, no data
+    to fetch; it is ready at its load event."""
     return {
+        BASELINE: (
+            "/login/",
+            None,
+            ("document.querySelectorAll('input[name=username]').length", 1),
+        ),
         "grid": (
             f"/p/{PROJECT}/grid/{NETWORK}/{GRID_LAYER}/",
             "#grid-page",
@@ -358,12 +368,16 @@ def load_once(browser, base, cookie, path, ready, check, *, waterfall=False):
     context = browser.new_context(viewport=VIEWPORT, base_url=base)
     try:
         context.add_cookies([{**cookie, "url": base}])
-        context.add_init_script(READY_OBSERVER.replace("READY_ELEMENT", json.dumps(ready)))
+        if ready is not None:
+            context.add_init_script(READY_OBSERVER.replace("READY_ELEMENT", json.dumps(ready)))
         page = context.new_page()
         page.set_default_timeout(60_000)
         page.goto(path, wait_until="load")
-        page.wait_for_function("() => window.__benchReady !== null || window.__benchFailed")
+        if ready is not None:
+            page.wait_for_function("() => window.__benchReady !== null || window.__benchFailed")
         timings = page.evaluate(TIMINGS)
+        if ready is None:
+            timings["interactive"] = timings["load"]
         if timings["failed"]:
             raise RuntimeError(f"{path}: the page reported that its data failed to load")
         expression, expected = check
@@ -449,6 +463,9 @@ def main():
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
     results = {label: summarize(page_samples) for label, page_samples in samples.items()}
+    baseline = results[BASELINE]["interactive"]["median"]
+    for result in results.values():
+        result["ratio_to_baseline"] = round(result["interactive"]["median"] / baseline, 2)
     verdicts = {
         label: {
             "target_ms": target,
@@ -464,6 +481,9 @@ def main():
             "navigation's start to the page's data-ready signal (interactive), to "
             "DOMContentLoaded's end and to the load event's end; requests_before_interactive: "
             "the median count of resources (document excluded) the page fetched before it",
+            "ratio_meaning": "median interactive of the page / median load of the baseline "
+            "(the sign-in page: the same template, stylesheet and shell script, no data); how "
+            "many empty page loads the page costs, less sensitive to the machine's load",
             "pages": {label: path for label, (path, _, _) in pages(circuit_id).items()},
             "results": results,
             "first_load": {label: round_all(timings) for label, timings in first.items()},
