@@ -33,6 +33,8 @@ def path_names(text):
     """The names of the path written in ``text`` (the inverse of ``path_text``): split at each
     PATH_SEPARATOR that is not escaped, ``\\/`` and ``\\\\`` read as ``/`` and ``\\``, every
     other character as itself, each name stripped."""
+    if ESCAPE not in text:
+        return tuple(name.strip() for name in text.split(PATH_SEPARATOR))
     names, name, position = [], [], 0
     while position < len(text):
         pair = text[position : position + 2]
