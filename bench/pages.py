@@ -12,7 +12,9 @@ One sample is one navigation; per page it records, in ms from the navigation's s
 its data is rendered, caught by a MutationObserver installed before any page script runs),
 ``dom_content_loaded`` (DOMContentLoaded's end) and ``load`` (the load event's end). The
 first load of each page (server-side cold: imports, file lookups) is reported apart and not
-counted. Exits 1 when a page does not get ready or shows other than what was seeded; missed
+counted. A baseline in the same run, the sign-in page (the same template, stylesheet and shell
+script, no data), is timed to its load event; each page's ratio to it is reported. Exits 1
+when a page does not get ready or shows other than what was seeded; missed
 targets are reported, not failed. See bench/PAGES.md.
 """
 
