@@ -14,7 +14,7 @@ import jsonschema
 
 from annotations.colors import is_color
 from annotations.formats.csv_cells import csv_text
-from annotations.formats.taxonomy_export import PATH_SEPARATOR
+from annotations.formats.taxonomy_export import path_names
 from annotations.models import Group
 from server import text_limits
 from server.errors import Unprocessable, ValidationFailed
@@ -81,6 +81,18 @@ class UnitSpec:
 
 
 @dataclass
+class SimpleRow:
+    """A row of the simple CSV: its group as written, ``parent_group``'s names then
+    ``group``'s (a path from some group of the file or the project, or from the root; see
+    ``ImportChanges._resolve_simple_groups``), and the description it gives that group."""
+
+    where: str
+    line: int
+    names: tuple
+    description: str
+
+
+@dataclass
 class ImportFile:
     format: str
     network: dict | None = None
@@ -93,10 +105,8 @@ class ImportFile:
     group_paths_by_id: dict = field(default_factory=dict)
     # The CSV export: each row's network column.
     network_rows: dict = field(default_factory=dict)
-    # The simple CSV: each group's parent name ("" for none), description and first row.
-    simple_parents: dict = field(default_factory=dict)
-    simple_descriptions: dict = field(default_factory=dict)
-    simple_lines: dict = field(default_factory=dict)
+    # The simple CSV: one SimpleRow per row with a group, in file order.
+    simple_rows: list = field(default_factory=list)
     # Problems with rows found while reading; the import adds its own and reports them all.
     problems: Problems = field(default_factory=Problems)
 
@@ -360,7 +370,7 @@ def _export_row(rows, plan, problems):
         networks.add(row["network"])
         path = None
         if row["group_path"]:
-            path = tuple(part.strip() for part in row["group_path"].split(PATH_SEPARATOR.strip()))
+            path = path_names(row["group_path"])
             if not all(path):
                 problems.add(where, f"Line {line}: group_path {row['group_path']!r} has a blank.")
                 continue
@@ -389,29 +399,30 @@ def _export_row(rows, plan, problems):
 
 
 def _simple_row(rows, plan, problems):
-    """The simple CSV: a group by name, its parent by name; paths are worked out against the
-    file itself first and the project's groups later (see ``resolve_simple_paths``)."""
-    parents, descriptions = {}, {}
+    """The simple CSV: a group by its path, ``parent_group / group`` (either may itself be a
+    path, names between ` / `); paths are worked out against the file itself first and the
+    project's groups later (see ``ImportChanges._resolve_simple_groups``)."""
     for where, line, row in rows:
-        name, parent = row["group"], row.get("parent_group", "")
+        group, parent = row["group"], row.get("parent_group", "")
         description = row.get("description", "")
-        if not name:
+        if not group:
             problems.add(where, f"Line {line}: the group is empty.")
             continue
-        if name == parent:
-            problems.add(where, f"Line {line}: {name!r} cannot be its own parent.")
+        if group == parent:
+            problems.add(where, f"Line {line}: {group!r} cannot be its own parent.")
             continue
-        if max(len(name), len(parent)) > GROUP_NAME_LENGTH:
-            problems.add(
-                where, f"Line {line}: a group name is longer than {GROUP_NAME_LENGTH} characters."
-            )
-            continue
-        if name in parents and parents[name][0] != parent:
-            first, first_line = parents[name]
+        names = (path_names(parent) if parent else ()) + path_names(group)
+        if not all(names):
+            column = "group" if not all(path_names(group)) else "parent_group"
             problems.add(
                 where,
-                f"Line {line}: group {name!r} collides: here its parent is {parent or 'none'!r}, "
-                f"on line {first_line} it is {first or 'none'!r}.",
+                f"Line {line}: {column} {row[column]!r} has an empty name between ` / ` "
+                "(a slash inside a name is written \\/).",
+            )
+            continue
+        if max(map(len, names)) > GROUP_NAME_LENGTH:
+            problems.add(
+                where, f"Line {line}: a group name is longer than {GROUP_NAME_LENGTH} characters."
             )
             continue
         if len(description) > text_limits.DESCRIPTION:
@@ -421,20 +432,8 @@ def _simple_row(rows, plan, problems):
                 "characters.",
             )
             continue
-        parents.setdefault(name, (parent, line))
-        if description:
-            if name in descriptions and descriptions[name][0] != description:
-                problems.add(
-                    where,
-                    f"Line {line}: group {name!r} collides: another description is given on "
-                    f"line {descriptions[name][1]}.",
-                )
-                continue
-            descriptions.setdefault(name, (description, line))
+        plan.simple_rows.append(SimpleRow(where, line, names, description))
         plan.units.append(
-            UnitSpec(where=where, layer=row["layer"], index=int(row["unit"]), group=name)
+            UnitSpec(where=where, layer=row["layer"], index=int(row["unit"]), group=names)
         )
     plan.format = "simple_csv"
-    plan.simple_parents = {name: parent for name, (parent, _) in parents.items()}
-    plan.simple_descriptions = {name: text for name, (text, _) in descriptions.items()}
-    plan.simple_lines = {name: f"rows.{line}" for name, (_, line) in parents.items()}

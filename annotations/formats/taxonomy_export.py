@@ -18,6 +18,52 @@ CSV_HEADER = ("network", "layer", "unit", "group_path", "status", "changed_by", 
 ROWS_PER_CHUNK = 1000
 # Between the names of a group's path ("Curves / Curves 3a"), in CSV files and reports.
 PATH_SEPARATOR = " / "
+ESCAPE = "\\"
+
+
+def path_text(path):
+    """A group's path as one CSV cell: its names joined by PATH_SEPARATOR. A name's own slash
+    that a reader could take for a separator (one beside a space or at the name's edge) is
+    written ``\\/``, and a backslash before a slash or a backslash is doubled, so that
+    ``path_names`` reads back exactly ``path``: a group named "Red / green" is one name."""
+    return PATH_SEPARATOR.join(_escaped(name) for name in path)
+
+
+def path_names(text):
+    """The names of the path written in ``text`` (the inverse of ``path_text``): split at each
+    PATH_SEPARATOR that is not escaped, ``\\/`` and ``\\\\`` read as ``/`` and ``\\``, every
+    other character as itself, each name stripped."""
+    if ESCAPE not in text:
+        return tuple(name.strip() for name in text.split(PATH_SEPARATOR))
+    names, name, position = [], [], 0
+    while position < len(text):
+        pair = text[position : position + 2]
+        if pair in (ESCAPE + "/", ESCAPE + ESCAPE):
+            name.append(pair[1])
+            position += 2
+        elif text.startswith(PATH_SEPARATOR, position):
+            names.append("".join(name).strip())
+            name = []
+            position += len(PATH_SEPARATOR)
+        else:
+            name.append(text[position])
+            position += 1
+    names.append("".join(name).strip())
+    return tuple(names)
+
+
+def _escaped(name):
+    written = []
+    for position, char in enumerate(name):
+        before = name[position - 1] if position else " "
+        after = name[position + 1] if position + 1 < len(name) else " "
+        if char == ESCAPE and after in (ESCAPE, "/"):
+            written.append(ESCAPE + ESCAPE)
+        elif char == "/" and " " in (before, after):
+            written.append(ESCAPE + "/")
+        else:
+            written.append(char)
+    return "".join(written)
 
 
 def network_document(network):
@@ -114,7 +160,7 @@ def json_chunks(taxonomy, *, layers, exported_at, include_comments, report):
 def csv_chunks(taxonomy, *, total, report):
     """One CSV row per unit of the network, labelled or not; ``report(units written,
     total)`` after each chunk."""
-    paths = {group["id"]: PATH_SEPARATOR.join(group["path"]) for group in taxonomy.groups()}
+    paths = {group["id"]: path_text(group["path"]) for group in taxonomy.groups()}
     under_review = taxonomy.units_under_review()
     buffer = io.StringIO()
     writer = CsvWriter(buffer)

@@ -4,7 +4,7 @@ writes; ``imports`` applies the changes.
 """
 
 from annotations.formats.import_files import KEEP, GroupSpec
-from annotations.formats.taxonomy_export import PATH_SEPARATOR
+from annotations.formats.taxonomy_export import path_text
 from annotations.models import Assignment, Group, Hypothesis
 from annotations.selectors.projects import members_by_username
 from annotations.services.import_circuits import CircuitImport, project_group_paths
@@ -57,58 +57,87 @@ class ImportChanges:
             self.paths_by_pk[row["pk"]] = path(row)
 
     def _resolve_simple_groups(self):
-        """Give each group name of a simple CSV a path: its parent from the file, else the
-        project's one group of that name, else a new group at the root."""
-        parents, lines = self.plan.simple_parents, self.plan.simple_lines
+        """Give each row of a simple CSV the path of its group. A row names its group by the
+        names of ``parent_group`` then ``group``: the first name is the group of that name the
+        file puts under a parent (the same path everywhere it does), else the project's one
+        group of that name, else a new group at the root; the names after it are its
+        descendants, created where missing. Same-named groups under different parents are
+        different groups; a bare name that could be several of them is refused."""
+        rows = self.plan.simple_rows
+        # name -> {the names of a parent the file puts it under: (where, line) first seen}. A
+        # path that starts with the name itself ("Curves / Curves") places another group.
+        placed = {}
+        for row in rows:
+            for depth in range(1, len(row.names)):
+                if row.names[depth] != row.names[0]:
+                    placed.setdefault(row.names[depth], {}).setdefault(
+                        row.names[:depth], (row.where, row.line)
+                    )
         named = {}
         for path in self.existing:
             named.setdefault(path[-1], []).append(path)
-        resolved, wheres = {}, {}
+        heads = {}
 
-        def resolve(name, where, seen):
-            if name in resolved:
-                return resolved[name]
-            wheres.setdefault(name, where)
-            parent = parents.get(name, "")
-            if name in seen:
+        def head(name, where, inside):
+            if name in heads:
+                return heads[name]
+            if name in inside:
                 self.problems.add(where, f"Group {name!r} is inside itself (a cycle of parents).")
                 return None
-            found = named.get(name, [])
-            if parent:
-                above = resolve(parent, lines.get(parent, where), seen | {name})
+            candidates = {}
+            for parent, (first, line) in placed.get(name, {}).items():
+                above = path_of(parent, first, inside | {name})
                 if above is None:
+                    heads[name] = None
                     return None
-                path = (*above, name)
-                elsewhere = [other for other in found if other != path]
-                if elsewhere and path not in found:
-                    self.problems.add(
-                        where,
-                        f"Group {name!r} collides: the project has it at "
-                        f"{_show(elsewhere[0])}, the file puts it under {parent!r}.",
-                    )
-                    return None
+                candidates.setdefault((*above, name), line)
+            found = named.get(name, [])
+            if len(candidates) > 1:
+                places = [f"{_show(path)} (line {line})" for path, line in candidates.items()]
+                self.problems.add(
+                    where,
+                    f"Group {name!r} is ambiguous: the file has {' and '.join(places)}; give "
+                    "its parent_group.",
+                )
+                path = None
+            elif candidates:
+                path = next(iter(candidates))
             elif len(found) > 1:
                 self.problems.add(
                     where,
                     f"Group {name!r} is ambiguous: the project has "
                     f"{' and '.join(_show(other) for other in sorted(found))}; give parent_group.",
                 )
-                return None
+                path = None
             else:
                 path = found[0] if found else (name,)
-            resolved[name] = path
+            heads[name] = path
             return path
 
-        for name, where in lines.items():
-            resolve(name, where, frozenset())
-        specs = {}
-        for name, path in resolved.items():
+        def path_of(names, where, inside):
+            above = head(names[0], where, inside)
+            return None if above is None else (*above, *names[1:])
+
+        specs, descriptions, resolved = {}, {}, {}
+        for row in rows:
+            if row.names not in resolved:
+                resolved[row.names] = path_of(row.names, row.where, frozenset())
+            path = resolved[row.names]
             if path is None:
                 continue
-            for depth in range(1, len(path)):
-                specs.setdefault(path[:depth], GroupSpec(path=path[:depth], where=wheres[name]))
-            description = self.plan.simple_descriptions.get(name, KEEP)
-            specs[path] = GroupSpec(path=path, where=wheres[name], description=description)
+            for depth in range(1, len(path) + 1):
+                specs.setdefault(path[:depth], GroupSpec(path=path[:depth], where=row.where))
+            if not row.description:
+                continue
+            text, line = descriptions.setdefault(path, (row.description, row.line))
+            if text != row.description:
+                self.problems.add(
+                    row.where,
+                    f"Line {row.line}: group {_show(path)!r} is given another description on "
+                    f"line {line}.",
+                )
+                continue
+            specs[path].description = text
         self.plan.groups = list(specs.values())
         for unit in self.plan.units:
             unit.group = resolved.get(unit.group)
@@ -324,4 +353,5 @@ class ImportChanges:
 
 
 def _show(path):
-    return PATH_SEPARATOR.join(path)
+    """A path as a CSV cell writes it (``path_text``): what a report or message names."""
+    return path_text(path)

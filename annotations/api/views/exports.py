@@ -129,7 +129,9 @@ class ImportView(ProjectView):
         "file is checked first: a bad file gives 422 `import_invalid` with each bad row in "
         "`fields` (`rows.<line>` for a CSV, `units.<i>`, `groups.<i>`, ... for JSON) and "
         "changes nothing. `dry_run` reports what would change. Groups are matched by path and "
-        "created as needed; importing the same file twice changes nothing the second time. "
+        "created as needed (in the simple CSV a row's group is the path `parent_group / group`, "
+        "either column itself a path with ` / `; a slash inside a name is written `\\/`); "
+        "importing the same file twice changes nothing the second time. "
         "Reviewers and owners.",
     )
     def post(self, request, slug):

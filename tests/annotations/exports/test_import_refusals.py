@@ -137,29 +137,57 @@ def test_csv_export_rows_of_another_network_are_named(project, network, owner, t
     }
 
 
-def test_a_group_given_two_parents_collides(project, network, owner):
-    content = "layer,unit,group,parent_group\nmixed3b,0,Curves,Early\nmixed3b,1,Curves,Late\n"
+def test_a_bare_group_name_the_file_puts_under_two_parents_is_ambiguous(project, network, owner):
+    content = (
+        "layer,unit,group,parent_group\n"
+        "mixed3b,0,Curves,Early\n"
+        "mixed3b,1,Curves,Late\n"
+        "mixed3b,2,Curves,\n"
+    )
 
     fields = refused(project, network, owner, content)
 
     assert fields == {
-        "rows.3": [
-            "Line 3: group 'Curves' collides: here its parent is 'Late', on line 2 it is 'Early'."
+        "rows.4": [
+            "Group 'Curves' is ambiguous: the file has Early / Curves (line 2) and Late / Curves "
+            "(line 3); give its parent_group."
         ]
     }
 
 
-def test_a_group_the_project_has_under_another_parent_collides(project, network, owner, taxonomy):
-    content = "layer,unit,group,parent_group\nmixed3b,0,Curve detectors,Color contrast\n"
+def test_one_path_given_two_descriptions_is_named_at_its_second_line(project, network, owner):
+    content = (
+        "layer,unit,group,parent_group,description\n"
+        "mixed3b,0,Curves,Early,Bent lines.\n"
+        "mixed3b,1,Early / Curves,,Round lines.\n"
+    )
+
+    fields = refused(project, network, owner, content)
+
+    assert fields == {
+        "rows.3": ["Line 3: group 'Early / Curves' is given another description on line 2."]
+    }
+
+
+def test_an_empty_name_inside_a_path_is_named_by_line(project, network, owner):
+    content = "layer,unit,group,parent_group\nmixed3b,0,Curves,Early /  / Late\n"
 
     fields = refused(project, network, owner, content)
 
     assert fields == {
         "rows.2": [
-            "Group 'Curve detectors' collides: the project has it at Curves / Curve detectors, "
-            "the file puts it under 'Color contrast'."
+            "Line 2: parent_group 'Early /  / Late' has an empty name between ` / ` (a slash "
+            "inside a name is written \\/)."
         ]
     }
+
+
+def test_two_groups_placing_each_other_are_a_cycle(project, network, owner):
+    content = "layer,unit,group,parent_group\nmixed3b,0,Curves,Lines\nmixed3b,1,Lines,Curves\n"
+
+    fields = refused(project, network, owner, content)
+
+    assert fields == {"rows.2": ["Group 'Lines' is inside itself (a cycle of parents)."]}
 
 
 def test_an_ambiguous_group_name_needs_its_parent(project, network, owner, taxonomy):

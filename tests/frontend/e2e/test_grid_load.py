@@ -1,7 +1,7 @@
 """A 480-unit layer grid (InceptionV1 mixed3b) becomes interactive from one data request and one
 sprite request: the API requests the browser made before the "grid-interactive" mark (set once
 every tile is drawn, its handlers attached and the sprite sheet decoded). How fast is a
-benchmark's question, not a test's: a loaded machine must not fail the suite."""
+benchmark's question (bench/pages.py), not a test's: a loaded machine must not fail the suite."""
 
 import pytest
 
