@@ -131,11 +131,16 @@ def seed(total_units):
 
 
 def new_project(seeded, slug):
-    from annotations.models import Membership, Project, ProjectNetwork, Role
+    """An empty project with the seeded project's team: an import credits people only when
+    they are members (README, "Exports, imports and releases")."""
+    from annotations.models import Membership, Project, ProjectNetwork
 
     project = Project.objects.create(slug=slug, name=slug)
     ProjectNetwork.objects.create(project=project, network=seeded["network"])
-    Membership.objects.create(project=project, user=seeded["owner"], role=Role.OWNER)
+    Membership.objects.bulk_create(
+        Membership(project=project, user_id=member.user_id, role=member.role)
+        for member in Membership.objects.filter(project=seeded["project"])
+    )
     return project
 
 
