@@ -275,6 +275,30 @@ function markNeverFired(card) {
   );
 }
 
+async function showCard(card) {
+  if (!card) return;
+  markNeverFired(card);
+  showFeatureVisualizations([...byKind(card, "feature_visualization"), ...byKind(card, "first_layer_weights")]);
+  showTuning(byKind(card, "tuning"));
+  await Promise.all([
+    attempt("Loading the dataset examples", () => showExamples(byKind(card, "dataset_examples"), card)),
+    showWeights(byKind(card, "weights")[0]),
+    attempt("Loading outgoing weights", showOutgoing),
+    showStats(card.renderings),
+  ]);
+  showResembles(card.resembles ?? []);
+}
+
+function showHypotheses(hypotheses) {
+  if (hypotheses) fill($("#hypothesis-list"), hypotheses.results.map((hypothesis) => hypothesisItem(slug, hypothesis)), "No hypotheses about this unit.");
+}
+
+async function showHistory(unit) {
+  if (!unit) return;
+  const history = await attempt("Loading history", () => get(paths.history("unit", unit.id), { page_size: 30 }));
+  if (history) fill($("#history-list"), history.results.map(eventItem), "No changes yet.");
+}
+
 async function start() {
   $("#group-form").addEventListener("submit", setGroup);
   document.addEventListener("keydown", (event) => {
@@ -283,32 +307,15 @@ async function start() {
     if (event.key === "ArrowRight" && $("#next-unit").href) location.href = $("#next-unit").href;
   });
   const unitPath = `networks/${network}/units/${encodeURIComponent(address)}/`;
-  const [card, unit] = await Promise.all([
-    attempt("Loading the unit's renderings", () => get(`${unitPath}card/`)),
-    attempt("Loading the unit", () => get(unitPath)),
+  // Every section asks for its data at once; the page is ready when the last one is shown.
+  await Promise.all([
+    attempt("Loading the unit's renderings", () => get(`${unitPath}card/`)).then(showCard),
+    showLinks(),
+    attempt("Loading hypotheses", () => get(paths.hypotheses, { unit: address, network, page_size: 50 })).then(showHypotheses),
+    attempt("Loading the unit", () => get(unitPath)).then(showHistory),
+    mountThread($("#thread"), { slug, targetType: "unit", targetId: `${network}/${address}`, canPost: role && role !== "viewer" }),
+    loadSummary(),
   ]);
-  const summary = loadSummary();
-  if (card) {
-    markNeverFired(card);
-    showFeatureVisualizations([...byKind(card, "feature_visualization"), ...byKind(card, "first_layer_weights")]);
-    showTuning(byKind(card, "tuning"));
-    await Promise.all([
-      attempt("Loading the dataset examples", () => showExamples(byKind(card, "dataset_examples"), card)),
-      showWeights(byKind(card, "weights")[0]),
-      attempt("Loading outgoing weights", showOutgoing),
-      showStats(card.renderings),
-    ]);
-    showResembles(card.resembles ?? []);
-  }
-  await showLinks();
-  const hypotheses = await attempt("Loading hypotheses", () => get(paths.hypotheses, { unit: address, network, page_size: 50 }));
-  if (hypotheses) fill($("#hypothesis-list"), hypotheses.results.map((hypothesis) => hypothesisItem(slug, hypothesis)), "No hypotheses about this unit.");
-  if (unit) {
-    const history = await attempt("Loading history", () => get(paths.history("unit", unit.id), { page_size: 30 }));
-    if (history) fill($("#history-list"), history.results.map(eventItem), "No changes yet.");
-  }
-  await mountThread($("#thread"), { slug, targetType: "unit", targetId: `${network}/${address}`, canPost: role && role !== "viewer" });
-  await summary;
   page.dataset.ready = "true";
 }
 
