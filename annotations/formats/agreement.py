@@ -56,8 +56,9 @@ def fleiss_kappa(counts):
     expected = float((proportions**2).sum())
     spread = proportions * (1 - proportions)
     disagreement = (counts * (raters - counts)).sum(axis=0)
+    scale = units * raters * (raters - 1)
     per_category = [
-        None if spread[j] == 0 else float(1 - disagreement[j] / (units * raters * (raters - 1) * spread[j]))
+        None if spread[j] == 0 else float(1 - disagreement[j] / (scale * spread[j]))
         for j in range(len(proportions))
     ]
     return FleissKappa(
