@@ -5,8 +5,8 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from annotations.formats.agreement import (
-    coincidence_matrix,
     cohen_kappa,
+    coincidence_matrix,
     confusion_matrix,
     fleiss_kappa,
     krippendorff_alpha_nominal,
