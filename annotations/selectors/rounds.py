@@ -96,7 +96,10 @@ def round_detail(*, labelling_round, user):
     return {
         "round": labelling_round,
         "units": [str(UnitAddress.of(row.unit)) for row in units],
-        "choices": round_choices(labelling_round=labelling_round),
+        "choices": [
+            {"key": key, "group": group, "name": name}
+            for key, group, name in round_choices(labelling_round=labelling_round)
+        ],
         "participants": [
             {
                 "username": participant.user.username,
