@@ -180,9 +180,19 @@ def round_labels_save(*, labelling_round, labels, actor):
     addresses = [label["unit"] for label in labels]
     if len(addresses) != len(set(addresses)):
         raise ValidationFailed("A unit is labelled twice.", fields={"labels": ["Duplicates."]})
-    units = units_for_project(
-        project=labelling_round.project, network=labelling_round.network, addresses=addresses
-    )
+    try:
+        units = units_for_project(
+            project=labelling_round.project, network=labelling_round.network, addresses=addresses
+        )
+    except ValidationFailed as error:
+        # Named as the request names them: labels.<n>.unit.
+        raise type(error)(
+            error.detail,
+            fields={
+                f"labels.{key.removeprefix('units.')}.unit": messages
+                for key, messages in error.fields.items()
+            },
+        ) from error
     in_round = set(
         RoundUnit.objects.filter(round=labelling_round, unit__in=units).values_list(
             "unit_id", flat=True

@@ -148,3 +148,12 @@ def test_saving_labels_writes_nothing_to_the_activity_feed(labelling_round, peop
     label_all(labelling_round, people["ada"], [lines.pk] * 4, note=SECRET)
 
     assert client.get(f"{PROJECT}/events/").json()["results"] == before
+
+
+def test_once_closed_the_results_show_the_notes_to_the_other_participant(ada_labelled, people):
+    # The same reading as above finds the note once the round is no longer blind.
+    client_for(people["owner"]).post(f"{PROJECT}/rounds/{ada_labelled.pk}/close/")
+
+    response = client_for(people["bob"]).get(f"{PROJECT}/rounds/{ada_labelled.pk}/results/")
+
+    assert SECRET in b"".join(response).decode()
