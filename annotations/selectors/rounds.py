@@ -188,3 +188,31 @@ def round_results(*, labelling_round, disagreements_only=False):
             }
         )
     return results
+
+
+def round_documents(*, project, network):
+    """The closed rounds on ``network``, oldest first, as the JSON export and releases record
+    them: what was labelled, by whom, and the agreement summary."""
+    rounds = (
+        LabellingRound.objects.filter(
+            project=project, network=network, status=LabellingRound.Status.CLOSED
+        )
+        .select_related("layer")
+        .annotate(unit_count=Count("units", distinct=True))
+        .order_by("closed_at", "pk")
+    )
+    return [
+        {
+            "title": labelling_round.title,
+            "layer": labelling_round.layer.name if labelling_round.layer else None,
+            "units": labelling_round.unit_count,
+            "annotators": labelling_round.agreement["annotators"],
+            "closed_at": labelling_round.closed_at.isoformat(),
+            "choices": [
+                {"key": key, "name": name}
+                for key, _, name in round_choices(labelling_round=labelling_round)
+            ],
+            "agreement": labelling_round.agreement,
+        }
+        for labelling_round in rounds
+    ]
