@@ -155,11 +155,16 @@ def _choices(project, group_ids, unit_rows):
 
 
 def _locked_participant(labelling_round, actor):
+    """The actor's participation, locked after the round's row: a save, a submission and a
+    close of one round take turns, so no label lands after the close has read them."""
+    status = (
+        LabellingRound.objects.select_for_update()
+        .filter(pk=labelling_round.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
     participant = RoundParticipant.objects.select_for_update().get(
         round=labelling_round, user=actor
-    )
-    status = (
-        LabellingRound.objects.filter(pk=labelling_round.pk).values_list("status", flat=True).get()
     )
     if status != LabellingRound.Status.OPEN:
         raise InvalidTransition("The round is closed; its labels are frozen.")
@@ -235,8 +240,7 @@ def round_submit(*, labelling_round, actor):
     closes the round."""
     authorize(actor=actor, action="round.label", obj=labelling_round)
     with transaction.atomic():
-        # The round's row orders submissions, so exactly one of them closes the round.
-        LabellingRound.objects.select_for_update().filter(pk=labelling_round.pk).get()
+        # The round's row (locked first) orders submissions: exactly one closes the round.
         participant = _locked_participant(labelling_round, actor)
         missing = (
             RoundUnit.objects.filter(round=labelling_round).count()
