@@ -8,7 +8,7 @@ catalog through ``settings.ATLAS_ACCESS_POLICY`` (see ``workers/access.py``).
 
 from django.db.models import Q
 
-from annotations.models import Membership, Project, Role
+from annotations.models import LabellingRound, Membership, Project, Role, RoundParticipant
 from server.errors import PermissionDenied
 from workers.models import Dataset, Job, Network
 
@@ -49,6 +49,13 @@ ACTION_ROLES = {
     "circuit.delete": WRITERS,
     "link.create": WRITERS,
     "link.review": REVIEWERS,
+    "round.view": EVERYONE,
+    "round.open": REVIEWERS,
+    "round.progress": REVIEWERS,
+    "round.label": WRITERS,
+    "round.results": EVERYONE,
+    "round.close": frozenset({Role.OWNER}),
+    "round.decide": REVIEWERS,
 }
 
 
@@ -78,6 +85,16 @@ def _direct_assignment_allowed(user, role, obj):
     return role == Role.OWNER or not project.assignments_need_review
 
 
+def _participant(user, role, obj):
+    return RoundParticipant.objects.filter(round=obj, user=user).exists()
+
+
+def _closed(user, role, obj):
+    # A round's labels and scores stay hidden from everyone, participants who have submitted
+    # included, until the round closes: nobody still labelling can learn them second-hand.
+    return obj.status == LabellingRound.Status.CLOSED
+
+
 # Extra conditions on the object, checked after the role allows the action.
 OBJECT_RULES = {
     "job.cancel": _own_or_reviewer,
@@ -90,7 +107,13 @@ OBJECT_RULES = {
     "assignment.apply": _direct_assignment_allowed,
     "circuit.delete": _own_or_reviewer,
     "link.review": _not_own,
+    "round.label": _participant,
+    "round.results": _closed,
+    "round.decide": _closed,
 }
+
+# Rules that bind superusers too: a round stays blind for everyone.
+RULES_FOR_SUPERUSERS = frozenset({"round.label", "round.results", "round.decide"})
 
 # Actions on no object: any active user may create a project; only superusers (and the
 # system, see ``authorize``) create users.
@@ -125,6 +148,8 @@ def can(user, action, obj):
     if obj is None:
         return user.is_superuser or USER_ACTIONS.get(action, False)
     if user.is_superuser:
+        if action in RULES_FOR_SUPERUSERS:
+            return OBJECT_RULES[action](user, None, obj)
         return action not in ("hypothesis.review", "link.review") or _not_own(user, None, obj)
     return _role_allows(user, action, obj, _role_for(user, obj))
 

@@ -103,6 +103,24 @@ def reviews_page(request, slug):
 
 
 @login_required
+def rounds_page(request, slug):
+    """The project's labelling rounds; owners and reviewers open one here."""
+    project = _project(request, slug)
+    may_open = can_in_role(request.user, "round.open", project, role=project.user_role)
+    networks = project_networks(project=project)
+    return render(
+        request,
+        "frontend/rounds.html",
+        {"project": project, "may_open": may_open, "networks": networks},
+    )
+
+
+@login_required
+def round_page(request, slug, round_id):
+    return _page(request, slug, "round.html", round_id=round_id)
+
+
+@login_required
 def exports_page(request, slug):
     project = _project(request, slug)
     networks = project_networks(project=project)

@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewVerdictEnum": "annotations.models.hypotheses.Review.Verdict",
         "CommentTargetTypeEnum": "annotations.models.comments.Comment.TargetType",
         "ImportFormatEnum": "annotations.api.serializers_exports.IMPORT_FORMATS",
+        "RoundStatusEnum": "annotations.models.rounds.LabellingRound.Status",
     },
 }
 

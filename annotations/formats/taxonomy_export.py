@@ -151,6 +151,7 @@ def json_chunks(taxonomy, *, layers, exported_at, include_comments, report):
     yield from _stream_list(taxonomy.hypotheses())
     yield ',\n"circuits": ' + _list_lines(taxonomy.circuits())
     yield ',\n"links": ' + _list_lines(taxonomy.links())
+    yield ',\n"rounds": ' + _list_lines(taxonomy.rounds())
     if include_comments:
         yield ',\n"comments": '
         yield from _stream_list(taxonomy.comments())

@@ -12,6 +12,12 @@ from annotations.models.projects import (
     Role,
 )
 from annotations.models.releases import Release, ReleaseAssignment, ReleaseGroup
+from annotations.models.rounds import (
+    LabellingRound,
+    RoundLabel,
+    RoundParticipant,
+    RoundUnit,
+)
 from annotations.models.taxonomy import Assignment, Group
 from annotations.models.tokens import ApiToken
 from annotations.models.unit_counts import UnitCounts
@@ -28,6 +34,7 @@ __all__ = [
     "Group",
     "Hypothesis",
     "HypothesisUnit",
+    "LabellingRound",
     "Membership",
     "Notification",
     "Project",
@@ -39,6 +46,9 @@ __all__ = [
     "ReleaseGroup",
     "Review",
     "Role",
+    "RoundLabel",
+    "RoundParticipant",
+    "RoundUnit",
     "UnitCounts",
     "UnitLink",
 ]

@@ -25,6 +25,9 @@ class Release(models.Model):
     # name, and the confirmed universality links as a list of export documents.
     circuits = models.JSONField(default=dict, blank=True)
     links = models.JSONField(default=list, blank=True)
+    # The closed labelling rounds with their agreement scores, keyed by network name, as the
+    # JSON export writes them (``round_documents``).
+    rounds = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["project_id", "-created_at", "-id"]

@@ -56,13 +56,15 @@ class Assignment(models.Model):
         DIRECT = "direct"
         HYPOTHESIS = "hypothesis"
         IMPORT = "import"
+        ROUND = "round"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
     group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="assignments")
     note = models.TextField(blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.DIRECT)
-    # The hypothesis whose acceptance made this assignment, if any.
+    # The hypothesis whose acceptance made this assignment, if any (a labelling round's
+    # decision names its round in the unit's event).
     hypothesis_id = models.BigIntegerField(null=True, blank=True)
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

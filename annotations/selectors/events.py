@@ -4,7 +4,7 @@ from annotations.models import Event
 from server.errors import NotFound
 
 # The objects whose history can be asked for by type and id.
-HISTORY_TARGET_TYPES = ("group", "unit", "hypothesis", "comment", "circuit", "link")
+HISTORY_TARGET_TYPES = ("group", "unit", "hypothesis", "comment", "circuit", "link", "round")
 # The verbs of a unit changing group.
 UNIT_VERBS = ("unit.assigned", "unit.unassigned")
 

@@ -27,6 +27,7 @@ from annotations.selectors.export_documents import (
     iso_time,
     link_documents,
 )
+from annotations.selectors.rounds import round_documents
 from server.errors import UnknownReference
 from workers.addresses import UnitAddress
 from workers.models import Artifact, Job, Layer, Network, Unit
@@ -104,6 +105,11 @@ class _Taxonomy(ABC):
     @abstractmethod
     def circuits(self):
         """The network's circuits with their nodes and edges, by name (``circuit_documents``)."""
+
+    @abstractmethod
+    def rounds(self):
+        """The closed labelling rounds on the network with their agreement
+        (``round_documents``)."""
 
     @abstractmethod
     def links(self):
@@ -283,6 +289,9 @@ class LiveTaxonomy(_Taxonomy):
     def circuits(self):
         return circuit_documents(project=self.project, network=self.network)
 
+    def rounds(self):
+        return round_documents(project=self.project, network=self.network)
+
     def links(self):
         paths = {tuple(group["path"]) for group in self.groups()}
         return [
@@ -343,6 +352,9 @@ class ReleaseTaxonomy(_Taxonomy):
 
     def circuits(self):
         return list(self.release.circuits.get(self.network.name, []))
+
+    def rounds(self):
+        return list(self.release.rounds.get(self.network.name, []))
 
     def links(self):
         paths = {tuple(group["path"]) for group in self.groups()}

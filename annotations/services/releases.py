@@ -9,6 +9,7 @@ from annotations.models import Assignment, Group, Project, Release, ReleaseAssig
 from annotations.policies import authorize
 from annotations.selectors.export_documents import circuit_documents, link_documents
 from annotations.selectors.exports import CHUNK_SIZE, hypothesis_documents
+from annotations.selectors.rounds import round_documents
 from annotations.services.events import event_log
 from annotations.services.grid_changes import project_changed
 from server.errors import Conflict, ValidationFailed
@@ -18,8 +19,8 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 
 
 def release_create(*, project, actor, name, notes=""):
-    """Freeze the project's groups, every unit's group, the hypotheses, the circuits and the
-    confirmed universality links as release ``name``
+    """Freeze the project's groups, every unit's group, the hypotheses, the circuits, the
+    confirmed universality links and the closed labelling rounds' agreement as release ``name``
     (letters, digits, ``.``, ``_``, ``-``; unique in the project)."""
     authorize(actor=actor, action="release.create", obj=project)
     name = str(name).strip()
@@ -54,6 +55,10 @@ def release_create(*, project, actor, name, notes=""):
                 for network in networks
             },
             links=link_documents(project=project),
+            rounds={
+                network.name: round_documents(project=project, network=network)
+                for network in networks
+            },
         )
         groups = ReleaseGroup.objects.bulk_create(
             ReleaseGroup(

@@ -7,12 +7,13 @@ import time
 import urllib.parse
 
 from atlas_client.circuits import CircuitMethods
+from atlas_client.rounds import RoundMethods
 from atlas_client.transport import Transport
 
 FINISHED_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
 
-class Atlas(CircuitMethods):
+class Atlas(CircuitMethods, RoundMethods):
     """A Neuron Atlas server, as the user whose API token it holds.
 
     Lists come back whole (every page fetched); objects come back as the API's JSON, as dicts.

@@ -26,6 +26,8 @@ PAGES = [
     "/p/early-vision/jobs/",
     "/p/early-vision/exports/",
     "/p/early-vision/hypotheses/1/",
+    "/p/early-vision/rounds/",
+    "/p/early-vision/rounds/1/",
 ]
 
 

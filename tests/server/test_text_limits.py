@@ -11,6 +11,7 @@ from tests.factories.annotations import MembershipFactory
 NOT_FREE_TEXT = {
     "CircuitCreateInputRequest.network",
     "HypothesisCreateInputRequest.network",
+    "RoundOpenInputRequest.network",
     "MembershipAddInputRequest.username",
     "ImportInputRequest.content",
     "ImportUploadInputRequest.content",

@@ -32,5 +32,5 @@ def test_history_of_an_unknown_kind_of_object_is_not_found():
     assert (raised.value.code, raised.value.detail) == (
         "unknown_target_type",
         "No history for 'membership'; ask for one of group, unit, hypothesis, comment, "
-        "circuit, link.",
+        "circuit, link, round.",
     )

@@ -20,6 +20,7 @@ from annotations.services.comments import comment_post
 from annotations.services.hypotheses import hypothesis_create
 from annotations.services.releases import release_create
 from annotations.services.reviews import review_submit
+from annotations.services.rounds import round_labels_save, round_open, round_submit
 from frontend import urls as frontend_urls
 from tests.factories.annotations import (
     PASSWORD,
@@ -59,6 +60,8 @@ PAGES = {
         "#compare-page[data-ready=true]",
     ),
     "circuit": ("/p/early-vision/circuits/{circuit}/", "#circuit-page[data-ready=true]"),
+    "rounds": ("/p/early-vision/rounds/", "#round-list li"),
+    "round": ("/p/early-vision/rounds/{round}/", "#round-page[data-ready=true]"),
     "api-docs": ("/api/docs/", ".swagger-ui .info .title"),
 }
 # Page URLs that are no page of their own: signing out, and a comment's link (a redirect to
@@ -129,7 +132,31 @@ def seeded():
                  actor=alan)  # fmt: skip
     circuit = _circuit(project, network, [mixed3a, mixed3b])
     release_create(project=project, actor=ada, name="v1", notes="First taxonomy.")
-    return ada, {"hypothesis": hypothesis.pk, "circuit": circuit.pk}
+    labelling_round = _round(project, mixed3a, [curves, lines], grace, alan)
+    return ada, {"hypothesis": hypothesis.pk, "circuit": circuit.pk, "round": labelling_round.pk}
+
+
+def _round(project, layer, groups, first, second):
+    """A closed labelling round on ``layer``: the two disagree on every third unit."""
+    labelling_round = round_open(
+        project=project,
+        network=layer.network,
+        layer=layer,
+        title="mixed3a first pass",
+        participants=[first.username, second.username],
+        group_ids=[group.pk for group in groups],
+        actor=project.memberships.get(role=Role.OWNER).user,
+    )
+    for participant, shift in ((first, 0), (second, 1)):
+        flips = [shift * (index % 3 == 0) for index in range(layer.channels)]
+        choices = [groups[(index + flip) % 2] for index, flip in enumerate(flips)]
+        labels = [
+            {"unit": f"{layer.name}:{index}", "group": group.pk}
+            for index, group in enumerate(choices)
+        ]
+        round_labels_save(labelling_round=labelling_round, labels=labels, actor=participant)
+        round_submit(labelling_round=labelling_round, actor=participant)
+    return labelling_round
 
 
 def _circuit(project, network, layers):

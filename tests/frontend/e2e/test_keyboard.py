@@ -53,6 +53,7 @@ def test_every_form_control_on_every_page_has_a_label(browse, ada):
         "/p/early-vision/reviews/",
         "/p/early-vision/jobs/",
         "/p/early-vision/exports/",
+        "/p/early-vision/rounds/",
     ]:
         page.goto(path)
         page.wait_for_load_state("networkidle")

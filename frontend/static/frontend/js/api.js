@@ -84,5 +84,7 @@ export function projectPaths(slug) {
     events: `${root}events/`,
     history: (type, id) => `${root}history/${type}/${id}/`,
     networks: `${root}networks/`,
+    rounds: `${root}rounds/`,
+    round: (id) => `${root}rounds/${id}/`,
   };
 }

@@ -62,6 +62,11 @@ const PHRASES = {
   "group.renamed": "renamed group",
   "group.moved": "moved group",
   "group.merged": "merged group",
+  "round.opened": "opened labelling round",
+  "round.submitted": "submitted labels in round",
+  "round.closed": "closed labelling round",
+  "round.unit_decided": "decided a unit of round",
+  "round.agreed_applied": "applied the agreed labels of round",
 };
 
 /** An accepted hypothesis is one feed entry crediting its author, with its approvers. */
@@ -90,6 +95,8 @@ export function eventItem(event) {
     h("strong", {}, event.actor ?? "system"),
     ` ${phrase} `,
     h("span", {}, label.replace(/^comment on /, "on ")),
+    // A unit assigned by a labelling round's decision is credited to the round.
+    event.after?.round ? ` (labelling round #${event.after.round})` : "",
     h("div", { class: "meta" }, when(event.created_at)),
   );
 }
