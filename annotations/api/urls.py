@@ -42,4 +42,5 @@ urlpatterns = [
     path("", include("annotations.api.urls_exports")),
     path("", include("annotations.api.urls_circuits")),
     path("", include("annotations.api.urls_circuit_diagram")),
+    path("", include("annotations.api.urls_webhooks")),
 ]

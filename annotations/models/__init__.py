@@ -15,6 +15,7 @@ from annotations.models.releases import Release, ReleaseAssignment, ReleaseGroup
 from annotations.models.taxonomy import Assignment, Group
 from annotations.models.tokens import ApiToken
 from annotations.models.unit_counts import UnitCounts
+from annotations.models.webhooks import EmailPreference, Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -23,6 +24,7 @@ __all__ = [
     "CircuitEdge",
     "CircuitNode",
     "Comment",
+    "EmailPreference",
     "CommentRevision",
     "Event",
     "Group",
@@ -41,4 +43,6 @@ __all__ = [
     "Role",
     "UnitCounts",
     "UnitLink",
+    "Webhook",
+    "WebhookDelivery",
 ]
