@@ -5,7 +5,7 @@ from server.errors import NotFound
 
 
 def webhooks_of(*, project):
-    return Webhook.objects.filter(project=project).order_by("id")
+    return Webhook.objects.filter(project=project).select_related("created_by").order_by("id")
 
 
 def webhook_get(*, project, webhook_id):
