@@ -98,7 +98,7 @@ def hypothesis_create(
         webhooks_emit(
             project=project,
             event_type=Webhook.EventType.HYPOTHESIS_OPENED,
-            data={"hypothesis": hypothesis_data(hypothesis)},
+            data=lambda: {"hypothesis": hypothesis_data(hypothesis)},
         )
     return hypothesis
 

@@ -37,7 +37,7 @@ def notify(*, project, recipients, kind, actor, target_type, target_id, text):
         webhooks_emit(
             project=project,
             event_type=Webhook.EventType.COMMENT_MENTION,
-            data={
+            data=lambda: {
                 "mentioned": sorted(
                     Membership.objects.filter(
                         project=project, user_id__in=[row.recipient_id for row in created]

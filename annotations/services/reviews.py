@@ -123,23 +123,26 @@ def review_submit(*, hypothesis, expected_version, verdict, comment="", actor):
 
 def _emit(hypothesis, review, decision, *, project, actor):
     """The webhooks' review event, and the decision's when the review decided it."""
-    hypothesis.refresh_from_db(fields=["status", "proposed_group"])
-    data = {
-        "hypothesis": hypothesis_data(hypothesis),
-        "review": {
-            "id": review.pk,
-            "reviewer": actor.username,
-            "verdict": review.verdict,
-            "version": review.version,
-            "comment": review.comment,
-        },
-    }
+
+    def data():
+        hypothesis.refresh_from_db(fields=["status", "proposed_group"])
+        return {
+            "hypothesis": hypothesis_data(hypothesis),
+            "review": {
+                "id": review.pk,
+                "reviewer": actor.username,
+                "verdict": review.verdict,
+                "version": review.version,
+                "comment": review.comment,
+            },
+        }
+
     webhooks_emit(project=project, event_type=Webhook.EventType.HYPOTHESIS_REVIEWED, data=data)
     if decision is not None:
         webhooks_emit(
             project=project,
             event_type=Webhook.EventType.HYPOTHESIS_DECIDED,
-            data={**data, "decision": decision, "decided_by": actor.username},
+            data=lambda: {**data(), "decision": decision, "decided_by": actor.username},
         )
 
 

@@ -94,7 +94,8 @@ def webhook_redeliver(*, delivery, actor):
 
 def webhooks_emit(*, project, event_type, data):
     """Queue ``event_type`` with ``data`` for each active hook of ``project`` that chose it;
-    they are sent after the caller's transaction commits. Returns the deliveries."""
+    they are sent after the caller's transaction commits. ``data`` may be a function that
+    makes it, called only when some hook wants the event. Returns the deliveries."""
     hooks = [
         hook
         for hook in Webhook.objects.filter(project=project, active=True).only("event_types")
@@ -112,7 +113,7 @@ def webhooks_emit(*, project, event_type, data):
                 "name": project.name,
                 "url": site_url(reverse("frontend:project", kwargs={"slug": project.slug})),
             },
-            "data": data,
+            "data": data() if callable(data) else data,
         },
         ensure_ascii=False,
     )

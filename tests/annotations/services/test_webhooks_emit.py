@@ -11,6 +11,7 @@ from annotations.services.comments import comment_post
 from annotations.services.hypotheses import hypothesis_create
 from annotations.services.releases import release_create
 from annotations.services.reviews import review_submit
+from annotations.services.webhooks import webhooks_emit
 from tests.factories.annotations import (
     CircuitFactory,
     MembershipFactory,
@@ -329,3 +330,16 @@ def test_a_job_that_is_not_ours_to_finish_sends_nothing(
         job_succeed(job=job, worker="someone-else", timings={})
 
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_the_data_of_an_event_no_hook_wants_is_never_made(project, sent):
+    _hook(project, EventType.RELEASE_MADE)
+    made = []
+
+    deliveries = webhooks_emit(
+        project=project,
+        event_type=EventType.HYPOTHESIS_OPENED,
+        data=lambda: made.append("made") or {},
+    )
+
+    assert (deliveries, made) == ([], [])
