@@ -16,7 +16,7 @@ from django.utils import timezone
 from annotations.formats.notification_emails import digest_email, notification_email
 from annotations.models import EmailPreference, Notification
 from annotations.selectors.notifications import notification_target_url
-from server.errors import ValidationFailed
+from server.errors import Unprocessable, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def email_preference_set(*, user, mode, actor):
             fields={"mode": [f"Choose one of: {', '.join(Mode.values)}."]},
         )
     if mode != Mode.OFF and not user.email:
-        raise ValidationFailed(
+        raise Unprocessable(
             "Your account has no e-mail address to send to.",
             code="no_email",
             fields={"mode": ["Needs an e-mail address on your account."]},

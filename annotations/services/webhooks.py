@@ -24,7 +24,7 @@ from annotations.models import HypothesisUnit, Project, Webhook, WebhookDelivery
 from annotations.policies import authorize
 from annotations.selectors.notifications import site_url
 from annotations.services.events import event_log
-from server.errors import ValidationFailed
+from server.errors import Unprocessable, ValidationFailed
 from workers.addresses import UnitAddress
 from workers.models import Job
 
@@ -130,10 +130,11 @@ def webhooks_emit_job(*, job_id, status):
     event_type = JOB_EVENT_TYPES.get(status)
     if event_type is None:
         return
-    projects = Project.objects.filter(
-        network_links__network__jobs=job_id, webhooks__active=True
-    ).distinct()
-    projects = list(projects)
+    projects = list(
+        Project.objects.filter(network_links__network__jobs=job_id, webhooks__active=True)
+        .distinct()
+        .order_by("pk")
+    )
     if not projects:
         return
     job = Job.objects.select_related("network", "layer").get(pk=job_id)
@@ -181,7 +182,7 @@ def hypothesis_data(hypothesis):
 
 
 def webhook_url_checked(url):
-    """``url`` if it is an absolute http(s) URL a hook may point at, else ValidationFailed.
+    """``url`` if it is an absolute http(s) URL a hook may point at, else Unprocessable.
 
     Hosts given as an IP address must be public unless ``ATLAS_WEBHOOK_ALLOW_PRIVATE``; host
     names are resolved and checked again at each delivery."""
@@ -194,11 +195,21 @@ def webhook_url_checked(url):
         problem = "An absolute http:// or https:// URL."
     elif parts.username or parts.password:
         problem = "No user name or password in the URL; check the signature instead."
+    elif not _port_valid(parts):
+        problem = "The port must be a number from 1 to 65535."
     elif not settings.ATLAS_WEBHOOK_ALLOW_PRIVATE and _names_private_host(parts.hostname):
         problem = "The host is a private, loopback or reserved address."
     if problem is not None:
-        raise ValidationFailed(f"Not a webhook URL: {problem}", fields={"url": [problem]})
+        raise Unprocessable(f"Not a webhook URL: {problem}", fields={"url": [problem]})
     return url
+
+
+def _port_valid(parts):
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return port is None or port > 0
 
 
 def address_is_private(address):

@@ -56,7 +56,7 @@ def test_a_user_without_an_address_cannot_choose_emails(api_client):
 
     response = api_client.put(URL, {"mode": "immediate"}, format="json")
 
-    assert (response.status_code, response.json()["code"]) == (400, "no_email")
+    assert (response.status_code, response.json()["code"]) == (422, "no_email")
     assert EmailPreference.objects.count() == 0
 
 

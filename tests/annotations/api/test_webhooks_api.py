@@ -136,7 +136,7 @@ def test_a_private_host_is_refused_when_private_hosts_are_not_allowed(
 
     response = _register(api_client, url=url)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {
         "url": ["The host is a private, loopback or reserved address."]
     }
@@ -149,6 +149,14 @@ def test_a_private_host_is_accepted_when_private_hosts_are_allowed(api_client, o
     response = _register(api_client, url="http://127.0.0.1:8000/x")
 
     assert response.status_code == 201
+
+
+def test_a_port_out_of_range_is_unprocessable(api_client, owner):
+    response = _register(api_client, url="https://hooks.example.org:99999/atlas")
+
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"url": ["The port must be a number from 1 to 65535."]}
+    assert Webhook.objects.count() == 0
 
 
 def test_an_unknown_event_type_is_refused(api_client, owner):

@@ -13,7 +13,7 @@ from annotations.services.comments import comment_post
 from annotations.services.emails import email_digests_send, email_preference_set
 from annotations.services.hypotheses import hypothesis_create
 from annotations.services.reviews import review_submit
-from server.errors import ValidationFailed
+from server.errors import Unprocessable
 from tests.factories.annotations import (
     CircuitFactory,
     MembershipFactory,
@@ -239,7 +239,7 @@ def test_e_mails_need_an_address(ada):
     ada.email = ""
     ada.save()
 
-    with pytest.raises(ValidationFailed) as raised:
+    with pytest.raises(Unprocessable) as raised:
         email_preference_set(user=ada, mode=Mode.DAILY, actor=ada)
 
     assert raised.value.code == "no_email"

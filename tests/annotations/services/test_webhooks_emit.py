@@ -1,9 +1,11 @@
 """Which events become deliveries, for which hooks, and only once the change commits."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from annotations import tasks
 from annotations.models import Role, Webhook, WebhookDelivery
@@ -21,7 +23,7 @@ from tests.factories.annotations import (
 )
 from tests.factories.workers import JobFactory, LayerFactory
 from workers.models import Job
-from workers.services.jobs import job_fail, job_succeed
+from workers.services.jobs import job_fail, job_succeed, jobs_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -343,3 +345,27 @@ def test_the_data_of_an_event_no_hook_wants_is_never_made(project, sent):
     )
 
     assert (deliveries, made) == ([], [])
+
+
+def test_a_job_the_sweep_gives_up_on_is_sent_as_job_failed(
+    project, layer, sent, django_capture_on_commit_callbacks
+):
+    hook = _hook(project, EventType.JOB_FAILED)
+    job = JobFactory(
+        layer=layer,
+        status=Job.Status.RUNNING,
+        worker="w1",
+        attempts=3,
+        max_attempts=3,
+        lease_expires_at=timezone.now() - timedelta(minutes=1),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs_sweep()
+
+    ((event_type, body),) = _payloads(hook)
+    assert (event_type, body["data"]["job"]["id"], body["data"]["job"]["error_code"]) == (
+        "job.failed",
+        job.pk,
+        "attempts_exhausted",
+    )
