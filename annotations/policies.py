@@ -23,6 +23,7 @@ ACTION_ROLES = {
     "project.view": EVERYONE,
     "project.update": frozenset({Role.OWNER}),
     "membership.manage": frozenset({Role.OWNER}),
+    "webhook.manage": frozenset({Role.OWNER}),
     "network.view": EVERYONE,
     "network.register": REVIEWERS,
     "job.view": EVERYONE,

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from annotations.api.throttles import CredentialsRateThrottle
-from annotations.models import Role
+from annotations.models import EmailPreference, Role, Webhook
 from annotations.policies import can_in_role
 from annotations.selectors.comments import comment_get
 from annotations.selectors.networks import project_networks
@@ -129,10 +129,12 @@ def exports_page(request, slug):
 
 @login_required
 def settings_page(request, slug):
-    """Review policy, members and networks; owners change them, other members read them."""
+    """Review policy, members and networks (owners change them, other members read them), the
+    project's webhooks (owners) and the user's own e-mail choice."""
     project = _project(request, slug)
     studied = project_networks(project=project)
     manage = can_in_role(request.user, "project.update", project, role=project.user_role)
+    webhooks = can_in_role(request.user, "webhook.manage", project, role=project.user_role)
     addable = []
     if manage:
         taken = {network.pk for network in studied}
@@ -150,6 +152,9 @@ def settings_page(request, slug):
             "addable": addable,
             "roles": Role.values,
             "manage": manage,
+            "manage_webhooks": webhooks,
+            "email_modes": EmailPreference.Mode.choices,
+            "webhook_events": Webhook.EventType.choices,
         },
     )
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -265,6 +266,9 @@ SPECTACULAR_SETTINGS = {
         "CommentTargetTypeEnum": "annotations.models.comments.Comment.TargetType",
         "ImportFormatEnum": "annotations.api.serializers_exports.IMPORT_FORMATS",
         "RoundStatusEnum": "annotations.models.rounds.LabellingRound.Status",
+        "WebhookEventTypeEnum": "annotations.models.webhooks.Webhook.EventType",
+        "WebhookDeliveryStatusEnum": "annotations.models.webhooks.WebhookDelivery.Status",
+        "EmailModeEnum": "annotations.models.webhooks.EmailPreference.Mode",
     },
 }
 
@@ -350,6 +354,38 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "default", "expires": 3600.0},
     },
 }
+# --- events out of the app: webhooks and e-mail -----------------------------------------------
+
+# The address links in webhook payloads and e-mails start with (no trailing slash).
+ATLAS_SITE_URL = env_str("ATLAS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Webhook URLs whose host resolves to a loopback, private, link-local or reserved address are
+# refused unless this is on (off in production, so a hook cannot reach the internal network).
+ATLAS_WEBHOOK_ALLOW_PRIVATE = env_bool("ATLAS_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
+ATLAS_WEBHOOK_TIMEOUT_SECONDS = env_float("ATLAS_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+ATLAS_WEBHOOK_MAX_ATTEMPTS = env_int("ATLAS_WEBHOOK_MAX_ATTEMPTS", 5)
+# A failed attempt is retried after this, doubled after each further failure.
+ATLAS_WEBHOOK_BACKOFF_SECONDS = env_float("ATLAS_WEBHOOK_BACKOFF_SECONDS", 30.0)
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Neuron Atlas <atlas@localhost>")
+# The hour (UTC) the daily digest of mentions and reviews goes out.
+ATLAS_DIGEST_HOUR = env_int("ATLAS_DIGEST_HOUR", 7)
+CELERY_BEAT_SCHEDULE["send-email-digests"] = {
+    "task": "annotations.tasks.send_email_digests",
+    "schedule": crontab(minute=0, hour=ATLAS_DIGEST_HOUR),
+    "options": {"queue": "default", "expires": 3600.0},
+}
+
 # CPU threads torch may use in a worker process (0: torch's default, one per core). On a small
 # machine shared with the web server, fewer threads make render times far steadier.
 ATLAS_TORCH_THREADS = env_int("ATLAS_TORCH_THREADS", 0)

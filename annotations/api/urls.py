@@ -43,4 +43,5 @@ urlpatterns = [
     path("", include("annotations.api.urls_circuits")),
     path("", include("annotations.api.urls_circuit_diagram")),
     path("", include("annotations.api.urls_rounds")),
+    path("", include("annotations.api.urls_webhooks")),
 ]

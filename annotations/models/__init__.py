@@ -21,6 +21,7 @@ from annotations.models.rounds import (
 from annotations.models.taxonomy import Assignment, Group
 from annotations.models.tokens import ApiToken
 from annotations.models.unit_counts import UnitCounts
+from annotations.models.webhooks import EmailPreference, Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -29,6 +30,7 @@ __all__ = [
     "CircuitEdge",
     "CircuitNode",
     "Comment",
+    "EmailPreference",
     "CommentRevision",
     "Event",
     "Group",
@@ -51,4 +53,6 @@ __all__ = [
     "RoundUnit",
     "UnitCounts",
     "UnitLink",
+    "Webhook",
+    "WebhookDelivery",
 ]

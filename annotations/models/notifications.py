@@ -26,6 +26,8 @@ class Notification(models.Model):
     target_id = models.BigIntegerField()
     text = models.CharField(max_length=300)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When it went out by e-mail (immediately or in a daily digest); None: not (yet) e-mailed.
+    emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

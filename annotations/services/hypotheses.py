@@ -19,12 +19,14 @@ from annotations.models import (
     Hypothesis,
     HypothesisUnit,
     ProjectNetwork,
+    Webhook,
 )
 from annotations.policies import authorize
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST, units_for_project
 from annotations.services.events import event_log
 from annotations.services.grid_changes import project_changed
 from annotations.services.unit_counts import unit_counts_add
+from annotations.services.webhooks import hypothesis_data, webhooks_emit
 from server.concurrency import stale
 from server.errors import InvalidTransition, NotFound, UnknownReference, ValidationFailed
 from workers.models import Artifact, Unit
@@ -93,6 +95,11 @@ def hypothesis_create(
             after={**content, "status": hypothesis.status, "version": hypothesis.version},
         )
         project_changed(project_id=project.pk)
+        webhooks_emit(
+            project=project,
+            event_type=Webhook.EventType.HYPOTHESIS_OPENED,
+            data=lambda: {"hypothesis": hypothesis_data(hypothesis)},
+        )
     return hypothesis
 
 

@@ -4,14 +4,25 @@ import itertools
 import re
 
 from django.db import transaction
+from django.urls import reverse
 
-from annotations.models import Assignment, Group, Project, Release, ReleaseAssignment, ReleaseGroup
+from annotations.models import (
+    Assignment,
+    Group,
+    Project,
+    Release,
+    ReleaseAssignment,
+    ReleaseGroup,
+    Webhook,
+)
 from annotations.policies import authorize
 from annotations.selectors.export_documents import circuit_documents, link_documents
 from annotations.selectors.exports import CHUNK_SIZE, hypothesis_documents
+from annotations.selectors.notifications import site_url
 from annotations.selectors.rounds import round_documents
 from annotations.services.events import event_log
 from annotations.services.grid_changes import project_changed
+from annotations.services.webhooks import webhooks_emit
 from server.errors import Conflict, ValidationFailed
 from workers.models import Network
 
@@ -101,4 +112,23 @@ def release_create(*, project, actor, name, notes=""):
             after={"name": release.name, "groups": len(groups), "units": units},
         )
         project_changed(project_id=project.pk)
+        webhooks_emit(
+            project=project,
+            event_type=Webhook.EventType.RELEASE_MADE,
+            data={
+                "release": {
+                    "name": release.name,
+                    "notes": release.notes,
+                    "created_by": actor.username if actor is not None else None,
+                    "groups": len(groups),
+                    "units": units,
+                    "api_url": site_url(
+                        reverse(
+                            "annotations-api:release-detail",
+                            kwargs={"slug": project.slug, "name": release.name},
+                        )
+                    ),
+                }
+            },
+        )
     return release

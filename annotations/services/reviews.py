@@ -22,6 +22,7 @@ from annotations.models import (
     Notification,
     Project,
     Review,
+    Webhook,
 )
 from annotations.policies import authorize
 from annotations.selectors.hypotheses import approvals_count
@@ -32,6 +33,7 @@ from annotations.services.grid_changes import project_changed
 from annotations.services.groups import group_create
 from annotations.services.hypotheses import open_units_uncount, refusal
 from annotations.services.notifications import notify
+from annotations.services.webhooks import hypothesis_data, webhooks_emit
 from server.errors import Conflict, ValidationFailed
 
 VERDICT_WORDS = {
@@ -108,11 +110,40 @@ def review_submit(*, hypothesis, expected_version, verdict, comment="", actor):
                 target_id=current.pk,
                 text=f"{actor.username} mentioned you in a review of “{current.title}”",
             )
+        decision = None
         if verdict == Review.Verdict.REJECT:
             _reject(current, project=project, actor=actor)
+            decision = Hypothesis.Status.REJECTED
         elif verdict == Review.Verdict.APPROVE and _approved(current, project):
             _accept(current, project=project, actor=actor)
+            decision = Hypothesis.Status.ACCEPTED
+        _emit(current, review, decision, project=project, actor=actor)
     return review
+
+
+def _emit(hypothesis, review, decision, *, project, actor):
+    """The webhooks' review event, and the decision's when the review decided it."""
+
+    def data():
+        hypothesis.refresh_from_db(fields=["status", "proposed_group"])
+        return {
+            "hypothesis": hypothesis_data(hypothesis),
+            "review": {
+                "id": review.pk,
+                "reviewer": actor.username,
+                "verdict": review.verdict,
+                "version": review.version,
+                "comment": review.comment,
+            },
+        }
+
+    webhooks_emit(project=project, event_type=Webhook.EventType.HYPOTHESIS_REVIEWED, data=data)
+    if decision is not None:
+        webhooks_emit(
+            project=project,
+            event_type=Webhook.EventType.HYPOTHESIS_DECIDED,
+            data=lambda: {**data(), "decision": decision, "decided_by": actor.username},
+        )
 
 
 def _approved(hypothesis, project):

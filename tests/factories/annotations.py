@@ -1,3 +1,5 @@
+import json
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -16,6 +18,8 @@ from annotations.models import (
     ProjectNetwork,
     Review,
     Role,
+    Webhook,
+    WebhookDelivery,
 )
 from annotations.services.unit_counts import unit_counts_add
 from tests.factories.workers import LayerFactory, NetworkFactory
@@ -193,3 +197,28 @@ class CircuitFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     network = factory.LazyAttribute(lambda row: ProjectNetworkFactory(project=row.project).network)
     name = factory.Sequence(lambda n: f"Circuit {n}")
+
+
+class WebhookFactory(factory.django.DjangoModelFactory):
+    """An active hook for every event type; give ``url`` (a test's receiver)."""
+
+    class Meta:
+        model = Webhook
+
+    project = factory.SubFactory(ProjectFactory)
+    url = "http://127.0.0.1:9/hook"
+    event_types = factory.LazyFunction(lambda: list(Webhook.EventType.values))
+    secret = factory.Sequence(lambda n: f"whsec_test_{n}")
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    """A pending delivery of a ``release.made`` event."""
+
+    class Meta:
+        model = WebhookDelivery
+
+    webhook = factory.SubFactory(WebhookFactory)
+    event_type = Webhook.EventType.RELEASE_MADE
+    body = factory.Sequence(
+        lambda n: json.dumps({"id": f"event-{n}", "type": "release.made", "data": {"n": n}})
+    )

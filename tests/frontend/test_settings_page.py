@@ -62,3 +62,26 @@ def test_every_project_page_links_to_the_settings(client, project):
     page = client.get("/p/early-vision/taxonomy/").content.decode()
 
     assert f'href="{SETTINGS}">Settings</a>' in page
+
+
+def test_an_owner_gets_the_webhooks_and_their_own_email_choice(client, project):
+    owner = MembershipFactory(project=project, role=Role.OWNER)
+    client.force_login(owner.user)
+
+    page = client.get(SETTINGS).content.decode()
+
+    assert 'data-webhooks="true"' in page
+    assert 'id="webhook-form"' in page
+    assert 'id="email-form"' in page
+
+
+@pytest.mark.parametrize("role", [Role.REVIEWER, Role.ANNOTATOR, Role.VIEWER])
+def test_other_members_get_their_email_choice_but_no_webhooks(client, project, role):
+    client.force_login(MembershipFactory(project=project, role=role).user)
+
+    page = client.get(SETTINGS).content.decode()
+
+    assert 'data-webhooks="false"' in page
+    assert 'id="webhook-form"' not in page
+    assert 'id="webhook-rows"' not in page
+    assert 'id="email-form"' in page

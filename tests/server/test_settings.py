@@ -63,3 +63,30 @@ def test_a_malformed_boolean_is_a_clear_error():
 
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+def _setting(name, **env):
+    """The value of setting ``name`` in a fresh process with ``env`` added."""
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        f"from django.conf import settings; print(settings.{name})",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="atlas.example.org",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_refuses_webhooks_to_private_hosts_by_default(monkeypatch):
+    monkeypatch.delenv("ATLAS_WEBHOOK_ALLOW_PRIVATE", raising=False)
+
+    assert _setting("ATLAS_WEBHOOK_ALLOW_PRIVATE", ATLAS_ENV="production") == "False"
+
+
+def test_development_allows_webhooks_to_private_hosts_by_default(monkeypatch):
+    monkeypatch.delenv("ATLAS_WEBHOOK_ALLOW_PRIVATE", raising=False)
+
+    assert _setting("ATLAS_WEBHOOK_ALLOW_PRIVATE", ATLAS_ENV="development") == "True"

@@ -25,6 +25,7 @@ from server.errors import (
 from workers import access
 from workers.jobkinds import JOB_KINDS, REQUESTABLE_KINDS
 from workers.models import Job
+from workers.signals import job_finished_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ def job_claim(*, job_id, worker, device):
     )
     if exhausted:
         logger.warning("job %s failed: attempts exhausted", job_id)
+        job_finished_after_commit(job_id=job_id, status=Status.FAILED)
         return None
     Job.objects.filter(pk=job_id, status=Status.QUEUED, cancel_requested=True).update(
         status=Status.CANCELLED, finished_at=now
@@ -240,7 +242,7 @@ class ProgressReporter:
 def job_succeed(*, job, worker, timings):
     now = timezone.now()
     retried = job.transient_retries
-    return _running_by(job, worker).update(
+    updated = _running_by(job, worker).update(
         status=Status.SUCCEEDED,
         progress=1.0,
         progress_message=f"done, retried {retried}x after transient errors" if retried else "done",
@@ -248,10 +250,13 @@ def job_succeed(*, job, worker, timings):
         lease_expires_at=None,
         timings=timings,
     )
+    if updated:
+        job_finished_after_commit(job_id=job.pk, status=Status.SUCCEEDED)
+    return updated
 
 
 def job_fail(*, job, worker, error, code, timings=None):
-    return _running_by(job, worker).update(
+    updated = _running_by(job, worker).update(
         status=Status.FAILED,
         error=str(error)[:5000],
         error_code=code[:40],
@@ -259,6 +264,9 @@ def job_fail(*, job, worker, error, code, timings=None):
         lease_expires_at=None,
         timings=timings or {},
     )
+    if updated:
+        job_finished_after_commit(job_id=job.pk, status=Status.FAILED)
+    return updated
 
 
 def job_mark_cancelled(*, job, worker):
@@ -303,6 +311,8 @@ def job_release(*, job, worker, cause):
         finished_at=now,
         lease_expires_at=None,
     )
+    if failed:
+        job_finished_after_commit(job_id=job.pk, status=Status.FAILED)
     return Status.FAILED if failed else None
 
 
@@ -349,6 +359,7 @@ def jobs_sweep(*, now=None):
                 lease_expires_at=None,
             ):
                 result["failed"].append(job.pk)
+                job_finished_after_commit(job_id=job.pk, status=Status.FAILED)
             continue
         if guard.filter(cancel_requested=True).update(
             status=Status.CANCELLED, finished_at=now, lease_expires_at=None

@@ -3,6 +3,7 @@
 import { get, post, projectPaths, request } from "./api.js";
 import { saveConditionally } from "./conflicts.js";
 import { $, announce, attempt, h, when } from "./dom.js";
+import { startEvents } from "./settings_events.js";
 
 const page = $("#settings-page");
 const slug = page.dataset.project;
@@ -144,7 +145,12 @@ async function start() {
     $("#member-form").addEventListener("submit", onAddMember);
     $("#network-form").addEventListener("submit", onAddNetwork);
   }
-  const loaded = await Promise.all([loadPolicy(), loadMembers(), loadNetworks()]);
+  const loaded = await Promise.all([
+    loadPolicy(),
+    loadMembers(),
+    loadNetworks(),
+    startEvents({ slug, webhooks: page.dataset.webhooks === "true" }),
+  ]);
   page.dataset.ready = loaded.every(Boolean) ? "true" : "failed";
 }
 
