@@ -1,16 +1,19 @@
-"""The collaboration API on a realistic project: layer grid, unit card, review queue, feed.
+"""The collaboration API on a realistic project: every request a page sends when it loads.
 
 A project studies one network (InceptionV1's twelve main layers, their widths scaled to 10,000
 units) with a taxonomy of 84 layer-scoped groups, 60% of the units assigned, 5,000 hypotheses
 (a third still open, with units, reviews and proposals), 100,000 comments in threads (on units,
-hypotheses and groups), two renders per layer with their artifacts, and an event per change.
-Everything is seeded with ``bulk_create``, never through the API.
+hypotheses and groups), two renders per layer with their artifacts, 20 circuits, the
+reviewer's 2,000 notifications, and an event per change. Everything is seeded with
+``bulk_create``, never through the API.
 
 Then, as a reviewer with an API token, it measures the latency (p50, p95) and throughput of
 each endpoint against ``GET /api/v1/health/`` in the same run: sequentially in process through
 ``django.test.Client``, and concurrently through gunicorn on 127.0.0.1 with a thread pool.
-Exits 1 when an endpoint answers other than 200, a page is short, or the grid's query count
-changes with its page size. See bench/API.md.
+Every endpoint is judged on p95 <= 50 ms and throughput >= 0.5 of health's. Exits 1 when an
+endpoint answers other than 200, a page holds other than the seeded number of results, or the
+grid's query count changes with its page size; missed targets are reported, not failed. See
+bench/API.md.
 """
 
 import argparse
@@ -29,7 +32,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import measure
-from api_seed import FULL, GRID_LAYER, NETWORK, PROJECT, QUICK, Seed
+from api_seed import ANNOTATORS, FULL, GRID_LAYER, NETWORK, PROJECT, QUICK, REVIEWERS, Seed
 
 WARM_UP_REQUESTS = 3
 HEALTH = "health"
@@ -55,37 +58,142 @@ def request_url(label, url):
     return f"{url}{'&' if '?' in url else '?'}miss={next(_miss_numbers)}"
 
 
-def endpoints(seed):
-    """label -> URL of every request measured; the health endpoint is the baseline."""
+def page_targets(seed):
+    """What the pages' requests are about: a unit in the middle of the grid's layer with
+    comments, an open hypothesis with comments, a layer-scoped group, a circuit, a job."""
+    from annotations.models import Comment, Hypothesis
+    from workers.models import Job
+
     grid_layer = next(layer for layer in seed.layers if layer.name == GRID_LAYER)
-    unit = seed.units_by_layer[grid_layer.pk][grid_layer.channels // 2]
-    grid = f"/api/v1/projects/{PROJECT}/grid/{NETWORK}/{GRID_LAYER}/"
+    units = seed.units_by_layer[grid_layer.pk]
+    commented = set(
+        Comment.objects.filter(
+            target_type="unit", target_id__in=[unit.pk for unit in units], parent__isnull=True
+        ).values_list("target_id", flat=True)
+    )
+    unit = next(
+        unit for unit in units[len(units) // 2 :] + units[: len(units) // 2] if unit.pk in commented
+    )
+    hypothesis_id = (
+        Hypothesis.objects.filter(project=seed.project, status="open")
+        .filter(
+            pk__in=Comment.objects.filter(target_type="hypothesis", parent__isnull=True).values(
+                "target_id"
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return {
+        "layer": grid_layer,
+        "unit": unit,
+        "hypothesis_id": hypothesis_id,
+        "group": seed.groups_by_layer[grid_layer.pk][0],
+        "circuit_id": seed.circuit_ids[0],
+        "job_id": Job.objects.filter(layer=grid_layer)
+        .order_by("pk")
+        .values_list("pk", flat=True)[0],
+    }
+
+
+def endpoints(seed):
+    """label -> URL of every request measured; the health endpoint is the baseline. Beyond the
+    grid, each is a request a page sends when it loads (frontend/static/frontend/js/), with the
+    page's own query parameters; the page is named in PAGE_OF."""
+    t = page_targets(seed)
+    layer, unit = t["layer"], t["unit"]
+    project = f"/api/v1/projects/{PROJECT}/"
+    grid = f"{project}grid/{NETWORK}/{GRID_LAYER}/"
+    unit_path = f"/api/v1/networks/{NETWORK}/units/{GRID_LAYER}:{unit.index}/"
     return {
         HEALTH: "/api/v1/health/",
         AUTH_ME: "/api/v1/auth/me/",
         "grid": grid,
-        "grid_whole_layer": f"{grid}?page_size={grid_layer.channels}",
+        "grid_whole_layer": f"{grid}?page_size={layer.channels}",
         "grid_uncached": grid,
-        "grid_whole_layer_uncached": f"{grid}?page_size={grid_layer.channels}",
-        "unit_card": f"/api/v1/networks/{NETWORK}/units/{GRID_LAYER}:{unit.index}/card/",
-        "review_queue": f"/api/v1/projects/{PROJECT}/review-queue/",
-        "activity_feed": f"/api/v1/projects/{PROJECT}/events/",
+        "grid_whole_layer_uncached": f"{grid}?page_size={layer.channels}",
+        "unit_card": f"{unit_path}card/",
+        "review_queue": f"{project}review-queue/",
+        "activity_feed": f"{project}events/",
+        # Every page (the header's badge).
+        "notifications_unread_count": "/api/v1/notifications/unread-count/",
+        # The project page.
+        "project_notifications": "/api/v1/notifications/?unread=true&page_size=50",
+        "project_circuits": f"{project}circuits/?page_size=100",
+        "project_review_queue": f"{project}review-queue/?page_size=20",
+        "project_open_hypotheses": f"{project}hypotheses/?status=open&page_size=20",
+        "project_activity": f"{project}events/?page_size=15",
+        # The grid page (and the unit page's group picker).
+        "groups": f"{project}groups/?page_size=1000",
+        # The unit page.
+        "unit_detail": unit_path,
+        "unit_hypotheses": f"{project}hypotheses/?unit={GRID_LAYER}:{unit.index}"
+        f"&network={NETWORK}&page_size=50",
+        "unit_history": f"{project}history/unit/{unit.pk}/?page_size=30",
+        "unit_comments": f"{project}comments/?target_type=unit&target_id={unit.pk}&page_size=100",
+        "unit_links": f"{project}units/{NETWORK}/{GRID_LAYER}:{unit.index}/links/",
+        "layers": f"/api/v1/networks/{NETWORK}/layers/",
+        "weights_jobs": f"/api/v1/jobs/?network={NETWORK}&kind=weights&status=succeeded"
+        "&page_size=100",
+        # The reviews page.
+        "reviews_queue": f"{project}review-queue/?page_size=100",
+        "reviews_open_hypotheses": f"{project}hypotheses/?status=open&page_size=100",
+        # The hypothesis page.
+        "hypothesis": f"{project}hypotheses/{t['hypothesis_id']}/",
+        "hypothesis_comments": f"{project}comments/?target_type=hypothesis"
+        f"&target_id={t['hypothesis_id']}&page_size=100",
+        # The taxonomy page.
+        "group_tree": f"{project}groups/tree/",
+        "group": f"{project}groups/{t['group'].pk}/",
+        "group_units": f"{project}groups/{t['group'].pk}/units/?page_size=500",
+        # The jobs page.
+        "jobs": f"/api/v1/jobs/?network={NETWORK}&page_size=50",
+        "job": f"/api/v1/jobs/{t['job_id']}/",
+        "datasets": "/api/v1/datasets/?page_size=200",
+        # The circuit page.
+        "circuit": f"{project}circuits/{t['circuit_id']}/",
+        # The search box: a word in nearly every comment.
+        "search": f"{project}search/?q=curve",
+        # The settings page.
+        "project": project,
+        "members": f"{project}members/?page_size=500",
+        "project_networks": f"{project}networks/?page_size=100",
+        # The exports page (no release yet).
+        "releases": f"{project}releases/?page_size=100",
     }
 
 
 def expected_results(seed):
-    """label -> how many results the page must hold (None: not a list)."""
-    grid_layer = next(layer for layer in seed.layers if layer.name == GRID_LAYER)
+    """label -> how many results the page must hold (None: not checked)."""
+    from annotations.models import Comment
+
+    t = page_targets(seed)
+    grid_layer = t["layer"]
     return {
-        HEALTH: None,
-        AUTH_ME: None,
         "grid": min(256, grid_layer.channels),
         "grid_whole_layer": grid_layer.channels,
         "grid_uncached": min(256, grid_layer.channels),
         "grid_whole_layer_uncached": grid_layer.channels,
-        "unit_card": None,
         "review_queue": 50,
         "activity_feed": 50,
+        "project_notifications": 50,
+        "project_circuits": len(seed.circuit_ids),
+        "project_review_queue": 20,
+        "project_open_hypotheses": 20,
+        "project_activity": 15,
+        "groups": len(seed.groups),
+        "unit_comments": Comment.objects.filter(
+            target_type="unit", target_id=t["unit"].pk, parent__isnull=True
+        ).count(),
+        "reviews_queue": 100,
+        "reviews_open_hypotheses": 100,
+        "hypothesis_comments": Comment.objects.filter(
+            target_type="hypothesis", target_id=t["hypothesis_id"], parent__isnull=True
+        ).count(),
+        "group_units": len([g for g in seed.group_of.values() if g == t["group"].pk]),
+        "jobs": seed.counts["jobs"],
+        "members": 1 + REVIEWERS + ANNOTATORS,
     }
 
 
@@ -273,31 +381,29 @@ def concurrent(urls, token, *, requests, threads, workers, rounds=5):
 
 
 def targets(results):
-    """The grid's targets, judged on the ``grid`` row (the same page read again and again:
-    cache hits); the same figures for ``grid_uncached`` (every read a miss) beside them."""
-    grid, uncached = results["grid"], results["grid_uncached"]
+    """Every endpoint a page needs, cache misses included: p95 at most 50 ms and throughput at
+    least half of health's. ``auth_me`` is a reference, not judged (it is the floor every
+    authenticated endpoint pays)."""
+    judged = {label: value for label, value in results.items() if label not in (HEALTH, AUTH_ME)}
+    verdicts = {
+        label: {
+            "p95_ms": value["latency_ms"]["p95"],
+            "p95_met": value["latency_ms"]["p95"] <= TARGET_GRID_P95_MS,
+            "throughput_ratio": value["throughput_ratio"],
+            "throughput_met": value["throughput_ratio"] >= TARGET_THROUGHPUT_RATIO,
+        }
+        for label, value in judged.items()
+    }
     return {
-        "judged_on": "grid: a 256-unit page read repeatedly (grid page cache hits); "
-        "grid_uncached (every read a cache miss) is reported beside each target, not judged",
-        "grid_p95_ms": {
-            "target": TARGET_GRID_P95_MS,
-            "value": grid["latency_ms"]["p95"],
-            "met": grid["latency_ms"]["p95"] <= TARGET_GRID_P95_MS,
-            "uncached_value": uncached["latency_ms"]["p95"],
-            "uncached_met": uncached["latency_ms"]["p95"] <= TARGET_GRID_P95_MS,
-        },
-        "grid_throughput_ratio": {
-            "target": TARGET_THROUGHPUT_RATIO,
-            "value": grid["throughput_ratio"],
-            "met": grid["throughput_ratio"] >= TARGET_THROUGHPUT_RATIO,
-            "uncached_value": uncached["throughput_ratio"],
-            "uncached_met": uncached["throughput_ratio"] >= TARGET_THROUGHPUT_RATIO,
-        },
-        # Not a target: the same ratio against an authenticated request, for reading the one
-        # above (the health check skips authentication).
-        "grid_throughput_ratio_to_auth_me": round(
-            grid["throughput_rps"] / results[AUTH_ME]["throughput_rps"], 3
+        "p95_ms_target": TARGET_GRID_P95_MS,
+        "throughput_ratio_target": TARGET_THROUGHPUT_RATIO,
+        "p95_missed": sorted(label for label, v in verdicts.items() if not v["p95_met"]),
+        "throughput_missed": sorted(
+            label for label, v in verdicts.items() if not v["throughput_met"]
         ),
+        # Not a target: auth/me's own ratio, the ceiling of any authenticated request here.
+        "auth_me_throughput_ratio": results[AUTH_ME]["throughput_ratio"],
+        "endpoints": verdicts,
     }
 
 
@@ -330,7 +436,7 @@ def problems_of(checks, expected, concurrent_result):
     problems += [
         f"{label}: {checks[label]['results']} results, expected {count}"
         for label, count in expected.items()
-        if count is not None and checks[label]["results"] != count
+        if checks[label]["results"] != count
     ]
     if len({checks[label]["queries"] for label in ("grid", "grid_whole_layer", *MISSES)}) != 1:
         problems.append(
@@ -378,6 +484,7 @@ def run(sizes, repeats, threads, workers, concurrent_requests):
             urls, seed.token, requests=concurrent_requests, threads=threads, workers=workers
         )
         concurrent_result["targets"] = targets(concurrent_result["endpoints"])
+    in_process_targets = targets(in_process)
     health = in_process.pop(HEALTH)
     return {
         "name": "api_collaboration",
@@ -398,7 +505,7 @@ def run(sizes, repeats, threads, workers, concurrent_requests):
         "ratio": {label: value["throughput_ratio"] for label, value in in_process.items()},
         "ratio_meaning": "candidate throughput / health throughput, sequential in process "
         "(1 would be as fast as the health endpoint)",
-        "targets": targets(in_process),
+        "targets": in_process_targets,
         "concurrent": concurrent_result,
         "problems": problems_of(checks, expected_results(seed), concurrent_result)
         + grid_count_problems(client, urls, seed),

@@ -35,6 +35,9 @@ HYPOTHESIS_STATUSES = {"open": 0.3, "accepted": 0.5, "rejected": 0.1, "withdrawn
 COMMENT_TARGETS = {"unit": 0.7, "hypothesis": 0.2, "group": 0.1}
 THREAD_ROOT_SHARE = 0.35
 REVIEWERS, ANNOTATORS = 5, 20
+CIRCUITS, CIRCUIT_UNITS_PER_LAYER, CIRCUIT_LAYERS = 20, 4, 3
+# The measuring reviewer's notifications (mentions, reviews, replies); a fifth unread.
+NOTIFICATIONS, UNREAD_SHARE = 2_000, 0.2
 FULL = {"units": 10_000, "comments": 100_000, "hypotheses": 5_000}
 QUICK = {"units": 2_000, "comments": 10_000, "hypotheses": 500}
 BATCH = 5_000
@@ -107,6 +110,8 @@ class Seed:
         self.taxonomy()
         self.hypotheses()
         self.comments()
+        self.circuits()
+        self.notifications()
         self.unit_counts()
         self.counts["seconds"] = round(time.perf_counter() - started, 1)
         analyze()
@@ -369,6 +374,77 @@ class Seed:
         self.counts["open_hypotheses"] = statuses.count("open")
         self.counts["hypothesis_units"] = len(hypothesis_units)
         self.counts["reviews"] = len(reviews)
+
+    def circuits(self):
+        """Circuits of three consecutive layers, four units each, every unit of a layer joined
+        to every unit of the next by a 3×3 kernel (as ``grow`` writes them)."""
+        from annotations.models import Circuit, CircuitEdge, CircuitNode
+
+        circuits = _bulk(
+            Circuit,
+            [
+                Circuit(
+                    project=self.project,
+                    network=self.network,
+                    name=f"circuit {n}",
+                    description="Curve detectors built from earlier line detectors.",
+                    created_by=self.rng.choice(self.reviewers),
+                )
+                for n in range(CIRCUITS)
+            ],
+        )
+        nodes, layers_of = [], {}
+        for circuit in circuits:
+            start = self.rng.randrange(len(self.layers) - CIRCUIT_LAYERS + 1)
+            layers = self.layers[start : start + CIRCUIT_LAYERS]
+            layers_of[circuit.pk] = []
+            for layer in layers:
+                members = self.rng.sample(self.units_by_layer[layer.pk], CIRCUIT_UNITS_PER_LAYER)
+                row = [CircuitNode(circuit=circuit, unit=u, role="detects curves") for u in members]
+                nodes += row
+                layers_of[circuit.pk].append(row)
+        _bulk(CircuitNode, nodes)
+        kernel = [[round(self.rng.uniform(-1, 1), 3) for _ in range(3)] for _ in range(3)]
+        edges = [
+            CircuitEdge(
+                circuit_id=circuit_id,
+                source=source,
+                target=target,
+                magnitude=1.0,
+                sign=1,
+                kind=CircuitEdge.Kind.DIRECT,
+                kernel=kernel,
+                origin={"bench": True},
+            )
+            for circuit_id, rows in layers_of.items()
+            for earlier, later in zip(rows, rows[1:], strict=False)
+            for source in earlier
+            for target in later
+        ]
+        _bulk(CircuitEdge, edges)
+        self.circuit_ids = [c.pk for c in circuits]
+        self.counts["circuits"] = len(circuits)
+        self.counts["circuit_nodes"] = len(nodes)
+        self.counts["circuit_edges"] = len(edges)
+
+    def notifications(self):
+        """The measuring reviewer's notifications, about hypotheses of the project."""
+        from annotations.models import Notification
+
+        rows = [
+            Notification(
+                recipient=self.reviewers[0],
+                project=self.project,
+                actor=self.rng.choice(self.annotators),
+                kind=self.rng.choice(list(Notification.Kind)),
+                target_type="hypothesis",
+                target_id=self.rng.choice(self.hypothesis_ids),
+                text="mentioned you in a comment on a hypothesis",
+                read_at=None if self.rng.random() < UNREAD_SHARE else self.now(),
+            )
+            for _ in range(NOTIFICATIONS)
+        ]
+        self.counts["notifications"] = len(_bulk(Notification, rows))
 
     def verdict(self, status):
         """The review that closed a hypothesis; for a third of the open ones, a request for

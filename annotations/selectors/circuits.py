@@ -1,6 +1,7 @@
 """Reads about circuits (with their nodes and edges) and universality links."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from annotations.models import Circuit, CircuitEdge, CircuitNode, UnitLink
 from server.errors import NotFound, UnknownReference
@@ -10,14 +11,26 @@ from workers.models import Unit
 MAX_INDEX = 10**18 - 1
 
 
+def _count_of(model):
+    """A subquery: how many ``model`` rows (nodes or edges) the circuit has. Counted apart,
+    not as DISTINCT counts over one join of both, which made a row per node × edge (30 ms
+    for the bench's 20 circuits of 12 nodes and 32 edges)."""
+    rows = (
+        model.objects.filter(circuit=OuterRef("pk"))
+        .order_by()
+        .values("circuit")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def circuits_of(*, project):
     """The project's circuits by name, with ``node_count`` and ``edge_count``."""
     return (
         Circuit.objects.filter(project=project)
         .select_related("network", "created_by")
-        .annotate(
-            node_count=Count("nodes", distinct=True), edge_count=Count("edges", distinct=True)
-        )
+        .annotate(node_count=_count_of(CircuitNode), edge_count=_count_of(CircuitEdge))
         .order_by("name", "pk")
     )
 

@@ -3,7 +3,7 @@
 from django.db.models import OuterRef, Subquery
 
 from annotations.models import Membership, Project
-from annotations.policies import can
+from annotations.policies import can_in_role
 from server.errors import NotFound, PermissionDenied
 
 
@@ -16,9 +16,11 @@ def project_get_for_user(*, user, slug, action="project.view"):
     tells them to ask an owner rather than to check the address.
     """
     project = Project.objects.filter(slug=slug).annotate(user_role=_role_of(user)).first()
-    if project is not None and can(user, action, project):
+    # The role came with the project: the policy needs no query of its own (every request
+    # under /projects/<slug>/ passes here).
+    if project is not None and can_in_role(user, action, project, role=project.user_role):
         return project
-    if project is None or not can(user, "project.view", project):
+    if project is None or not can_in_role(user, "project.view", project, role=project.user_role):
         raise NotFound("Project not found.")
     raise PermissionDenied(f"Your role does not allow {action}.")
 

@@ -11,6 +11,7 @@ from annotations.api.serializers_hypotheses import (
     HypothesisOutputSerializer,
     HypothesisReviseInputSerializer,
     ReviewInputSerializer,
+    hypothesis_list_data,
 )
 from annotations.api.views.base import ProjectGenericView, ProjectView, conditional_input
 from annotations.models import Hypothesis
@@ -114,7 +115,7 @@ def _change_response(
 def _queue_response(request, hypothesis_ids, view):
     paginator = view.pagination_class()
     page = hypotheses_listed(ids=paginator.paginate_queryset(hypothesis_ids, request, view))
-    return paginator.get_paginated_response(HypothesisOutputSerializer(page, many=True).data)
+    return paginator.get_paginated_response(hypothesis_list_data(page))
 
 
 class HypothesisListView(ProjectGenericView):
@@ -134,8 +135,7 @@ class HypothesisListView(ProjectGenericView):
     def get(self, request, slug):
         hypotheses = self.filter_queryset(self.get_queryset())
         ids = self.paginate_queryset(hypotheses.values_list("pk", flat=True))
-        page = hypotheses_listed(ids=ids)
-        return self.get_paginated_response(HypothesisOutputSerializer(page, many=True).data)
+        return self.get_paginated_response(hypothesis_list_data(hypotheses_listed(ids=ids)))
 
     @extend_schema(
         operation_id="projects_hypotheses_create",

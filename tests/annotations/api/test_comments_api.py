@@ -114,7 +114,7 @@ def test_list_costs_the_same_queries_for_many_threads(
         CommentFactory.create_batch(2, parent=root, author=voss)
 
     # project, role check, unit, count, threads with authors, replies with authors
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = api_client.get(COMMENTS, ON_UNIT)
 
     assert response.json()["count"] == 4

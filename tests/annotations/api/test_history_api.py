@@ -112,7 +112,7 @@ def test_events_at_the_same_moment_are_neither_skipped_nor_repeated(client, view
 def test_the_feed_costs_the_same_queries_for_many_events(client, viewer, django_assert_num_queries):
     EventFactory.create_batch(30, project=viewer.project)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = client.get(EVENTS)
 
     assert len(response.json()["results"]) == 30
@@ -242,7 +242,7 @@ def test_history_of_an_unknown_kind_of_object_is_a_404(client):
 def test_history_costs_the_same_queries_for_many_events(client, viewer, django_assert_num_queries):
     EventFactory.create_batch(30, project=viewer.project, target_type="unit", target_id=3)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get("/api/v1/projects/curves/history/unit/3/")
 
     assert response.json()["count"] == 30

@@ -449,7 +449,7 @@ def test_the_list_costs_the_same_queries_for_many_hypotheses(
     client = _as(members[Role.VIEWER])
 
     # project, role check, count, the page's ids, those hypotheses, their units
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(HYPOTHESES)
 
     assert response.json()["count"] == 4
@@ -465,7 +465,7 @@ def test_the_detail_costs_the_same_queries_for_many_units_and_reviews(
     client = _as(members[Role.VIEWER])
 
     # project, role check, hypothesis, units, reviews, the units' groups, member names
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(f"{HYPOTHESES}{hypothesis.pk}/")
 
     assert len(response.json()["unit_groups"]) == 4

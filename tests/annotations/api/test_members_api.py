@@ -45,7 +45,7 @@ def test_list_costs_the_same_queries_for_many_members(api_client, owner, django_
     MembershipFactory.create_batch(6, project=owner.project)
 
     # project, its role check, count, page
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = api_client.get(MEMBERS)
 
     assert response.json()["count"] == 7

@@ -45,7 +45,7 @@ def test_costs_the_same_queries_for_many_networks(api_client, django_assert_num_
     api_client.force_authenticate(member.user)
 
     # project, its role check, count, page
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = api_client.get("/api/v1/projects/curves/networks/")
 
     assert [n["layer_count"] for n in response.json()["results"]] == [2, 2, 2, 2, 2]

@@ -103,7 +103,7 @@ def test_the_queue_costs_the_same_queries_for_many_hypotheses(
 
     # project, its role check, count and the page's ids (the reviewer's role checked in both),
     # the page's hypotheses, their units
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(QUEUE)
 
     assert response.json()["count"] == 4

@@ -123,13 +123,13 @@ def test_nodes_link_to_their_unit_cards_by_absolute_address(circuit):
 def test_more_units_in_the_same_layers_take_no_more_queries(circuit, django_assert_num_queries):
     client = client_for(member(circuit))
     # Project, role, circuit, nodes, edges; per layer its sprite sheet and, if found, its index.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(diagram_url(circuit))
     for layer in circuit.network.layers.all():
         for unit in layer.units.filter(index__in=[0, 1, 6]):
             CircuitNode.objects.create(circuit=circuit, unit=unit)
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(diagram_url(circuit))
 
     assert len(nodes_of(parse(response.content))) == 8
