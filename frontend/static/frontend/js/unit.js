@@ -283,7 +283,6 @@ async function showCard(card) {
   await Promise.all([
     attempt("Loading the dataset examples", () => showExamples(byKind(card, "dataset_examples"), card)),
     showWeights(byKind(card, "weights")[0]),
-    attempt("Loading outgoing weights", showOutgoing),
     showStats(card.renderings),
   ]);
   showResembles(card.resembles ?? []);
@@ -310,6 +309,7 @@ async function start() {
   // Every section asks for its data at once; the page is ready when the last one is shown.
   await Promise.all([
     attempt("Loading the unit's renderings", () => get(`${unitPath}card/`)).then(showCard),
+    attempt("Loading outgoing weights", showOutgoing),
     showLinks(),
     attempt("Loading hypotheses", () => get(paths.hypotheses, { unit: address, network, page_size: 50 })).then(showHypotheses),
     attempt("Loading the unit", () => get(unitPath)).then(showHistory),
