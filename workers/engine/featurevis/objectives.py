@@ -65,10 +65,16 @@ def neuron(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
 
 
 def negative(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
-    """Minus the channel objective: what the unit responds to least, even where it responds
-    most. (Not the channel objective of minus the map: a capped layer's map is floored at its
-    median, so the top decile of its negation is flat and would pass no gradient.)"""
-    return -channel(maps, targets)
+    """Minus the spatial mean of the unit's map (Lucid's negative channel): what the unit
+    responds to least.
+
+    Not floored at a quantile: minus the floored channel objective moves only the top decile,
+    which on a near-grey start image can be positions whose value the image hardly changes
+    (features.1 unit 3 at 32 px did not move in 17 steps), and the channel objective of
+    minus the map passes no gradient on a capped layer, whose lower half is floored flat at
+    the median (pre_activation.py).
+    """
+    return -unit_maps(maps, targets.units).mean(dim=(1, 2))
 
 
 def normalised_grams(maps: torch.Tensor) -> torch.Tensor:

@@ -52,11 +52,13 @@ def test_neuron_reads_the_centre_for_odd_sizes():
     assert neuron(maps, Targets(units=torch.tensor([0]))).tolist() == [3.0]
 
 
-def test_negative_is_minus_channel():
+def test_negative_is_minus_the_spatial_mean_of_each_images_own_unit_map():
     maps = random_maps(3, 4, 5, 5)
     targets = Targets(units=torch.tensor([3, 1, 0]))
 
-    torch.testing.assert_close(negative(maps, targets), -channel(maps, targets))
+    expected = -torch.stack([maps[0, 3].mean(), maps[1, 1].mean(), maps[2, 0].mean()])
+
+    torch.testing.assert_close(negative(maps, targets), expected)
 
 
 def test_similarity_of_identical_images_is_one_per_other_image_of_the_group():
