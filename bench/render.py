@@ -35,6 +35,7 @@ from workers.engine.allocator import keep_freed_memory
 from workers.engine.architectures import BUILTIN
 from workers.engine.capture import capture_by_hooks
 from workers.engine.featurevis.batch import GRAPH_FROM, item_generator
+from workers.engine.featurevis.objectives import floored_mean
 from workers.engine.featurevis.options import RenderOptions
 from workers.engine.featurevis.param import colour_matrix, finish_images, image_source
 from workers.engine.featurevis.pre_activation import at_pre_activation, objective_site
@@ -127,8 +128,9 @@ def hook_every_module(module):
 def lucent_render(baseline, layer, unit, *, steps, size, objective="channel"):
     """Lucent's render_vis loop for one unit; the final [1, 3, s, s] image.
 
-    objective: "channel" (the spatial mean of the unit's map, Lucent's `channel`) or
-    "neuron" (its centre position, Lucent's `neuron`: the lower-right of the centre 2 × 2).
+    objective: "channel" (the spatial mean of the unit's map floored at its top decile, as
+    `render_units` optimises it; Lucent's `channel` is the plain mean) or "neuron" (its
+    centre position, Lucent's `neuron`: the lower-right of the centre 2 × 2).
 
     The same start and transforms as the candidate's render of the unit (same generator).
     Unlike Lucent, images are not upsampled to 224 px, so both sides see the same sizes, and
@@ -146,8 +148,9 @@ def lucent_render(baseline, layer, unit, *, steps, size, objective="channel"):
             baseline.module(baseline.preprocess(images))
             maps = features[baseline.paths[layer]][:, unit]
             if objective == "neuron":
-                maps = maps[:, maps.shape[1] // 2, maps.shape[2] // 2]
-            loss = -maps.mean()
+                loss = -maps[:, maps.shape[1] // 2, maps.shape[2] // 2].mean()
+            else:
+                loss = -floored_mean(maps).mean()
             loss.backward()
             optimizer.step()
     finally:

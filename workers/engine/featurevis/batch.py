@@ -48,7 +48,8 @@ class UnitRender:
 
     variant: "positive", "neuron", "negative" or "diversity-<i>".
     curve: (step, objective) every CURVE_EVERY steps and at the last step, as optimised
-    (on transformed images). final_activation: on the final image, without transforms.
+    (on transformed images; for "channel", the map's mean floored at its top decile:
+    objectives.py). final_activation: on the final image, without transforms.
     objective_at: "pre_activation" where the layer ends in a capping activation (the curve
     and final statistics are then of its pre-activation floored at its spatial median:
     pre_activation.py), else "activation".

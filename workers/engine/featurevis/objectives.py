@@ -16,6 +16,16 @@ import torch.nn.functional as F
 # group of 4 images). Ours sums the group's channel terms instead of averaging them, so the
 # penalty is multiplied by the group size too (see `diversity`), keeping Lucid's balance.
 DIVERSITY_WEIGHT = 1e2
+# The channel objective reads each map above its own top-decile value: the mean of
+# max(map, q) with q the map's 90th percentile, taken without gradient, so the gradient
+# reaches only the tenth of the positions where the unit responds most. Lucid's spatial mean
+# rewards every position alike; where a unit's receptive field is small against the image
+# (MobileNetV2's features.0 and features.1 see 3 and 7 px of 128) the pattern that excites
+# one position conflicts with its neighbours', and the mean is won by broad fields of the
+# unit's best colour rather than by the pattern (bench/RENDER.md, "Quality"). A quantile of
+# 0.5 would be the median floor of pre_activation.py, which a capped layer's maps already
+# carry and which this floor lies above.
+CHANNEL_QUANTILE = 0.9
 
 
 @dataclass(frozen=True)
@@ -35,9 +45,17 @@ def unit_maps(maps: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
     return maps[torch.arange(maps.shape[0], device=maps.device), units]
 
 
+def floored_mean(own: torch.Tensor) -> torch.Tensor:
+    """[B]: mean over space of each map of [B, H, W] floored at its CHANNEL_QUANTILE
+    (the quantile without gradient)."""
+    floor = own.detach().flatten(1).quantile(CHANNEL_QUANTILE, dim=1)
+    return torch.maximum(own, floor[:, None, None]).mean(dim=(1, 2))
+
+
 def channel(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
-    """Mean of the unit's map over space."""
-    return unit_maps(maps, targets.units).mean(dim=(1, 2))
+    """Mean of the unit's map over space, floored at the map's top decile (CHANNEL_QUANTILE):
+    the unit's response where it responds most."""
+    return floored_mean(unit_maps(maps, targets.units))
 
 
 def neuron(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
@@ -47,8 +65,16 @@ def neuron(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
 
 
 def negative(maps: torch.Tensor, targets: Targets) -> torch.Tensor:
-    """Minus the channel objective: what the unit responds to least."""
-    return -channel(maps, targets)
+    """Minus the spatial mean of the unit's map (Lucid's negative channel): what the unit
+    responds to least.
+
+    Not floored at a quantile: minus the floored channel objective moves only the top decile,
+    which on a near-grey start image can be positions whose value the image hardly changes
+    (features.1 unit 3 at 32 px did not move in 17 steps), and the channel objective of
+    minus the map passes no gradient on a capped layer, whose lower half is floored flat at
+    the median (pre_activation.py).
+    """
+    return -unit_maps(maps, targets.units).mean(dim=(1, 2))
 
 
 def normalised_grams(maps: torch.Tensor) -> torch.Tensor:

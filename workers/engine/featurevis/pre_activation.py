@@ -14,7 +14,10 @@ pattern is the rectifier's kink; here the kink sits at each map's own median ins
 zero, so it is always inside the map's range: the layer's map in a render is
 `max(pre-activation, its spatial median)`, the median taken without gradient. Half of the
 positions always carry the gradient, the objective always moves, and the spatial max is the
-pre-activation's own, which is what dataset examples rank by.
+pre-activation's own, which is what dataset examples rank by. The channel objective then
+floors each map again, at its top decile (objectives.py), which lies above the median: the
+gradient reaches the tenth of the positions where the unit responds most, so a render seeks
+the unit's pattern rather than the mean colour of half the image.
 
 Where the engine knows no capping activation at the end of a layer (TorchScript networks,
 layers that end otherwise), renders read the layer as it is, and the redirected gradient is

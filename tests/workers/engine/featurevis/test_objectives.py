@@ -15,13 +15,27 @@ def random_maps(*shape, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
-def test_channel_is_the_mean_of_each_images_own_unit_map():
-    maps = random_maps(2, 3, 4, 4)
+def test_channel_is_the_mean_of_each_images_own_unit_map_floored_at_its_top_decile():
+    maps = torch.zeros(2, 3, 4, 4)
+    maps[0, 2] = torch.arange(16.0).reshape(4, 4)
+    maps[1, 0] = -torch.arange(16.0).reshape(4, 4)
     targets = Targets(units=torch.tensor([2, 0]))
 
-    expected = torch.stack([maps[0, 2].mean(), maps[1, 0].mean()])
+    # The 90th percentile of 0…15 is 13.5 (linear interpolation), of -15…0 it is -1.5.
+    expected = torch.tensor([(14 * 13.5 + 14 + 15) / 16, (14 * -1.5 - 1 + 0) / 16])
 
     torch.testing.assert_close(channel(maps, targets), expected)
+
+
+def test_channel_passes_its_gradient_to_the_top_decile_of_the_map_only():
+    maps = torch.arange(20.0).reshape(1, 1, 4, 5).requires_grad_(True)
+
+    channel(maps, Targets(units=torch.tensor([0]))).sum().backward()
+
+    # The 90th percentile of 0…19 is 17.1: positions 18 and 19 lie above it.
+    expected = torch.zeros(20)
+    expected[18:] = 1 / 20
+    torch.testing.assert_close(maps.grad.flatten(), expected)
 
 
 def test_neuron_reads_the_lower_right_of_the_centre_two_by_two_for_even_sizes():
@@ -38,11 +52,13 @@ def test_neuron_reads_the_centre_for_odd_sizes():
     assert neuron(maps, Targets(units=torch.tensor([0]))).tolist() == [3.0]
 
 
-def test_negative_is_minus_channel():
+def test_negative_is_minus_the_spatial_mean_of_each_images_own_unit_map():
     maps = random_maps(3, 4, 5, 5)
     targets = Targets(units=torch.tensor([3, 1, 0]))
 
-    torch.testing.assert_close(negative(maps, targets), -channel(maps, targets))
+    expected = -torch.stack([maps[0, 3].mean(), maps[1, 1].mean(), maps[2, 0].mean()])
+
+    torch.testing.assert_close(negative(maps, targets), expected)
 
 
 def test_similarity_of_identical_images_is_one_per_other_image_of_the_group():
