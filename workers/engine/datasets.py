@@ -296,22 +296,30 @@ def _decoded_ahead(
 
 
 def batches(
-    dataset: ImageDataset, batch_size: int, *, prefetch: bool = True
+    dataset: ImageDataset,
+    batch_size: int,
+    *,
+    prefetch: bool = True,
+    start: int = 0,
+    readable: int = 0,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The dataset in order as (indices [B], images [B, 3, size, size] in [0, 1]) batches.
 
     Unreadable images are left out (see `dataset.unreadable`), so a batch may be short.
     prefetch: decode the next batch in a background thread while the caller uses this one.
-    DatasetEmpty once the pass ends without a single readable image.
+    start: the first image, a multiple of batch_size (a pass resumed from a checkpoint: the
+    batches are those of the whole pass from there on); readable: how many readable images
+    came before it. DatasetEmpty once the pass ends without a single readable image.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+    if start % batch_size:
+        raise ValueError(f"start must be a multiple of batch_size; got {start}.")
     chunks = [
-        range(start, min(start + batch_size, len(dataset)))
-        for start in range(0, len(dataset), batch_size)
+        range(first, min(first + batch_size, len(dataset)))
+        for first in range(start, len(dataset), batch_size)
     ]
     loaded = _decoded_ahead(dataset.load, chunks) if prefetch else map(dataset.load, chunks)
-    readable = 0
     for indices, pixels in loaded:
         readable += len(indices)
         if len(indices):
