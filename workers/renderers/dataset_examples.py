@@ -33,6 +33,8 @@ GAP = 2
 # The pass keeps this many candidates per example shown, so that k remain once near-duplicate
 # crops (`distinct_examples`) are left out.
 CANDIDATES_PER_EXAMPLE = 4
+# Unreadable images named in the job's timings (all are counted).
+UNREADABLE_SHOWN = 20
 
 
 def open_dataset(name, *, size):
@@ -170,7 +172,11 @@ def render_dataset_examples(job, network, artifacts, report):
         network,
         [layer.name for layer in layers],
         engine_datasets.batches(
-            dataset, batch_size, start=start, readable=0 if resume is None else resume["images"]
+            dataset,
+            batch_size,
+            start=start,
+            readable=0 if resume is None else resume["images"],
+            workers=settings.ATLAS_DECODE_WORKERS,
         ),
         k=params["k"] * CANDIDATES_PER_EXAMPLE,
         progress=lambda seen: report(seen, total, f"{seen} of {total} images"),
@@ -193,6 +199,8 @@ def render_dataset_examples(job, network, artifacts, report):
         "write_seconds": round(time.perf_counter() - searched, 4),
         "images_seen": images_seen,
         "images_unreadable": len(dataset.unreadable),
+        # Which, and why (the first few): a corrupt, truncated or oversized file.
+        "unreadable": dict(sorted(dataset.unreadable.items())[:UNREADABLE_SHOWN]),
         "never_fired": never_fired,
     }
     if job.layer is None:
