@@ -12,6 +12,7 @@ prefetching. Pure engine, no Django. CPU by default; --device cuda runs both sid
 
 import argparse
 import os
+import resource
 import sys
 import time
 from functools import partial
@@ -22,7 +23,7 @@ import torch
 from workers.engine import dataset_examples as dataset_examples_module
 from workers.engine.allocator import keep_freed_memory
 from workers.engine.dataset_examples import dataset_examples
-from workers.engine.datasets import batches, demo_dataset
+from workers.engine.datasets import ImageDataset, batches, demo_dataset, folder_dataset
 from workers.engine.map_statistics import fused_available, map_statistics
 from workers.engine.networks import bundled_weights_path, load_builtin
 from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
@@ -216,6 +217,94 @@ def passes_from_disk(network, layer_names, dataset, batch):
     }
 
 
+def run_folder(folder, images, batch, decode_workers, forward_batches, repeats, pass_workers):
+    """On a folder of JPEGs (bench/make_dataset.py): decoding alone with each number of
+    processes, the bare forward over in-memory batches, and one full pass (all layers) from
+    disk decoding in `pass_workers` processes; images per second each, and the pass against
+    min(best decode, bare forward). Peak RSS of this process and of its decode processes."""
+    measure.log(f"dataset examples: folder {folder}, {images} images")
+    keep_freed_memory()
+    kernels_first_call()
+    network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH))
+    layer_names = [layer.name for layer in network.layers]
+    whole = folder_dataset(folder, size=SIZE)
+    dataset = ImageDataset(whole.images[:images], size=SIZE)
+    count = len(dataset)
+    load_before = os.getloadavg()
+    decode = {}
+    for workers in decode_workers:
+        measure.log(f"dataset examples: decoding alone, {workers} processes")
+        record = []
+        with measure.stopwatch(record):
+            for _ in batches(dataset, batch, workers=workers):
+                pass
+        decode[str(workers)] = per_second(count, record)
+    measure.log("dataset examples: bare forward over in-memory batches")
+    loaded = decode_all(dataset, forward_batches * batch, batch)
+    in_memory = sum(len(indices) for indices, _ in loaded)
+    forward = []
+    for _ in range(repeats):
+        with measure.stopwatch(forward):
+            bare_forward(network, loaded)
+    del loaded
+    measure.log(f"dataset examples: the full pass from disk, {pass_workers} decode processes")
+    full = []
+    with measure.stopwatch(full):
+        top_k_pass(network, layer_names, batches(dataset, batch, workers=pass_workers))
+    forward_rate = per_second(in_memory, forward)
+    pass_rate = per_second(count, full)
+    ceiling = min(max(decode.values()), forward_rate) if decode else forward_rate
+    return {
+        "name": "dataset_examples_folder",
+        "measured": f"{count} JPEGs of {folder} at {SIZE} px, batch {batch}, all "
+        f"{len(layer_names)} studied layers of {ARCH}, k={K}",
+        "decode_images_per_second": decode,
+        "bare_forward_images_per_second": forward_rate,
+        "bare_forward_images": in_memory,
+        "full_pass_images_per_second": pass_rate,
+        "full_pass_seconds": round(full[0], 3),
+        "full_pass_decode_processes": pass_workers,
+        "ceiling": ceiling,
+        "ratio_to_ceiling": round(pass_rate / ceiling, 3),
+        "target_ratio": 0.8,
+        "peak_rss_mb": {
+            "self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "largest_child": round(
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+            ),
+        },
+        "threads": torch.get_num_threads(),
+        "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
+        "machine": measure.machine_facts(),
+    }
+
+
+def run_peak_memory(folder, images, batch, pass_workers):
+    """Only the full pass over the first `images` of the folder, then the peak RSS: run once
+    per dataset size, each in a fresh process."""
+    keep_freed_memory()
+    network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH))
+    layer_names = [layer.name for layer in network.layers]
+    dataset = ImageDataset(folder_dataset(folder, size=SIZE).images[:images], size=SIZE)
+    measure.log(f"dataset examples: peak memory of a pass over {len(dataset)} images")
+    full = []
+    with measure.stopwatch(full):
+        top_k_pass(network, layer_names, batches(dataset, batch, workers=pass_workers))
+    return {
+        "name": "dataset_examples_peak_memory",
+        "images": len(dataset),
+        "batch": batch,
+        "k": K,
+        "seconds": round(full[0], 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb_largest_decode_process": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
+        "load_average_1min": os.getloadavg()[0],
+        "machine": measure.machine_facts(),
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="passes of each side (5)")
@@ -244,7 +333,44 @@ def main(argv=None):
         default=BATCH,
         help=f"images per forward, the same on both sides (the job's default, {BATCH})",
     )
+    parser.add_argument(
+        "--folder", help="a folder of images (bench/make_dataset.py): decode / forward / pass"
+    )
+    parser.add_argument("--images", type=int, default=2000, help="with --folder: the first N")
+    parser.add_argument(
+        "--decode-workers",
+        default="1,2",
+        help="with --folder: the numbers of decode processes to time decoding alone with",
+    )
+    parser.add_argument(
+        "--pass-workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="with --folder: decode processes of the full pass (the usable cores)",
+    )
+    parser.add_argument(
+        "--peak-memory",
+        action="store_true",
+        help="with --folder: only the full pass over --images, then its peak RSS",
+    )
     args = parser.parse_args(argv)
+    if args.folder:
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        if args.peak_memory:
+            result = run_peak_memory(args.folder, args.images, args.batch_size, args.pass_workers)
+        else:
+            result = run_folder(
+                args.folder,
+                args.images,
+                args.batch_size,
+                [int(n) for n in args.decode_workers.split(",") if n],
+                args.batches or 4,
+                args.repeats,
+                args.pass_workers,
+            )
+        measure.emit(result)
+        return 0
     if args.threads:
         torch.set_num_threads(args.threads)
     repeats = 2 if args.quick else args.repeats

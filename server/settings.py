@@ -398,6 +398,12 @@ ATLAS_COMPILE_RENDERS = env_bool("ATLAS_COMPILE_RENDERS", False)
 ATLAS_RENDER_BATCH_SIZE = env_int("ATLAS_RENDER_BATCH_SIZE", 0)
 # Images per forward pass of a dataset-examples job.
 ATLAS_DATASET_BATCH_SIZE = env_int("ATLAS_DATASET_BATCH_SIZE", 32)
+# Processes that decode a dataset pass's images beside its forward; by default one per core
+# this process may use; 0: one background thread in the worker itself.
+ATLAS_DECODE_WORKERS = env_int("ATLAS_DECODE_WORKERS", len(os.sched_getaffinity(0)))
+# A dataset-examples pass saves its running state through the storage every this many images
+# (and when cancelled), so that a job whose worker is lost goes on from there; 0: never.
+ATLAS_CHECKPOINT_IMAGES = env_int("ATLAS_CHECKPOINT_IMAGES", 2000)
 # Where the worker keeps networks it loaded; one network at a time per GPU by default.
 ATLAS_NETWORK_CACHE_SIZE = env_int("ATLAS_NETWORK_CACHE_SIZE", 2)
 # A registered TorchScript model is inspected (one forward pass) in a child process of the

@@ -53,6 +53,10 @@ class JobKind:
     requestable: bool = True
     # False for a job that must not load the network into the worker (inspect_network).
     loads_network: bool = True
+    # True for a kind that may be requested without a layer: one job over several layers of
+    # the network (those its ``layers`` parameter names, by default every studied layer),
+    # writing each layer's artifacts as a job on that layer alone writes them.
+    covers_layers: bool = False
 
     def clean_params(self, params, *, network, layer, actor=None):
         """The parameters typed and completed with defaults, every object they name authorized
@@ -106,6 +110,43 @@ def _known_dataset(params, network, layer):
     name = params["dataset"]
     if name != "demo" and not Dataset.objects.filter(name=name).exists():
         raise _unknown_dataset(name)
+
+
+ALL_LAYERS = "all"
+
+
+def _known_dataset_and_layers(params, network, layer):
+    """The dataset exists; ``layers`` spelled one way per choice, so that two requests for the
+    same layers are one job. On a job with a layer, ``layers`` may only name that layer and is
+    dropped (a job on one layer hashes as before the parameter existed); on a job without one,
+    '' and 'all' are every studied layer, and a list is put in the network's layer order."""
+    _known_dataset(params, network, layer)
+    chosen = [name.strip() for name in params["layers"].split(",") if name.strip()]
+    if layer is not None:
+        if chosen not in ([], [layer.name]):
+            raise _field_error("layers", f"a job on {layer.name} covers that layer only")
+        del params["layers"]
+        return
+    if chosen in ([], [ALL_LAYERS]):
+        params["layers"] = ALL_LAYERS
+        return
+    names = list(network.layers.order_by("order").values_list("name", flat=True))
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        raise _unknown("layers", f"{network.name} has no layer {unknown[0]!r}")
+    ordered = [name for name in names if name in chosen]
+    params["layers"] = ALL_LAYERS if len(ordered) == len(names) else ",".join(ordered)
+
+
+def layers_of_job(job):
+    """The catalog layers a job covers, in network order: its layer, or for a job without one
+    (``covers_layers``) those its ``layers`` parameter names."""
+    if job.layer is not None:
+        return [job.layer]
+    layers = job.network.layers.order_by("order")
+    if job.params.get("layers", ALL_LAYERS) != ALL_LAYERS:
+        layers = layers.filter(name__in=job.params["layers"].split(","))
+    return list(layers)
 
 
 def _unknown_dataset(name):
@@ -305,10 +346,17 @@ JOB_KINDS = {
             "dataset": Param(str, "demo", help="'demo' or the name of a registered dataset"),
             "k": Param(int, 10, 1, 50),
             "crop_size": Param(int, 64, 16, 224, help="pixels per crop in the strips"),
+            "layers": Param(
+                str,
+                "",
+                help="for a job requested without a layer: 'all' (the default: every studied "
+                "layer, in one pass) or a comma-separated list of layer names",
+            ),
         },
         run=_run_dataset_examples,
-        check=_known_dataset,
+        check=_known_dataset_and_layers,
         authorize=_dataset_visible,
+        covers_layers=True,
     ),
     "weights": JobKind(
         name="weights",

@@ -67,7 +67,15 @@ class UnitOutputSerializer(serializers.ModelSerializer):
 class JobInputSerializer(serializers.Serializer):
     network = serializers.SlugField(max_length=100, help_text="The network's name.")
     kind = serializers.ChoiceField(choices=REQUESTABLE_KINDS)
-    layer = serializers.CharField(max_length=100)
+    layer = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The layer to render. Omitted or null: a job over several layers at once "
+        "(dataset_examples only: the layers of its `layers` parameter, by default every "
+        "studied layer, in one pass).",
+    )
     units = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=2**31 - 1),
         required=False,

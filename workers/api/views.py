@@ -204,7 +204,7 @@ class JobListCreateView(GenericAPIView):
         job, created = job_request(
             network=network,
             kind=data["kind"],
-            layer_name=data["layer"],
+            layer_name=data.get("layer"),
             unit_indices=data.get("units"),
             params=data.get("params"),
             actor=request.user,

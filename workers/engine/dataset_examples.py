@@ -182,6 +182,41 @@ class _RunningExamples:
         self.seen.append(indices.cpu())
         self.images += len(indices)
 
+    def state(self) -> dict:
+        """Everything the pass has gathered so far, on the CPU: what `restore` takes to go on
+        from here in another process (a checkpoint). The per-batch maxima stay a list, one
+        [U, B] tensor per batch, so that a store can write only those it has not yet."""
+        return {
+            "layers": [layer.name for layer in self.layers],
+            "k": self.k,
+            "images": self.images,
+            # Copies: the CPU merge updates the kept tensors in place.
+            "top": [tensor.cpu().clone() for tensor in self.top],
+            "bottom": [tensor.cpu().clone() for tensor in self.bottom],
+            "sums": self.sums.cpu().clone(),
+            "active": self.active.cpu().clone(),
+            "maximum": self.maximum.cpu().clone(),
+            "maxima": list(self.maxima),
+            "seen": list(self.seen),
+            "map_sizes": dict(self.map_sizes),
+        }
+
+    def restore(self, state: dict):
+        """Go on from `state` (see `state`), taken of a pass over the same layers and k."""
+        layers = [layer.name for layer in self.layers]
+        if state["layers"] != layers or state["k"] != self.k:
+            raise ValueError("the saved state is of another pass (other layers or k).")
+        device = self.sums.device
+        self.top = Ranked(*(tensor.to(device).contiguous() for tensor in state["top"]))
+        self.bottom = Ranked(*(tensor.to(device).contiguous() for tensor in state["bottom"]))
+        self.sums = state["sums"].to(device)
+        self.active = state["active"].to(device)
+        self.maximum = state["maximum"].to(device)
+        self.maxima = list(state["maxima"])
+        self.seen = list(state["seen"])
+        self.images = state["images"]
+        self.map_sizes = {name: tuple(size) for name, size in state["map_sizes"].items()}
+
     def results(self) -> dict[str, LayerExamples]:
         """Every layer's examples and statistics, moved to the CPU."""
         channels = [layer.channels for layer in self.layers]
@@ -326,8 +361,17 @@ def dataset_examples(
     k: int = 10,
     device: torch.device | str | None = None,
     progress: Callable[[int], None] | None = None,
+    resume: dict | None = None,
+    checkpoint: Callable[[dict], None] | None = None,
+    checkpoint_every: int | None = None,
 ) -> dict[str, LayerExamples]:
     """Each unit's top-k and bottom-k dataset examples and statistics, by layer name.
+
+    Resumable: checkpoint(state) is called with the pass's state (`_RunningExamples.state`)
+    after the first batch that reaches each multiple of `checkpoint_every` images, and when
+    `progress` raises (a cancel), before the error goes on. resume: such a state to go on
+    from; `batches` must then hold the images after those the state has seen, as the
+    uninterrupted pass would have had them: the result is the same, bit for bit.
 
     batches: (dataset indices [B], images [B, 3, H, W] in [0, 1]), e.g. `datasets.batches`.
     Runs one forward pass per batch, in inference mode, only as deep as the deepest layer.
@@ -347,12 +391,29 @@ def dataset_examples(
         network.to(device)
     if network.device.type == "cpu":
         keep_freed_memory()
+    if checkpoint_every is not None and checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be at least 1; got {checkpoint_every}.")
     running = _RunningExamples(layers, k, network.device)
+    if resume is not None:
+        running.restore(resume)
+    saved = running.images
     with torch.inference_mode(), _activations_with_statistics(network, layers, running):
         for indices, images in batches:
             running.add(network, images, torch.as_tensor(indices, device=network.device))
             if progress is not None:
-                progress(running.images)
+                try:
+                    progress(running.images)
+                except BaseException:
+                    if checkpoint is not None and running.images > saved:
+                        checkpoint(running.state())
+                    raise
+            if (
+                checkpoint is not None
+                and checkpoint_every is not None
+                and running.images // checkpoint_every > saved // checkpoint_every
+            ):
+                checkpoint(running.state())
+                saved = running.images
     return running.results()
 
 

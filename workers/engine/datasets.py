@@ -1,9 +1,14 @@
 """Image datasets for dataset examples: local folders of images and the bundled demo photos."""
 
+import contextlib
 import importlib.util
+import math
+import multiprocessing
+import os
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +67,13 @@ DEMO_MIN_CROP_SIDE = 112
 DEMO_MIRRORED = True
 
 # Decoders raise these for missing, truncated, corrupt or absurdly large files.
-_UNREADABLE = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+_UNREADABLE = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
 # Batches decoded ahead of the one being consumed.
 _PREFETCH_BATCHES = 1
 
@@ -143,29 +154,53 @@ class ImageDataset:
 
         Runs without torch's thread pool, so that it can decode beside a forward pass.
         """
-        kept, pixels = [], []
+        kept, pixels, unreadable = self.decode(indices)
+        self.unreadable.update(unreadable)
+        return torch.tensor(kept, dtype=torch.long), torch.from_numpy(pixels)
+
+    def decode(self, indices: Iterable[int]) -> tuple[list[int], np.ndarray, dict[str, str]]:
+        """`load` without torch and without touching the dataset: the readable indices, their
+        pixels [B, 3, s, s] uint8 and {name: why} of the unreadable ones (for a decode
+        process, whose results go back to the pass)."""
+        kept, pixels, unreadable = [], [], {}
         # Demo crops of one photo sit side by side: decode each file once per run of them.
         decoded: tuple[Path | None, Image.Image | None] = (None, None)
         for index in indices:
             image = self.images[index]
             try:
                 if decoded[0] != image.path:
-                    decoded = (image.path, _read_rgb(image.path))
+                    # A whole file shown as its centred square may be decoded at a reduced
+                    # size (JPEG's draft mode); a region is in the full file's pixels.
+                    target = self.size if image.region is None else None
+                    decoded = (None, None)
+                    decoded = (image.path, _read_rgb(image.path, target))
                 square = _square_pixels(decoded[1], image.region, self.size)
                 pixels.append(square[:, ::-1] if image.mirrored else square)
             except _UNREADABLE as error:
-                self.unreadable[image.name] = f"{type(error).__name__}: {error}"
+                unreadable[image.name] = f"{type(error).__name__}: {error}"
                 continue
             kept.append(index)
         stacked = np.stack(pixels) if pixels else np.empty((0, self.size, self.size, 3), np.uint8)
-        channels_first = np.ascontiguousarray(stacked.transpose(0, 3, 1, 2))
-        return torch.tensor(kept, dtype=torch.long), torch.from_numpy(channels_first)
+        return kept, np.ascontiguousarray(stacked.transpose(0, 3, 1, 2)), unreadable
 
 
-def _read_rgb(path: Path) -> Image.Image:
-    """The decoded file as upright RGB: EXIF rotation applied, greyscale expanded, alpha dropped."""
-    with Image.open(path) as file:
-        return ImageOps.exif_transpose(file).convert("RGB")
+def _read_rgb(path: Path, shorter_side: int | None = None) -> Image.Image:
+    """The decoded file as upright RGB: EXIF rotation applied, greyscale expanded, alpha dropped.
+
+    shorter_side: a JPEG is decoded at the smallest of its reduced scales (1/2, 1/4, 1/8,
+    Pillow's `draft`) whose shorter side still has that many pixels: a fraction of the work,
+    for an image about to be shrunk to that size. An image of more pixels than Pillow's
+    MAX_IMAGE_PIXELS (a decompression bomb) is refused, as a corrupt file is.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path) as file:
+            if shorter_side is not None and file.format == "JPEG":
+                width, height = file.size
+                scale = shorter_side / max(min(width, height), 1)
+                if scale < 1:
+                    file.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
+            return ImageOps.exif_transpose(file).convert("RGB")
 
 
 def centred_square(width: int, height: int) -> Region:
@@ -295,23 +330,106 @@ def _decoded_ahead(
             yield pending.popleft().result()
 
 
+# The dataset a decode process serves (set once per process by `_serve`).
+_served: ImageDataset | None = None
+
+
+def _serve(dataset: ImageDataset):
+    global _served
+    _served = dataset
+    # The process decodes; torch's threads stay the pass's.
+    torch.set_num_threads(1)
+
+
+def _decode_served(chunk: range) -> tuple[list[int], np.ndarray, dict[str, str]]:
+    return _served.decode(chunk)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, e.g. a container's CPU set)."""
+    return len(os.sched_getaffinity(0))
+
+
+@contextlib.contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Lets a daemonic process (a Celery prefork child, which runs the jobs) start its decode
+    processes; multiprocessing refuses that by default. They end with the pass, or, if the
+    process is killed, when they find its end of their queue closed."""
+    config = multiprocessing.current_process()._config
+    daemon = config.pop("daemon", None)
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
+
+
+def _decoded_in_processes(
+    dataset: ImageDataset, chunks: Sequence[range], workers: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """dataset.load(chunk) for each chunk in order, decoded by `workers` processes (forked,
+    so that they share the dataset's list without pickling it), up to two chunks per process
+    ahead of the one being consumed. Results come back in chunk order whatever the finishing
+    order, so batches (and ties) are the same as decoding in one thread."""
+    context = multiprocessing.get_context("fork")
+    with _children_allowed():
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_serve, initargs=(dataset,)
+        )
+    try:
+        pending = deque()
+        ahead = 2 * workers
+        for chunk in chunks:
+            with _children_allowed():
+                pending.append(pool.submit(_decode_served, chunk))
+            if len(pending) > ahead:
+                yield _gathered(dataset, pending.popleft().result())
+        while pending:
+            yield _gathered(dataset, pending.popleft().result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _gathered(dataset: ImageDataset, decoded) -> tuple[torch.Tensor, torch.Tensor]:
+    kept, pixels, unreadable = decoded
+    dataset.unreadable.update(unreadable)
+    return torch.tensor(kept, dtype=torch.long), torch.from_numpy(pixels)
+
+
 def batches(
-    dataset: ImageDataset, batch_size: int, *, prefetch: bool = True
+    dataset: ImageDataset,
+    batch_size: int,
+    *,
+    prefetch: bool = True,
+    start: int = 0,
+    readable: int = 0,
+    workers: int = 0,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The dataset in order as (indices [B], images [B, 3, size, size] in [0, 1]) batches.
 
     Unreadable images are left out (see `dataset.unreadable`), so a batch may be short.
-    prefetch: decode the next batch in a background thread while the caller uses this one.
-    DatasetEmpty once the pass ends without a single readable image.
+    workers: decode in that many processes (see `_decoded_in_processes`); 0: in this one,
+    with prefetch: the next batch in a background thread while the caller uses this one.
+    start: the first image, a multiple of batch_size (a pass resumed from a checkpoint: the
+    batches are those of the whole pass from there on); readable: how many readable images
+    came before it. DatasetEmpty once the pass ends without a single readable image.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+    if start % batch_size:
+        raise ValueError(f"start must be a multiple of batch_size; got {start}.")
+    if workers < 0:
+        raise ValueError(f"workers must be 0 or more; got {workers}.")
     chunks = [
-        range(start, min(start + batch_size, len(dataset)))
-        for start in range(0, len(dataset), batch_size)
+        range(first, min(first + batch_size, len(dataset)))
+        for first in range(start, len(dataset), batch_size)
     ]
-    loaded = _decoded_ahead(dataset.load, chunks) if prefetch else map(dataset.load, chunks)
-    readable = 0
+    if workers:
+        loaded = _decoded_in_processes(dataset, chunks, workers)
+    elif prefetch:
+        loaded = _decoded_ahead(dataset.load, chunks)
+    else:
+        loaded = map(dataset.load, chunks)
     for indices, pixels in loaded:
         readable += len(indices)
         if len(indices):

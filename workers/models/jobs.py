@@ -124,8 +124,9 @@ class Artifact(models.Model):
                 condition=Q(unit__isnull=False),
                 name="artifact_one_per_job_unit_kind",
             ),
+            # A job over several layers writes one sprite sheet (and index) per layer.
             models.UniqueConstraint(
-                fields=["job", "kind", "variant"],
+                fields=["job", "layer", "kind", "variant"],
                 condition=Q(unit__isnull=True),
                 name="artifact_one_per_job_layer_kind",
             ),

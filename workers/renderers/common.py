@@ -32,18 +32,23 @@ def recorded_images(job, variant):
     return images
 
 
-def add_layer_sprite(job, artifacts, tiles, *, variant="", index_fields=None, unit_fields=None):
+def add_layer_sprite(
+    job, artifacts, tiles, *, variant="", index_fields=None, unit_fields=None, layer=None
+):
     """Add the layer's sprite sheet of ``tiles`` ({unit index: rgb}) and its JSON index.
 
     index_fields: more entries for the index; unit_fields: {unit index: {name: value}}, more
-    entries for each unit's place in the index (what a grid shows beside the tile).
+    entries for each unit's place in the index (what a grid shows beside the tile); layer: the
+    layer the sheet shows when it is not the job's (a job over several layers).
     """
     sheet, index = sprite_sheet(sorted(tiles.items()))
-    index.update({"layer": job.layer.name, "network": job.network.name, "kind": job.kind})
+    shown = layer or job.layer
+    index.update({"layer": shown.name, "network": job.network.name, "kind": job.kind})
     index.update(index_fields or {})
     for place in index["units"]:
         place.update((unit_fields or {}).get(place["index"], {}))
     artifacts.add(
+        layer=layer,
         kind=Artifact.Kind.LAYER_SPRITE,
         variant=variant,
         filename=f"sprite{variant}.png",
@@ -51,6 +56,7 @@ def add_layer_sprite(job, artifacts, tiles, *, variant="", index_fields=None, un
         content_type="image/png",
     )
     artifacts.add(
+        layer=layer,
         kind=Artifact.Kind.LAYER_INDEX,
         variant=variant,
         filename=f"sprite{variant}.json",

@@ -22,7 +22,9 @@ from workers.engine.dataset_examples import (
 )
 from workers.engine.distributions import class_means, histograms, top_classes
 from workers.engine.images import encode_png
+from workers.jobkinds import layers_of_job
 from workers.models import Artifact, Dataset
+from workers.renderers.checkpoints import PassCheckpoints, dataset_fingerprint
 from workers.renderers.common import add_layer_sprite
 
 DEMO_DATASET = "demo"
@@ -31,6 +33,8 @@ GAP = 2
 # The pass keeps this many candidates per example shown, so that k remain once near-duplicate
 # crops (`distinct_examples`) are left out.
 CANDIDATES_PER_EXAMPLE = 4
+# Unreadable images named in the job's timings (all are counted).
+UNREADABLE_SHOWN = 20
 
 
 def open_dataset(name, *, size):
@@ -139,23 +143,108 @@ def _finite(value):
 
 
 def render_dataset_examples(job, network, artifacts, report):
-    """Find every unit's examples in one pass, then write crops unit chunk by unit chunk."""
+    """Find every unit's examples in one pass over every layer the job covers (its layer, or
+    for a job without one those of its ``layers`` parameter), then write each layer's crops
+    unit chunk by unit chunk, as a job on that layer alone writes them."""
     started = time.perf_counter()
     params = job.params
     size = job.network.input_size
     dataset_name = params["dataset"]
     dataset = open_dataset(dataset_name, size=size)
-    layer = network.layer(job.layer.name)
+    rows = layers_of_job(job)
+    layers = [network.layer(row.name) for row in rows]
     total = len(dataset)
-    k, crop_size = params["k"], params["crop_size"]
+    batch_size = settings.ATLAS_DATASET_BATCH_SIZE
+    checkpoints = PassCheckpoints(job, dataset_fingerprint(dataset, batch_size))
+    resume, start = None, 0
+    latest = checkpoints.latest()
+    if latest is not None:
+        resume, extra = latest
+        dataset.unreadable.update(extra["unreadable"])
+        start = extra["next"]
+
+    def save(state):
+        last = int(state["seen"][-1][-1]) if state["seen"] else -1
+        following = (last // batch_size + 1) * batch_size
+        checkpoints.save(state, {"unreadable": dict(dataset.unreadable), "next": following})
+
     found = dataset_examples(
         network,
-        [layer.name],
-        engine_datasets.batches(dataset, settings.ATLAS_DATASET_BATCH_SIZE),
-        k=k * CANDIDATES_PER_EXAMPLE,
+        [layer.name for layer in layers],
+        engine_datasets.batches(
+            dataset,
+            batch_size,
+            start=start,
+            readable=0 if resume is None else resume["images"],
+            workers=settings.ATLAS_DECODE_WORKERS,
+        ),
+        k=params["k"] * CANDIDATES_PER_EXAMPLE,
         progress=lambda seen: report(seen, total, f"{seen} of {total} images"),
-    )[layer.name]
+        resume=resume,
+        checkpoint=save,
+        checkpoint_every=settings.ATLAS_CHECKPOINT_IMAGES or None,
+    )
     searched = time.perf_counter()
+    writing = _Writing(report, sum(len(_units_of(job, layer)) for layer in layers), len(layers) > 1)
+    never_fired = 0
+    images_seen = 0
+    for row, layer in zip(rows, layers, strict=True):
+        layer_found = found.pop(layer.name)
+        images_seen = layer_found.images
+        never_fired += _write_layer(
+            job, row, layer, layer_found, dataset, artifacts, writing, multiple=len(layers) > 1
+        )
+    timings = {
+        "search_seconds": round(searched - started, 4),
+        "write_seconds": round(time.perf_counter() - searched, 4),
+        "images_seen": images_seen,
+        "images_unreadable": len(dataset.unreadable),
+        # Which, and why (the first few): a corrupt, truncated or oversized file.
+        "unreadable": dict(sorted(dataset.unreadable.items())[:UNREADABLE_SHOWN]),
+        "never_fired": never_fired,
+    }
+    if job.layer is None:
+        timings["layers"] = len(layers)
+    if resume is not None or checkpoints.saves:
+        timings["resumed_at_image"] = 0 if resume is None else resume["images"]
+        timings["checkpoints"] = checkpoints.saves
+    checkpoints.clear()
+    return timings
+
+
+def _units_of(job, layer):
+    """The units of ``layer`` the job renders: its chosen units, or every unit."""
+    if job.layer is not None and job.unit_indices is not None:
+        return list(job.unit_indices)
+    return list(range(layer.channels))
+
+
+class _Writing:
+    """Progress of the writing phase over every layer of the job: units written of all."""
+
+    def __init__(self, report, total, multiple):
+        self.report = report
+        self.total = total
+        self.multiple = multiple
+        self.done = 0
+
+    def __call__(self, layer, units):
+        self.done += units
+        where = f" of {layer}" if self.multiple else ""
+        self.report(self.done, self.total, f"writing crops{where}", force=True)
+
+
+def _write_layer(job, row, layer, found, dataset, artifacts, writing, *, multiple):
+    """Write one layer's artifacts from its pass results; returns how many units never fired.
+
+    ``row``: the layer's catalog row; ``layer``: the engine's LayerInfo. Bytes and rows are
+    the same whether the job covers this layer alone or several (``multiple``: the artifacts
+    are then recorded under this layer, not the job's)."""
+    params = job.params
+    size = job.network.input_size
+    dataset_name = params["dataset"]
+    k, crop_size = params["k"], params["crop_size"]
+    target = row if multiple else None
     spread = histograms(found.maxima)
     means = None
     if dataset.classes is not None:
@@ -163,12 +252,12 @@ def render_dataset_examples(job, network, artifacts, report):
             found.maxima, dataset.class_numbers(found.seen), count=len(dataset.classes)
         )
     names = dataset.names
-    units = job.unit_indices if job.unit_indices is not None else range(layer.channels)
-    unit_rows = {unit.index: unit for unit in job.layer.units.all()}
+    units = _units_of(job, layer)
+    unit_rows = {unit.index: unit for unit in row.units.all()}
     tiles = {}
     fired = {}
     for start in range(0, len(units), UNITS_PER_CHUNK):
-        chunk = list(units)[start : start + UNITS_PER_CHUNK]
+        chunk = units[start : start + UNITS_PER_CHUNK]
         shown = {
             unit: {
                 variant: _shown(_candidates(examples, unit, size, layer), dataset, k)
@@ -213,6 +302,7 @@ def render_dataset_examples(job, network, artifacts, report):
                     tiles[unit] = crops[0]
                 artifacts.add(
                     unit=unit_rows[unit],
+                    layer=target,
                     kind=Artifact.Kind.UNIT_IMAGE,
                     variant=variant,
                     filename=f"unit_{unit:05d}_{variant}.png",
@@ -223,6 +313,7 @@ def render_dataset_examples(job, network, artifacts, report):
             distribution = _distribution(found, unit, dataset, spread, means, shown[unit])
             artifacts.add(
                 unit=unit_rows[unit],
+                layer=target,
                 kind=Artifact.Kind.UNIT_JSON,
                 filename=f"unit_{unit:05d}.json",
                 content=json.dumps(summary).encode(),
@@ -231,6 +322,7 @@ def render_dataset_examples(job, network, artifacts, report):
             )
             artifacts.add(
                 unit=unit_rows[unit],
+                layer=target,
                 kind=Artifact.Kind.UNIT_JSON,
                 variant="distribution",
                 filename=f"unit_{unit:05d}_distribution.json",
@@ -239,18 +331,13 @@ def render_dataset_examples(job, network, artifacts, report):
                 meta=distribution,
             )
         artifacts.flush()
-        report(min(start + len(chunk), len(units)), len(units), "writing crops", force=True)
+        writing(layer.name, len(chunk))
     add_layer_sprite(
         job,
         artifacts,
         tiles,
+        layer=target,
         index_fields={"fired_on": {"dataset": dataset_name, "of": found.images}},
         unit_fields={unit: {"fired": count} for unit, count in fired.items()},
     )
-    return {
-        "search_seconds": round(searched - started, 4),
-        "write_seconds": round(time.perf_counter() - searched, 4),
-        "images_seen": found.images,
-        "images_unreadable": len(dataset.unreadable),
-        "never_fired": sum(count == 0 for count in fired.values()),
-    }
+    return sum(count == 0 for count in fired.values())

@@ -12,6 +12,7 @@ import json
 import time
 
 import numpy as np
+from django.conf import settings
 
 from workers import runtime
 from workers.addresses import UnitAddress
@@ -98,7 +99,9 @@ def render_universality(job, network, artifacts, report):
     found = layer_correlation(
         LayerSide(network, job.layer.name),
         LayerSide(other_loaded, other_layer.name),
-        engine_datasets.batches(dataset, params["batch_size"]),
+        engine_datasets.batches(
+            dataset, params["batch_size"], workers=settings.ATLAS_DECODE_WORKERS
+        ),
         device=runtime.device(),
         progress=batch_done,
     )

@@ -108,7 +108,11 @@ def layer_sprite(*, layer, kind, job_id=None):
             code="not_rendered",
         )
     index_artifact = Artifact.objects.get(
-        job=sprite.job, unit=None, kind=Artifact.Kind.LAYER_INDEX, variant=sprite.variant
+        job=sprite.job,
+        layer=sprite.layer,
+        unit=None,
+        kind=Artifact.Kind.LAYER_INDEX,
+        variant=sprite.variant,
     )
     with index_artifact.file.open("rb") as handle:
         index = json.load(handle)

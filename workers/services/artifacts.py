@@ -17,10 +17,11 @@ from workers.models import Artifact
 from workers.provenance import code_version
 
 
-def artifact_folder(job):
+def artifact_folder(job, layer=None):
+    """Where a job's artifacts of ``layer`` (default: the job's layer) are stored."""
+    layer = layer or job.layer
     return (
-        f"artifacts/{job.network.name}/{job.layer.name}/{job.kind}/"
-        f"{job.params_hash[:16]}/job-{job.pk}"
+        f"artifacts/{job.network.name}/{layer.name}/{job.kind}/{job.params_hash[:16]}/job-{job.pk}"
     )
 
 
@@ -36,9 +37,12 @@ class ArtifactBatch:
         self, *, kind, filename, content, content_type, unit=None, variant="", meta=None, layer=None
     ):
         """layer: the artifact's layer when it is not the job's (a job comparing two layers)."""
-        network = self.job.network if layer is None else layer.network
+        same_network = layer is None or layer.network_id == self.job.network_id
+        network = self.job.network if same_network else layer.network
         layer = layer or self.job.layer
-        name = default_storage.save(f"{artifact_folder(self.job)}/{filename}", ContentFile(content))
+        name = default_storage.save(
+            f"{artifact_folder(self.job, layer)}/{filename}", ContentFile(content)
+        )
         self.pending.append(
             Artifact(
                 job=self.job,
@@ -62,7 +66,7 @@ class ArtifactBatch:
             return []
         same = Q()
         for row in self.pending:
-            same |= Q(unit=row.unit, kind=row.kind, variant=row.variant)
+            same |= Q(layer=row.layer, unit=row.unit, kind=row.kind, variant=row.variant)
         Artifact.objects.filter(same, job=self.job).delete()
         created = Artifact.objects.bulk_create(self.pending, batch_size=500)
         self.recorded.extend(created)

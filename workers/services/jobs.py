@@ -58,6 +58,7 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
     is queued, running or finished successfully. Returns ``(job, created)``.
 
     ``enqueue=False`` leaves a new job queued for the caller to run in-process (``render``).
+    ``layer_name=None``: one job over several layers (a kind that ``covers_layers``).
     """
     if actor is not None and not access.can(actor, "job.create", network):
         raise PermissionDenied("You may not create jobs for this network.")
@@ -73,21 +74,30 @@ def job_request(*, network, kind, layer_name, unit_indices=None, params=None, ac
             code="network_not_ready",
             fields={"network": [f"The network is {network.status}, not ready."]},
         )
-    layer = network.layers.filter(name=layer_name).first()
-    if layer is None:
+    if layer_name is None and not job_kind.covers_layers:
+        raise ValidationFailed(
+            f"A {kind} job needs a layer.", fields={"layer": ["Name one of the network's layers."]}
+        )
+    if layer_name is None and unit_indices is not None:
+        raise ValidationFailed(
+            "Units are chosen within one layer: name the layer, or leave the units out.",
+            fields={"units": ["Only with a layer."]},
+        )
+    layer = None if layer_name is None else network.layers.filter(name=layer_name).first()
+    if layer is None and layer_name is not None:
         raise UnknownReference(
             f"Network {network.name} has no layer {layer_name!r}.",
             code="unknown_layer",
             fields={"layer": [f"No layer {layer_name!r} in {network.name}."]},
         )
-    units = _validate_units(layer, unit_indices)
+    units = None if layer is None else _validate_units(layer, unit_indices)
     clean_params = job_kind.clean_params(params or {}, network=network, layer=layer, actor=actor)
     params_hash = _canonical_hash(clean_params)
     request_hash = _canonical_hash(
         {
             "kind": kind,
             "network": network.pk,
-            "layer": layer.name,
+            "layer": None if layer is None else layer.name,
             "units": units,
             "params": params_hash,
         }

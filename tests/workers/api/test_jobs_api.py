@@ -231,3 +231,28 @@ def test_job_list_is_a_constant_number_of_queries(client_as, api_client, layer):
 
     assert response.json()["count"] == 22
     assert len(many) == len(few)
+
+
+def test_a_dataset_examples_job_without_a_layer_covers_every_layer(client_as, api_client, layer):
+    LayerFactory(network=layer.network, name="features.1", order=1, channels=4)
+    client = client_as(Role.OWNER)
+
+    response = client.post(
+        "/api/v1/jobs/",
+        {"network": layer.network.name, "kind": "dataset_examples", "layer": None},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert (response.json()["layer"], response.json()["params"]["layers"]) == (None, "all")
+
+
+def test_a_job_of_another_kind_without_a_layer_is_400(client_as, api_client, layer):
+    client = client_as(Role.OWNER)
+
+    response = client.post(
+        "/api/v1/jobs/", {"network": layer.network.name, "kind": "weights"}, format="json"
+    )
+
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["layer"])
+    assert Job.objects.count() == 0

@@ -45,7 +45,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--network", required=True)
-        parser.add_argument("--layer", required=True)
+        parser.add_argument(
+            "--layer",
+            default=None,
+            help="The layer; omit for a dataset_examples job over several layers in one pass "
+            "(--param layers=all, the default, or a comma-separated list).",
+        )
         parser.add_argument("--kind", required=True, choices=REQUESTABLE_KINDS)
         parser.add_argument("--units", help="Indices and ranges, e.g. 0-15,40 (default: all).")
         parser.add_argument(
@@ -78,7 +83,10 @@ class Command(BaseCommand):
             self.stdout.write(f"job {job.pk} is already {job.status}; nothing to render.")
             return
         bar = tqdm(
-            total=1, desc=f"{options['kind']} {options['layer']}", file=self.stderr, disable=None
+            total=1,
+            desc=f"{options['kind']} {options['layer'] or 'layers'}",
+            file=self.stderr,
+            disable=None,
         )
 
         def progress(done, total, message):

@@ -175,7 +175,14 @@ async function requestJob(event) {
   }
   let job;
   try {
-    job = await post("jobs/", { network, layer, kind, units, params: paramsOf(kind) });
+    // A dataset-examples job over every layer has no layer and no units: one pass for all.
+    const allLayers = kind === "dataset_examples" && $("#job-all-layers").checked;
+    job = await post(
+      "jobs/",
+      allLayers
+        ? { network, layer: null, kind, params: { ...paramsOf(kind), layers: "all" } }
+        : { network, layer, kind, units, params: paramsOf(kind) },
+    );
   } catch (error) {
     showErrors(error, kind);
     return;
@@ -233,7 +240,11 @@ function paramsSummary(job) {
         [p.seed, (v) => `seed ${v}`],
       );
     case "dataset_examples":
-      return described([p.dataset, (v) => `dataset ${v}`], [p.k, (v) => `${v} per unit`]);
+      return described(
+        [p.dataset, (v) => `dataset ${v}`],
+        [p.k, (v) => `${v} per unit`],
+        [p.layers, (v) => (v === "all" ? "every layer" : `layers ${v}`)],
+      );
     case "weights":
     case "connections":
       return `from ${p.source_layer || "the previous layer"}`;
