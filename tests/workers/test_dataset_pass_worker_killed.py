@@ -82,8 +82,8 @@ def contents(job):
 
 def test_a_killed_pass_resumes_from_its_checkpoint_and_writes_the_same_artifacts(
     request_pass,
-    workers,
-    media_root,  # noqa: F811
+    workers,  # noqa: F811  (the fixture imported above)
+    media_root,
 ):
     job = request_pass()
     doomed = workers(report_delay=0.25, **PASS_SETTINGS)
