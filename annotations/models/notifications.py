@@ -1,4 +1,5 @@
-"""Notifications: a mention, a review of my hypothesis, a reply in a thread I took part in."""
+"""Notifications: a mention, a review of my hypothesis, a reply in a thread I took part in, a
+hypothesis that asks for my review."""
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +13,8 @@ class Notification(models.Model):
         REVIEW = "review"
         REPLY = "reply"
         HYPOTHESIS_ACCEPTED = "hypothesis_accepted"
+        # A hypothesis opened or revised: each member who may review it is asked to.
+        REVIEW_REQUEST = "review_request"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -83,7 +83,11 @@ class EmailPreference(models.Model):
         DAILY = "daily"
 
     # The notification kinds that may be e-mailed.
-    KINDS = (Notification.Kind.MENTION, Notification.Kind.REVIEW)
+    KINDS = (
+        Notification.Kind.MENTION,
+        Notification.Kind.REVIEW,
+        Notification.Kind.REVIEW_REQUEST,
+    )
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preference"

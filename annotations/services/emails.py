@@ -27,7 +27,8 @@ DIGEST_WINDOW = timedelta(days=7)
 
 
 def email_preference_set(*, user, mode, actor):
-    """Set how ``user`` (who must be ``actor``) hears of mentions and reviews by e-mail."""
+    """Set how ``user`` (who must be ``actor``) hears of mentions, reviews and review
+    requests by e-mail."""
     if actor is None or actor.pk != user.pk:
         raise ValueError("users set only their own e-mail preference")
     if mode not in Mode.values:
@@ -87,8 +88,9 @@ def notification_email_send(*, notification_id):
 
 
 def email_digests_send(*, now=None):
-    """Mail each user who chose the daily digest the mention and review notifications of the
-    last week not yet mailed (nor read). Returns how many digests went out."""
+    """Mail each user who chose the daily digest the mention, review and review-request
+    notifications of the last week not yet mailed (nor read). Returns how many digests went
+    out."""
     now = now or timezone.now()
     pending = (
         Notification.objects.filter(

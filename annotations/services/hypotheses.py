@@ -18,13 +18,16 @@ from annotations.models import (
     Group,
     Hypothesis,
     HypothesisUnit,
+    Membership,
+    Notification,
     ProjectNetwork,
     Webhook,
 )
-from annotations.policies import authorize
+from annotations.policies import authorize, can_in_role
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST, units_for_project
 from annotations.services.events import event_log
 from annotations.services.grid_changes import project_changed
+from annotations.services.notifications import notify
 from annotations.services.unit_counts import unit_counts_add
 from annotations.services.webhooks import hypothesis_data, webhooks_emit
 from server.concurrency import stale
@@ -95,6 +98,7 @@ def hypothesis_create(
             after={**content, "status": hypothesis.status, "version": hypothesis.version},
         )
         project_changed(project_id=project.pk)
+        _ask_for_reviews(hypothesis, actor=actor, asks="asks for your review of")
         webhooks_emit(
             project=project,
             event_type=Webhook.EventType.HYPOTHESIS_OPENED,
@@ -156,7 +160,27 @@ def hypothesis_revise(
             after={**{key: after[key] for key in changed}, "version": hypothesis.version},
         )
         project_changed(project_id=hypothesis.project_id)
+        _ask_for_reviews(hypothesis, actor=actor, asks="revised; it needs your review again:")
     return hypothesis
+
+
+def _ask_for_reviews(hypothesis, *, actor, asks):
+    """A review request to every member who may review ``hypothesis`` (owners and reviewers,
+    never its author): in their notifications, and by e-mail where they chose it."""
+    members = Membership.objects.filter(project_id=hypothesis.project_id).select_related("user")
+    reviewers = [
+        m.user for m in members if can_in_role(m.user, "hypothesis.review", hypothesis, role=m.role)
+    ]
+    by = actor.username if actor is not None else "Someone"
+    notify(
+        project=hypothesis.project,
+        recipients=reviewers,
+        kind=Notification.Kind.REVIEW_REQUEST,
+        actor=actor,
+        target_type="hypothesis",
+        target_id=hypothesis.pk,
+        text=f"{by} {asks} hypothesis #{hypothesis.pk}: {hypothesis.title}",
+    )
 
 
 def hypothesis_withdraw(*, hypothesis, expected_version, actor):

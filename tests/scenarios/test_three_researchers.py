@@ -73,7 +73,11 @@ def test_propose_review_revise_approve_and_accept(team):
         format="json",
     )
     assert mention.status_code == 201
-    assert [n["kind"] for n in grace.get("/api/v1/notifications/").json()["results"]] == ["mention"]
+    # Newest first: the mention, then the request to review ada's new hypothesis.
+    assert [n["kind"] for n in grace.get("/api/v1/notifications/").json()["results"]] == [
+        "mention",
+        "review_request",
+    ]
 
     assert [h["id"] for h in grace.get(f"{PROJECT}/review-queue/").json()["results"]] == [
         hypothesis["id"]

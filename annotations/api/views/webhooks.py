@@ -135,7 +135,9 @@ class EmailPreferenceView(APIView):
     @extend_schema(
         operation_id="auth_me_notifications_retrieve",
         responses={200: EmailPreferenceOutputSerializer, 401: ERROR},
-        description="How you hear of mentions and reviews of your hypotheses by e-mail.",
+        description=(
+            "How you hear of mentions, reviews of your hypotheses and requests to review by e-mail."
+        ),
     )
     def get(self, request):
         return Response(self._render(request.user, email_mode_of(user=request.user)))

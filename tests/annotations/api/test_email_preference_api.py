@@ -21,7 +21,7 @@ def test_a_user_who_never_chose_reads_off(api_client, rev):
     assert response.status_code == 200
     assert response.json() == {
         "mode": "off",
-        "kinds": ["mention", "review"],
+        "kinds": ["mention", "review", "review_request"],
         "address": "rev@example.org",
     }
 

@@ -122,8 +122,14 @@ def test_a_hypothesis_goes_from_changes_requested_through_a_revision_to_accepted
         "unit.assigned",
         "hypothesis.accepted",
     ]
+    # Owner and reviewer are asked to review the new and the revised version; the viewer and
+    # the author are not.
     assert list(Notification.objects.order_by("id").values_list("recipient__username", "kind")) == [
+        ("olah", "review_request"),
+        ("rev", "review_request"),
         ("ada", "review"),
+        ("olah", "review_request"),
+        ("rev", "review_request"),
         ("ada", "review"),
         ("ada", "hypothesis_accepted"),
     ]

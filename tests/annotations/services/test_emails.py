@@ -251,3 +251,28 @@ def test_the_daily_digest_is_on_the_beat_schedule(settings):
 
     assert entry["task"] == "annotations.tasks.send_email_digests"
     assert entry["task"] == tasks.send_email_digests.name
+
+
+def test_a_review_request_is_emailed_to_a_reviewer_who_chose_immediate(
+    project, ada, rev, django_capture_on_commit_callbacks
+):
+    layer = LayerFactory(network__name="inceptionv1", name="mixed3b", channels=4)
+    ProjectNetworkFactory(project=project, network=layer.network)
+    email_preference_set(user=rev, mode=Mode.IMMEDIATE, actor=rev)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hypothesis = hypothesis_create(
+            project=project,
+            network=layer.network,
+            title="Curve detectors",
+            text="They respond to curves.",
+            units=["mixed3b:1"],
+            actor=ada,
+        )
+
+    (message,) = mail.outbox
+    assert message.to == ["rev@example.org"]
+    assert message.subject == (
+        f"[Neuron Atlas] Curves: ada asks for your review of hypothesis #{hypothesis.pk}: "
+        "Curve detectors"
+    )

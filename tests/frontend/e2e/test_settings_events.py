@@ -37,7 +37,7 @@ def test_a_member_chooses_the_daily_digest(browse, project):
     page.goto("/p/early-vision/settings/")
     page.wait_for_selector("#settings-page[data-ready=true]")
 
-    page.get_by_label("E-mail me mentions and reviews").select_option("daily")
+    page.get_by_label("E-mail me mentions, reviews and review requests").select_option("daily")
     page.get_by_role("button", name="Save e-mail choice").click()
     page.locator("#status", has_text="E-mail notifications: daily.").wait_for()
 
