@@ -1,5 +1,8 @@
 """Input and output shapes of the export, import and release endpoints."""
 
+from datetime import datetime
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotations.models import Release
@@ -125,6 +128,26 @@ class ReleaseCreateInputSerializer(serializers.Serializer):
     )
 
 
+class ReleaseRoundOutputSerializer(serializers.Serializer):
+    """A closed labelling round as the release froze it: what was labelled and its headline
+    agreement (the matrices and per-group kappas are in the release's JSON export)."""
+
+    network = serializers.CharField()
+    title = serializers.CharField()
+    layer = serializers.CharField(allow_null=True)
+    units = serializers.IntegerField()
+    annotators = serializers.ListField(child=serializers.CharField())
+    closed_at = serializers.DateTimeField()
+    percent_agreement = serializers.FloatField(
+        source="agreement.percent_agreement", allow_null=True
+    )
+    cohen_kappa = serializers.FloatField(source="agreement.cohen_kappa", allow_null=True)
+    fleiss_kappa = serializers.FloatField(source="agreement.fleiss_kappa", allow_null=True)
+    krippendorff_alpha = serializers.FloatField(
+        source="agreement.krippendorff_alpha", allow_null=True
+    )
+
+
 class ReleaseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -133,6 +156,27 @@ class ReleaseOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     group_count = serializers.IntegerField()
     unit_count = serializers.IntegerField()
+    rounds = serializers.SerializerMethodField(
+        help_text="The labelling rounds closed when the release was made, oldest first per "
+        "network, with their agreement."
+    )
+
+    @extend_schema_field(ReleaseRoundOutputSerializer(many=True))
+    def get_rounds(self, release):
+        return ReleaseRoundOutputSerializer(
+            [
+                # The release stored the time as text; as a datetime it reads like every
+                # other time of the API.
+                {
+                    "network": network,
+                    **document,
+                    "closed_at": datetime.fromisoformat(document["closed_at"]),
+                }
+                for network, documents in sorted(release.rounds.items())
+                for document in documents
+            ],
+            many=True,
+        ).data
 
 
 class DiffGroupOutputSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from annotations.services.releases import release_create
 from annotations.services.round_decisions import round_agreed_apply
 from annotations.services.rounds import round_close, round_submit
 from tests.annotations.exports.conftest import SCHEMA, join_team
-from tests.annotations.rounds.conftest import label_all
+from tests.annotations.rounds.conftest import PROJECT, client_for, label_all
 from tests.factories.annotations import ProjectFactory, ProjectNetworkFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +99,29 @@ def test_an_export_with_rounds_imports_without_them(closed, project, layer, peop
         Assignment.objects.filter(project=new_project).values_list("unit__index", "group__name")
     ) == [(0, "Curves"), (1, "Lines")]
     assert json.loads(_export(new_project, layer.network))["rounds"] == []
+
+
+def test_the_releases_api_lists_a_releases_rounds_with_their_headline_agreement(
+    closed, project, people
+):
+    release_create(project=project, actor=people["owner"], name="v1")
+
+    response = client_for(people["vic"]).get(f"{PROJECT}/releases/")
+
+    assert response.status_code == 200
+    (release,) = response.json()["results"]
+    assert release["rounds"] == [
+        {
+            "network": "inceptionv1",
+            "title": "mixed3b curves",
+            "layer": "mixed3b",
+            "units": 4,
+            "annotators": ["ada", "bob"],
+            "closed_at": closed.closed_at.isoformat().replace("+00:00", "Z"),
+            "percent_agreement": closed.agreement["percent_agreement"],
+            "cohen_kappa": closed.agreement["cohen_kappa"],
+            "fleiss_kappa": closed.agreement["fleiss_kappa"],
+            "krippendorff_alpha": closed.agreement["krippendorff_alpha"],
+        }
+    ]
+    assert closed.agreement["percent_agreement"] == 0.5

@@ -7,6 +7,8 @@ import pytest
 
 from annotations.models import Role
 from annotations.services.groups import unit_assign
+from annotations.services.releases import release_create
+from annotations.services.rounds import round_labels_save, round_open, round_submit
 from tests.factories.annotations import (
     AssignmentFactory,
     GroupFactory,
@@ -50,3 +52,50 @@ def test_release_twice_compare_and_download_the_json_export(browse):
 
     assert "Curves" in json.dumps(document)
     assert download.value.suggested_filename.endswith(".json")
+
+
+def test_a_release_lists_the_rounds_it_froze_with_their_agreement(browse):
+    project = ProjectFactory(slug="early-vision", name="Early vision")
+    network = NetworkFactory(name="inceptionv1", arch="inception_v1")
+    ProjectNetworkFactory(project=project, network=network)
+    layer = LayerFactory(network=network, name="mixed3b", channels=4)
+    curves = GroupFactory(project=project, name="Curves")
+    lines = GroupFactory(project=project, name="Lines")
+    owner = MembershipFactory(project=project, role=Role.OWNER, user__username="olah").user
+    ada = MembershipFactory(project=project, role=Role.ANNOTATOR, user__username="ada").user
+    bob = MembershipFactory(project=project, role=Role.ANNOTATOR, user__username="bob").user
+    labelling_round = round_open(
+        project=project,
+        network=network,
+        layer=layer,
+        title="mixed3b curves",
+        participants=["ada", "bob"],
+        group_ids=[curves.pk, lines.pk],
+        actor=owner,
+    )
+    # They agree on units 0, 1 and 3, not on 2.
+    _label_and_submit(labelling_round, ada, [curves, lines, curves, curves])
+    _label_and_submit(labelling_round, bob, [curves, lines, lines, curves])
+    release_create(project=project, actor=owner, name="v1")
+    page = browse(owner)
+
+    page.goto("/p/early-vision/exports/")
+
+    line = page.locator("[data-release=v1] .round-agreement")
+    line.wait_for()
+    assert line.inner_text() == (
+        "Round “mixed3b curves” (inceptionv1 mixed3b, 4 units, ada, bob): 75% agreed, "
+        "Cohen's κ 0.50, Krippendorff's α 0.53"
+    )
+
+
+def _label_and_submit(labelling_round, annotator, groups):
+    round_labels_save(
+        labelling_round=labelling_round,
+        labels=[
+            {"unit": f"mixed3b:{index}", "group": group.pk, "note": ""}
+            for index, group in enumerate(groups)
+        ],
+        actor=annotator,
+    )
+    round_submit(labelling_round=labelling_round, actor=annotator)

@@ -56,11 +56,27 @@ function compareControl(release, earlier) {
   );
 }
 
+/** "50% agreed, Cohen's κ 0.20, α 0.26": a round's headline agreement as the release froze it. */
+function agreementText(round) {
+  const parts = [];
+  if (round.percent_agreement !== null) parts.push(`${Math.round(round.percent_agreement * 100)}% agreed`);
+  if (round.cohen_kappa !== null) parts.push(`Cohen's κ ${round.cohen_kappa.toFixed(2)}`);
+  else if (round.fleiss_kappa !== null) parts.push(`Fleiss' κ ${round.fleiss_kappa.toFixed(2)}`);
+  if (round.krippendorff_alpha !== null) parts.push(`Krippendorff's α ${round.krippendorff_alpha.toFixed(2)}`);
+  return parts.join(", ") || "no agreement measurable";
+}
+
+function roundLines(release) {
+  return (release.rounds ?? []).map((round) =>
+    h("div", { class: "meta round-agreement" }, `Round “${round.title}” (${round.network}${round.layer ? ` ${round.layer}` : ""}, ${round.units} units, ${round.annotators.join(", ")}): ${agreementText(round)}`),
+  );
+}
+
 function releaseRow(release, earlier) {
   return h(
     "tr",
     { dataset: { release: release.name } },
-    h("td", {}, h("strong", {}, release.name), h("div", { class: "meta" }, `${when(release.created_at)}${release.notes ? ` · ${release.notes}` : ""}`)),
+    h("td", {}, h("strong", {}, release.name), h("div", { class: "meta" }, `${when(release.created_at)}${release.notes ? ` · ${release.notes}` : ""}`), ...roundLines(release)),
     h("td", { class: "num" }, release.group_count),
     h("td", { class: "num" }, release.unit_count),
     h("td", {}, release.created_by ?? ""),
