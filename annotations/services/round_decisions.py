@@ -16,7 +16,7 @@ from annotations.selectors.rounds import (
 )
 from annotations.services.assignments import Change, assignments_apply, units_for_project
 from annotations.services.events import event_log
-from server.errors import InvalidTransition, UnknownReference, ValidationFailed
+from server.errors import InvalidTransition, UnknownReference, Unprocessable
 
 
 def _groups(labelling_round, group_ids):
@@ -53,7 +53,7 @@ def round_unit_decide(*, labelling_round, unit, group_id, actor):
     group as it is. Returns the number of units whose group changed (0 or 1)."""
     authorize(actor=actor, action="round.decide", obj=labelling_round)
     if group_id not in {group for _, group, _ in round_choices(labelling_round=labelling_round)}:
-        raise ValidationFailed(
+        raise Unprocessable(
             "Decide one of the round's groups or 'other'.",
             fields={"group": ["Not one of the round's groups."]},
         )

@@ -23,7 +23,13 @@ from annotations.policies import WRITERS, authorize
 from annotations.selectors.rounds import category_of, round_choices, round_labels_by_unit
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST, units_for_project
 from annotations.services.events import event_log
-from server.errors import Conflict, InvalidTransition, UnknownReference, ValidationFailed
+from server.errors import (
+    Conflict,
+    InvalidTransition,
+    UnknownReference,
+    Unprocessable,
+    ValidationFailed,
+)
 from workers.models import Unit
 
 TITLE_MAX_LENGTH = LabellingRound._meta.get_field("title").max_length
@@ -46,7 +52,7 @@ def round_open(
     choosing among the project groups ``group_ids`` and "other"."""
     authorize(actor=actor, action="round.open", obj=project)
     if not ProjectNetwork.objects.filter(project=project, network=network).exists():
-        raise ValidationFailed(
+        raise Unprocessable(
             "This project does not study that network.", fields={"network": ["Unknown."]}
         )
     unit_rows = _round_units(project, network, layer, list(units))
@@ -84,33 +90,31 @@ def round_open(
 
 def _round_units(project, network, layer, addresses):
     if (layer is None) == (not addresses):
-        raise ValidationFailed(
+        raise Unprocessable(
             "Name a layer or a list of units, not both.",
             fields={"units": ["Give a layer or units."]},
         )
     if layer is not None:
         if layer.network_id != network.pk:
-            raise ValidationFailed(
-                "That layer is not in the network.", fields={"layer": ["Unknown."]}
-            )
+            raise Unprocessable("That layer is not in the network.", fields={"layer": ["Unknown."]})
         rows = list(Unit.objects.filter(layer=layer).select_related("layer").order_by("index"))
     else:
         if len(addresses) != len(set(addresses)):
-            raise ValidationFailed("A unit is listed twice.", fields={"units": ["Duplicates."]})
+            raise Unprocessable("A unit is listed twice.", fields={"units": ["Duplicates."]})
         rows = units_for_project(project=project, network=network, addresses=addresses)
     if len(rows) > MAX_UNITS_PER_REQUEST:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"A round has at most {MAX_UNITS_PER_REQUEST} units.", fields={"units": ["Too many."]}
         )
     if not rows:
-        raise ValidationFailed("The round has no units.", fields={"units": ["Empty."]})
+        raise Unprocessable("The round has no units.", fields={"units": ["Empty."]})
     return rows
 
 
 def _participants(project, usernames):
     wanted = list(dict.fromkeys(usernames))
     if len(wanted) < 2:
-        raise ValidationFailed(
+        raise Unprocessable(
             "A round needs two participants or more.",
             fields={"participants": ["Name two or more members."]},
         )
@@ -133,7 +137,7 @@ def _participants(project, usernames):
 def _choices(project, group_ids, unit_rows):
     wanted = list(dict.fromkeys(group_ids))
     if not wanted:
-        raise ValidationFailed(
+        raise Unprocessable(
             "A round needs one group or more to choose from (besides 'other').",
             fields={"groups": ["Name a group."]},
         )
@@ -179,12 +183,12 @@ def round_labels_save(*, labelling_round, labels, actor):
     label. Returns how many were saved."""
     authorize(actor=actor, action="round.label", obj=labelling_round)
     if len(labels) > MAX_UNITS_PER_REQUEST:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"At most {MAX_UNITS_PER_REQUEST} labels at once.", fields={"labels": ["Too many."]}
         )
     addresses = [label["unit"] for label in labels]
     if len(addresses) != len(set(addresses)):
-        raise ValidationFailed("A unit is labelled twice.", fields={"labels": ["Duplicates."]})
+        raise Unprocessable("A unit is labelled twice.", fields={"labels": ["Duplicates."]})
     try:
         units = units_for_project(
             project=labelling_round.project, network=labelling_round.network, addresses=addresses
@@ -211,7 +215,7 @@ def round_labels_save(*, labelling_round, labels, actor):
         elif label.get("group") not in choices:
             problems[f"labels.{position}.group"] = ["Not one of the round's groups."]
     if problems:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"{len(problems)} labels cannot be saved; nothing was saved.", fields=problems
         )
     with transaction.atomic():

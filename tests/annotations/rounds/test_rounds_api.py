@@ -196,3 +196,38 @@ def test_non_member_gets_404(opened):
     response = client_for(UserFactory()).get(f"{ROUNDS}{opened['id']}/")
 
     assert response.status_code == 404
+
+
+def test_a_round_request_that_fits_the_schema_but_names_one_person_twice_is_a_422(
+    people, layer, curves
+):
+    response = client_for(people["rev"]).post(
+        ROUNDS,
+        {
+            "network": "inceptionv1",
+            "layer": "mixed3b",
+            "title": "mixed3b",
+            "participants": ["ada", "ada"],
+            "groups": [curves.pk],
+        },
+        format="json",
+    )
+
+    assert (response.status_code, set(response.json()["fields"])) == (422, {"participants"})
+    assert not LabellingRound.objects.exists()
+
+
+def test_a_round_request_with_neither_a_layer_nor_units_is_a_422(people, layer, curves):
+    response = client_for(people["rev"]).post(
+        ROUNDS,
+        {
+            "network": "inceptionv1",
+            "title": "mixed3b",
+            "participants": ["ada", "bob"],
+            "groups": [curves.pk],
+        },
+        format="json",
+    )
+
+    assert (response.status_code, set(response.json()["fields"])) == (422, {"units"})
+    assert not LabellingRound.objects.exists()
