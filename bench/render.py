@@ -40,7 +40,12 @@ from workers.engine.featurevis.options import RenderOptions
 from workers.engine.featurevis.param import colour_matrix, finish_images, image_source
 from workers.engine.featurevis.pre_activation import at_pre_activation, objective_site
 from workers.engine.featurevis.relu import replace_rectifiers
-from workers.engine.featurevis.render import DEFAULT_BATCH, VARIANTS, render_units
+from workers.engine.featurevis.render import (
+    DEFAULT_BATCH,
+    VARIANTS,
+    default_transforms,
+    render_units,
+)
 from workers.engine.featurevis.speedups.fast import fold_batch_norms
 from workers.engine.featurevis.speedups.fused import fuse_rectifiers
 from workers.engine.featurevis.speedups.pointwise import replace_pointwise_convolutions
@@ -125,14 +130,15 @@ def hook_every_module(module):
     return features, handles
 
 
-def lucent_render(baseline, layer, unit, *, steps, size, objective="channel"):
+def lucent_render(baseline, layer, unit, *, steps, size, objective="channel", transforms=True):
     """Lucent's render_vis loop for one unit; the final [1, 3, s, s] image.
 
     objective: "channel" (the spatial mean of the unit's map floored at its top decile, as
     `render_units` optimises it; Lucent's `channel` is the plain mean) or "neuron" (its
     centre position, Lucent's `neuron`: the lower-right of the centre 2 × 2).
 
-    The same start and transforms as the candidate's render of the unit (same generator).
+    The same start and transforms as the candidate's render of the unit (same generator);
+    transforms: False where the candidate renders without them (a first layer by default).
     Unlike Lucent, images are not upsampled to 224 px, so both sides see the same sizes, and
     the hooks are removed afterwards, so that repeated renders do not slow down (Lucent #45).
     """
@@ -144,7 +150,9 @@ def lucent_render(baseline, layer, unit, *, steps, size, objective="channel"):
     try:
         for step in range(steps):
             optimizer.zero_grad()
-            images = apply_transforms(to_rgb(values), matrices[step], transformed_size(size))
+            images = to_rgb(values)
+            if transforms:
+                images = apply_transforms(images, matrices[step], transformed_size(size))
             baseline.module(baseline.preprocess(images))
             maps = features[baseline.paths[layer]][:, unit]
             if objective == "neuron":
@@ -513,7 +521,15 @@ def quality(network, layer, *, units, baseline_units, steps, size, options, obje
     lucent = []
     for unit in sample:
         measure.log(f"render quality: {layer}, baseline unit {unit}")
-        image = lucent_render(baseline, layer, unit, steps=steps, size=size, objective=objective)
+        image = lucent_render(
+            baseline,
+            layer,
+            unit,
+            steps=steps,
+            size=size,
+            objective=objective,
+            transforms=default_transforms(network, layer),
+        )
         lucent.append((image[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
     measured = at_pre_activation(network, layer, floored=False)
     dataset_maxima, dataset = best_dataset_maxima(measured, layer)
@@ -534,6 +550,7 @@ def quality(network, layer, *, units, baseline_units, steps, size, options, obje
         "capping activation (measured_at)",
         "dataset": dataset,
         "measured_at": objective_site(network, layer),
+        "transforms": default_transforms(network, layer),
         "candidate": {
             "label": "render_units",
             "all_units": batched_all,

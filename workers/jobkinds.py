@@ -97,7 +97,11 @@ def _first_layer_only(params, network, layer):
         )
 
 
-def _diversity_only_for_its_objective(params, network, layer):
+def _check_feature_visualization(params, network, layer):
+    if params["transforms"] is None:
+        # Resolved at request time, so that the job says what it ran and two requests that
+        # mean the same render share a job.
+        params["transforms"] = layer.order != 0
     if params["objective"] != "diversity":
         params["diversity"] = 0
     elif params["diversity"] < 2:
@@ -330,13 +334,18 @@ JOB_KINDS = {
             "lr": Param(float, 0.05, 1e-5, 1.0),
             "param": Param(str, "fft", choices=("fft", "pixel")),
             "decorrelate": Param(bool, True),
-            "transforms": Param(bool, True),
+            "transforms": Param(
+                bool,
+                None,
+                help="Lucid's random jitter, scale and rotation; omitted: on, except on the "
+                "network's first layer, whose few-pixel patterns resampling would blur",
+            ),
             "diversity": Param(int, 4, 0, 8, help="images per unit for objective diversity"),
             "seed": Param(int, 0, 0, 2**31 - 1),
             "thumbnail": Param(int, 64, 16, 256, help="tile size in the layer's sprite sheet"),
         },
         run=_run_feature_visualization,
-        check=_diversity_only_for_its_objective,
+        check=_check_feature_visualization,
     ),
     "dataset_examples": JobKind(
         name="dataset_examples",

@@ -6,7 +6,7 @@ from functools import cache
 
 from django.conf import settings
 
-ENGINE_VERSION = "0.2"
+ENGINE_VERSION = "0.3"
 
 
 @cache

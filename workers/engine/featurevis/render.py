@@ -64,6 +64,22 @@ def rendered_network(
     return at_pre_activation(fast, layer)
 
 
+def default_transforms(network: LoadedNetwork, layer: str) -> bool:
+    """Whether a render of the layer uses Lucid's random transforms by default: everywhere
+    but on the network's first layer.
+
+    The transforms (jitter, ±10% scale, ±10° rotation, resampled bilinearly) make a
+    visualization robust where a unit integrates many pixels through many layers, and keep it
+    from the high-frequency patterns that fool deep units. A first-layer unit sees a few
+    pixels (MobileNetV2's features.0: 3 × 3) through one affine map: its best input is a patch
+    of saturated pixels, a pattern of exactly the pixel scale that resampling blurs. With the
+    transforms, 9 of MobileNetV2's 32 first-layer units did better on another unit's render
+    than on their own; without them, one (a unit whose filter is ~0 and answers every image
+    alike): bench/RENDER.md, "Quality".
+    """
+    return network.layer(layer).order != 0
+
+
 def render_units(
     network: LoadedNetwork,
     layer: str,
@@ -75,7 +91,7 @@ def render_units(
     lr: float = 0.05,
     param: str = "fft",
     decorrelate: bool = True,
-    transforms: bool = True,
+    transforms: bool | None = None,
     diversity: int = 4,
     batch_size: int | None = None,
     seed: int = 0,
@@ -88,7 +104,8 @@ def render_units(
 
     objective: "channel", "neuron", "negative" or "diversity" (`diversity` images per unit
     that are pushed apart).
-    param: "fft" or "pixel". transforms: Lucid's random transforms, drawn per image.
+    param: "fft" or "pixel". transforms: Lucid's random transforms, drawn per image; None
+    (the default): `default_transforms` of the layer, on everywhere but a first layer.
     batch_size: images per optimisation; by default DEFAULT_BATCH for the device, halved on
     CUDA out-of-memory. Every image draws its start and transforms from (seed, unit,
     variant), so renders do not depend on how they are batched.
@@ -117,6 +134,8 @@ def render_units(
     if device.type == "cpu":
         keep_freed_memory()
     groups = _unit_groups(units, objective, diversity)
+    if transforms is None:
+        transforms = default_transforms(network, layer)
     settings = RenderSettings(
         layer=layer,
         objective=objective,

@@ -247,3 +247,21 @@ def test_rendering_on_cpu_keeps_freed_memory(tiny_network, monkeypatch):
     render.render_units(tiny_network, "first", [0], steps=1, size=16)
 
     assert calls == [True]
+
+
+def test_a_first_layer_renders_without_transforms_by_default(tiny_network):
+    assert render.default_transforms(tiny_network, "first") is False
+    assert render.default_transforms(tiny_network, "second") is True
+    default = render_units(tiny_network, "first", [0, 1], **FEW)
+    without = render_units(tiny_network, "first", [0, 1], transforms=False, **FEW)
+    with_them = render_units(tiny_network, "first", [0, 1], transforms=True, **FEW)
+
+    assert np.array_equal(pixels(default), pixels(without))
+    assert not np.array_equal(pixels(default), pixels(with_them))
+
+
+def test_a_later_layer_renders_with_transforms_by_default(tiny_network):
+    default = render_units(tiny_network, "second", [0], **FEW)
+    with_them = render_units(tiny_network, "second", [0], transforms=True, **FEW)
+
+    assert np.array_equal(pixels(default), pixels(with_them))
