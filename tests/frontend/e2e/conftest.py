@@ -33,11 +33,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture
-def chromium(live_server, monkeypatch, settings):
-    """A browser for one test. Playwright's sync API keeps an asyncio loop in this thread, so
-    the test's own (plain, synchronous) ORM calls need Django's async-safety check relaxed
-    while it runs; the database is set up before the loop starts."""
+@pytest.fixture(scope="package")
+def _shared_chromium(live_server):
+    """One Chromium for the whole package: launching one per test cost 2-3 s each.
+
+    Playwright's sync API keeps an asyncio loop running in this thread from here to the end
+    of the package, so Django's async-safety check is relaxed for as long (the tests' own ORM
+    calls are plain and synchronous). The database is set up (by ``live_server``) before the
+    loop starts. Tests get fresh contexts of it (``browse``), so nothing but the process is
+    shared.
+    """
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is missing; `make test` installs Debian's chromium."
         if os.environ.get("CI") == "true":
@@ -45,16 +50,32 @@ def chromium(live_server, monkeypatch, settings):
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        # While Playwright's loop runs, Django gives this thread other connections than
-        # the ones it set the database up with; left open, they would keep PostgreSQL from
-        # dropping the test database.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
         connections.close_all()
+
+
+@pytest.fixture
+def chromium(_shared_chromium, live_server, settings):
+    """The package's browser for one test; every context it opened is closed after it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield _shared_chromium
+    for context in _shared_chromium.contexts:
+        context.close()
+    # While Playwright's loop runs, Django gives this thread other connections than the ones
+    # it set the database up with; left open, they would keep PostgreSQL from dropping the
+    # test database (or a test's flush from running).
+    connections.close_all()
 
 
 @pytest.fixture
