@@ -3,25 +3,30 @@
 Layers are rows, the earliest (inputs) at the top; each node shows its unit's feature
 visualization with its address and role; edges are curves, red for positive weights and blue
 for negative, as wide as their magnitude relative to the circuit's largest. Kernels are drawn
-with the colours of ``workers/engine/weight_images.py``: blue (−1) through white (0) to red
-(+1) of the kernel's largest |w|.
+as ``kernel_svg.py`` draws them.
 
 The functions here take plain data and return text: no database, no files, no network.
 """
 
 import json
 import math
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from annotations.formats.kernel_svg import kernel_cells
+from annotations.formats.svg_text import (
+    ELLIPSIS,
+    SVG_NAMESPACE,
+    clean_text,
+    fit_line,
+    svg_document,
+    text_child,
+    text_width,
+    wrap_lines,
+)
 from workers.addresses import UnitAddress
-from workers.formats.colours import diverging_rgb
 
-SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 FONT = "'Helvetica Neue', Helvetica, Arial, sans-serif"
 POSITIVE = "#d7191c"
 NEGATIVE = "#2c7bb6"
@@ -42,37 +47,10 @@ ROLE_LINES = 2
 LAYER_LINES = 4  # lines of a layer name left of its row
 LAYER_LINE_HEIGHT = 17
 ADDRESS_SIZE, ROLE_SIZE, LAYER_SIZE = 13, 11, 14
-ELLIPSIS = "…"
 MIN_WIDTH = 640
 MIN_STROKE, MAX_STROKE = 0.75, 7.0
-KERNEL_CELL = 12
 # White outline under a node's text, so that edges passing behind it leave it legible.
 HALO = {"stroke": "#ffffff", "stroke-width": "3", "paint-order": "stroke"}
-
-# Characters XML 1.0 cannot carry at all, even escaped.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-# Advance widths, in thousandths of an em, of ASCII 32-126 in DejaVu Sans: the widest of the
-# fonts the diagram names or falls back to (Helvetica and Arial are narrower; "_" takes
-# Helvetica's wider one). Labels are fitted by these, so they fit whichever font draws them.
-_REGULAR_WIDTHS = (
-    318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, 636, 636,
-    636, 636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531, 1000, 684, 686, 698,
-    770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787, 603, 787, 695, 635, 611, 732,
-    684, 989, 685, 611, 685, 390, 337, 390, 838, 556, 500, 613, 635, 550, 635, 615, 352, 635,
-    634, 278, 278, 579, 278, 974, 634, 612, 635, 635, 411, 521, 392, 634, 592, 818, 592, 592,
-    525, 636, 337, 636, 838,
-)  # fmt: skip
-_BOLD_WIDTHS = (
-    348, 456, 521, 838, 696, 1002, 872, 306, 457, 457, 523, 838, 380, 415, 380, 365, 696, 696,
-    696, 696, 696, 696, 696, 696, 696, 696, 400, 400, 838, 838, 838, 580, 1000, 774, 762, 734,
-    830, 683, 683, 821, 837, 372, 372, 775, 637, 995, 837, 850, 733, 850, 770, 720, 682, 812,
-    774, 1103, 771, 724, 725, 457, 365, 457, 838, 556, 500, 675, 716, 593, 716, 678, 435, 716,
-    712, 343, 343, 665, 343, 1042, 712, 687, 716, 716, 493, 595, 478, 712, 652, 924, 645, 652,
-    582, 712, 365, 712, 838,
-)  # fmt: skip
-# A line may break after these (a layer name breaks at its dots) or at a space.
-_BREAKS = " ._:/-"
 
 
 @dataclass(frozen=True)
@@ -148,10 +126,10 @@ def circuit_diagram_svg(
             "font-family": FONT,
             # A group, not an image: its edges and units are focusable.
             "role": "group",
-            "aria-label": f"Circuit {_clean(name)}",
+            "aria-label": f"Circuit {clean_text(name)}",
         },
     )
-    _text_child(svg, "title", f"{name} ({network})")
+    text_child(svg, "title", f"{name} ({network})")
     ET.SubElement(svg, "rect", {"width": str(width), "height": str(height), "fill": "#ffffff"})
     _header(svg, name=name, network=network, rows=rows, edges=edges, width=width)
     defs = ET.SubElement(svg, "defs")
@@ -163,78 +141,14 @@ def circuit_diagram_svg(
         symbol_id = f"kernel-{number}"
         if edge.kernel:
             symbol = ET.SubElement(defs, "symbol", {"id": symbol_id})
-            _kernel_cells(symbol, edge.kernel)
+            kernel_cells(symbol, edge.kernel)
         _edge(edge_layer, edge, positions, layout, largest, symbol_id if edge.kernel else None)
     node_layer = ET.SubElement(svg, "g", {"class": "nodes"})
     for row in rows:
         for node in row:
             _node(node_layer, node, positions[node.address], layout)
     _legend(svg, width=width, top=legend_top, largest=largest, edges=edges)
-    return _document(svg)
-
-
-def kernel_heatmap_svg(kernel: Sequence[Sequence[float]], *, cell: int = KERNEL_CELL) -> str:
-    """A [kh][kw] kernel as a standalone SVG heatmap, one square of ``cell`` pixels per weight,
-    each with a tooltip giving its value."""
-    svg = ET.Element("svg", {"xmlns": SVG_NAMESPACE, "version": "1.1", "class": "kernel"})
-    height, width = _kernel_cells(svg, kernel, cell=cell)
-    svg.set("width", str(width))
-    svg.set("height", str(height))
-    return _document(svg)
-
-
-def kernel_colours(kernel: Sequence[Sequence[float]]) -> list[list[tuple[int, int, int]]]:
-    """Each weight's RGB: w / max|w| from blue (−1) through white (0) to red (+1), rounded
-    as ``workers.engine.weight_images.kernel_image`` rounds it; an all-zero kernel is white."""
-    largest = max((abs(value) for row in kernel for value in row), default=0.0)
-    scale = largest if largest > 0 else 1.0
-    return [
-        [
-            tuple(int(channel) for channel in colour)
-            for colour in diverging_rgb(np.divide(row, scale))
-        ]
-        for row in kernel
-    ]
-
-
-def text_width(text: str, font_size: float, *, bold: bool = False) -> float:
-    """The width ``text`` takes at ``font_size`` pixels, at most: by DejaVu Sans's advances
-    for ASCII, a whole em for any other character."""
-    table = _BOLD_WIDTHS if bold else _REGULAR_WIDTHS
-    thousandths = sum(table[ord(c) - 32] if 32 <= ord(c) < 127 else 1000 for c in text)
-    return font_size * thousandths / 1000
-
-
-def fit_line(text: str, font_size: float, width: float, *, bold: bool = False) -> str:
-    """``text`` if it fits ``width``; else its longest beginning that fits with "…" after it."""
-    if text_width(text, font_size, bold=bold) <= width:
-        return text
-    for end in range(len(text) - 1, -1, -1):
-        cut = text[:end].rstrip() + ELLIPSIS
-        if text_width(cut, font_size, bold=bold) <= width:
-            return cut
-    return ""
-
-
-def wrap_lines(text: str, font_size: float, width: float, *, lines: int, bold=False) -> list[str]:
-    """``text`` in at most ``lines`` lines each fitting ``width``: broken after a dot,
-    underscore, colon, slash or hyphen or at a space where one is near, inside a word
-    otherwise; what is left over ends the last line with "…"."""
-    rest = " ".join(text.split())
-    wrapped = []
-    while rest:
-        if text_width(rest, font_size, bold=bold) <= width:
-            return [*wrapped, rest]
-        if len(wrapped) == lines - 1:
-            return [*wrapped, fit_line(rest, font_size, width, bold=bold)]
-        fits = 1
-        while text_width(rest[: fits + 1], font_size, bold=bold) <= width:
-            fits += 1
-        breaks = [at + 1 for at in range(fits) if rest[at] in _BREAKS]
-        end = breaks[-1] if breaks and breaks[-1] > fits // 3 else fits
-        wrapped.append(rest[:end].rstrip())
-        rest = rest[end:].lstrip()
-    return wrapped
+    return svg_document(svg)
 
 
 def address_label(layer: str, index: int, width: float) -> str:
@@ -282,20 +196,6 @@ def _layout(rows):
     column = min(max(COLUMN, math.ceil(widest_address + LABEL_GAP)), MAX_COLUMN)
     row_label = min(max(ROW_LABEL, math.ceil(widest_layer + MARGIN + 2 * LABEL_GAP)), MAX_ROW_LABEL)
     return _Layout(column=column, row_label=row_label)
-
-
-def _clean(text) -> str:
-    return _NOT_XML.sub("", str(text))
-
-
-def _text_child(parent, tag, text, attributes=None):
-    child = ET.SubElement(parent, tag, attributes or {})
-    child.text = _clean(text)
-    return child
-
-
-def _document(svg) -> str:
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"
 
 
 def _rows(nodes, edges):
@@ -351,8 +251,8 @@ def _positions(rows, width, layout):
 
 def _header(svg, *, name, network, rows, edges, width):
     room = width - 2 * MARGIN
-    title = fit_line(_clean(name), 20, room, bold=True)
-    _text_child(
+    title = fit_line(clean_text(name), 20, room, bold=True)
+    text_child(
         svg, "text", title, {"x": str(MARGIN), "y": "34", "font-size": "20", "font-weight": "bold"}
     )
     units = sum(len(row) for row in rows)
@@ -361,10 +261,10 @@ def _header(svg, *, name, network, rows, edges, width):
         f"layer{'s' if len(rows) != 1 else ''} · {len(edges)} "
         f"connection{'s' if len(edges) != 1 else ''} · inputs at the top"
     )
-    _text_child(
+    text_child(
         svg,
         "text",
-        fit_line(_clean(summary), 13, room),
+        fit_line(clean_text(summary), 13, room),
         {"x": str(MARGIN), "y": "56", "font-size": "13", "fill": "#555555"},
     )
 
@@ -389,14 +289,14 @@ def _row_labels(svg, rows, width, layout):
                     "stroke": "#e4e4e4",
                 },
             )
-        name = _clean(row[0].layer)
+        name = clean_text(row[0].layer)
         lines = wrap_lines(name, LAYER_SIZE, layout.layer_width, lines=LAYER_LINES, bold=True)
         label = ET.SubElement(labels, "g", {"class": "layer", "data-layer": name})
-        _text_child(label, "title", name)
+        text_child(label, "title", name)
         first = top + 24 + IMAGE / 2 + 5 - (len(lines) - 1) * LAYER_LINE_HEIGHT / 2
         for number_in_label, line in enumerate(lines):
             y = first + number_in_label * LAYER_LINE_HEIGHT
-            _text_child(
+            text_child(
                 label, "text", line, {"x": str(MARGIN), "y": f"{y:g}", "font-weight": "bold"}
             )
 
@@ -448,7 +348,7 @@ def _edge(parent, edge, positions, layout, largest, symbol_id):
         "data-weight": f"{edge.weight:.6g}",
         "data-magnitude": f"{edge.magnitude:.6g}",
         "data-sign": str(edge.sign),
-        "data-kind": _clean(edge.kind),
+        "data-kind": clean_text(edge.kind),
         "tabindex": "0",
         "aria-label": f"{edge.source} to {edge.target}, weight {weight}",
     }
@@ -459,7 +359,7 @@ def _edge(parent, edge, positions, layout, largest, symbol_id):
             separators=(",", ":"),
         )
     group = ET.SubElement(parent, "g", attributes)
-    _text_child(group, "title", f"{edge.source} → {edge.target}: {weight} ({_clean(edge.kind)})")
+    text_child(group, "title", f"{edge.source} → {edge.target}: {weight} ({clean_text(edge.kind)})")
     line = {
         "d": path,
         "stroke": colour,
@@ -483,22 +383,22 @@ def _node(parent, node, position, layout):
     attributes = {
         "class": "node",
         "data-address": node.address,
-        "data-layer": _clean(node.layer),
+        "data-layer": clean_text(node.layer),
         "data-index": str(node.index),
         "transform": f"translate({x:g} {y})",
     }
     if node.href:
-        group = ET.SubElement(parent, "a", {"href": _clean(node.href), **attributes})
+        group = ET.SubElement(parent, "a", {"href": clean_text(node.href), **attributes})
     else:
         group = ET.SubElement(parent, "g", attributes)
     tooltip = f"{node.address}: {node.role}" if node.role else node.address
-    _text_child(group, "title", tooltip)
+    text_child(group, "title", tooltip)
     if node.image:
         ET.SubElement(
             group,
             "image",
             {
-                "href": _clean(node.image),
+                "href": clean_text(node.image),
                 "width": str(IMAGE),
                 "height": str(IMAGE),
                 "preserveAspectRatio": "xMidYMid slice",
@@ -510,16 +410,16 @@ def _node(parent, node, position, layout):
         frame["stroke-dasharray"] = "4 3"
     ET.SubElement(group, "rect", {"width": str(IMAGE), "height": str(IMAGE), **frame})
     if not node.image:
-        _text_child(
+        text_child(
             group,
             "text",
             "not rendered",
             {"x": str(IMAGE / 2), "y": str(IMAGE / 2 + 4), "font-size": "11", "fill": "#888888"},
         ).set("text-anchor", "middle")
-    _text_child(
+    text_child(
         group,
         "text",
-        address_label(_clean(node.layer), node.index, layout.label_width),
+        address_label(clean_text(node.layer), node.index, layout.label_width),
         {
             "class": "address",
             "x": str(IMAGE / 2),
@@ -531,9 +431,9 @@ def _node(parent, node, position, layout):
             **HALO,
         },
     )
-    role_lines = wrap_lines(_clean(node.role), ROLE_SIZE, layout.label_width, lines=ROLE_LINES)
+    role_lines = wrap_lines(clean_text(node.role), ROLE_SIZE, layout.label_width, lines=ROLE_LINES)
     for line_number, line in enumerate(role_lines):
-        _text_child(
+        text_child(
             group,
             "text",
             line,
@@ -547,27 +447,6 @@ def _node(parent, node, position, layout):
                 **HALO,
             },
         )
-
-
-def _kernel_cells(parent, kernel, *, cell=KERNEL_CELL):
-    """Squares of ``kernel`` into ``parent`` with its viewBox set; returns (height, width)."""
-    height, width = len(kernel) * cell, max((len(row) for row in kernel), default=0) * cell
-    parent.set("viewBox", f"0 0 {width} {height}")
-    for row, (values, colours) in enumerate(zip(kernel, kernel_colours(kernel), strict=True)):
-        for column, (value, colour) in enumerate(zip(values, colours, strict=True)):
-            square = ET.SubElement(
-                parent,
-                "rect",
-                {
-                    "x": str(column * cell),
-                    "y": str(row * cell),
-                    "width": str(cell),
-                    "height": str(cell),
-                    "fill": "#{:02x}{:02x}{:02x}".format(*colour),
-                },
-            )
-            _text_child(square, "title", f"{value:+.4g}")
-    return height, width
 
 
 def _legend(svg, *, width, top, largest, edges):
@@ -587,7 +466,7 @@ def _legend(svg, *, width, top, largest, edges):
         x = _legend_entry(legend, x, y, label, colour, stroke, dashes)
     y += 26
     caption = "width ∝ |weight|:"
-    _text_child(legend, "text", caption, {"x": str(MARGIN), "y": str(y)})
+    text_child(legend, "text", caption, {"x": str(MARGIN), "y": str(y)})
     x = MARGIN + text_width(caption, 12) + LABEL_GAP
     for share in (0.1, 0.5, 1.0):
         stroke = MIN_STROKE + (MAX_STROKE - MIN_STROKE) * share
@@ -609,5 +488,5 @@ def _legend_entry(legend, x, y, label, colour, stroke, dashes):
     if dashes:
         line["stroke-dasharray"] = dashes
     ET.SubElement(legend, "line", line)
-    _text_child(legend, "text", label, {"x": f"{x + 44:g}", "y": str(y)})
+    text_child(legend, "text", label, {"x": f"{x + 44:g}", "y": str(y)})
     return x + 44 + text_width(label, 12) + 3 * LABEL_GAP

@@ -18,10 +18,9 @@ from annotations.formats.circuit_diagram import (
     DiagramEdge,
     DiagramNode,
     circuit_diagram_svg,
-    kernel_colours,
-    kernel_heatmap_svg,
-    text_width,
 )
+from annotations.formats.kernel_svg import kernel_colours, kernel_heatmap_svg
+from annotations.formats.svg_text import text_width
 from workers.engine.weight_images import kernel_image
 
 SVG = "{http://www.w3.org/2000/svg}"
