@@ -45,6 +45,13 @@ class ProjectScoped:
         page = paginator.paginate_queryset(items, self.request, self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
+    def page_data_response(self, rows, row_data):
+        """One page of ``rows`` (plain values), each rendered by ``row_data``: for lists whose
+        serializer is only their schema (see ``serializers_taxonomy.group_data``)."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, self.request, self)
+        return paginator.get_paginated_response([row_data(row) for row in page])
+
 
 def conditional_input(request, serializer_class):
     """The version a conditional change names in If-Match, then its validated body: a change

@@ -13,13 +13,16 @@ from annotations.api.serializers_taxonomy import (
     GroupTreeOutputSerializer,
     GroupUnitOutputSerializer,
     GroupUpdateInputSerializer,
+    group_data,
+    group_tree_data,
+    group_unit_data,
 )
 from annotations.api.views.base import ProjectView, conditional_input
 from annotations.selectors.taxonomy import (
     group_for_field,
     group_get,
     group_units,
-    groups_of,
+    groups_listed,
     groups_tree,
     layer_for_project,
 )
@@ -66,7 +69,7 @@ class GroupListView(ProjectView):
         description="Every group of the taxonomy, flat, by order and name, with unit counts.",
     )
     def get(self, request, slug):
-        return self.page_response(groups_of(project=self.project), GroupOutputSerializer)
+        return self.page_data_response(groups_listed(project=self.project), group_data)
 
     @extend_schema(
         operation_id="projects_groups_create",
@@ -105,9 +108,7 @@ class GroupTreeView(ProjectView):
         description="The whole taxonomy as a tree: the root groups, each with its subgroups.",
     )
     def get(self, request, slug):
-        return Response(
-            GroupTreeOutputSerializer(groups_tree(project=self.project), many=True).data
-        )
+        return Response(group_tree_data(groups_tree(project=self.project)))
 
 
 class GroupDetailView(ProjectView):
@@ -206,4 +207,4 @@ class GroupUnitsView(ProjectView):
     )
     def get(self, request, slug, group_id):
         group = group_get(project=self.project, group_id=group_id)
-        return self.page_response(group_units(group=group), GroupUnitOutputSerializer)
+        return self.page_data_response(group_units(group=group), group_unit_data)
