@@ -14,6 +14,7 @@ from annotations.api.serializers_hypotheses import (
     hypothesis_list_data,
 )
 from annotations.api.views.base import ProjectGenericView, ProjectView, conditional_input
+from annotations.formats.markdown import may_mention
 from annotations.models import Hypothesis
 from annotations.selectors.hypotheses import (
     hypotheses_for_project,
@@ -91,7 +92,9 @@ class HypothesisFilter(django_filters.FilterSet):
 
 def _detail_response(project, hypothesis_id, status_code=status.HTTP_200_OK):
     hypothesis = hypothesis_detail(project=project, hypothesis_id=hypothesis_id)
-    context = {"members": member_usernames(project=project)}
+    # Most hypotheses mention nobody and spare the members' query.
+    members = member_usernames(project=project) if may_mention(hypothesis.text) else ()
+    context = {"members": members}
     data = HypothesisDetailOutputSerializer(hypothesis, context=context).data
     return with_etag(Response(data, status=status_code), hypothesis.version)
 

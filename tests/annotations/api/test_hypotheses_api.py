@@ -470,8 +470,18 @@ def test_the_detail_costs_the_same_queries_for_many_units_and_reviews(
         ReviewFactory(hypothesis=hypothesis)
     client = _as(members[Role.VIEWER])
 
-    # project, role check, hypothesis, units, reviews, the units' groups, member names
-    with django_assert_num_queries(6):
+    # the project with the role, the hypothesis, its units with their groups now, its reviews
+    # (no member names: the text mentions nobody)
+    with django_assert_num_queries(4):
         response = client.get(f"{HYPOTHESES}{hypothesis.pk}/")
 
     assert len(response.json()["unit_groups"]) == 4
+
+
+def test_the_detail_marks_up_a_mention_of_a_member_written_as_an_entity(project, members):
+    viewer = members[Role.VIEWER]
+    hypothesis = HypothesisFactory(project=project, text=f"Ask &#64;{viewer.username}.")
+
+    body = _as(viewer).get(f"{HYPOTHESES}{hypothesis.pk}/").json()
+
+    assert body["text_html"] == f'<p>Ask <span class="mention">@{viewer.username}</span>.</p>\n'
