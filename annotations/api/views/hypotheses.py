@@ -32,7 +32,7 @@ from annotations.services.hypotheses import (
 from annotations.services.reviews import review_submit
 from server.concurrency import expected_version, with_etag
 from server.filters import IntegerFilter
-from server.pagination import AtlasPagination
+from server.pagination import CountedIds, CountedPagination
 from server.schema import ERROR, if_match_parameter
 from server.validators import UNIT_ADDRESS, FullMatchValidator
 from workers.addresses import UnitAddress
@@ -117,11 +117,14 @@ def _change_response(
 
 def _queue_response(request, hypothesis_ids, view):
     paginator = view.pagination_class()
-    page = hypotheses_listed(ids=paginator.paginate_queryset(hypothesis_ids, request, view))
+    page = hypotheses_listed(
+        ids=paginator.paginate_queryset(CountedIds(hypothesis_ids), request, view)
+    )
     return paginator.get_paginated_response(hypothesis_list_data(page))
 
 
 class HypothesisListView(ProjectGenericView):
+    pagination_class = CountedPagination
     project_actions = {"POST": "hypothesis.create"}
     filterset_class = HypothesisFilter
 
@@ -137,7 +140,7 @@ class HypothesisListView(ProjectGenericView):
     )
     def get(self, request, slug):
         hypotheses = self.filter_queryset(self.get_queryset())
-        ids = self.paginate_queryset(hypotheses.values_list("pk", flat=True))
+        ids = self.paginate_queryset(CountedIds(hypotheses.values_list("pk", flat=True)))
         return self.get_paginated_response(hypothesis_list_data(hypotheses_listed(ids=ids)))
 
     @extend_schema(
@@ -236,7 +239,7 @@ class HypothesisReviewsView(ProjectView):
 
 
 class ProjectReviewQueueView(ProjectView):
-    pagination_class = AtlasPagination
+    pagination_class = CountedPagination
 
     @extend_schema(
         operation_id="projects_review_queue",
@@ -249,7 +252,7 @@ class ProjectReviewQueueView(ProjectView):
 
 
 class ReviewQueueView(APIView):
-    pagination_class = AtlasPagination
+    pagination_class = CountedPagination
 
     @extend_schema(
         operation_id="review_queue",
