@@ -52,16 +52,17 @@ class AtlasPagination(StrictPageSize, PageNumberPagination):
     pass
 
 
-class CountedIds:
-    """An ordered queryset of ids as a sequence a paginator counts and slices. Told the page
-    to come (``expect_page``), ``count()`` reads that page's ids and the total in one statement
-    (a window count) and the slice is served from it: one round trip fewer for every list page.
-    Without the hint, or past the last page, counting is a query of its own."""
+class CountedRows:
+    """An ordered ``values()`` queryset as a sequence a paginator counts and slices. Told the
+    page to come (``expect_page``), ``count()`` reads that page and the total in one statement
+    (a window count, ``page_total`` in each row) and the slice is served from it: one round
+    trip fewer for every list page. Without the hint, or past the last page, counting is a
+    query of its own."""
 
     ordered = True
 
-    def __init__(self, ids):
-        self.ids = ids
+    def __init__(self, rows):
+        self.rows = rows
         self._expected = None
         self._read = None
 
@@ -71,28 +72,28 @@ class CountedIds:
     def count(self):
         if self._expected is not None:
             offset, limit = self._expected
-            page = self.ids.annotate(total=Window(Count("pk"))).values_list("pk", "total")
+            page = self.rows.annotate(page_total=Window(Count("pk")))
             rows = list(page[offset : offset + limit])
             if rows:
-                self._read = (offset, [pk for pk, _ in rows])
-                return rows[0][1]
-        return self.ids.count()
+                self._read = (offset, rows)
+                return rows[0]["page_total"]
+        return self.rows.count()
 
     def __len__(self):
         return self.count()
 
     def __getitem__(self, page):
         if not isinstance(page, slice):
-            raise TypeError("CountedIds only hands out slices (pages).")
+            raise TypeError("CountedRows only hands out slices (pages).")
         # The paginator asks for [offset:offset + limit], or up to the total on the last page:
-        # the same ids either way.
+        # the same rows either way.
         if self._read is not None and page.start == self._read[0]:
             return self._read[1]
-        return list(self.ids[page])
+        return list(self.rows[page])
 
 
 class CountedPagination(AtlasPagination):
-    """Pages of ``CountedIds``: the page asked for by number (one a database can take as an
+    """Pages of ``CountedRows``: the page asked for by number (one a database can take as an
     offset) is read with the total in one statement."""
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -185,9 +185,9 @@ _NO_ITEM = {
 
 
 def review_queue(*, user, project=None):
-    """The ids of the open hypotheses ``user`` may review and has not reviewed in their current
-    version, oldest first: in ``project``, or in every project where the user is an owner or
-    reviewer. Read a page of them with ``hypotheses_listed``."""
+    """The open hypotheses ``user`` may review and has not reviewed in their current version
+    (``{"pk": id}`` each), oldest first: in ``project``, or in every project where the user
+    is an owner or reviewer. Read a page of them with ``hypotheses_listed``."""
     reviewed = Review.objects.filter(
         hypothesis=OuterRef("pk"), version=OuterRef("version"), reviewer=user
     )
@@ -200,7 +200,7 @@ def review_queue(*, user, project=None):
         # The reviewer's role is checked in the same query as the queue is read.
         reviewer_of = Membership.objects.filter(user=user, role__in=REVIEWERS).values("project")
         hypotheses = hypotheses.filter(project__in=reviewer_of)
-    return hypotheses.order_by("created_at", "id").values_list("pk", flat=True)
+    return hypotheses.order_by("created_at", "id").values("pk")
 
 
 # What a listed hypothesis shows, read as values (a page of 100 hypotheses built as model

@@ -34,7 +34,7 @@ from annotations.services.groups import (
     group_update,
 )
 from server.concurrency import expected_version, with_etag
-from server.pagination import AtlasPagination
+from server.pagination import CountedPagination
 from server.schema import ERROR, if_match_parameter
 
 IF_MATCH = if_match_parameter("group")
@@ -61,7 +61,7 @@ def _layer(project, scope):
 
 class GroupListView(ProjectView):
     project_actions = {"POST": "group.create"}
-    pagination_class = AtlasPagination
+    pagination_class = CountedPagination
 
     @extend_schema(
         operation_id="projects_groups_list",
@@ -198,7 +198,7 @@ class GroupMergeView(ProjectView):
 
 
 class GroupUnitsView(ProjectView):
-    pagination_class = AtlasPagination
+    pagination_class = CountedPagination
 
     @extend_schema(
         operation_id="projects_groups_units",

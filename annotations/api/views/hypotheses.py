@@ -32,7 +32,7 @@ from annotations.services.hypotheses import (
 from annotations.services.reviews import review_submit
 from server.concurrency import expected_version, with_etag
 from server.filters import IntegerFilter
-from server.pagination import CountedIds, CountedPagination
+from server.pagination import CountedPagination, CountedRows
 from server.schema import ERROR, if_match_parameter
 from server.validators import UNIT_ADDRESS, FullMatchValidator
 from workers.addresses import UnitAddress
@@ -117,9 +117,8 @@ def _change_response(
 
 def _queue_response(request, hypothesis_ids, view):
     paginator = view.pagination_class()
-    page = hypotheses_listed(
-        ids=paginator.paginate_queryset(CountedIds(hypothesis_ids), request, view)
-    )
+    page = paginator.paginate_queryset(CountedRows(hypothesis_ids), request, view)
+    page = hypotheses_listed(ids=[row["pk"] for row in page])
     return paginator.get_paginated_response(hypothesis_list_data(page))
 
 
@@ -140,7 +139,8 @@ class HypothesisListView(ProjectGenericView):
     )
     def get(self, request, slug):
         hypotheses = self.filter_queryset(self.get_queryset())
-        ids = self.paginate_queryset(CountedIds(hypotheses.values_list("pk", flat=True)))
+        page = self.paginate_queryset(CountedRows(hypotheses.values("pk")))
+        ids = [row["pk"] for row in page]
         return self.get_paginated_response(hypothesis_list_data(hypotheses_listed(ids=ids)))
 
     @extend_schema(
