@@ -7,6 +7,14 @@ from annotations.models import Project, Role
 from server import text_limits
 from workers.models import Network
 
+_DATETIME = serializers.DateTimeField()
+
+
+def datetime_data(value):
+    """``value`` (a datetime or None) as a ``DateTimeField`` renders it: for responses built
+    from plain values rather than through their serializer."""
+    return None if value is None else _DATETIME.to_representation(value)
+
 
 class TokenObtainInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=text_limits.USERNAME)

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotations.api.serializers import datetime_data
 from annotations.api.serializers_taxonomy import ColorField
 from annotations.formats.markdown import render_markdown
 from annotations.models import Hypothesis, Review
@@ -188,13 +189,6 @@ class HypothesisOutputSerializer(serializers.Serializer):
     accepted_at = serializers.DateTimeField(allow_null=True)
 
 
-_WHEN = serializers.DateTimeField()
-
-
-def _when(value):
-    return None if value is None else _WHEN.to_representation(value)
-
-
 def _group_ref(pk, name):
     return None if pk is None else {"id": pk, "name": name}
 
@@ -227,9 +221,9 @@ def hypothesis_list_data(rows):
             "version": row["version"],
             "approvals": row["approvals"],
             "required_approvals": row["project__required_approvals"],
-            "created_at": _when(row["created_at"]),
-            "updated_at": _when(row["updated_at"]),
-            "accepted_at": _when(row["accepted_at"]),
+            "created_at": datetime_data(row["created_at"]),
+            "updated_at": datetime_data(row["updated_at"]),
+            "accepted_at": datetime_data(row["accepted_at"]),
         }
         for row in rows
     ]

@@ -3,11 +3,13 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotations.api.serializers import datetime_data
 from annotations.colors import COLOR_PATTERN, is_color
 from annotations.models import Assignment, Group
 from annotations.services.assignments import MAX_UNITS_PER_REQUEST
 from server import text_limits
 from server.validators import UNIT_ADDRESS, FullMatchValidator
+from workers.addresses import UnitAddress
 
 NAME_LENGTH = Group._meta.get_field("name").max_length
 SOURCE_HELP = f"How the unit got its group: {', '.join(Assignment.Source.values)}."
@@ -130,6 +132,61 @@ class GroupUnitOutputSerializer(serializers.Serializer):
 
     def get_address(self, assignment) -> str:
         return str(assignment.unit.address)
+
+
+def group_data(row):
+    """What ``GroupOutputSerializer`` gives, from a row of ``selectors.taxonomy.groups_listed``
+    (plain values, no model instances). The serializer stays the schema; tests check the two
+    agree."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "color": row["color"],
+        "order": row["order"],
+        "parent": row["parent_id"],
+        "layer": None
+        if row["layer_id"] is None
+        else {"network": row["layer__network__name"], "layer": row["layer__name"]},
+        "unit_count": row["unit_count"],
+        "version": row["version"],
+        "created_by": row["created_by__username"],
+        "created_at": datetime_data(row["created_at"]),
+        "updated_at": datetime_data(row["updated_at"]),
+    }
+
+
+def group_tree_data(roots):
+    """What ``GroupTreeOutputSerializer(many=True)`` gives, from ``selectors.taxonomy.groups_tree``;
+    built bottom up without recursion, as the tree's totals are."""
+    order, pending = [], list(roots)
+    while pending:
+        node = pending.pop()
+        order.append(node)
+        pending.extend(node["tree_children"])
+    built = {}
+    for node in reversed(order):
+        built[node["id"]] = {
+            **group_data(node),
+            "total_unit_count": node["total_unit_count"],
+            "children": [built[child["id"]] for child in node["tree_children"]],
+        }
+    return [built[root["id"]] for root in roots]
+
+
+def group_unit_data(row):
+    """What ``GroupUnitOutputSerializer`` gives, from a row of ``selectors.taxonomy.group_units``
+    (plain values); tests check the two agree."""
+    return {
+        "unit_id": row["unit_id"],
+        "network": row["unit__network__name"],
+        "address": str(UnitAddress(row["unit__layer__name"], row["unit__index"])),
+        "note": row["note"],
+        "source": row["source"],
+        "hypothesis": row["hypothesis_id"],
+        "assigned_by": row["assigned_by__username"],
+        "assigned_at": datetime_data(row["assigned_at"]),
+    }
 
 
 class UnitGroupInputSerializer(serializers.Serializer):

@@ -92,6 +92,12 @@ def render_markdown(text, *, members=frozenset()):
     return _cleaner.clean(_markdown.render(text, {"members": frozenset(members)}))
 
 
+def may_mention(text):
+    """False when ``text`` can mention nobody: it holds neither an "@" nor an entity ("&#64;"
+    renders as one), so rendering it needs no member list."""
+    return "@" in text or "&" in text
+
+
 def mentioned_usernames(text):
     """Every distinct ``@username`` written in ``text`` outside code and links, in order."""
     env = {}

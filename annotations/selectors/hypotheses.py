@@ -74,7 +74,12 @@ def hypothesis_detail(*, project, hypothesis_id):
     """Hypothesis ``hypothesis_id`` of ``project`` with its reviews, and each of its units
     with ``current_group`` (its group now) and ``moved`` (not the group the hypothesis
     expected)."""
-    units = HypothesisUnit.objects.select_related("unit__layer", "expected_group")
+    # Each unit's group now, read with the unit (one query fewer than reading them apart).
+    current = Assignment.objects.filter(project=project, unit_id=OuterRef("unit_id"))
+    units = HypothesisUnit.objects.select_related("unit__layer", "expected_group").annotate(
+        current_group_id=Subquery(current.values("group_id")[:1]),
+        current_group_name=Subquery(current.values("group__name")[:1]),
+    )
     hypothesis = (
         _listed(
             Hypothesis.objects.filter(project=project, pk=hypothesis_id),
@@ -86,11 +91,13 @@ def hypothesis_detail(*, project, hypothesis_id):
     if hypothesis is None:
         raise NotFound("Hypothesis not found.")
     evidence_attach(hypotheses=[hypothesis])
-    rows = hypothesis.units.all()
-    current = unit_groups(project=project, unit_ids=[row.unit_id for row in rows])
-    for row in rows:
-        row.current_group = current.get(row.unit_id)
-        row.moved = _group_id(row.current_group) != row.expected_group_id
+    for row in hypothesis.units.all():
+        row.current_group = (
+            None
+            if row.current_group_id is None
+            else SimpleNamespace(id=row.current_group_id, name=row.current_group_name)
+        )
+        row.moved = row.current_group_id != row.expected_group_id
     return hypothesis
 
 
@@ -178,9 +185,9 @@ _NO_ITEM = {
 
 
 def review_queue(*, user, project=None):
-    """The ids of the open hypotheses ``user`` may review and has not reviewed in their current
-    version, oldest first: in ``project``, or in every project where the user is an owner or
-    reviewer. Read a page of them with ``hypotheses_listed``."""
+    """The open hypotheses ``user`` may review and has not reviewed in their current version
+    (``{"pk": id}`` each), oldest first: in ``project``, or in every project where the user
+    is an owner or reviewer. Read a page of them with ``hypotheses_listed``."""
     reviewed = Review.objects.filter(
         hypothesis=OuterRef("pk"), version=OuterRef("version"), reviewer=user
     )
@@ -193,7 +200,7 @@ def review_queue(*, user, project=None):
         # The reviewer's role is checked in the same query as the queue is read.
         reviewer_of = Membership.objects.filter(user=user, role__in=REVIEWERS).values("project")
         hypotheses = hypotheses.filter(project__in=reviewer_of)
-    return hypotheses.order_by("created_at", "id").values_list("pk", flat=True)
+    return hypotheses.order_by("created_at", "id").values("pk")
 
 
 # What a listed hypothesis shows, read as values (a page of 100 hypotheses built as model
@@ -256,21 +263,9 @@ def hypotheses_listed(*, ids):
     return listed
 
 
-def unit_groups(*, project, unit_ids):
-    """``{unit id: its accepted Group}`` in ``project`` for the units that have one."""
-    assignments = Assignment.objects.filter(project=project, unit_id__in=unit_ids).select_related(
-        "group"
-    )
-    return {assignment.unit_id: assignment.group for assignment in assignments}
-
-
 def member_usernames(*, project):
     """The usernames of ``project``'s members, for marking up @mentions."""
     return set(Membership.objects.filter(project=project).values_list("user__username", flat=True))
-
-
-def _group_id(group):
-    return group.pk if group is not None else None
 
 
 def _listed(hypotheses, units=None):

@@ -25,15 +25,41 @@ def groups_of(*, project):
     )
 
 
+# What a listed group shows, read as values: the 84 groups of bench/API.md's project built as
+# model instances and rendered by nested serializers were most of the list's and the tree's time.
+LISTED_GROUP_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "color",
+    "order",
+    "parent_id",
+    "layer_id",
+    "layer__name",
+    "layer__network__name",
+    "unit_count",
+    "version",
+    "created_by__username",
+    "created_at",
+    "updated_at",
+)
+
+
+def groups_listed(*, project):
+    """The project's groups as ``groups_of`` orders them, each a dict of ``LISTED_GROUP_FIELDS``."""
+    return groups_of(project=project).values(*LISTED_GROUP_FIELDS)
+
+
 def groups_tree(*, project):
-    """The project's groups as a forest: root groups, each with ``tree_children`` set and
-    ``total_unit_count``: its own units plus those of every group below it."""
-    groups = list(groups_of(project=project))
+    """The project's groups as a forest: the root groups (dicts as ``groups_listed`` gives
+    them), each with ``tree_children`` and ``total_unit_count``: its own units plus those of
+    every group below it."""
+    groups = list(groups_listed(project=project))
     children = {}
     for group in groups:
-        children.setdefault(group.parent_id, []).append(group)
+        children.setdefault(group["parent_id"], []).append(group)
     for group in groups:
-        group.tree_children = children.get(group.pk, [])
+        group["tree_children"] = children.get(group["id"], [])
     roots = children.get(None, [])
     for root in roots:
         _roll_up(root)
@@ -46,10 +72,10 @@ def _roll_up(group):
     while pending:
         node = pending.pop()
         order.append(node)
-        pending.extend(node.tree_children)
+        pending.extend(node["tree_children"])
     for node in reversed(order):
-        node.total_unit_count = node.unit_count + sum(
-            child.total_unit_count for child in node.tree_children
+        node["total_unit_count"] = node["unit_count"] + sum(
+            child["total_unit_count"] for child in node["tree_children"]
         )
 
 
@@ -72,12 +98,28 @@ def group_for_field(*, project, group_id, field):
     return group
 
 
+# What a group's unit shows, read as values (a page of 500 as model instances with their
+# units, layers, networks and assigners was most of the request's time).
+LISTED_GROUP_UNIT_FIELDS = (
+    "unit_id",
+    "unit__network__name",
+    "unit__layer__name",
+    "unit__index",
+    "note",
+    "source",
+    "hypothesis_id",
+    "assigned_by__username",
+    "assigned_at",
+)
+
+
 def group_units(*, group):
-    """The accepted assignments of ``group``, in layer and unit order."""
+    """The accepted assignments of ``group``, in layer and unit order, each a dict of
+    ``LISTED_GROUP_UNIT_FIELDS``."""
     return (
         Assignment.objects.filter(group=group)
-        .select_related("unit__layer", "unit__network", "assigned_by")
         .order_by("unit__layer_id", "unit__index")
+        .values(*LISTED_GROUP_UNIT_FIELDS)
     )
 
 

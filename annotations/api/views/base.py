@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from annotations.selectors.projects import project_get_for_user
 from server.concurrency import expected_version
+from server.pagination import CountedRows
 
 
 class ProjectScoped:
@@ -44,6 +45,14 @@ class ProjectScoped:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(items, self.request, self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+    def page_data_response(self, rows, row_data):
+        """One page of ``rows`` (a ``values()`` queryset; read with its count in one statement
+        under ``CountedPagination``), each rendered by ``row_data``: for lists whose serializer
+        is only their schema (see ``serializers_taxonomy.group_data``)."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(CountedRows(rows), self.request, self)
+        return paginator.get_paginated_response([row_data(row) for row in page])
 
 
 def conditional_input(request, serializer_class):

@@ -13,13 +13,16 @@ from annotations.api.serializers_taxonomy import (
     GroupTreeOutputSerializer,
     GroupUnitOutputSerializer,
     GroupUpdateInputSerializer,
+    group_data,
+    group_tree_data,
+    group_unit_data,
 )
 from annotations.api.views.base import ProjectView, conditional_input
 from annotations.selectors.taxonomy import (
     group_for_field,
     group_get,
     group_units,
-    groups_of,
+    groups_listed,
     groups_tree,
     layer_for_project,
 )
@@ -31,7 +34,7 @@ from annotations.services.groups import (
     group_update,
 )
 from server.concurrency import expected_version, with_etag
-from server.pagination import AtlasPagination
+from server.pagination import CountedPagination
 from server.schema import ERROR, if_match_parameter
 
 IF_MATCH = if_match_parameter("group")
@@ -58,7 +61,7 @@ def _layer(project, scope):
 
 class GroupListView(ProjectView):
     project_actions = {"POST": "group.create"}
-    pagination_class = AtlasPagination
+    pagination_class = CountedPagination
 
     @extend_schema(
         operation_id="projects_groups_list",
@@ -66,7 +69,7 @@ class GroupListView(ProjectView):
         description="Every group of the taxonomy, flat, by order and name, with unit counts.",
     )
     def get(self, request, slug):
-        return self.page_response(groups_of(project=self.project), GroupOutputSerializer)
+        return self.page_data_response(groups_listed(project=self.project), group_data)
 
     @extend_schema(
         operation_id="projects_groups_create",
@@ -105,9 +108,7 @@ class GroupTreeView(ProjectView):
         description="The whole taxonomy as a tree: the root groups, each with its subgroups.",
     )
     def get(self, request, slug):
-        return Response(
-            GroupTreeOutputSerializer(groups_tree(project=self.project), many=True).data
-        )
+        return Response(group_tree_data(groups_tree(project=self.project)))
 
 
 class GroupDetailView(ProjectView):
@@ -197,7 +198,7 @@ class GroupMergeView(ProjectView):
 
 
 class GroupUnitsView(ProjectView):
-    pagination_class = AtlasPagination
+    pagination_class = CountedPagination
 
     @extend_schema(
         operation_id="projects_groups_units",
@@ -206,4 +207,4 @@ class GroupUnitsView(ProjectView):
     )
     def get(self, request, slug, group_id):
         group = group_get(project=self.project, group_id=group_id)
-        return self.page_response(group_units(group=group), GroupUnitOutputSerializer)
+        return self.page_data_response(group_units(group=group), group_unit_data)

@@ -14,6 +14,7 @@ from annotations.api.serializers_hypotheses import (
     hypothesis_list_data,
 )
 from annotations.api.views.base import ProjectGenericView, ProjectView, conditional_input
+from annotations.formats.markdown import may_mention
 from annotations.models import Hypothesis
 from annotations.selectors.hypotheses import (
     hypotheses_for_project,
@@ -31,7 +32,7 @@ from annotations.services.hypotheses import (
 from annotations.services.reviews import review_submit
 from server.concurrency import expected_version, with_etag
 from server.filters import IntegerFilter
-from server.pagination import AtlasPagination
+from server.pagination import CountedPagination, CountedRows
 from server.schema import ERROR, if_match_parameter
 from server.validators import UNIT_ADDRESS, FullMatchValidator
 from workers.addresses import UnitAddress
@@ -91,7 +92,9 @@ class HypothesisFilter(django_filters.FilterSet):
 
 def _detail_response(project, hypothesis_id, status_code=status.HTTP_200_OK):
     hypothesis = hypothesis_detail(project=project, hypothesis_id=hypothesis_id)
-    context = {"members": member_usernames(project=project)}
+    # Most hypotheses mention nobody and spare the members' query.
+    members = member_usernames(project=project) if may_mention(hypothesis.text) else ()
+    context = {"members": members}
     data = HypothesisDetailOutputSerializer(hypothesis, context=context).data
     return with_etag(Response(data, status=status_code), hypothesis.version)
 
@@ -114,11 +117,13 @@ def _change_response(
 
 def _queue_response(request, hypothesis_ids, view):
     paginator = view.pagination_class()
-    page = hypotheses_listed(ids=paginator.paginate_queryset(hypothesis_ids, request, view))
+    page = paginator.paginate_queryset(CountedRows(hypothesis_ids), request, view)
+    page = hypotheses_listed(ids=[row["pk"] for row in page])
     return paginator.get_paginated_response(hypothesis_list_data(page))
 
 
 class HypothesisListView(ProjectGenericView):
+    pagination_class = CountedPagination
     project_actions = {"POST": "hypothesis.create"}
     filterset_class = HypothesisFilter
 
@@ -134,7 +139,8 @@ class HypothesisListView(ProjectGenericView):
     )
     def get(self, request, slug):
         hypotheses = self.filter_queryset(self.get_queryset())
-        ids = self.paginate_queryset(hypotheses.values_list("pk", flat=True))
+        page = self.paginate_queryset(CountedRows(hypotheses.values("pk")))
+        ids = [row["pk"] for row in page]
         return self.get_paginated_response(hypothesis_list_data(hypotheses_listed(ids=ids)))
 
     @extend_schema(
@@ -233,7 +239,7 @@ class HypothesisReviewsView(ProjectView):
 
 
 class ProjectReviewQueueView(ProjectView):
-    pagination_class = AtlasPagination
+    pagination_class = CountedPagination
 
     @extend_schema(
         operation_id="projects_review_queue",
@@ -246,7 +252,7 @@ class ProjectReviewQueueView(ProjectView):
 
 
 class ReviewQueueView(APIView):
-    pagination_class = AtlasPagination
+    pagination_class = CountedPagination
 
     @extend_schema(
         operation_id="review_queue",

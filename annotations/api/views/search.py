@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from annotations.api.views.base import ProjectView
-from annotations.selectors.search import project_search
+from annotations.selectors.search import CANDIDATES, project_search
 from server.schema import ERROR, NOT_BLANK
 from server.validators import FullMatchValidator
 
@@ -74,10 +74,12 @@ class SearchView(ProjectView):
         operation_id="projects_search",
         parameters=[SearchQuerySerializer],
         responses={200: SearchResultSerializer, 400: ERROR, 404: ERROR},
-        description="Full-text search (PostgreSQL) or substring search (SQLite) over the "
-        "project's group names and descriptions, hypothesis titles and claims, comments, unit "
-        "notes (the note of a unit's group assignment) and circuit names and descriptions; at "
-        "most 20 hits of each kind, best first.",
+        description="Full-text search (PostgreSQL: English stemming, websearch syntax) or "
+        "substring search (SQLite) over the project's group names and descriptions, hypothesis "
+        "titles and claims, comments, unit notes (the note of a unit's group assignment) and "
+        "circuit names and descriptions. Of each kind, at most 20 hits: the best ranked of the "
+        f"newest {CANDIDATES} matches (PostgreSQL), or the newest matches (SQLite). A word in "
+        "most comments therefore finds the best of the recent ones, not of all of them.",
     )
     def get(self, request, slug):
         query = SearchQuerySerializer(data=request.query_params)

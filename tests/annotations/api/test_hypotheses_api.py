@@ -454,8 +454,8 @@ def test_the_list_costs_the_same_queries_for_many_hypotheses(
         ReviewFactory(hypothesis=hypothesis)
     client = _as(members[Role.VIEWER])
 
-    # project, role check, count, the page's ids, those hypotheses, their units
-    with django_assert_num_queries(5):
+    # the project with the role, the page's ids with the count, those hypotheses, their units
+    with django_assert_num_queries(4):
         response = client.get(HYPOTHESES)
 
     assert response.json()["count"] == 4
@@ -470,8 +470,42 @@ def test_the_detail_costs_the_same_queries_for_many_units_and_reviews(
         ReviewFactory(hypothesis=hypothesis)
     client = _as(members[Role.VIEWER])
 
-    # project, role check, hypothesis, units, reviews, the units' groups, member names
-    with django_assert_num_queries(6):
+    # the project with the role, the hypothesis, its units with their groups now, its reviews
+    # (no member names: the text mentions nobody)
+    with django_assert_num_queries(4):
         response = client.get(f"{HYPOTHESES}{hypothesis.pk}/")
 
     assert len(response.json()["unit_groups"]) == 4
+
+
+def test_the_detail_marks_up_a_mention_of_a_member_written_as_an_entity(project, members):
+    viewer = members[Role.VIEWER]
+    hypothesis = HypothesisFactory(project=project, text=f"Ask &#64;{viewer.username}.")
+
+    body = _as(viewer).get(f"{HYPOTHESES}{hypothesis.pk}/").json()
+
+    assert body["text_html"] == f'<p>Ask <span class="mention">@{viewer.username}</span>.</p>\n'
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [("1", [4, 3]), ("2", [2, 1]), ("3", [0]), ("last", [0])],
+)
+def test_a_page_read_with_its_count_holds_the_right_hypotheses(
+    project, layer, members, page, expected
+):
+    hypotheses = [HypothesisFactory(project=project, network=layer.network) for _ in range(5)]
+
+    body = _as(members[Role.VIEWER]).get(HYPOTHESES, {"page_size": 2, "page": page}).json()
+
+    assert body["count"] == 5
+    assert [hit["id"] for hit in body["results"]] == [hypotheses[n].pk for n in expected]
+
+
+@pytest.mark.parametrize("page", ["4", str(2**40)])
+def test_a_page_past_the_last_is_a_404(project, layer, members, page):
+    HypothesisFactory(project=project, network=layer.network)
+
+    response = _as(members[Role.VIEWER]).get(HYPOTHESES, {"page_size": 2, "page": page})
+
+    assert response.status_code == 404

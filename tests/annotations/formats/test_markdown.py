@@ -1,6 +1,6 @@
 import pytest
 
-from annotations.formats.markdown import mentioned_usernames, render_markdown
+from annotations.formats.markdown import may_mention, mentioned_usernames, render_markdown
 
 REL = 'rel="nofollow noopener noreferrer"'
 
@@ -123,3 +123,11 @@ def test_mentioned_usernames_are_distinct_in_order_outside_code():
     markdown = "@voss, @j.doe and @voss again. `@goh` [@olah](https://x.org) @ada_l"
 
     assert mentioned_usernames(markdown) == ["voss", "j.doe", "ada_l"]
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [("Curves, no one named.", False), ("Ask @ada.", True), ("Ask &#64;ada.", True)],
+)
+def test_only_a_text_with_an_at_sign_or_an_entity_may_mention_anyone(text, may):
+    assert may_mention(text) is may
