@@ -18,8 +18,9 @@ worker's start (excluded: timing begins once it is ready) and its first network 
 
 Torch threads and decode processes per worker: by default the cores this process may use
 (``os.sched_getaffinity``) divided among the workers (at least 1 each), so that 1 worker with
-2 threads is compared with 2 workers of 1 thread each on 2 cores: the ratio then shows what
-running jobs side by side adds over splitting each job's work across threads.
+2 threads (the baseline) is compared with 2 workers of 1 thread each on 2 cores. A reference
+run of 1 worker with 1 thread splits that ratio into what fewer threads per job cost or give
+and what the second worker adds (``explanation`` in the JSON).
 
 It checks that every job succeeded exactly once (one claim) and that the artifacts are
 complete and unique: every unit's and the layer's expected artifacts, one row each, every
@@ -70,6 +71,33 @@ def worker_counts(text):
 def per_worker(setting, cores, workers):
     """Threads (or decode processes) per worker: ``setting``, or for 0 the cores shared out."""
     return setting or max(1, cores // workers)
+
+
+def setups(counts, cores, *, threads=0, decode_workers=0):
+    """The runs, in order: the baseline (one worker), a reference of one worker with the
+    threads each worker of a larger count gets, where that differs from the baseline's (it
+    splits a ratio into what threads and what workers give), then the larger counts."""
+
+    def setup(role, workers, share):
+        return {
+            "role": role,
+            "workers": workers,
+            "torch_threads": per_worker(threads, cores, share),
+            "decode_workers": per_worker(decode_workers, cores, share),
+        }
+
+    baseline = setup("baseline", 1, 1)
+    candidates = [setup("candidate", count, count) for count in counts if count > 1]
+    references = []
+    for candidate in candidates:
+        reference = {**candidate, "role": "reference", "workers": 1}
+        shares = (reference["torch_threads"], reference["decode_workers"])
+        known = [
+            (known["torch_threads"], known["decode_workers"]) for known in (baseline, *references)
+        ]
+        if shares not in known:
+            references.append(reference)
+    return [baseline, *references, *candidates]
 
 
 def expected_artifacts(layer, channels):
@@ -177,35 +205,33 @@ def prepare(args, var_dir):
     return folder
 
 
-def start_workers(count, args, cores, var_dir, tag):
-    """``count`` workers with the cores shared among them; returns (processes, settings)."""
+def start_workers(setup, args, var_dir, prefix):
+    """The setup's workers, named ``<prefix><number>@<host>``; returns their processes."""
     from django.conf import settings
 
-    threads = per_worker(args.threads, cores, count)
-    decode = per_worker(args.decode_workers, cores, count)
     env = {
         "DATABASE_URL": measure.throwaway_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "ATLAS_VAR_DIR": var_dir,
         "ATLAS_DEVICE": "cpu",
-        "ATLAS_TORCH_THREADS": str(threads),
-        "ATLAS_DECODE_WORKERS": str(decode),
+        "ATLAS_TORCH_THREADS": str(setup["torch_threads"]),
+        "ATLAS_DECODE_WORKERS": str(setup["decode_workers"]),
         "ATLAS_DATASET_BATCH_SIZE": str(args.batch),
         "ATLAS_HEARTBEAT_SECONDS": "1",
         "DEBUG": "false",
     }
     processes = []
-    for number in range(count):
+    for number in range(setup["workers"]):
         processes.append(
             measure.start_celery_worker(
-                hostname=f"{tag}-{count}-{number}@%h",
+                hostname=f"{prefix}{number}@%h",
                 env=env,
-                log_path=Path(var_dir) / f"worker-{count}-{number}.log",
-                beat_schedule=Path(var_dir) / f"beat-{count}" if number == 0 else None,
+                log_path=Path(var_dir) / f"worker-{prefix}{number}.log",
+                beat_schedule=Path(var_dir) / f"beat-{prefix}" if number == 0 else None,
             )
         )
-    return processes, {"torch_threads": threads, "decode_workers": decode}
+    return processes
 
 
 def wait_until(condition, processes, var_dir, timeout, what):
@@ -241,8 +267,8 @@ def run_jobs(args, network):
     return ids
 
 
-def one_count(count, args, cores, var_dir, tag):
-    """Run the queue with ``count`` workers; returns (result, problems)."""
+def one_setup(setup, args, var_dir, prefix):
+    """Run the queue with the setup's workers; returns (result, problems)."""
     from django.conf import settings
 
     from workers.models import Artifact, Job, Network, WorkerHeartbeat
@@ -250,11 +276,11 @@ def one_count(count, args, cores, var_dir, tag):
     purge_queues()
     network = Network.objects.get(name=NETWORK)
     load_before = os.getloadavg()
-    processes, shares = start_workers(count, args, cores, var_dir, tag)
+    count = setup["workers"]
+    processes = start_workers(setup, args, var_dir, prefix)
     try:
         wait_until(
-            lambda: WorkerHeartbeat.objects.filter(hostname__startswith=f"{tag}-{count}-").count()
-            == count,
+            lambda: WorkerHeartbeat.objects.filter(hostname__startswith=prefix).count() == count,
             processes,
             var_dir,
             args.timeout,
@@ -304,8 +330,7 @@ def one_count(count, args, cores, var_dir, tag):
     for job in jobs:
         per_worker_jobs[job.worker] = per_worker_jobs.get(job.worker, 0) + 1
     result = {
-        "workers": count,
-        **shares,
+        **setup,
         "seconds": round(seconds, 2),
         "jobs_per_second": round(len(ids) / seconds, 4),
         "images_per_second": round(len(ids) * args.images / seconds, 2),
@@ -314,6 +339,7 @@ def one_count(count, args, cores, var_dir, tag):
             [(job.finished_at - job.started_at).total_seconds() for job in succeeded]
         ),
         "search_seconds": seconds_summary([job.timings["search_seconds"] for job in succeeded]),
+        "write_seconds": seconds_summary([job.timings["write_seconds"] for job in succeeded]),
         "artifacts": len(rows),
         "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
     }
@@ -327,44 +353,50 @@ def seconds_summary(samples):
     return measure.summary(samples, digits=2) if samples else None
 
 
+def reference_for(candidate, results):
+    """The one-worker run with the candidate's threads and decode processes per worker."""
+    return next(
+        result
+        for result in results
+        if result["workers"] == 1
+        and (result["torch_threads"], result["decode_workers"])
+        == (candidate["torch_threads"], candidate["decode_workers"])
+    )
+
+
 def explanation(results, cores):
-    """Each count's ratio to one worker, read from the cores and the job times: with every
-    worker busy, the ratio is (workers / 1) x (one worker's job time / N workers' job time);
-    where one worker already uses every core through torch's threads, an ideal thread
-    speedup would make it 1, so what lies above 1 is what one job leaves its threads idle."""
-    one = results[0]
+    """Each count's ratio to the baseline, split into what threads and what workers give:
+    ratio = (baseline / one worker with the candidate's threads) x (that / the candidate)."""
+    baseline = results[0]
     lines = []
-    for result in results[1:]:
-        workers = result["workers"]
-        speedup = result["jobs_per_second"] / one["jobs_per_second"]
-        alone = one["job_seconds"]["median"]
-        beside = result["job_seconds"]["median"]
-        threads_one, threads_each = one["torch_threads"], result["torch_threads"]
-        # One job's speed per thread with one worker, against with N workers.
-        efficiency = (beside * threads_each) / (alone * threads_one)
-        busy = min(workers * threads_each, cores)
+    for candidate in (result for result in results if result["role"] == "candidate"):
+        reference = reference_for(candidate, results)
+        workers, threads = candidate["workers"], candidate["torch_threads"]
+        total = baseline["seconds"] / candidate["seconds"]
+        by_threads = baseline["seconds"] / reference["seconds"]
+        by_workers = reference["seconds"] / candidate["seconds"]
+        ideal_workers = min(workers, max(1, cores // threads))
         line = (
-            f"{workers} workers x {threads_each} torch thread(s) against 1 worker x "
-            f"{threads_one} on {cores} usable core(s): {speedup:.2f}x the jobs/s. A job took "
-            f"{alone:.1f} s alone and {beside:.1f} s beside the others (median), so the ratio "
-            f"is about {workers} x {alone:.1f} / {beside:.1f} = {workers * alone / beside:.2f}. "
+            f"{workers} workers x {threads} torch thread(s) against 1 worker x "
+            f"{baseline['torch_threads']} on {cores} usable core(s): {total:.2f}x the jobs/s"
         )
-        if threads_one >= busy:
+        if reference is not baseline:
             line += (
-                f"Both runs have threads for all {busy} core(s): with ideal threading one job "
-                f"on {threads_one} threads would take {beside * threads_each / threads_one:.1f} "
-                f"s and the ratio would be 1; its threads ran at {efficiency:.2f} of that "
-                "(the pass's serial parts: decoding hand-off, crop and PNG writing, database "
-                "and storage calls; and torch threads that wait for each other while other "
-                "processes hold a core)."
+                f" = {by_threads:.2f} (1 worker on {threads} thread(s) instead of "
+                f"{baseline['torch_threads']}; {threads / baseline['torch_threads']:.2f} if "
+                "torch's threads scaled perfectly, above that where they wait on each other or "
+                "on the job's single-threaded parts)"
+                f" x {by_workers:.2f} ({workers} such workers instead of 1)"
             )
-        else:
-            line += (
-                f"One worker keeps {threads_one} of the {busy} core(s) the {workers} workers "
-                f"use busy, so up to {busy / threads_one:.0f}x is expected from the cores alone."
-            )
-        if workers * threads_each > cores:
-            line += f" {workers * threads_each} threads on {cores} cores: oversubscribed."
+        line += (
+            f". {workers} workers of {threads} thread(s) can give at most {ideal_workers}x over "
+            f"one on free cores; a job took {reference['job_seconds']['median']:.1f} s alone and "
+            f"{candidate['job_seconds']['median']:.1f} s beside the others (median), the cores "
+            "they lost going to each other and to the machine's other processes (load average "
+            f"{candidate['load_average_1min']['before']:.1f} before that run)."
+        )
+        if workers * threads > cores:
+            line += f" {workers * threads} threads on {cores} cores: oversubscribed."
         lines.append(line)
     return lines
 
@@ -398,37 +430,44 @@ def main(argv=None):
     check_services()
     cores = len(os.sched_getaffinity(0))
     tag = f"scale{uuid.uuid4().hex[:6]}"
+    runs = setups(args.workers, cores, threads=args.threads, decode_workers=args.decode_workers)
     results, problems = [], {}
     load_before = os.getloadavg()
     try:
         with measure.throwaway_database(args.database_name):
             prepare(args, var_dir)
             database = measure.database_facts()
-            for count in args.workers:
-                measure.log(f"scale: {count} worker(s)")
-                result, wrong = one_count(count, args, cores, var_dir, tag)
+            for number, setup in enumerate(runs):
+                name = f"{setup['workers']}x{setup['torch_threads']}"
+                measure.log(f"scale: {setup}")
+                result, wrong = one_setup(setup, args, var_dir, f"{tag}-{number}-")
                 results.append(result)
                 if wrong:
-                    problems[str(count)] = wrong
+                    problems[name] = wrong
                 measure.log(f"scale: {result}")
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
     baseline = results[0]
+    candidates = [result for result in results if result["role"] == "candidate"]
     measure.emit(
         {
             "name": "scale",
             "measured": (
                 f"{args.jobs} dataset-examples jobs ({ARCH} {args.layer}, {args.images} JPEGs "
-                "each, k="
-                f"{args.k}) from request to the last job finished, per count of Celery workers"
+                f"each, k={args.k}) from request to the last job finished, per count of Celery "
+                "workers"
             ),
             "baseline": baseline,
-            "candidates": results[1:],
+            "references": [result for result in results if result["role"] == "reference"],
+            "candidates": candidates,
             "ratio": {
                 str(result["workers"]): measure.ratio(baseline["seconds"], result["seconds"])
-                for result in results[1:]
+                for result in candidates
             },
-            "ratio_meaning": "1-worker seconds / N-worker seconds (= jobs/s and images/s ratio)",
+            "ratio_meaning": (
+                "1-worker seconds / N-worker seconds (= the jobs/s and images/s ratio); "
+                "references: one worker with the threads each of N workers gets"
+            ),
             "cores": cores,
             "explanation": explanation(results, cores),
             "problems": problems,

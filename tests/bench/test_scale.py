@@ -112,3 +112,23 @@ def test_worker_counts_always_include_one_worker_and_refuse_nonsense(scale):
         scale.worker_counts("0,2")
     with pytest.raises(argparse.ArgumentTypeError):
         scale.worker_counts("two")
+
+
+def test_the_cores_are_shared_out_and_a_one_worker_reference_splits_the_ratio(scale):
+    runs = scale.setups([1, 2], 2)
+
+    assert [(run["role"], run["workers"], run["torch_threads"]) for run in runs] == [
+        ("baseline", 1, 2),
+        ("reference", 1, 1),
+        ("candidate", 2, 1),
+    ]
+
+
+def test_fixed_threads_need_no_reference_run(scale):
+    runs = scale.setups([1, 2, 4], 2, threads=1, decode_workers=1)
+
+    assert [(run["role"], run["workers"], run["torch_threads"]) for run in runs] == [
+        ("baseline", 1, 1),
+        ("candidate", 2, 1),
+        ("candidate", 4, 1),
+    ]
