@@ -9,12 +9,12 @@ request to the last job finished. The candidate is N workers, the baseline one w
 the same jobs (their rows and artifacts deleted between counts).
 
 The jobs: each covers one layer (``--layer``, by default ``features.13``: three quarters of
-the network's depth, 96 units, so a job is mostly the forward pass, with a real writing phase
-of 386 artifacts) over a folder of ``--images`` ImageNet-like JPEGs (``make_dataset.py``, made
+the network's depth, 96 units: a forward through most of the network, then a real writing
+phase of 386 artifacts) over a folder of ``--images`` ImageNet-like JPEGs (``make_dataset.py``, made
 once in the temporary folder), registered under ``--jobs`` dataset names, so the jobs are
 distinct (one job per dataset name) but equal in work. A job lasts many seconds, so a
 worker's start (excluded: timing begins once it is ready) and its first network load
-(included, ~1 s, once per worker) do not dominate.
+(included, once per worker) do not dominate.
 
 Torch threads and decode processes per worker: by default the cores this process may use
 (``os.sched_getaffinity``) divided among the workers (at least 1 each), so that 1 worker with
