@@ -38,6 +38,7 @@ import shutil
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import measure
@@ -130,8 +131,8 @@ def artifact_problems(jobs, artifacts, stored):
         if row["job"] not in jobs:
             problems.append(f"artifact {row['file']} belongs to no job of this run")
     for job_id, job in sorted(jobs.items()):
-        keys = found.get(job_id, [])
-        duplicated = sorted({key for key in keys if keys.count(key) > 1}, key=str)
+        keys = Counter(found.get(job_id, []))
+        duplicated = sorted((key for key, times in keys.items() if times > 1), key=str)
         missing = sorted(job["expected"] - set(keys), key=str)
         unexpected = sorted(set(keys) - job["expected"], key=str)
         for label, wrong in (
@@ -141,8 +142,8 @@ def artifact_problems(jobs, artifacts, stored):
         ):
             if wrong:
                 problems.append(f"job {job_id}: {len(wrong)} {label} artifacts, e.g. {wrong[0]}")
-    files = [row["file"] for row in artifacts]
-    shared = sorted({name for name in files if files.count(name) > 1})
+    files = Counter(row["file"] for row in artifacts)
+    shared = sorted(name for name, times in files.items() if times > 1)
     if shared:
         problems.append(f"{len(shared)} files recorded by two artifacts, e.g. {shared[0]}")
     for row in artifacts:
@@ -176,7 +177,8 @@ def check_services():
     if connection.vendor != "postgresql":
         wrong.append(f"DATABASE_URL must name PostgreSQL (it is {connection.vendor})")
     if not settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-        wrong.append(f"CELERY_BROKER_URL must be Redis (it is {settings.CELERY_BROKER_URL})")
+        scheme = settings.CELERY_BROKER_URL.split("://")[0]
+        wrong.append(f"CELERY_BROKER_URL must be Redis (it is {scheme}://)")
     if wrong:
         raise SystemExit("bench/scale.py: " + "; ".join(wrong))
 
@@ -427,13 +429,13 @@ def main(argv=None):
         parser.error("--jobs and --images must be at least 1")
     os.environ.pop("MEDIA_ROOT", None)
     var_dir = measure.setup_django()
-    check_services()
     cores = len(os.sched_getaffinity(0))
     tag = f"scale{uuid.uuid4().hex[:6]}"
     runs = setups(args.workers, cores, threads=args.threads, decode_workers=args.decode_workers)
     results, problems = [], {}
     load_before = os.getloadavg()
     try:
+        check_services()
         with measure.throwaway_database(args.database_name):
             prepare(args, var_dir)
             database = measure.database_facts()
