@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -288,17 +287,6 @@ def sequential_results(samples):
     return results
 
 
-def database_url_of_throwaway():
-    """A DATABASE_URL for the database this process created, for the server it starts."""
-    from django.db import connection
-
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-
-
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -307,7 +295,7 @@ def free_port():
 
 def start_server(workers):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url_of_throwaway()}
+    env = {**os.environ, "DATABASE_URL": measure.throwaway_database_url()}
     command = [sys.executable, "-m", "gunicorn", "server.wsgi:application"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"]
     # stdout is for the JSON result only; gunicorn's warnings go to stderr.

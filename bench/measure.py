@@ -7,10 +7,13 @@ Importing this module puts the repository root on ``sys.path``, so that a script
 import json
 import os
 import platform
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -98,11 +101,12 @@ def setup_django():
 
 
 @contextmanager
-def throwaway_database():
+def throwaway_database(name=None):
     """A freshly created and migrated database for the configured vendor, dropped afterwards.
 
     The test database gets a name of its own so that a test run beside this one, which uses
-    Django's default test name, never sees it clobbered.
+    Django's default test name, never sees it clobbered (``name``: that name on a server
+    database; default ``atlas_bench_<pid>``).
     """
     from django.db import connection
 
@@ -110,12 +114,56 @@ def throwaway_database():
     if connection.vendor == "sqlite":
         test_settings["NAME"] = str(Path(os.environ["ATLAS_VAR_DIR"]) / "bench.sqlite3")
     else:
-        test_settings["NAME"] = f"atlas_bench_{os.getpid()}"
+        test_settings["NAME"] = name or f"atlas_bench_{os.getpid()}"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         yield
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+
+
+def throwaway_database_url():
+    """A DATABASE_URL for the throwaway database this process created, for the servers and
+    workers it starts."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def start_celery_worker(*, hostname, env, log_path, queues="gpu,default", beat_schedule=None):
+    """A ``celery worker`` as production runs it (the command of ``make run``'s worker:
+    concurrency 1, late acks from the settings), in its own process group, its output in
+    ``log_path``; ``beat_schedule``: a file, to run the lease sweep's beat inside it too."""
+    command = [sys.executable, "-m", "celery", "-A", "server", "worker"]
+    command += ["--queues", queues, "--concurrency", "1", "--loglevel", "WARNING"]
+    command += ["--hostname", hostname]
+    if beat_schedule is not None:
+        command += ["--beat", "--schedule", str(beat_schedule)]
+    with Path(log_path).open("wb") as log:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process_group(process, *, timeout=30):
+    """SIGTERM a process started in its own session (a warm shutdown for celery), then
+    SIGKILL its whole group if it is still there after ``timeout`` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def database_facts():

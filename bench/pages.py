@@ -26,7 +26,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -285,16 +284,6 @@ def session_cookie(user):
 # --- server ---------------------------------------------------------------------------------
 
 
-def database_url_of_throwaway():
-    from django.db import connection
-
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-
-
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -305,7 +294,7 @@ def start_server(arguments):
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": database_url_of_throwaway(),
+        "DATABASE_URL": measure.throwaway_database_url(),
         "ATLAS_GRID_CACHE_SECONDS": str(arguments.grid_cache_seconds),
     }
     command = [sys.executable, "-m", "gunicorn", "server.wsgi:application"]
