@@ -53,21 +53,25 @@ def histograms(maxima: Maxima, *, bins: int = HISTOGRAM_BINS) -> Histograms:
     units = _units(maxima)
     low = torch.full((units,), torch.inf, dtype=torch.float64)
     high = torch.full((units,), -torch.inf, dtype=torch.float64)
+    # Each chunk as [images, units] (the spool's layout: reductions over contiguous rows).
     for chunk in _chunks(maxima):
-        values = chunk.double()
+        values = chunk.T.double()
         finite = torch.isfinite(values)
-        low = torch.minimum(low, torch.where(finite, values, torch.inf).amin(dim=1))
-        high = torch.maximum(high, torch.where(finite, values, -torch.inf).amax(dim=1))
+        low = torch.minimum(low, torch.where(finite, values, torch.inf).amin(dim=0))
+        high = torch.maximum(high, torch.where(finite, values, -torch.inf).amax(dim=0))
     empty = low == torch.inf
     flat = low == high
     low = torch.where(flat, low - 0.5, low).masked_fill(empty, torch.nan)
     high = torch.where(flat, high + 0.5, high).masked_fill(empty, torch.nan)
-    counts = torch.zeros(units, bins, dtype=torch.long)
+    span = high - low
+    first_bins = torch.arange(units) * bins
+    counts = torch.zeros(units * bins, dtype=torch.long)
     for chunk in _chunks(maxima):
-        values = chunk.double()
-        scaled = (values - low[:, None]) / (high - low)[:, None] * bins
-        bin_of = scaled.nan_to_num(0).floor().clamp(0, bins - 1).long()
-        counts.scatter_add_(1, bin_of, torch.isfinite(values).long())
+        values = chunk.T.double()
+        scaled = (values - low) / span * bins
+        bin_of = scaled.nan_to_num(0).floor().clamp(0, bins - 1).long() + first_bins
+        counts += torch.bincount(bin_of[torch.isfinite(values)], minlength=units * bins)
+    counts = counts.view(units, bins)
     return Histograms(low=low, high=high, counts=counts)
 
 
