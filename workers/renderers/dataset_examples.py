@@ -216,7 +216,7 @@ def _pass(job, network, dataset, layers, spool, report):
         start = extra["next"]
 
     def save(state):
-        last = int(state["seen"][-1][-1]) if state["seen"] else -1
+        last = state["seen"][-1] if state["seen"] else -1
         following = (last // batch_size + 1) * batch_size
         checkpoints.save(state, {"unreadable": dict(dataset.unreadable), "next": following})
 
