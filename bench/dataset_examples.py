@@ -219,9 +219,7 @@ def passes_from_disk(network, layer_names, dataset, batch):
     }
 
 
-def run_folder(
-    folder, images, batch, decode_workers, forward_batches, repeats, pass_workers, niceness
-):
+def run_folder(folder, images, batch, decode_workers, forward_batches, repeats, pass_workers):
     """On a folder of JPEGs (bench/make_dataset.py): decoding alone with each number of
     processes, the bare forward over in-memory batches, and one full pass (all layers) from
     disk decoding in `pass_workers` processes; images per second each, and the pass against
@@ -254,11 +252,7 @@ def run_folder(
     measure.log(f"dataset examples: the full pass from disk, {pass_workers} decode processes")
     full = []
     with measure.stopwatch(full):
-        top_k_pass(
-            network,
-            layer_names,
-            batches(dataset, batch, workers=pass_workers, niceness=niceness),
-        )
+        top_k_pass(network, layer_names, batches(dataset, batch, workers=pass_workers))
     forward_rate = per_second(in_memory, forward)
     pass_rate = per_second(count, full)
     ceiling = min(max(decode.values()), forward_rate) if decode else forward_rate
@@ -272,7 +266,6 @@ def run_folder(
         "full_pass_images_per_second": pass_rate,
         "full_pass_seconds": round(full[0], 3),
         "full_pass_decode_processes": pass_workers,
-        "full_pass_decode_niceness": niceness,
         "ceiling": ceiling,
         "ratio_to_ceiling": round(pass_rate / ceiling, 3),
         "target_ratio": 0.8,
@@ -373,12 +366,6 @@ def main(argv=None):
         help="with --folder: the numbers of decode processes to time decoding alone with",
     )
     parser.add_argument(
-        "--decode-niceness",
-        type=int,
-        default=0,
-        help="with --folder: niceness added to the full pass's decode processes (0)",
-    )
-    parser.add_argument(
         "--pass-workers",
         type=int,
         default=len(os.sched_getaffinity(0)),
@@ -412,7 +399,6 @@ def main(argv=None):
                 args.batches or 4,
                 args.repeats,
                 args.pass_workers,
-                args.decode_niceness,
             )
         measure.emit(result)
         return 0

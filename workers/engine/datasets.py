@@ -334,13 +334,11 @@ def _decoded_ahead(
 _served: ImageDataset | None = None
 
 
-def _serve(dataset: ImageDataset, niceness: int):
+def _serve(dataset: ImageDataset):
     global _served
     _served = dataset
     # The process decodes; torch's threads stay the pass's.
     torch.set_num_threads(1)
-    if niceness:
-        os.nice(niceness)
 
 
 def _decode_served(chunk: range) -> tuple[list[int], np.ndarray, dict[str, str]]:
@@ -367,7 +365,7 @@ def _children_allowed() -> Iterator[None]:
 
 
 def _decoded_in_processes(
-    dataset: ImageDataset, chunks: Sequence[range], workers: int, niceness: int
+    dataset: ImageDataset, chunks: Sequence[range], workers: int
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """dataset.load(chunk) for each chunk in order, decoded by `workers` processes (forked,
     so that they share the dataset's list without pickling it), up to two chunks per process
@@ -376,10 +374,7 @@ def _decoded_in_processes(
     context = multiprocessing.get_context("fork")
     with _children_allowed():
         pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_serve,
-            initargs=(dataset, niceness),
+            max_workers=workers, mp_context=context, initializer=_serve, initargs=(dataset,)
         )
     try:
         pending = deque()
@@ -409,15 +404,12 @@ def batches(
     start: int = 0,
     readable: int = 0,
     workers: int = 0,
-    niceness: int = 0,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The dataset in order as (indices [B], images [B, 3, size, size] in [0, 1]) batches.
 
     Unreadable images are left out (see `dataset.unreadable`), so a batch may be short.
     workers: decode in that many processes (see `_decoded_in_processes`); 0: in this one,
     with prefetch: the next batch in a background thread while the caller uses this one.
-    niceness: added to the decode processes' (`os.nice`), so that on cores they share with
-    the pass's forward they yield to it.
     start: the first image, a multiple of batch_size (a pass resumed from a checkpoint: the
     batches are those of the whole pass from there on); readable: how many readable images
     came before it. DatasetEmpty once the pass ends without a single readable image.
@@ -428,14 +420,12 @@ def batches(
         raise ValueError(f"start must be a multiple of batch_size; got {start}.")
     if workers < 0:
         raise ValueError(f"workers must be 0 or more; got {workers}.")
-    if not 0 <= niceness <= 19:
-        raise ValueError(f"niceness must be 0 to 19; got {niceness}.")
     chunks = [
         range(first, min(first + batch_size, len(dataset)))
         for first in range(start, len(dataset), batch_size)
     ]
     if workers:
-        loaded = _decoded_in_processes(dataset, chunks, workers, niceness)
+        loaded = _decoded_in_processes(dataset, chunks, workers)
     elif prefetch:
         loaded = _decoded_ahead(dataset.load, chunks)
     else:

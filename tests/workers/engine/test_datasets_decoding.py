@@ -1,8 +1,6 @@
 """Decoding a dataset pass in several processes, JPEGs at a reduced scale, bad files skipped
 (issue 21, decoding that scales with cores)."""
 
-import os
-
 import numpy as np
 import pytest
 import torch
@@ -104,30 +102,3 @@ def test_the_decode_processes_may_start_inside_a_daemonic_process(folder, monkey
 
     assert len(loaded) == 4
     assert config["daemon"] is True
-
-
-_decode_served = datasets._decode_served
-
-
-def _decode_reporting_niceness(chunk):
-    """What a decode process returns, and its niceness as if it were an unreadable file's
-    reason (a module function: the decode processes get it by name)."""
-    kept, pixels, unreadable = _decode_served(chunk)
-    return kept, pixels, {**unreadable, "niceness": str(os.nice(0))}
-
-
-def test_decode_processes_run_at_the_niceness_asked(folder, monkeypatch):
-    monkeypatch.setattr(datasets, "_decode_served", _decode_reporting_niceness)
-    dataset = folder_dataset(folder, size=16)
-
-    nice = _all(dataset, workers=1, niceness=5)
-
-    assert dataset.unreadable["niceness"] == str(min(os.nice(0) + 5, 19))
-    assert [indices for indices, _ in nice] == [
-        indices for indices, _ in _all(folder_dataset(folder, size=16))
-    ]
-
-
-def test_a_niceness_outside_0_to_19_is_refused(folder):
-    with pytest.raises(ValueError, match="niceness"):
-        next(batches(folder_dataset(folder, size=16), 3, workers=1, niceness=20))
