@@ -24,9 +24,11 @@ from workers.engine import dataset_examples as dataset_examples_module
 from workers.engine.allocator import keep_freed_memory
 from workers.engine.dataset_examples import dataset_examples
 from workers.engine.datasets import ImageDataset, batches, demo_dataset, folder_dataset
+from workers.engine.distributions import class_means, histograms
 from workers.engine.map_statistics import fused_available, map_statistics
 from workers.engine.networks import bundled_weights_path, load_builtin
 from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
+from workers.engine.spool import MaximaSpool
 
 ARCH = "mobilenet_v2"
 SIZE = 224
@@ -279,20 +281,41 @@ def run_folder(folder, images, batch, decode_workers, forward_batches, repeats, 
     }
 
 
-def run_peak_memory(folder, images, batch, pass_workers):
-    """Only the full pass over the first `images` of the folder, then the peak RSS: run once
-    per dataset size, each in a fresh process."""
+def distributions_of(maxima, found, dataset):
+    """What a job makes of the per-image maxima: histograms and (with classes) class means."""
+    spread = histograms(maxima)
+    if dataset.classes is not None:
+        seen = next(iter(found.values())).seen
+        class_means(maxima, dataset.class_numbers(seen), count=len(dataset.classes))
+    return spread
+
+
+def run_peak_memory(folder, images, batch, pass_workers, in_memory):
+    """Only the full pass over the first `images` of the folder and the distributions, as a
+    job makes them, then the peak RSS: run once per dataset size, each in a fresh process.
+    The maxima go to a spool on disk as in a job, or with `in_memory` stay in memory."""
     keep_freed_memory()
     network = load_builtin(ARCH, weights_path=bundled_weights_path(ARCH))
     layer_names = [layer.name for layer in network.layers]
     dataset = ImageDataset(folder_dataset(folder, size=SIZE).images[:images], size=SIZE)
-    measure.log(f"dataset examples: peak memory of a pass over {len(dataset)} images")
+    where = "in memory" if in_memory else "spooled"
+    measure.log(f"dataset examples: peak memory of a pass over {len(dataset)} images, {where}")
     full = []
     with measure.stopwatch(full):
-        top_k_pass(network, layer_names, batches(dataset, batch, workers=pass_workers))
+        decoded = batches(dataset, batch, workers=pass_workers)
+        if in_memory:
+            found = dataset_examples(network, layer_names, decoded, k=K)
+            maxima = torch.cat([layer.maxima for layer in found.values()])
+            distributions_of(maxima, found, dataset)
+        else:
+            units = sum(layer.channels for layer in network.layers)
+            with MaximaSpool(units) as spool:
+                found = dataset_examples(network, layer_names, decoded, k=K, spool=spool)
+                distributions_of(spool, found, dataset)
     return {
         "name": "dataset_examples_peak_memory",
         "images": len(dataset),
+        "maxima": where,
         "batch": batch,
         "k": K,
         "seconds": round(full[0], 3),
@@ -351,14 +374,22 @@ def main(argv=None):
     parser.add_argument(
         "--peak-memory",
         action="store_true",
-        help="with --folder: only the full pass over --images, then its peak RSS",
+        help="with --folder: only the full pass over --images and the distributions, then "
+        "the peak RSS",
+    )
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="with --peak-memory: keep the per-image maxima in memory (no spool), as before",
     )
     args = parser.parse_args(argv)
     if args.folder:
         if args.threads:
             torch.set_num_threads(args.threads)
         if args.peak_memory:
-            result = run_peak_memory(args.folder, args.images, args.batch_size, args.pass_workers)
+            result = run_peak_memory(
+                args.folder, args.images, args.batch_size, args.pass_workers, args.in_memory
+            )
         else:
             result = run_folder(
                 args.folder,

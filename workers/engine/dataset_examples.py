@@ -2,8 +2,10 @@
 
 Every unit of every chosen layer is ranked by the spatial maximum (top) or minimum (bottom) of
 its map on each image, as in the Circuits articles and OpenAI Microscope. Between batches the
-pass keeps only the running top-k and bottom-k, per-unit sums, and each image's spatial
-maximum per unit (for the activation distributions): O(units · (k + images)), never a map.
+pass keeps only the running top-k and bottom-k and per-unit sums, O(units · k), never a map;
+and each image's spatial maximum per unit (for the activation distributions): in memory, or
+for a large dataset appended to a `MaximaSpool` on disk, so that the pass holds
+O(units · (k + batch)) whatever the number of images.
 """
 
 import contextlib
@@ -25,6 +27,7 @@ from workers.engine.map_statistics import (
 )
 from workers.engine.networks import LayerInfo, LoadedNetwork
 from workers.engine.ranking import Ranked, empty_ranked, merge_ranked
+from workers.engine.spool import MaximaSpool
 
 Box = tuple[int, int, int, int]
 # What a crop that does not fill its square tile is padded with: white, as the sprite sheets.
@@ -76,9 +79,12 @@ class LayerExamples:
     bottom: Examples
     stats: UnitStats
     # [C, images] float: each image's spatial maximum of each unit's map, in the order seen;
-    # `seen` [images] holds the images' dataset indices in that order.
-    maxima: torch.Tensor
+    # None when the pass wrote them to a spool (the spool's columns `units`). `seen` [images]
+    # holds the images' dataset indices in that order.
+    maxima: torch.Tensor | None
     seen: torch.Tensor
+    # The layer's units on the pass's joint unit axis (the columns of its spool).
+    units: slice
 
 
 def fired_on(maxima: torch.Tensor) -> torch.Tensor:
@@ -99,7 +105,13 @@ class _RunningExamples:
     The units of all layers share one axis, so that one merge per batch serves every layer.
     """
 
-    def __init__(self, layers: Sequence[LayerInfo], k: int, device: torch.device):
+    def __init__(
+        self,
+        layers: Sequence[LayerInfo],
+        k: int,
+        device: torch.device,
+        spool: MaximaSpool | None = None,
+    ):
         units = sum(layer.channels for layer in layers)
         ends = itertools.accumulate(layer.channels for layer in layers)
         # Each layer's units on the joint axis.
@@ -114,10 +126,17 @@ class _RunningExamples:
         self.sums = torch.zeros(units, dtype=torch.float64, device=device)
         self.active = torch.zeros(units, dtype=torch.float64, device=device)
         self.maximum = torch.full((units,), float("-inf"), device=device)
-        # Per batch, every unit's spatial maxima [U, B] and the batch's dataset indices [B],
-        # on the CPU: the distributions need every image's value, not only the top-k.
+        self.fired = torch.zeros(units, dtype=torch.long, device=device)
+        # Per batch, every unit's spatial maxima [U, B] (on the CPU, or in the spool) and the
+        # batch's dataset indices [B]: the distributions need every image's value.
+        if spool is not None and spool.units != units:
+            raise ValueError(f"the spool is of {spool.units} units; the layers have {units}.")
+        self.spool = spool
         self.maxima: list[torch.Tensor] = []
-        self.seen: list[torch.Tensor] = []
+        # Python ints, not a small tensor per batch: blocks kept for the whole pass among a
+        # batch's large freed ones fragment the heap while freed memory is kept (allocator.py),
+        # which made a 2,560-image pass's RSS creep by ~70 KB an image.
+        self.seen: list[int] = []
         self.images = 0
         self.map_sizes: dict[str, tuple[int, int]] = {}
 
@@ -177,16 +196,21 @@ class _RunningExamples:
         self.sums += joint.sum.sum(dim=1)
         self.active += joint.active.sum(dim=1)
         self.maximum = torch.maximum(self.maximum, joint.maximum.amax(dim=1))
-        # The joint statistics are new for every batch: kept as they are on the CPU.
-        self.maxima.append(joint.maximum.cpu())
-        self.seen.append(indices.cpu())
+        self.fired += fired_on(joint.maximum)
+        if self.spool is not None:
+            self.spool.append(joint.maximum)
+        else:
+            # The joint statistics are new for every batch: kept as they are on the CPU.
+            self.maxima.append(joint.maximum.cpu())
+        self.seen.extend(indices.tolist())
         self.images += len(indices)
 
     def state(self) -> dict:
         """Everything the pass has gathered so far, on the CPU: what `restore` takes to go on
         from here in another process (a checkpoint). The per-batch maxima stay a list, one
-        [U, B] tensor per batch, so that a store can write only those it has not yet."""
-        return {
+        [U, B] tensor per batch, so that a store can write only those it has not yet; with a
+        spool they are not in the state (the store keeps the spool's segments)."""
+        state = {
             "layers": [layer.name for layer in self.layers],
             "k": self.k,
             "images": self.images,
@@ -196,23 +220,34 @@ class _RunningExamples:
             "sums": self.sums.cpu().clone(),
             "active": self.active.cpu().clone(),
             "maximum": self.maximum.cpu().clone(),
-            "maxima": list(self.maxima),
+            "fired": self.fired.cpu().clone(),
             "seen": list(self.seen),
             "map_sizes": dict(self.map_sizes),
         }
+        if self.spool is None:
+            state["maxima"] = list(self.maxima)
+        return state
 
     def restore(self, state: dict):
-        """Go on from `state` (see `state`), taken of a pass over the same layers and k."""
+        """Go on from `state` (see `state`), taken of a pass over the same layers and k; with
+        a spool, the spool must hold the state's images' maxima already."""
         layers = [layer.name for layer in self.layers]
         if state["layers"] != layers or state["k"] != self.k:
             raise ValueError("the saved state is of another pass (other layers or k).")
+        if self.spool is not None and self.spool.images != state["images"]:
+            raise ValueError(
+                f"the spool holds {self.spool.images} images' maxima; the state has seen "
+                f"{state['images']}."
+            )
         device = self.sums.device
         self.top = Ranked(*(tensor.to(device).contiguous() for tensor in state["top"]))
         self.bottom = Ranked(*(tensor.to(device).contiguous() for tensor in state["bottom"]))
         self.sums = state["sums"].to(device)
         self.active = state["active"].to(device)
         self.maximum = state["maximum"].to(device)
-        self.maxima = list(state["maxima"])
+        self.fired = state["fired"].to(device)
+        if self.spool is None:
+            self.maxima = list(state["maxima"])
         self.seen = list(state["seen"])
         self.images = state["images"]
         self.map_sizes = {name: tuple(size) for name, size in state["map_sizes"].items()}
@@ -221,14 +256,21 @@ class _RunningExamples:
         """Every layer's examples and statistics, moved to the CPU."""
         channels = [layer.channels for layer in self.layers]
         units = sum(channels)
-        maxima = torch.cat(self.maxima, dim=1) if self.maxima else torch.empty(units, 0)
+        if self.spool is None:
+            maxima = torch.cat(self.maxima, dim=1) if self.maxima else torch.empty(units, 0)
+            layer_maxima = maxima.split(channels)
+        else:
+            layer_maxima = [None] * len(channels)
         self.maxima = []
         per_layer = zip(
             self.layers,
             _per_layer(self.top, channels),
             _per_layer(self.bottom, channels),
-            *(tensor.cpu().split(channels) for tensor in (self.sums, self.active, self.maximum)),
-            maxima.split(channels),
+            *(
+                tensor.cpu().split(channels)
+                for tensor in (self.sums, self.active, self.maximum, self.fired)
+            ),
+            layer_maxima,
             strict=True,
         )
         return {parts[0].name: self._layer_results(*parts) for parts in per_layer}
@@ -241,7 +283,8 @@ class _RunningExamples:
         sums: torch.Tensor,
         active: torch.Tensor,
         maximum: torch.Tensor,
-        maxima: torch.Tensor,
+        fired: torch.Tensor,
+        maxima: torch.Tensor | None,
     ) -> LayerExamples:
         height, width = self.map_sizes.get(layer.name, (layer.height, layer.width))
         count = self.images * height * width
@@ -255,10 +298,11 @@ class _RunningExamples:
                 max=maximum,
                 fraction_active=(active / count).float(),
                 count=count,
-                fired=fired_on(maxima),
+                fired=fired,
             ),
             maxima=maxima,
-            seen=torch.cat(self.seen) if self.seen else torch.empty(0, dtype=torch.long),
+            seen=torch.tensor(self.seen, dtype=torch.long),
+            units=self.unit_slices[layer.name],
         )
 
 
@@ -364,6 +408,7 @@ def dataset_examples(
     resume: dict | None = None,
     checkpoint: Callable[[dict], None] | None = None,
     checkpoint_every: int | None = None,
+    spool: MaximaSpool | None = None,
 ) -> dict[str, LayerExamples]:
     """Each unit's top-k and bottom-k dataset examples and statistics, by layer name.
 
@@ -372,6 +417,11 @@ def dataset_examples(
     `progress` raises (a cancel), before the error goes on. resume: such a state to go on
     from; `batches` must then hold the images after those the state has seen, as the
     uninterrupted pass would have had them: the result is the same, bit for bit.
+
+    spool: where each image's spatial maxima go (`LayerExamples.maxima` is then None and the
+    distributions read the spool), so that memory does not grow with the dataset; a spool
+    of every chosen layer's units (in `layer_names` order), holding the maxima of the images
+    `resume` has seen, none when not resuming.
 
     batches: (dataset indices [B], images [B, 3, H, W] in [0, 1]), e.g. `datasets.batches`.
     Runs one forward pass per batch, in inference mode, only as deep as the deepest layer.
@@ -393,9 +443,11 @@ def dataset_examples(
         keep_freed_memory()
     if checkpoint_every is not None and checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be at least 1; got {checkpoint_every}.")
-    running = _RunningExamples(layers, k, network.device)
+    running = _RunningExamples(layers, k, network.device, spool)
     if resume is not None:
         running.restore(resume)
+    elif spool is not None and spool.images:
+        raise ValueError(f"the spool holds {spool.images} images' maxima already; no resume.")
     saved = running.images
     with torch.inference_mode(), _activations_with_statistics(network, layers, running):
         for indices, images in batches:

@@ -20,8 +20,15 @@ from workers.engine.dataset_examples import (
     outline_field,
     receptive_field_crop,
 )
-from workers.engine.distributions import class_means, histograms, top_classes
+from workers.engine.distributions import (
+    ClassMeans,
+    Histograms,
+    class_means,
+    histograms,
+    top_classes,
+)
 from workers.engine.images import encode_png
+from workers.engine.spool import MaximaSpool
 from workers.jobkinds import layers_of_job
 from workers.models import Artifact, Dataset
 from workers.renderers.checkpoints import PassCheckpoints, dataset_fingerprint
@@ -145,45 +152,19 @@ def _finite(value):
 def render_dataset_examples(job, network, artifacts, report):
     """Find every unit's examples in one pass over every layer the job covers (its layer, or
     for a job without one those of its ``layers`` parameter), then write each layer's crops
-    unit chunk by unit chunk, as a job on that layer alone writes them."""
+    unit chunk by unit chunk, as a job on that layer alone writes them.
+
+    Each image's maxima go to a spool on local disk, removed when the distributions are made
+    or the job ends otherwise: the worker's memory does not grow with the dataset."""
     started = time.perf_counter()
     params = job.params
     size = job.network.input_size
-    dataset_name = params["dataset"]
-    dataset = open_dataset(dataset_name, size=size)
+    dataset = open_dataset(params["dataset"], size=size)
     rows = layers_of_job(job)
     layers = [network.layer(row.name) for row in rows]
-    total = len(dataset)
-    batch_size = settings.ATLAS_DATASET_BATCH_SIZE
-    checkpoints = PassCheckpoints(job, dataset_fingerprint(dataset, batch_size))
-    resume, start = None, 0
-    latest = checkpoints.latest()
-    if latest is not None:
-        resume, extra = latest
-        dataset.unreadable.update(extra["unreadable"])
-        start = extra["next"]
-
-    def save(state):
-        last = int(state["seen"][-1][-1]) if state["seen"] else -1
-        following = (last // batch_size + 1) * batch_size
-        checkpoints.save(state, {"unreadable": dict(dataset.unreadable), "next": following})
-
-    found = dataset_examples(
-        network,
-        [layer.name for layer in layers],
-        engine_datasets.batches(
-            dataset,
-            batch_size,
-            start=start,
-            readable=0 if resume is None else resume["images"],
-            workers=settings.ATLAS_DECODE_WORKERS,
-        ),
-        k=params["k"] * CANDIDATES_PER_EXAMPLE,
-        progress=lambda seen: report(seen, total, f"{seen} of {total} images"),
-        resume=resume,
-        checkpoint=save,
-        checkpoint_every=settings.ATLAS_CHECKPOINT_IMAGES or None,
-    )
+    with MaximaSpool(sum(layer.channels for layer in layers)) as spool:
+        found, resume, checkpoints = _pass(job, network, dataset, layers, spool, report)
+        spread, means = _distributions(found, dataset, spool)
     searched = time.perf_counter()
     writing = _Writing(report, sum(len(_units_of(job, layer)) for layer in layers), len(layers) > 1)
     never_fired = 0
@@ -192,7 +173,15 @@ def render_dataset_examples(job, network, artifacts, report):
         layer_found = found.pop(layer.name)
         images_seen = layer_found.images
         never_fired += _write_layer(
-            job, row, layer, layer_found, dataset, artifacts, writing, multiple=len(layers) > 1
+            job,
+            row,
+            layer,
+            layer_found,
+            dataset,
+            _layer_distributions(spread, means, layer_found.units),
+            artifacts,
+            writing,
+            multiple=len(layers) > 1,
         )
     timings = {
         "search_seconds": round(searched - started, 4),
@@ -210,6 +199,63 @@ def render_dataset_examples(job, network, artifacts, report):
         timings["checkpoints"] = checkpoints.saves
     checkpoints.clear()
     return timings
+
+
+def _pass(job, network, dataset, layers, spool, report):
+    """The dataset-examples pass over ``layers``, from the job's latest checkpoint if it has
+    one, checkpointing as it goes: (results by layer, the state resumed from or None, the
+    checkpoints)."""
+    total = len(dataset)
+    batch_size = settings.ATLAS_DATASET_BATCH_SIZE
+    checkpoints = PassCheckpoints(job, dataset_fingerprint(dataset, batch_size), spool)
+    resume, start = None, 0
+    latest = checkpoints.latest()
+    if latest is not None:
+        resume, extra = latest
+        dataset.unreadable.update(extra["unreadable"])
+        start = extra["next"]
+
+    def save(state):
+        last = state["seen"][-1] if state["seen"] else -1
+        following = (last // batch_size + 1) * batch_size
+        checkpoints.save(state, {"unreadable": dict(dataset.unreadable), "next": following})
+
+    found = dataset_examples(
+        network,
+        [layer.name for layer in layers],
+        engine_datasets.batches(
+            dataset,
+            batch_size,
+            start=start,
+            readable=0 if resume is None else resume["images"],
+            workers=settings.ATLAS_DECODE_WORKERS,
+        ),
+        k=job.params["k"] * CANDIDATES_PER_EXAMPLE,
+        progress=lambda seen: report(seen, total, f"{seen} of {total} images"),
+        resume=resume,
+        checkpoint=save,
+        checkpoint_every=settings.ATLAS_CHECKPOINT_IMAGES or None,
+        spool=spool,
+    )
+    return found, resume, checkpoints
+
+
+def _distributions(found, dataset, spool):
+    """Every unit's histogram and, for a dataset with classes, class means, over all the
+    pass's layers at once (one read of the spool each, not one per layer)."""
+    spread = histograms(spool)
+    if dataset.classes is None:
+        return spread, None
+    seen = next(iter(found.values())).seen
+    return spread, class_means(spool, dataset.class_numbers(seen), count=len(dataset.classes))
+
+
+def _layer_distributions(spread, means, units):
+    """The rows of one layer's units (a slice of the pass's units) of both."""
+    layer_spread = Histograms(*(field[units] for field in spread))
+    if means is None:
+        return layer_spread, None
+    return layer_spread, ClassMeans(means=means.means[units], counts=means.counts)
 
 
 def _units_of(job, layer):
@@ -234,23 +280,19 @@ class _Writing:
         self.report(self.done, self.total, f"writing crops{where}", force=True)
 
 
-def _write_layer(job, row, layer, found, dataset, artifacts, writing, *, multiple):
+def _write_layer(job, row, layer, found, dataset, distributions, artifacts, writing, *, multiple):
     """Write one layer's artifacts from its pass results; returns how many units never fired.
 
-    ``row``: the layer's catalog row; ``layer``: the engine's LayerInfo. Bytes and rows are
-    the same whether the job covers this layer alone or several (``multiple``: the artifacts
-    are then recorded under this layer, not the job's)."""
+    ``row``: the layer's catalog row; ``layer``: the engine's LayerInfo; ``distributions``:
+    its units' (histograms, class means or None). Bytes and rows are the same whether the job
+    covers this layer alone or several (``multiple``: the artifacts are then recorded under
+    this layer, not the job's)."""
     params = job.params
     size = job.network.input_size
     dataset_name = params["dataset"]
     k, crop_size = params["k"], params["crop_size"]
     target = row if multiple else None
-    spread = histograms(found.maxima)
-    means = None
-    if dataset.classes is not None:
-        means = class_means(
-            found.maxima, dataset.class_numbers(found.seen), count=len(dataset.classes)
-        )
+    spread, means = distributions
     names = dataset.names
     units = _units_of(job, layer)
     unit_rows = {unit.index: unit for unit in row.units.all()}
