@@ -16,7 +16,6 @@ from tests.workers.test_worker_process import (
 )
 from workers.models import Artifact, Job
 from workers.services.datasets import dataset_register
-from workers.services.job_run import job_run
 from workers.services.jobs import job_request
 from workers.services.networks import network_register
 
@@ -104,7 +103,12 @@ def test_a_killed_pass_resumes_from_its_checkpoint_and_writes_the_same_artifacts
     replacement.stop()
     Job.objects.all().delete()
     uninterrupted = request_pass()
-    job_run(job_id=uninterrupted.pk)
+    # In a fresh worker as well, not in this process: after the rest of the suite had run in
+    # it, a pass run here once differed from the workers' by one float32 ulp in one unit's
+    # mean (the cause, some state of this long-lived process, was not found).
+    fresh = workers(**PASS_SETTINGS)
+    wait_for(lambda: job_status(uninterrupted.pk)[0] == "succeeded", fresh, timeout=300)
+    fresh.stop()
     uninterrupted.refresh_from_db()
     assert uninterrupted.status == "succeeded"
     assert uninterrupted.timings["resumed_at_image"] == 0
